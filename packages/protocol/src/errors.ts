@@ -1,0 +1,97 @@
+/**
+ * One table of every error the system can report, with its human message.
+ * Messages that an operator of the vendor's products already knows are kept word for word
+ * (SPEC §3–§4, seed 003).
+ */
+export const ERRORS = {
+  // --- request shape and transport ---
+  BAD_REQUEST: { status: 400, message: 'The request is not valid.' },
+  MALFORMED_JSON: { status: 400, message: 'The request body is not valid JSON.' },
+  BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  UNSUPPORTED_VERSION: { status: 400, message: 'This protocol version is not supported.' },
+  UNSUPPORTED_ALGORITHM: { status: 400, message: 'This signature algorithm is not supported.' },
+  NOT_FOUND: { status: 404, message: 'No such resource.' },
+  SERVER_BUSY: { status: 503, message: 'Your request could not be processed now. Please try again' },
+  INTERNAL: { status: 500, message: 'An internal error occurred; it has been logged.' },
+  NOT_IMPLEMENTED: { status: 501, message: 'This function is not implemented yet.' },
+  // --- signatures, identity and replay (SPEC §3) ---
+  SIGNATURE_MISMATCH: { status: 401, message: 'data and signature do not match' },
+  MISSING_SERIALS: {
+    status: 401,
+    message:
+      'Missing ID Cert Serial Number Field; Missing Signing Cert Serial Number Field; Signed Data and Certificate do not match',
+  },
+  CLOCK_OFFSET: {
+    status: 400,
+    message: "The device date '{deviceTime}' is offset beyond the allowed tolerance limit.",
+  },
+  REPLAYED_NONCE: { status: 409, message: 'This message has already been received (replayed nonce).' },
+  UNKNOWN_INSTANCE: { status: 404, message: 'The product instance is not registered; register it again.' },
+  CERTIFICATE_EXPIRED: { status: 401, message: 'The ID certificate has expired; register the product again.' },
+  BAD_CSR: { status: 400, message: 'The certificate signing request is not valid.' },
+  // --- registration tokens (SPEC §2) ---
+  TOKEN_INVALID: { status: 403, message: 'The ID token is not valid: no such token exists.' },
+  TOKEN_REVOKED: { status: 403, message: 'The ID token has been revoked.' },
+  TOKEN_EXPIRED: { status: 403, message: 'The ID token has expired.' },
+  TOKEN_USED_UP: { status: 403, message: 'The ID token has reached its maximum number of uses.' },
+  ALREADY_REGISTERED: { status: 409, message: 'Product Already Registered' },
+  // --- admin API ---
+  UNAUTHENTICATED: { status: 401, message: 'An API key is required: pass --api-key or set SMARTLIC_API_KEY.' },
+  FORBIDDEN: { status: 403, message: 'You do not have the rights for this action.' },
+  CONFLICT: { status: 409, message: 'The resource already exists.' },
+  // --- agent side (seed 003 wordings) ---
+  TRANSPORT_NOT_AVAILABLE: { status: 0, message: 'Communication transport not available.' },
+  SEND_FAILED: { status: 0, message: 'Fail to send out Call Home HTTP message.' },
+  WAITING_FOR_REPLY: { status: 0, message: 'Waiting for reply' },
+  NOT_REGISTERED: { status: 0, message: 'The product is not registered.' },
+  STATE_CORRUPT: { status: 0, message: 'The device state file is damaged or was edited; it was not loaded.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** Every error code of the system. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Renders the human message of a code, filling `{name}` placeholders from `params`. */
+export function errorMessage(code: ErrorCode, params: Record<string, string | number> = {}): string {
+  return ERRORS[code].message.replace(/\{(\w+)\}/g, (m, name: string) => (name in params ? String(params[name]) : m));
+}
+
+/** Codes after which a retry can succeed without anything changing on the caller's side. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'SERVER_BUSY',
+  'INTERNAL',
+  'SEND_FAILED',
+  'WAITING_FOR_REPLY',
+]);
+
+/** The one error class of smartlic: a code from {@link ERRORS}, a human message, context and cause. */
+export class SmartlicError extends Error {
+  readonly code: ErrorCode;
+  readonly context: Record<string, unknown>;
+  readonly retryable: boolean;
+
+  constructor(
+    code: ErrorCode,
+    options: {
+      message?: string;
+      params?: Record<string, string | number>;
+      context?: Record<string, unknown>;
+      cause?: unknown;
+    } = {},
+  ) {
+    super(options.message ?? errorMessage(code, options.params), { cause: options.cause });
+    this.name = 'SmartlicError';
+    this.code = code;
+    this.context = options.context ?? {};
+    this.retryable = RETRYABLE.has(code);
+  }
+
+  /** The HTTP status this error answers with (0 for errors that never cross HTTP). */
+  get status(): number {
+    return ERRORS[this.code].status;
+  }
+}
+
+/** True when `value` is a known error code. */
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERRORS, value);
+}

@@ -1,0 +1,186 @@
+import { z } from 'zod';
+
+/** Version of the device protocol carried by every message. */
+export const PROTOCOL_VERSION = 1;
+
+/** Signature algorithms a message may be signed with. ES256 (ECDSA P-256, SHA-256) is the default. */
+export const SignatureAlgorithm = z.enum(['ES256', 'Ed25519']);
+export type SignatureAlgorithm = z.infer<typeof SignatureAlgorithm>;
+
+const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
+const pem = z.string().min(1).max(16_384).includes('-----BEGIN');
+const serial = z.string().regex(/^[0-9a-f]{1,40}$/, 'must be a lowercase hex serial');
+const tag = z.string().min(1).max(256);
+const nonce = base64url.min(16).max(64);
+
+/** Fields every device→server message carries against replay (SPEC §3). */
+const freshness = {
+  version: z.literal(PROTOCOL_VERSION),
+  /** Device wall-clock time, ms since the epoch. */
+  timestamp: z.number().int().nonnegative(),
+  /** At least 96 random bits, base64url; never sent twice. */
+  nonce,
+};
+
+/** Fields of every message signed with the device's ID certificate key. */
+const identified = {
+  ...freshness,
+  instanceId: z.uuid(),
+  idCertSerial: serial,
+  signingCertSerial: serial,
+};
+
+/** A product's identity: PID (product id) and SN (serial number). */
+export const Udi = z.object({ pid: z.string().min(1).max(64), sn: z.string().min(1).max(64) });
+export type Udi = z.infer<typeof Udi>;
+
+/** SPEC §4.1: registration with an ID token and a CSR; signed with the CSR's key. */
+export const RegisterRequest = z.object({
+  type: z.literal('register'),
+  ...freshness,
+  idToken: z.string().min(1).max(512),
+  softwareTag: z.string().min(1).max(256),
+  udi: Udi,
+  hostname: z.string().min(1).max(255).optional(),
+  csr: pem,
+  force: z.boolean(),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequest>;
+
+/** Where a product instance is registered. */
+export const AccountInfo = z.object({
+  smartAccount: z.object({ id: z.string(), name: z.string(), domain: z.string() }),
+  virtualAccount: z.object({ id: z.string(), name: z.string() }),
+  exportControlled: z.boolean(),
+});
+export type AccountInfo = z.infer<typeof AccountInfo>;
+
+/** A newly issued ID certificate and the intervals that go with it. */
+const idCertificateFields = {
+  instanceId: z.uuid(),
+  idCertificate: pem,
+  idCertSerial: serial,
+  /** When the ID certificate stops being valid (ms since the epoch). */
+  idCertExpiresAt: z.number().int(),
+  /** When the device should renew its ID certificate, counted from issue (ms). */
+  renewIntervalMs: z.number().int().positive(),
+  signingCertificate: pem,
+  signingCertSerial: serial,
+};
+
+/** SPEC §4.1 response. */
+export const RegisterResponse = z.object({
+  type: z.literal('register-response'),
+  ...freshness,
+  ...idCertificateFields,
+  ...AccountInfo.shape,
+});
+export type RegisterResponse = z.infer<typeof RegisterResponse>;
+
+/** One entitlement in use by a product (SPEC §4.2). */
+export const EntitlementUsage = z.object({
+  tag,
+  count: z.number().int().nonnegative().max(1_000_000_000),
+  version: z.string().max(64).optional(),
+  displayName: z.string().max(256).optional(),
+  enforceMode: z.enum(['enforced', 'not-enforced']).optional(),
+});
+export type EntitlementUsage = z.infer<typeof EntitlementUsage>;
+
+/** SPEC §4.2: authorization ("Mother May I") request. */
+export const AuthorizeRequest = z.object({
+  type: z.literal('authorize'),
+  ...identified,
+  entitlements: z.array(EntitlementUsage).max(1000),
+});
+export type AuthorizeRequest = z.infer<typeof AuthorizeRequest>;
+
+export const ComplianceStatus = z.enum(['InCompliance', 'OutOfCompliance']);
+export type ComplianceStatus = z.infer<typeof ComplianceStatus>;
+
+/** SPEC §4.2 response: compliance overall and per tag, with the timers the device must follow. */
+export const AuthorizeResponse = z.object({
+  type: z.literal('authorize-response'),
+  ...freshness,
+  instanceId: z.uuid(),
+  status: ComplianceStatus,
+  entitlements: z.array(
+    z.object({
+      tag,
+      requested: z.number().int().nonnegative(),
+      status: ComplianceStatus,
+      displayName: z.string().optional(),
+    }),
+  ),
+  authorizedAt: z.number().int(),
+  /** When this authorization lapses (90 days by default). */
+  expiresAt: z.number().int(),
+  /** When the device should renew, counted from `authorizedAt` (30 days by default). */
+  renewIntervalMs: z.number().int().positive(),
+  /** How soon to retry after a failed renewal (server's choice; agent defaults otherwise). */
+  retryIntervalMs: z.number().int().positive(),
+});
+export type AuthorizeResponse = z.infer<typeof AuthorizeResponse>;
+
+/** SPEC §4.3: ID certificate renewal with a new CSR. */
+export const RenewIdRequest = z.object({ type: z.literal('renew-id'), ...identified, csr: pem });
+export type RenewIdRequest = z.infer<typeof RenewIdRequest>;
+
+export const RenewIdResponse = z.object({ type: z.literal('renew-id-response'), ...freshness, ...idCertificateFields });
+export type RenewIdResponse = z.infer<typeof RenewIdResponse>;
+
+/** SPEC §4.4: deregistration; releases usage and removes the instance. */
+export const DeregisterRequest = z.object({ type: z.literal('deregister'), ...identified });
+export type DeregisterRequest = z.infer<typeof DeregisterRequest>;
+
+export const DeregisterResponse = z.object({
+  type: z.literal('deregister-response'),
+  ...freshness,
+  instanceId: z.uuid(),
+});
+export type DeregisterResponse = z.infer<typeof DeregisterResponse>;
+
+/** The signature block of an envelope. `certSerial` names the key: ID cert, signing cert, or `csr`. */
+export const Signature = z.object({
+  alg: SignatureAlgorithm,
+  certSerial: z.union([serial, z.literal('csr')]),
+  value: base64url.max(200),
+});
+export type Signature = z.infer<typeof Signature>;
+
+/** Every device message and response travels as `{ payload, signature }`. */
+export const Envelope = z.object({ payload: z.record(z.string(), z.unknown()), signature: Signature });
+export type Envelope<P = Record<string, unknown>> = { payload: P; signature: Signature };
+
+/** Error bodies of every HTTP route. `fields` carries per-field messages (e.g. `timestamp`). */
+export const ErrorBody = z.object({
+  code: z.string(),
+  message: z.string(),
+  requestId: z.string().optional(),
+  fields: z.record(z.string(), z.array(z.string())).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Device routes, relative to the server's base URL. */
+export const DEVICE_ROUTES = {
+  register: '/api/v1/device/register',
+  authorize: '/api/v1/device/authorize',
+  renewId: '/api/v1/device/renew-id',
+  deregister: '/api/v1/device/deregister',
+} as const;
+
+/** The request schema of each device message type. */
+export const REQUEST_SCHEMAS = {
+  register: RegisterRequest,
+  authorize: AuthorizeRequest,
+  'renew-id': RenewIdRequest,
+  deregister: DeregisterRequest,
+} as const;
+
+/** The response schema of each device message type. */
+export const RESPONSE_SCHEMAS = {
+  register: RegisterResponse,
+  authorize: AuthorizeResponse,
+  'renew-id': RenewIdResponse,
+  deregister: DeregisterResponse,
+} as const;
