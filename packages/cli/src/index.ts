@@ -1,1 +1,1 @@
-export {};
+export { buildProgram, VERSION } from './program.js';

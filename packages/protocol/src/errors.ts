@@ -45,6 +45,11 @@ export const ERRORS = {
   WAITING_FOR_REPLY: { status: 0, message: 'Waiting for reply' },
   NOT_REGISTERED: { status: 0, message: 'The product is not registered.' },
   STATE_CORRUPT: { status: 0, message: 'The device state file is damaged or was edited; it was not loaded.' },
+  NOT_INITIALISED: {
+    status: 0,
+    message: 'This device is not initialised: run `smartlic device init --pid PID` first.',
+  },
+  ALREADY_INITIALISED: { status: 0, message: 'This device is already initialised; its state was left as it was.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** Every error code of the system. */

@@ -5,3 +5,4 @@ export * from './messages.js';
 export * from './pki.js';
 export * from './signing.js';
 export * from './timers.js';
+export * from './vectors.js';

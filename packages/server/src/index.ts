@@ -1,1 +1,15 @@
-export {};
+export type { ServerConfig, ServerOptions } from './config.js';
+export { DEFAULT_PORT, parseServerConfig } from './config.js';
+export type { AuthorityPki } from './features/pki/authority-pki.js';
+export { loadOrCreatePki } from './features/pki/authority-pki.js';
+export type { AppDeps } from './http/app.js';
+export { buildApp } from './http/app.js';
+export type { RunningServer } from './start-server.js';
+export { startServer } from './start-server.js';
+export type { OpenDatabase } from './storage/database.js';
+export { openSqliteDatabase } from './storage/database.js';
+export { migrateToLatest } from './storage/migrate.js';
+export type { Database } from './storage/schema.js';
+export type { Transactor } from './storage/transactor.js';
+export { createTransactor } from './storage/transactor.js';
+export { SERVER_VERSION } from './version.js';

@@ -1,0 +1,83 @@
+import { type AuthorizeResponse, errorMessage, MINUTE } from '@smartlic/protocol';
+import type { AgentState, AuthorizationState, UsageEntry } from '../state/agent-state.js';
+import { formatDate } from '../time-format.js';
+import { authorizationStatus, udiText } from './derive-status.js';
+import type { Effects } from './effects.js';
+import { describeFailure, type Failure, failureRecord } from './failure.js';
+import { failedOutcome, reportCommFailure } from './outcomes.js';
+import { authorizationRetryDelay } from './retry.js';
+
+/** An authorization request is on its way: "Last Communication Attempt: PENDING", "Waiting for reply". */
+export function onAuthorizeSent(state: AgentState, fx: Effects): void {
+  const auth = state.authorization;
+  auth.lastAttempt = { at: fx.now, result: 'PENDING' };
+  auth.failure = { at: fx.now, reason: errorMessage('WAITING_FOR_REPLY'), code: 'WAITING_FOR_REPLY' };
+}
+
+/**
+ * The authority answered: record the grant, its deadline and the next renewal
+ * (`authorizedAt + renewIntervalMs`). With nothing in use there is nothing to renew.
+ */
+export function onAuthorizeSucceeded(
+  state: AgentState,
+  response: AuthorizeResponse,
+  requested: UsageEntry[],
+  fx: Effects,
+): void {
+  const before = state.authorization;
+  const hadGrant = before.grant !== undefined && before.expiredAt === undefined;
+  const wasCompliance = before.grant?.compliance;
+  const next: AuthorizationState = { lastAttempt: { at: fx.now, result: 'SUCCEEDED' } };
+  if (before.failingSince !== undefined || before.expiredAt !== undefined) {
+    fx.event('COMM_RESTORED', 'Communications with the licensing authority restored');
+  }
+  if (requested.length > 0) {
+    next.grant = {
+      compliance: response.status,
+      authorizedAt: response.authorizedAt,
+      receivedAt: fx.now,
+      expiresAt: response.expiresAt,
+      renewIntervalMs: response.renewIntervalMs,
+      retryIntervalMs: response.retryIntervalMs,
+      entitlements: response.entitlements.map((e) => ({
+        tag: e.tag,
+        requested: e.requested,
+        status: e.status,
+        ...(e.displayName ? { displayName: e.displayName } : {}),
+      })),
+    };
+    next.nextAttemptAt = Math.max(response.authorizedAt + response.renewIntervalMs, fx.now + MINUTE);
+  }
+  state.authorization = next;
+  if (next.grant && (!hadGrant || wasCompliance !== next.grant.compliance)) {
+    if (next.grant.compliance === 'InCompliance') {
+      fx.event('IN_COMPLIANCE', 'All entitlements and licenses in use on this device are authorized');
+    } else {
+      fx.event('OUT_OF_COMPLIANCE', 'One or more entitlements are out of compliance');
+    }
+  }
+  fx.event('AUTH_RENEW_SUCCESS', 'Authorization renewal with the licensing authority was successful');
+  fx.outcome({ action: 'authorize', ok: true, message: successMessage(state) });
+}
+
+function successMessage(state: AgentState): string {
+  const status = authorizationStatus(state);
+  if (status === 'NO LICENSES IN USE') return 'No licenses in use; the authority has released this device’s usage.';
+  const next = state.authorization.nextAttemptAt;
+  return `Authorization status: ${status}${next ? `; next renewal ${formatDate(next)}` : ''}.`;
+}
+
+/** The request failed: the status stays as it was; the failure and the next retry are recorded. */
+export function onAuthorizeFailed(state: AgentState, failure: Failure, fx: Effects): void {
+  const auth = state.authorization;
+  auth.lastAttempt = { at: fx.now, result: 'FAILED' };
+  auth.failure = failureRecord(failure, fx.now);
+  auth.failingSince ??= fx.now;
+  auth.nextAttemptAt = fx.now + authorizationRetryDelay(auth, fx.now);
+  reportCommFailure(fx, failure);
+  fx.event(
+    'AUTH_RENEW_FAILED',
+    `Authorization renewal with the licensing authority: ${describeFailure(failure)} for udi ${udiText(state)}`,
+  );
+  fx.outcome(failedOutcome('authorize', failure));
+}

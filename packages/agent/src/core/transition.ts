@@ -1,0 +1,101 @@
+import type { AuthorizeResponse, RegisterResponse, RenewIdResponse } from '@smartlic/protocol';
+import type { AgentState, Destination, UsageEntry } from '../state/agent-state.js';
+import { onAuthorizeFailed, onAuthorizeSent, onAuthorizeSucceeded } from './authorization.js';
+import { type Effect, Effects } from './effects.js';
+import { settleEvaluation } from './evaluation.js';
+import { applyTime } from './expiry.js';
+import type { Failure } from './failure.js';
+import { onDeregistered, onRenewIdFailed, onRenewIdSucceeded } from './identity.js';
+import { onRegisterFailed, onRegisterRequested, onRegisterSucceeded } from './registration.js';
+
+/** Everything that can happen to the agent, as data. Results of I/O arrive as inputs too. */
+export type Input =
+  | { type: 'tick' }
+  | { type: 'usage-set'; tag: string; count: number }
+  | { type: 'destination-set'; destination: Destination; anchors: string[] }
+  | { type: 'trust-pinned'; pem: string; fingerprint: string }
+  | { type: 'register-requested'; idToken: string; force: boolean }
+  | { type: 'register-succeeded'; response: RegisterResponse }
+  | { type: 'register-failed'; failure: Failure }
+  | { type: 'authorize-sent' }
+  | { type: 'authorize-succeeded'; response: AuthorizeResponse; requested: UsageEntry[] }
+  | { type: 'authorize-failed'; failure: Failure }
+  | { type: 'renew-id-succeeded'; response: RenewIdResponse; deviceKeyFingerprint: string }
+  | { type: 'renew-id-failed'; failure: Failure }
+  | { type: 'deregistered'; failure?: Failure; deviceKeyFingerprint: string };
+
+/** The new state and what the shell must do about it. */
+export interface Transition {
+  state: AgentState;
+  effects: Effect[];
+}
+
+/**
+ * The agent's one pure decision function: state + input + now → new state + effects. It never
+ * mutates `state`, performs no I/O and reads no clock. Time-driven changes (deadlines, expiries,
+ * the evaluation clock) are applied on every transition, so a `tick` is just "let time pass".
+ */
+export function transition(state: AgentState, input: Input, now: number): Transition {
+  const draft = structuredClone(state);
+  const fx = new Effects(now);
+  settleEvaluation(draft.evaluation, fx);
+  applyInput(draft, input, fx);
+  applyTime(draft, fx);
+  return { state: draft, effects: fx.list };
+}
+
+function applyInput(state: AgentState, input: Input, fx: Effects): void {
+  switch (input.type) {
+    case 'tick':
+      break;
+    case 'usage-set':
+      setUsage(state, input.tag, input.count);
+      break;
+    case 'destination-set':
+      state.destination = input.destination;
+      state.trust.anchors = input.anchors;
+      break;
+    case 'trust-pinned':
+      state.trust = { anchors: [input.pem], pinnedFingerprint: input.fingerprint };
+      fx.event(
+        'TRUSTPOINT_PINNED',
+        `Trusting the licensing authority's root certificate, SHA-256 ${input.fingerprint}`,
+      );
+      break;
+    case 'register-requested':
+      onRegisterRequested(state, input.idToken, input.force, fx);
+      break;
+    case 'register-succeeded':
+      onRegisterSucceeded(state, input.response, fx);
+      break;
+    case 'register-failed':
+      onRegisterFailed(state, input.failure, fx);
+      break;
+    case 'authorize-sent':
+      onAuthorizeSent(state, fx);
+      break;
+    case 'authorize-succeeded':
+      onAuthorizeSucceeded(state, input.response, input.requested, fx);
+      break;
+    case 'authorize-failed':
+      onAuthorizeFailed(state, input.failure, fx);
+      break;
+    case 'renew-id-succeeded':
+      onRenewIdSucceeded(state, input.response, input.deviceKeyFingerprint, fx);
+      break;
+    case 'renew-id-failed':
+      onRenewIdFailed(state, input.failure, fx);
+      break;
+    case 'deregistered':
+      onDeregistered(state, input.failure, input.deviceKeyFingerprint, fx);
+      break;
+  }
+}
+
+/** Declares `count` of `tag` in use; 0 removes the tag. Order of first declaration is kept. */
+function setUsage(state: AgentState, tag: string, count: number): void {
+  const existing = state.usage.find((u) => u.tag === tag);
+  if (count === 0) state.usage = state.usage.filter((u) => u.tag !== tag);
+  else if (existing) existing.count = count;
+  else state.usage.push({ tag, count });
+}

@@ -1,0 +1,54 @@
+/**
+ * The agent's events, named like the vendor's syslog lines (`%SMART_LIC-6-AGENT_REG_SUCCESS`).
+ * Each entry has its syslog severity (2 critical, 3 error, 4 warning, 5 notice, 6 info).
+ */
+export const AGENT_EVENTS = {
+  AGENT_ENABLED: 6,
+  AGENT_REG_SUCCESS: 6,
+  AGENT_REG_FAILED: 3,
+  AGENT_DEREG_SUCCESS: 6,
+  AGENT_DEREG_FAILED: 3,
+  COMM_FAILED: 3,
+  COMM_RESTORED: 5,
+  EXPORT_CONTROLLED: 6,
+  IN_COMPLIANCE: 5,
+  OUT_OF_COMPLIANCE: 3,
+  AUTH_RENEW_SUCCESS: 6,
+  AUTH_RENEW_FAILED: 3,
+  AUTHORIZATION_EXPIRED: 3,
+  ID_CERT_RENEW_SUCCESS: 6,
+  ID_CERT_RENEW_FAILED: 3,
+  ID_CERT_EXPIRED: 3,
+  EVAL_START: 5,
+  EVAL_EXPIRED: 2,
+  TRUSTPOINT_PINNED: 6,
+  CONFIG_NOT_SAVED: 4,
+} as const satisfies Record<string, number>;
+
+/** The short type of an agent event, e.g. `AGENT_REG_SUCCESS`. */
+export type AgentEventType = keyof typeof AGENT_EVENTS;
+
+/** One event the agent emits through `AgentOptions.onEvent`. */
+export interface AgentEvent {
+  /** The short type, e.g. `OUT_OF_COMPLIANCE`. */
+  type: AgentEventType;
+  /** The syslog-style name, e.g. `%SMART_LIC-3-OUT_OF_COMPLIANCE`. */
+  name: string;
+  /** Syslog severity: 2 critical, 3 error, 4 warning, 5 notice, 6 informational. */
+  severity: number;
+  /** When it happened (agent clock, ms since the epoch). */
+  at: number;
+  /** The human message, e.g. "One or more entitlements are out of compliance". */
+  message: string;
+}
+
+/** Builds an event of `type` at `at` with its human `message`. */
+export function agentEvent(type: AgentEventType, at: number, message: string): AgentEvent {
+  const severity = AGENT_EVENTS[type];
+  return { type, name: `%SMART_LIC-${severity}-${type}`, severity, at, message };
+}
+
+/** The event as one syslog-like line: `%SMART_LIC-6-AGENT_REG_SUCCESS: Smart Agent for Licensing …`. */
+export function formatEvent(event: AgentEvent): string {
+  return `${event.name}: ${event.message}`;
+}

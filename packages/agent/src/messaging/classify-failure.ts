@@ -1,0 +1,57 @@
+import { ErrorBody, errorMessage, isErrorCode, SmartlicError } from '@smartlic/protocol';
+import { type Failure, failureOf, SIGNATURE_MISMATCH_REASON } from '../core/failure.js';
+import type { TransportResponse } from '../transport/transport.js';
+import { TransportError } from '../transport/transport.js';
+
+/** A message that got no usable answer: no transport, no connection, timeout, TLS refusal, oversize. */
+export function transportFailure(error: unknown): Failure {
+  const detail = error instanceof Error ? error.message : String(error);
+  if (!(error instanceof TransportError)) return failureOf('SEND_FAILED', { retryable: true, transport: true, detail });
+  switch (error.kind) {
+    case 'unavailable':
+      return failureOf('TRANSPORT_NOT_AVAILABLE', { transport: true, detail });
+    case 'tls':
+      return failureOf('SEND_FAILED', {
+        reason: `SSL certificate problem: ${detail}`,
+        retryable: true,
+        transport: true,
+        detail,
+      });
+    case 'too-large':
+      return failureOf('BODY_TOO_LARGE', {
+        reason: 'The response from the licensing authority is too large.',
+        retryable: true,
+        detail,
+      });
+    default:
+      return failureOf('SEND_FAILED', { retryable: true, transport: true, detail });
+  }
+}
+
+/** An HTTP error answer: its `message` is the reason the operator sees (e.g. "Product Already Registered"). */
+export function httpFailure(response: TransportResponse): Failure {
+  let body: ErrorBody | undefined;
+  try {
+    const parsed = ErrorBody.safeParse(JSON.parse(response.body));
+    if (parsed.success) body = parsed.data;
+  } catch {
+    body = undefined;
+  }
+  const code = isErrorCode(body?.code) ? body.code : undefined;
+  const serverSide = response.status >= 500 || response.status === 429;
+  const fallback = serverSide
+    ? errorMessage('SERVER_BUSY')
+    : `The licensing authority refused the request (HTTP ${response.status}).`;
+  return {
+    reason: body?.message || fallback,
+    ...(code ? { code } : serverSide ? { code: 'SERVER_BUSY' as const } : {}),
+    retryable: serverSide || (code !== undefined && new SmartlicError(code).retryable),
+    transport: false,
+    detail: `HTTP ${response.status}${body?.requestId ? `, request ${body.requestId}` : ''}`,
+  };
+}
+
+/** A response that failed verification: "Data and signature do not match" (seed 003 scenario 9). */
+export function mismatchFailure(problem: string): Failure {
+  return failureOf('SIGNATURE_MISMATCH', { reason: SIGNATURE_MISMATCH_REASON, detail: problem });
+}

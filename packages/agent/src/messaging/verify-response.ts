@@ -1,0 +1,109 @@
+import type { KeyObject } from 'node:crypto';
+import {
+  type CertificateInfo,
+  Envelope,
+  parseCertificate,
+  type Signature,
+  verifyEnvelope,
+  verifySignerChain,
+} from '@smartlic/protocol';
+import { samePublicKey } from '../device-key.js';
+import { type MessageKind, parseResponse, type ResponsePayloads } from './schemas.js';
+
+/** What a response must match besides its signature. */
+export interface ResponseExpectation {
+  /** The nonce of the request; the response must echo it. */
+  nonce: string;
+  /** Trust anchors (PEM) the signing certificate must chain to. */
+  anchors: readonly string[];
+  /** Agent time, for certificate validity. */
+  now: number;
+  /** The signing certificate on record; register and renew-id responses bring their own. */
+  signingCertPem?: string;
+  /** The product instance the request was about. */
+  instanceId?: string;
+  /** The key the returned ID certificate must certify (register and renew-id). */
+  certifiedKey?: KeyObject;
+}
+
+/** A verified response, or why it was refused. */
+export type Verification<K extends MessageKind> =
+  | { ok: true; payload: ResponsePayloads[K]; signer: CertificateInfo }
+  | { ok: false; problem: string };
+
+/** Step 1: the body is a `{ payload, signature }` envelope. */
+export function parseEnvelope(body: unknown): Envelope | undefined {
+  const parsed = Envelope.safeParse(body);
+  return parsed.success ? (parsed.data as Envelope) : undefined;
+}
+
+/** Step 3: the signature verifies over the canonical payload with the signer's key. */
+export function checkSignature(envelope: { payload: unknown; signature: Signature }, publicKey: KeyObject): boolean {
+  return verifyEnvelope(envelope, publicKey);
+}
+
+/**
+ * Verifies a response of `kind` completely: envelope shape; signing certificate chained to a
+ * trust anchor and valid now; `signature.certSerial` naming that certificate; signature over the
+ * canonical payload; payload schema; echoed nonce; instance id; and for register/renew-id the ID
+ * certificate issued by the signer for our key. Any failure refuses the whole response.
+ */
+export function verifyResponse<K extends MessageKind>(
+  kind: K,
+  body: unknown,
+  expect: ResponseExpectation,
+): Verification<K> {
+  const envelope = parseEnvelope(body);
+  if (!envelope) return refuse('the response is not a signed envelope');
+  const signerPem = carriesCertificate(kind) ? envelope.payload.signingCertificate : expect.signingCertPem;
+  if (typeof signerPem !== 'string') return refuse('no signing certificate to verify the response with');
+  let signer: CertificateInfo;
+  try {
+    signer = verifySignerChain(signerPem, expect.anchors, expect.now);
+  } catch (error) {
+    return refuse((error as Error).message);
+  }
+  if (envelope.signature.certSerial !== signer.serial) {
+    return refuse(`signed by certificate ${envelope.signature.certSerial}, expected ${signer.serial}`);
+  }
+  if (!checkSignature(envelope, signer.publicKey)) return refuse('the signature does not verify');
+  const parsed = parseResponse(kind, envelope.payload);
+  if (!parsed.ok) return refuse(`the payload does not match the schema (${parsed.problem})`);
+  const payload = parsed.value;
+  if (payload.nonce !== expect.nonce) return refuse('the response does not echo the request nonce');
+  if (expect.instanceId && payload.instanceId !== expect.instanceId)
+    return refuse('the response is for another instance');
+  if ('idCertificate' in payload) {
+    const problem = checkIdCertificate(payload, signer, expect.certifiedKey);
+    if (problem) return refuse(problem);
+  }
+  return { ok: true, payload, signer };
+}
+
+function carriesCertificate(kind: MessageKind): boolean {
+  return kind === 'register' || kind === 'renew-id';
+}
+
+function checkIdCertificate(
+  payload: { idCertificate: string; idCertSerial: string; signingCertSerial: string },
+  signer: CertificateInfo,
+  certifiedKey: KeyObject | undefined,
+): string | undefined {
+  if (payload.signingCertSerial !== signer.serial) return 'the signing certificate serial does not match';
+  let idCert: CertificateInfo;
+  try {
+    idCert = parseCertificate(payload.idCertificate);
+  } catch {
+    return 'the ID certificate is not valid PEM';
+  }
+  if (idCert.serial !== payload.idCertSerial) return 'the ID certificate serial does not match';
+  if (!idCert.cert.checkIssued(signer.cert) || !idCert.cert.verify(signer.publicKey)) {
+    return 'the ID certificate was not issued by the signing certificate';
+  }
+  if (certifiedKey && !samePublicKey(idCert.publicKey, certifiedKey)) return 'the ID certificate is for another key';
+  return undefined;
+}
+
+function refuse(problem: string): { ok: false; problem: string } {
+  return { ok: false, problem };
+}

@@ -1,0 +1,18 @@
+import type { ErrorCode } from '@smartlic/protocol';
+
+/** What an agent operation did. */
+export type OutcomeAction = 'use' | 'register' | 'authorize' | 'renew-id' | 'deregister' | 'expire';
+
+/**
+ * The result of an agent operation. Protocol failures are outcomes, never exceptions:
+ * `ok: false` with the operator-facing reason in `message` (the vendor's wording, e.g.
+ * "Product Already Registered") and the error `code` when one is known.
+ */
+export interface Outcome {
+  action: OutcomeAction;
+  ok: boolean;
+  message: string;
+  code?: ErrorCode;
+  /** What the operation set off at once, e.g. the authorization that follows a registration. */
+  followUps?: Outcome[];
+}

@@ -1,0 +1,183 @@
+import type { AccountInfo, ComplianceStatus } from '@smartlic/protocol';
+
+/** Version of the persisted `state.json` layout. */
+export const STATE_VERSION = 1;
+
+/** Who the device is: its UDI (PID + SN), hostname, software tag and enforcement profile. */
+export interface DeviceIdentity {
+  pid: string;
+  sn: string;
+  hostname?: string;
+  softwareTag: string;
+  profile: string;
+}
+
+/** Registration status words of SPEC §5. */
+export type RegistrationStatus =
+  | 'UNREGISTERED'
+  | 'REGISTERING'
+  | 'REGISTERED'
+  | 'REGISTRATION FAILED'
+  | 'REGISTRATION EXPIRED';
+
+/** Authorization status words of SPEC §5 (`AUTHORIZED - RESERVED` comes with reservations). */
+export type AuthorizationStatus =
+  | 'EVAL MODE'
+  | 'EVAL EXPIRED'
+  | 'AUTHORIZED'
+  | 'OUT OF COMPLIANCE'
+  | 'AUTHORIZATION EXPIRED'
+  | 'NO LICENSES IN USE';
+
+/** Status of one entitlement tag in use. */
+export type UsageStatus =
+  | 'AUTHORIZED'
+  | 'OUT OF COMPLIANCE'
+  | 'EVAL MODE'
+  | 'EVAL EXPIRED'
+  | 'AUTHORIZATION EXPIRED'
+  | 'NOT AUTHORIZED';
+
+/** Result of the last attempt to talk to the authority. */
+export type AttemptResult = 'SUCCEEDED' | 'FAILED' | 'PENDING';
+
+/** One attempt and when it was made. */
+export interface Attempt {
+  at: number;
+  result: AttemptResult;
+}
+
+/** The last failure shown as "Failure reason". */
+export interface FailureRecord {
+  at: number;
+  reason: string;
+  code?: string;
+}
+
+/** The ID certificate and the signing certificate that issued it. */
+export interface IdCertificate {
+  instanceId: string;
+  pem: string;
+  serial: string;
+  /** When the agent received it (agent clock). */
+  issuedAt: number;
+  expiresAt: number;
+  renewIntervalMs: number;
+  signingCertPem: string;
+  signingCertSerial: string;
+}
+
+/** A registration waiting for its (next) attempt. The ID token lives here only while pending. */
+export interface PendingRegistration {
+  idToken: string;
+  force: boolean;
+  firstAttemptAt: number;
+  nextAttemptAt: number;
+}
+
+/** Registration with the authority. `certificate` is present exactly while REGISTERED. */
+export interface RegistrationState {
+  status: RegistrationStatus;
+  pending?: PendingRegistration;
+  certificate?: IdCertificate;
+  account?: AccountInfo;
+  /** Outcome of the latest registration attempt ("Initial Registration: SUCCEEDED on …"). */
+  initial?: Attempt;
+  lastRenewal?: Attempt;
+  nextRenewalAt?: number;
+  failure?: FailureRecord;
+}
+
+/** One entitlement as the authority last authorized it. */
+export interface GrantedEntitlement {
+  tag: string;
+  requested: number;
+  status: ComplianceStatus;
+  displayName?: string;
+}
+
+/** The last successful authorization of the current registration. */
+export interface Grant {
+  compliance: ComplianceStatus;
+  /** Authority's time of the authorization. */
+  authorizedAt: number;
+  /** Agent's time when the answer arrived ("AUTHORIZED on …"). */
+  receivedAt: number;
+  /** Communication deadline: the authorization lapses then. */
+  expiresAt: number;
+  renewIntervalMs: number;
+  retryIntervalMs: number;
+  entitlements: GrantedEntitlement[];
+}
+
+/** Authorization ("Mother May I") state and its communication record. */
+export interface AuthorizationState {
+  grant?: Grant;
+  /** Set when the grant passed its deadline (AUTHORIZATION EXPIRED). */
+  expiredAt?: number;
+  lastAttempt?: Attempt;
+  failure?: FailureRecord;
+  /** First failure of the current run of failures (retry schedules count from it). */
+  failingSince?: number;
+  nextAttemptAt?: number;
+}
+
+/** The evaluation clock: 90 days of use, once per device, never reset. */
+export interface EvaluationState {
+  usedMs: number;
+  /** Set while the clock runs; time since then is not yet in `usedMs`. */
+  runningSince?: number;
+  startedAt?: number;
+  expiredAt?: number;
+}
+
+/** One entitlement the product declares in use. */
+export interface UsageEntry {
+  tag: string;
+  count: number;
+}
+
+/** Where call-home messages go. */
+export interface Destination {
+  url: string;
+  proxy?: string;
+}
+
+/** Certificates the agent trusts as the authority's root (PEM), and the one pinned on first use. */
+export interface TrustState {
+  anchors: string[];
+  pinnedFingerprint?: string;
+}
+
+/** Everything the agent persists in `state.json`. */
+export interface AgentState {
+  version: typeof STATE_VERSION;
+  /** Incremented at every save; lets a process notice that another one changed the state. */
+  revision: number;
+  createdAt: number;
+  identity: DeviceIdentity;
+  /** SHA-256 (hex) of the device key's SPKI; ties `device-key.pem` to this state. */
+  deviceKeyFingerprint: string;
+  destination?: Destination;
+  trust: TrustState;
+  usage: UsageEntry[];
+  registration: RegistrationState;
+  authorization: AuthorizationState;
+  evaluation: EvaluationState;
+}
+
+/** The state of a freshly initialised device. */
+export function initialState(identity: DeviceIdentity, deviceKeyFingerprint: string, now: number): AgentState {
+  return {
+    version: STATE_VERSION,
+    revision: 0,
+    createdAt: now,
+    identity,
+    deviceKeyFingerprint,
+    trust: { anchors: [] },
+    usage: [],
+    registration: { status: 'UNREGISTERED' },
+    authorization: {},
+    evaluation: { usedMs: 0 },
+  };
+}

@@ -1,0 +1,167 @@
+import { authorizationStatus, usageStatus } from '../core/derive-status.js';
+import { evaluationRemaining } from '../core/evaluation.js';
+import { transition } from '../core/transition.js';
+import type {
+  AgentState,
+  AttemptResult,
+  AuthorizationStatus,
+  RegistrationStatus,
+  UsageStatus,
+} from '../state/agent-state.js';
+import { isoOrNull } from '../time-format.js';
+
+/** An attempt as the status shows it: `SUCCEEDED on <ISO date>`. */
+export interface StatusAttempt {
+  result: AttemptResult;
+  at: string;
+}
+
+/**
+ * What `show license status --json` prints. Dates are ISO 8601 (UTC); `null` means "None" /
+ * not applicable. Status words are exactly SPEC §5's.
+ */
+export interface AgentStatus {
+  smartLicensing: 'ENABLED';
+  /** When this status was computed (agent clock). */
+  generatedAt: string;
+  /** The device: its UDI, hostname, software tag, profile, and product instance id once registered. */
+  identity: {
+    pid: string;
+    sn: string;
+    /** `PID:<pid>,SN:<sn>`. */
+    udi: string;
+    hostname: string | null;
+    softwareTag: string;
+    profile: string;
+    instanceId: string | null;
+  };
+  transport: {
+    type: 'direct' | 'proxy' | 'none';
+    url: string | null;
+    proxy: string | null;
+    /** SHA-256 fingerprint of the root pinned on first use, if one was. */
+    pinnedFingerprint: string | null;
+    trustAnchors: number;
+  };
+  registration: {
+    status: RegistrationStatus;
+    /** The status as IOS XE prints it, e.g. `NOT REGISTERED - REGISTRATION FAILED`. */
+    statusText: string;
+    smartAccount: string | null;
+    smartAccountDomain: string | null;
+    virtualAccount: string | null;
+    exportControlled: 'Allowed' | 'Not Allowed';
+    initialRegistration: StatusAttempt | null;
+    lastRenewalAttempt: StatusAttempt | null;
+    nextRenewalAttempt: string | null;
+    registrationExpires: string | null;
+    nextRegistrationAttempt: string | null;
+    failureReason: string | null;
+    idCertSerial: string | null;
+  };
+  authorization: {
+    status: AuthorizationStatus;
+    /** When the status began (e.g. `AUTHORIZED on …`), where that applies. */
+    since: string | null;
+    lastCommunicationAttempt: StatusAttempt | null;
+    nextCommunicationAttempt: string | null;
+    communicationDeadline: string | null;
+    failureReason: string | null;
+  };
+  evaluation: {
+    /** Evaluation period remaining (ms); frozen while the device is registered. */
+    remainingMs: number;
+    running: boolean;
+    startedAt: string | null;
+    expiredAt: string | null;
+  };
+  usage: { tag: string; displayName: string | null; count: number; status: UsageStatus }[];
+}
+
+const REGISTRATION_TEXT: Record<RegistrationStatus, string> = {
+  UNREGISTERED: 'UNREGISTERED',
+  REGISTERING: 'REGISTERING - REGISTRATION IN PROGRESS',
+  REGISTERED: 'REGISTERED',
+  'REGISTRATION FAILED': 'NOT REGISTERED - REGISTRATION FAILED',
+  'REGISTRATION EXPIRED': 'UNREGISTERED - REGISTRATION EXPIRED',
+};
+
+const attempt = (a: { at: number; result: AttemptResult } | undefined): StatusAttempt | null =>
+  a ? { result: a.result, at: new Date(a.at).toISOString() } : null;
+
+/** The status of `state` at `now`; time-driven changes due by `now` are applied first. */
+export function buildStatus(current: AgentState, now: number): AgentStatus {
+  const state = transition(current, { type: 'tick' }, now).state;
+  const { identity, registration: reg, authorization: auth, evaluation: ev } = state;
+  const account = reg.account;
+  const status = authorizationStatus(state);
+  return {
+    smartLicensing: 'ENABLED',
+    generatedAt: new Date(now).toISOString(),
+    identity: {
+      pid: identity.pid,
+      sn: identity.sn,
+      udi: `PID:${identity.pid},SN:${identity.sn}`,
+      hostname: identity.hostname ?? null,
+      softwareTag: identity.softwareTag,
+      profile: identity.profile,
+      instanceId: reg.certificate?.instanceId ?? null,
+    },
+    transport: {
+      type: state.destination ? (state.destination.proxy ? 'proxy' : 'direct') : 'none',
+      url: state.destination?.url ?? null,
+      proxy: state.destination?.proxy ?? null,
+      pinnedFingerprint: state.trust.pinnedFingerprint ?? null,
+      trustAnchors: state.trust.anchors.length,
+    },
+    registration: {
+      status: reg.status,
+      statusText: REGISTRATION_TEXT[reg.status],
+      smartAccount: account?.smartAccount.name ?? null,
+      smartAccountDomain: account?.smartAccount.domain ?? null,
+      virtualAccount: account?.virtualAccount.name ?? null,
+      exportControlled: account?.exportControlled ? 'Allowed' : 'Not Allowed',
+      initialRegistration: attempt(reg.initial),
+      lastRenewalAttempt: attempt(reg.lastRenewal),
+      nextRenewalAttempt: isoOrNull(reg.certificate ? reg.nextRenewalAt : undefined),
+      registrationExpires: isoOrNull(reg.certificate?.expiresAt),
+      nextRegistrationAttempt: isoOrNull(reg.certificate ? undefined : reg.pending?.nextAttemptAt),
+      failureReason: reg.failure?.reason ?? null,
+      idCertSerial: reg.certificate?.serial ?? null,
+    },
+    authorization: {
+      status,
+      since: isoOrNull(statusSince(state, status)),
+      lastCommunicationAttempt: attempt(auth.lastAttempt),
+      nextCommunicationAttempt: isoOrNull(reg.certificate ? auth.nextAttemptAt : undefined),
+      communicationDeadline: isoOrNull(auth.grant?.expiresAt),
+      failureReason: auth.lastAttempt?.result === 'SUCCEEDED' ? null : (auth.failure?.reason ?? null),
+    },
+    evaluation: {
+      remainingMs: evaluationRemaining(ev, now),
+      running: ev.runningSince !== undefined,
+      startedAt: isoOrNull(ev.startedAt),
+      expiredAt: isoOrNull(ev.expiredAt),
+    },
+    usage: state.usage.map((u) => ({
+      tag: u.tag,
+      displayName: auth.grant?.entitlements.find((e) => e.tag === u.tag)?.displayName ?? null,
+      count: u.count,
+      status: usageStatus(state, u),
+    })),
+  };
+}
+
+function statusSince(state: AgentState, status: AuthorizationStatus): number | undefined {
+  switch (status) {
+    case 'AUTHORIZED':
+    case 'OUT OF COMPLIANCE':
+      return state.authorization.grant?.receivedAt;
+    case 'AUTHORIZATION EXPIRED':
+      return state.authorization.expiredAt;
+    case 'EVAL EXPIRED':
+      return state.evaluation.expiredAt;
+    default:
+      return undefined;
+  }
+}

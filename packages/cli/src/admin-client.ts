@@ -1,0 +1,60 @@
+import { CliError } from './output.js';
+
+/** Where the admin commands send their requests, and with which key. */
+export interface AdminConnection {
+  server: string;
+  apiKey: string;
+}
+
+/** Resolves the admin connection from flags, then SMARTLIC_SERVER / SMARTLIC_API_KEY. */
+export function adminConnection(flags: { server?: string; apiKey?: string }): AdminConnection {
+  const server = flags.server ?? process.env.SMARTLIC_SERVER;
+  const apiKey = flags.apiKey ?? process.env.SMARTLIC_API_KEY;
+  if (!server) throw new CliError('No server given: pass --server URL or set SMARTLIC_SERVER.');
+  if (!apiKey) {
+    throw new CliError(
+      'No API key given: pass --api-key KEY or set SMARTLIC_API_KEY (the server wrote its first key to <data>/admin-api-key).',
+    );
+  }
+  return { server: server.replace(/\/+$/, ''), apiKey: apiKey.trim() };
+}
+
+/** Calls the admin REST API and returns the parsed JSON body, or throws the server's one-sentence error. */
+export async function adminRequest<T>(
+  connection: AdminConnection,
+  method: 'GET' | 'POST' | 'DELETE',
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${connection.server}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${connection.apiKey}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (error) {
+    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new CliError(`Cannot reach the server at ${connection.server} (${reason}).`);
+  }
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    throw new CliError(`The server answered ${response.status} with a body that is not JSON.`);
+  }
+  if (!response.ok) {
+    const error = parsed as { message?: string; fields?: Record<string, string[]> } | undefined;
+    const details = error?.fields
+      ? ` (${Object.entries(error.fields)
+          .map(([k, v]) => `${k}: ${v.join(', ')}`)
+          .join('; ')})`
+      : '';
+    throw new CliError(`${error?.message ?? `The server answered ${response.status}.`}${details}`);
+  }
+  return parsed as T;
+}

@@ -1,0 +1,160 @@
+import { readFile } from 'node:fs/promises';
+import { Agent, type Outcome, formatAll, formatStatus, formatSummary, formatUsage } from '@smartlic/agent';
+import { Command } from 'commander';
+import { CliError, parseInteger, print } from '../../output.js';
+import { agentOptions, openDevice } from './device-context.js';
+import { runCommand } from './run-command.js';
+
+/** Prints an action's outcome (and the status with --json); a failed outcome becomes the command's error. */
+async function report(agent: Agent, outcome: Outcome, opts: { json?: boolean }, failurePrefix = ''): Promise<void> {
+  if (opts.json) print({ outcome, status: agent.status() }, opts, () => '');
+  if (!outcome.ok) throw new CliError(`${failurePrefix}${outcome.message}`);
+  if (opts.json) return;
+  process.stdout.write(`${outcome.message}\n`);
+  // What the action set off at once (the authorization after a registration) is reported too;
+  // it does not fail the command: the agent retries it on its own schedule.
+  for (const followUp of outcome.followUps ?? []) {
+    (followUp.ok ? process.stdout : process.stderr).write(`${followUp.ok ? '' : 'Warning: '}${followUp.message}\n`);
+  }
+}
+
+/** `smartlic device …`: acts as one product instance whose state lives in --state DIR. */
+export function deviceCommand(): Command {
+  const device = new Command('device')
+    .description('act as a product instance (the Smart Agent) whose state lives in a directory')
+    .option('--state <dir>', 'state directory (default: $SMARTLIC_DEVICE_STATE or ./device-state)');
+
+  device
+    .command('init')
+    .description('create the device: its identity, key and state')
+    .requiredOption('--pid <pid>', 'product id')
+    .option('--sn <sn>', 'serial number (default: a random one)')
+    .option('--hostname <name>', 'hostname to report (default: not shared)')
+    .option('--profile <profile>', 'enforcement profile: cusp, catalyst, expressway, …', 'catalyst')
+    .option('--software-tag <tag>', 'software tag identifying the product')
+    .option('--json', 'print JSON')
+    .action(async (opts: { pid: string; sn?: string; hostname?: string; profile: string; softwareTag?: string; json?: boolean }, cmd: Command) => {
+      const agent = await Agent.init(
+        {
+          pid: opts.pid,
+          profile: opts.profile,
+          ...(opts.sn ? { sn: opts.sn } : {}),
+          ...(opts.hostname ? { hostname: opts.hostname } : {}),
+          ...(opts.softwareTag ? { softwareTag: opts.softwareTag } : {}),
+        },
+        agentOptions(cmd),
+      );
+      const status = agent.status();
+      print(status, opts, (s) => `Device initialised: PID:${s.identity.pid} SN:${s.identity.sn}; smart licensing is enabled.`);
+    });
+
+  const callHome = device.command('call-home').description('call-home settings');
+  callHome
+    .command('destination <url>')
+    .description('where the device sends its messages (authority or satellite URL)')
+    .option('--proxy <url>', 'HTTP(S) proxy to go through')
+    .option('--trust <pemFile>', 'PEM file of extra trust points (e.g. the authority root or a proxy CA)')
+    .action(async (url: string, opts: { proxy?: string; trust?: string }, cmd: Command) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(url);
+      } catch {
+        throw new CliError(`"${url}" is not a URL (example: https://licensing.example.com).`);
+      }
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError('The destination must be an http or https URL.');
+      let trustPem: string | undefined;
+      if (opts.trust) {
+        trustPem = await readFile(opts.trust, 'utf8').catch(() => {
+          throw new CliError(`Cannot read the trust point file ${opts.trust}.`);
+        });
+        if (!trustPem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`${opts.trust} holds no PEM certificate.`);
+      }
+      const agent = await openDevice(cmd);
+      const result = await agent.setDestination(url, { ...(trustPem ? { trustPem } : {}), ...(opts.proxy ? { proxy: opts.proxy } : {}) });
+      process.stdout.write(`Call-home destination set to ${url}\n`);
+      if (result.pinnedFingerprint) {
+        process.stdout.write(`Trusting the server's root CA, SHA-256 fingerprint ${result.pinnedFingerprint}\n`);
+      }
+      if (result.warning) process.stderr.write(`Warning: ${result.warning}\n`);
+    });
+
+  device
+    .command('use <tag> <count>')
+    .description('the product declares how many of an entitlement it uses (0: none)')
+    .option('--json', 'print JSON')
+    .action(async (tag: string, count: string, opts: { json?: boolean }, cmd: Command) => {
+      const agent = await openDevice(cmd);
+      const outcome = await agent.use(tag, parseInteger(count, 'COUNT', 0));
+      await report(agent, outcome, opts, 'Usage recorded, but ');
+    });
+
+  device.addCommand(licenseCommand());
+  device.addCommand(showCommand());
+  device.addCommand(runCommand());
+  return device;
+}
+
+function licenseCommand(): Command {
+  const license = new Command('license').description('license commands');
+  const smart = license.command('smart').description('smart licensing');
+  smart
+    .command('register <idtoken> <token> [force]')
+    .description('register with an ID token: license smart register idtoken TOKEN [force]')
+    .option('--json', 'print JSON')
+    .action(async (keyword: string, token: string, force: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+      if (keyword !== 'idtoken') throw new CliError('Usage: license smart register idtoken TOKEN [force]');
+      if (force !== undefined && force !== 'force') throw new CliError(`Unknown word "${force}": only "force" may follow the token.`);
+      const agent = await openDevice(cmd);
+      await report(agent, await agent.register(token, { force: force === 'force' }), opts, 'Registration failed: ');
+    });
+  smart
+    .command('deregister')
+    .description('deregister the device and release its licenses')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const agent = await openDevice(cmd);
+      await report(agent, await agent.deregister(), opts);
+    });
+  smart
+    .command('renew <what>')
+    .description('renew now: id (the ID certificate) or auth (the authorization)')
+    .option('--json', 'print JSON')
+    .action(async (what: string, opts: { json?: boolean }, cmd: Command) => {
+      if (what !== 'id' && what !== 'auth') throw new CliError('Usage: license smart renew id|auth');
+      const agent = await openDevice(cmd);
+      const outcome = what === 'id' ? await agent.renewId() : await agent.renewAuthorization();
+      await report(agent, outcome, opts, 'Renewal failed: ');
+    });
+  smart
+    .command('reservation')
+    .description('offline license reservation (not implemented yet)')
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(() => {
+      throw new CliError('license smart reservation is not implemented yet.', 2);
+    });
+  return license;
+}
+
+const VIEWS = {
+  status: formatStatus,
+  summary: formatSummary,
+  usage: formatUsage,
+  all: formatAll,
+} as const;
+
+function showCommand(): Command {
+  const show = new Command('show').description('show device state');
+  show
+    .command('license <what>')
+    .description('show license status|summary|all|usage|eventlog')
+    .option('--json', 'print JSON')
+    .action(async (what: string, opts: { json?: boolean }, cmd: Command) => {
+      if (what === 'eventlog') throw new CliError('show license eventlog is not implemented yet.', 2);
+      const view = VIEWS[what as keyof typeof VIEWS];
+      if (!view) throw new CliError(`Unknown view "${what}": use status, summary, all, usage or eventlog.`);
+      const agent = await openDevice(cmd);
+      print(agent.status(), opts, view);
+    });
+  return show;
+}

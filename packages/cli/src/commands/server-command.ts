@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { processClock } from '../clock.js';
+import { CliError, parseInteger } from '../output.js';
+
+interface ServerFlags {
+  data: string;
+  db?: string;
+  host: string;
+  port: string;
+  mode: string;
+  upstream?: string;
+  logLevel: string;
+}
+
+/** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
+export function serverCommand(): Command {
+  return new Command('server')
+    .description('run a smartlic server (authority or satellite)')
+    .option('--data <dir>', 'data directory', './data')
+    .option('--db <url>', 'database URL (default: SQLite in the data directory)')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8470')
+    .option('--mode <mode>', 'authority or satellite', 'authority')
+    .option('--upstream <url>', 'the authority a satellite synchronises with')
+    .option('--log-level <level>', 'log level: fatal, error, warn, info, debug or silent', 'info')
+    .action(async (flags: ServerFlags) => {
+      if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
+        throw new CliError(`--mode must be authority or satellite, not "${flags.mode}".`);
+      }
+      // Loaded on demand: device and admin commands should not pay for the server's start-up.
+      const { startServer } = await import('@smartlic/server');
+      const server = await startServer({
+        dataDir: resolve(flags.data),
+        host: flags.host,
+        port: parseInteger(flags.port, '--port', 0),
+        mode: flags.mode,
+        clock: processClock(),
+        logLevel: flags.logLevel,
+        ...(flags.db ? { dbUrl: flags.db } : {}),
+      });
+      const keyNote = server.adminKeyCreated ? 'created now' : 'created at first start';
+      process.stdout.write(
+        [
+          `smartlic ${flags.mode} listening on ${server.url}`,
+          `Admin API key: ${server.adminKeyPath} (${keyNote}; mode 0600)`,
+          `Root CA for devices: ${server.rootCaPath}`,
+          'Log in with:',
+          `  export SMARTLIC_SERVER=${server.url} SMARTLIC_API_KEY=$(cat ${server.adminKeyPath})`,
+          '  npx smartlic admin account create "My Company" --domain example.com',
+          '',
+        ].join('\n'),
+      );
+      const stop = (signal: string) => {
+        process.stdout.write(`Received ${signal}; stopping.\n`);
+        server.close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

@@ -1,0 +1,39 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runCli } from './harness.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+describe('the smartlic command', () => {
+  it('is linked into node_modules/.bin by npm ci and prints its help', async () => {
+    expect(existsSync(`${ROOT}node_modules/.bin/smartlic`)).toBe(true);
+    const out = await runCli(['--help']);
+    expect(out.code).toBe(0);
+    for (const word of ['server', 'admin', 'device']) expect(out.stdout).toContain(word);
+  });
+
+  it('says in one sentence when no API key is given', async () => {
+    const out = await runCli(['admin', '--server', 'http://127.0.0.1:9', 'account', 'list'], { SMARTLIC_API_KEY: '' });
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/No API key given/);
+  });
+
+  it('says in one sentence when the server cannot be reached', async () => {
+    const out = await runCli(['admin', '--server', 'http://127.0.0.1:9', '--api-key', 'k', 'account', 'list']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:9/);
+  });
+
+  it('refuses commands of later issues with a clear "not implemented"', async () => {
+    const out = await runCli(['admin', '--server', 'http://127.0.0.1:9', '--api-key', 'k', 'pak', 'list']);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/not implemented yet/);
+  });
+
+  it('tells a device with no state to init first', async () => {
+    const out = await runCli(['device', '--state', '/nonexistent/smartlic-device', 'show', 'license', 'status']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/smartlic device init/);
+  });
+});

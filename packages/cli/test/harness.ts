@@ -1,0 +1,103 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI, as `npx smartlic` runs it. */
+export const BIN = fileURLToPath(new URL('../bin/smartlic.js', import.meta.url));
+
+/** What one CLI run printed and how it exited. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI once with `args` and extra environment. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs the CLI and parses its JSON output; fails loudly when the command failed. */
+export async function cliJson<T>(args: string[], env: Record<string, string> = {}): Promise<T> {
+  const result = await runCli([...args, '--json'], env);
+  if (result.code !== 0) throw new Error(`smartlic ${args.join(' ')} failed (${result.code}): ${result.stderr}`);
+  return JSON.parse(result.stdout) as T;
+}
+
+/** A temporary directory removed by `cleanup`. */
+export async function tempDir(prefix = 'smartlic-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A `smartlic server` process on 127.0.0.1 and a free port. */
+export interface ServerProcess {
+  url: string;
+  dataDir: string;
+  apiKey: string;
+  rootCaPath: string;
+  output: () => string;
+  stop: () => Promise<void>;
+}
+
+/** Starts `smartlic server --data DIR --port PORT` (0: any free port) and waits until it prints its URL. */
+export async function startServerProcess(
+  dataDir: string,
+  env: Record<string, string> = {},
+  port = 0,
+): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [BIN, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn'],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    const check = () => {
+      const match = /listening on (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${out}`));
+    });
+  });
+  const { readFile } = await import('node:fs/promises');
+  const apiKey = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
+  return {
+    url,
+    dataDir,
+    apiKey,
+    rootCaPath: join(dataDir, 'pki', 'root-ca.pem'),
+    output: () => out,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The folder of the shared JSON test vectors that the agent's and the server's tests both run. */
+export const VECTORS_DIR = fileURLToPath(new URL('../vectors/', import.meta.url));
+
+/** A canonical-form vector: `input` must canonicalize to exactly `canonical`. */
+export interface CanonicalVector {
+  name: string;
+  input: unknown;
+  canonical: string;
+}
+
+/** A signature vector: `envelope` must verify against `publicKeyPem` exactly when `valid`. */
+export interface SignatureVector {
+  name: string;
+  publicKeyPem: string;
+  envelope: { payload: Record<string, unknown>; signature: { alg: 'ES256' | 'Ed25519'; certSerial: string; value: string } };
+  valid: boolean;
+}
+
+/** A message vector: `message` is a request payload of `type` that its schema must accept exactly when `valid`. */
+export interface MessageVector {
+  name: string;
+  type: 'register' | 'authorize' | 'renew-id' | 'deregister';
+  message: Record<string, unknown>;
+  valid: boolean;
+}
+
+function load<T>(name: string): T[] {
+  return JSON.parse(readFileSync(`${VECTORS_DIR}${name}`, 'utf8')) as T[];
+}
+
+/** Loads every vector file. */
+export function loadVectors(): { canonical: CanonicalVector[]; signatures: SignatureVector[]; messages: MessageVector[] } {
+  return {
+    canonical: load<CanonicalVector>('canonical.json'),
+    signatures: load<SignatureVector>('signatures.json'),
+    messages: load<MessageVector>('messages.json'),
+  };
+}

@@ -1,0 +1,106 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Clock, DEFAULT_TIMERS, SmartlicError, systemClock } from '@smartlic/protocol';
+import { z } from 'zod';
+import { issuesToFields, summarizeFields } from './validation.js';
+
+/** Options of {@link startServer}; the CLI maps its flags onto them. */
+export interface ServerOptions {
+  /** Data directory: database, PKI, bootstrap admin key. Created if missing (mode 0700). */
+  dataDir: string;
+  /** Interface to listen on; default 127.0.0.1. */
+  host?: string;
+  /** Port; default 8470; 0 picks any free port. */
+  port?: number;
+  /** `authority` (default) or `satellite` (not implemented yet). */
+  mode?: 'authority' | 'satellite';
+  /** Database: a SQLite path or `sqlite:PATH` (default `<dataDir>/smartlic.db`). PostgreSQL is not supported yet. */
+  dbUrl?: string;
+  /** Time source; default the system clock. */
+  clock?: Clock;
+  /** pino level; default `info`; `silent` in tests. */
+  logLevel?: string;
+  /** Tolerated device clock offset in ms; default one hour. */
+  clockToleranceMs?: number;
+}
+
+/** {@link ServerOptions} checked and completed with defaults. */
+export interface ServerConfig {
+  dataDir: string;
+  host: string;
+  port: number;
+  mode: 'authority';
+  dbFile: string;
+  clock: Clock;
+  logLevel: LogLevel;
+  clockToleranceMs: number;
+}
+
+export const DEFAULT_PORT = 8470;
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+const OptionsSchema = z.object({
+  dataDir: z.string().trim().min(1, 'a data directory is required'),
+  host: z.string().trim().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+  mode: z.enum(['authority', 'satellite']).default('authority'),
+  dbUrl: z.string().trim().min(1).optional(),
+  clock: z
+    .custom<Clock>((v) => typeof (v as Clock | undefined)?.now === 'function', 'must have a now() method')
+    .optional(),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  clockToleranceMs: z.number().int().min(0).default(DEFAULT_TIMERS.clockToleranceMs),
+});
+
+/** Checks the options; a bad option fails at once with a message naming it. */
+export function parseServerConfig(options: ServerOptions): ServerConfig {
+  const result = OptionsSchema.safeParse(options);
+  if (!result.success) {
+    const fields = issuesToFields(result.error.issues);
+    throw new SmartlicError('BAD_REQUEST', {
+      message: `Invalid server options: ${summarizeFields(fields)}`,
+      context: { fields },
+    });
+  }
+  const o = result.data;
+  if (o.mode === 'satellite') {
+    throw new SmartlicError('NOT_IMPLEMENTED', { message: 'Satellite mode is not implemented yet.' });
+  }
+  const dataDir = resolve(o.dataDir);
+  return {
+    dataDir,
+    host: o.host,
+    port: o.port,
+    mode: 'authority',
+    dbFile: sqliteFileOf(o.dbUrl, dataDir),
+    clock: o.clock ?? systemClock,
+    logLevel: o.logLevel,
+    clockToleranceMs: o.clockToleranceMs,
+  };
+}
+
+/** The SQLite file a `--db` value names; PostgreSQL and unknown schemes are refused clearly. */
+export function sqliteFileOf(dbUrl: string | undefined, dataDir: string): string {
+  if (dbUrl === undefined) return join(dataDir, 'smartlic.db');
+  if (/^postgres(ql)?:\/\//i.test(dbUrl)) {
+    throw new SmartlicError('NOT_IMPLEMENTED', {
+      message: `PostgreSQL is not supported yet (${redactUrl(dbUrl)}); omit the database URL to use SQLite at ${join(dataDir, 'smartlic.db')}.`,
+    });
+  }
+  let path: string;
+  if (/^file:\/\//i.test(dbUrl)) path = fileURLToPath(dbUrl);
+  else if (/^sqlite:/i.test(dbUrl)) path = dbUrl.replace(/^sqlite:(\/\/)?/i, '');
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dbUrl)) {
+    throw new SmartlicError('BAD_REQUEST', {
+      message: `Unsupported database URL "${redactUrl(dbUrl)}": use a SQLite file path or sqlite:PATH.`,
+    });
+  } else path = dbUrl;
+  if (path === '') throw new SmartlicError('BAD_REQUEST', { message: 'The SQLite database URL names no file.' });
+  return isAbsolute(path) ? path : resolve(path);
+}
+
+/** A URL without its password, fit for an error message. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
+}

@@ -1,0 +1,11 @@
+import { SmartlicError } from '@smartlic/protocol';
+
+/** `NOT_FOUND` naming what was looked for, e.g. "Virtual account 'x' was not found." */
+export function notFound(what: string, id: string): SmartlicError {
+  return new SmartlicError('NOT_FOUND', { message: `${what} '${id}' was not found.`, context: { id } });
+}
+
+/** `CONFLICT` with a message saying what already exists. */
+export function conflict(message: string, fields?: Record<string, string[]>): SmartlicError {
+  return new SmartlicError('CONFLICT', { message, context: fields ? { fields } : {} });
+}

@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
+import { migrateToLatest } from '../../storage/migrate.js';
+import { createTransactor, type Transactor } from '../../storage/transactor.js';
+import { makeTempDir } from '../../test-support/temp-dir.js';
+import { reconcileUsageTotals } from './usage-reconcile.js';
+import {
+  readInstanceUsage,
+  readUsageTotals,
+  releaseInstanceUsage,
+  replaceInstanceUsage,
+  type UsageEntry,
+} from './usage-store.js';
+
+describe('usage store', () => {
+  const dir = makeTempDir();
+  let database: OpenDatabase;
+  let transactor: Transactor;
+  const owner = (instanceId: string) => ({ instanceId, vaId: 'va' });
+  const use = (tag: string, count: number, displayName: string | null = null): UsageEntry => ({
+    tag,
+    count,
+    displayName,
+  });
+
+  beforeAll(async () => {
+    database = openSqliteDatabase(join(dir.path, 'u.db'));
+    await migrateToLatest(database.db);
+    transactor = createTransactor(database.db);
+    const { db } = database;
+    await db.insertInto('smart_accounts').values({ id: 'sa', name: 'A', domain: 'a.example', created_at: 0 }).execute();
+    await db.insertInto('virtual_accounts').values({ id: 'va', account_id: 'sa', name: 'V', created_at: 0 }).execute();
+    for (const id of ['i1', 'i2']) {
+      await db
+        .insertInto('instances')
+        .values({
+          id,
+          va_id: 'va',
+          token_id: null,
+          pid: 'P',
+          sn: id,
+          hostname: null,
+          software_tag: 't',
+          public_key_spki: 'k',
+          id_cert_pem: 'c',
+          id_cert_serial: '1',
+          id_cert_expires_at: 1,
+          registered_at: 0,
+          last_contact_at: 0,
+          export_controlled: 0,
+        })
+        .execute();
+    }
+  });
+  afterAll(async () => {
+    await database.close();
+    dir.remove();
+  });
+
+  const replace = (id: string, next: UsageEntry[]) =>
+    transactor.run(async (trx) => replaceInstanceUsage(trx, owner(id), await readInstanceUsage(trx, id), next));
+
+  it('keeps VA totals in step with each change, and reports whether anything changed', async () => {
+    expect(await replace('i1', [use('A', 3), use('B', 1)])).toBe(true);
+    expect(await replace('i2', [use('A', 2), use('Z', 0)])).toBe(true);
+    expect(await readUsageTotals(database.db, 'va')).toEqual(
+      new Map([
+        ['A', 5],
+        ['B', 1],
+      ]),
+    );
+
+    expect(await replace('i1', [use('A', 3), use('B', 1)])).toBe(false); // unchanged: nothing written
+    expect(await replace('i1', [use('A', 3, 'Feature A'), use('B', 1)])).toBe(true); // a new name is a change
+    expect(await readUsageTotals(database.db, 'va')).toEqual(
+      new Map([
+        ['A', 5],
+        ['B', 1],
+      ]),
+    );
+
+    expect(await replace('i1', [use('A', 1)])).toBe(true);
+    expect(await readUsageTotals(database.db, 'va', ['A', 'B'])).toEqual(new Map([['A', 3]]));
+    expect(await readInstanceUsage(database.db, 'i1')).toEqual([use('A', 1)]);
+
+    await transactor.run((trx) => releaseInstanceUsage(trx, owner('i2')));
+    expect(await readUsageTotals(database.db, 'va')).toEqual(new Map([['A', 1]]));
+    expect(await reconcileUsageTotals(transactor)).toBe(0);
+  });
+
+  it('repairs totals that drifted', async () => {
+    await database.db.updateTable('va_usage').set({ in_use: 99 }).where('tag', '=', 'A').execute();
+    await database.db.insertInto('va_usage').values({ va_id: 'va', tag: 'ghost', in_use: 4 }).execute();
+    expect(await reconcileUsageTotals(transactor)).toBe(2);
+    expect(await readUsageTotals(database.db, 'va')).toEqual(new Map([['A', 1]]));
+  });
+});

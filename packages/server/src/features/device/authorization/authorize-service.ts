@@ -1,0 +1,66 @@
+import { type AuthorizeResponse, DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
+import { readBalances } from '../../compliance/balances.js';
+import { entitlementStatus, overallStatus, retryIntervalFor } from '../../compliance/compliance.js';
+import { readInstanceUsage, replaceInstanceUsage } from '../../compliance/usage-store.js';
+import { touchInstance } from '../../instances/instance-store.js';
+import { signResponse } from '../../pki/response-signer.js';
+import type { DeviceDeps } from '../device-deps.js';
+import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
+import type { DeviceRequest } from '../device-request.js';
+import { recordNonce } from '../nonce-store.js';
+import { replayedNonce } from '../replay.js';
+import { mergeEntitlements } from './requested-usage.js';
+
+/**
+ * Authorization, "Mother May I" (SPEC §4.2): the request's entitlements become the
+ * instance's usage, and each is judged against the VA's balance of its tag. Compliance is
+ * reported, never enforced. This is the hot path: one cached key, one transaction of a
+ * few indexed statements, usage rows rewritten only when they change.
+ */
+export async function authorizeDevice(
+  deps: DeviceDeps,
+  request: DeviceRequest<'authorize'>,
+): Promise<Envelope<AuthorizeResponse>> {
+  const { transactor, clock, pki } = deps;
+  const { payload } = request;
+  const identity = await authenticateInstance(deps, request);
+  const requested = mergeEntitlements(payload.entitlements);
+  const tags = requested.map((e) => e.tag);
+  const now = clock.now();
+
+  const balances = await transactor.run(async (trx) => {
+    if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
+    if (!(await touchInstance(trx, identity.id, identity.idCertSerial, now))) {
+      return refuseStaleIdentity(trx, deps, identity);
+    }
+    const current = await readInstanceUsage(trx, identity.id);
+    await replaceInstanceUsage(trx, { instanceId: identity.id, vaId: identity.vaId }, current, requested);
+    return readBalances(trx, identity.vaId, now, tags);
+  });
+
+  const entitlements = requested.map((e) => {
+    const balance = balances.get(e.tag);
+    const displayName = balance?.displayName ?? e.displayName ?? undefined;
+    return {
+      tag: e.tag,
+      requested: e.count,
+      status: entitlementStatus(e.count, balance),
+      ...(displayName === undefined ? {} : { displayName }),
+    };
+  });
+  const status = overallStatus(entitlements.map((e) => e.status));
+  const authorizedAt = clock.now();
+  return signResponse(pki, {
+    type: 'authorize-response',
+    version: PROTOCOL_VERSION,
+    timestamp: authorizedAt,
+    nonce: payload.nonce,
+    instanceId: identity.id,
+    status,
+    entitlements,
+    authorizedAt,
+    expiresAt: authorizedAt + DEFAULT_TIMERS.authorizationValidityMs,
+    renewIntervalMs: DEFAULT_TIMERS.authorizationRenewIntervalMs,
+    retryIntervalMs: retryIntervalFor(status),
+  } satisfies AuthorizeResponse);
+}

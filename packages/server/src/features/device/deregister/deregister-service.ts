@@ -1,0 +1,38 @@
+import { type DeregisterResponse, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
+import { releaseInstanceUsage } from '../../compliance/usage-store.js';
+import { deleteInstance, findInstanceKey } from '../../instances/instance-store.js';
+import { signResponse } from '../../pki/response-signer.js';
+import type { DeviceDeps } from '../device-deps.js';
+import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
+import type { DeviceRequest } from '../device-request.js';
+import { recordNonce } from '../nonce-store.js';
+import { replayedNonce } from '../replay.js';
+
+/** Deregistration (SPEC §4.4): releases the instance's usage and removes it. */
+export async function deregisterDevice(
+  deps: DeviceDeps,
+  request: DeviceRequest<'deregister'>,
+): Promise<Envelope<DeregisterResponse>> {
+  const { transactor, clock, pki, cache } = deps;
+  const { payload } = request;
+  const identity = await authenticateInstance(deps, request);
+  const now = clock.now();
+
+  await transactor.run(async (trx) => {
+    if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
+    const current = await findInstanceKey(trx, identity.id);
+    if (current?.id_cert_serial !== identity.idCertSerial) await refuseStaleIdentity(trx, deps, identity);
+    await releaseInstanceUsage(trx, { instanceId: identity.id, vaId: identity.vaId });
+    await deleteInstance(trx, identity.id);
+  });
+  cache.delete(identity.id);
+  deps.logger?.info({ instanceId: identity.id, vaId: identity.vaId }, 'Product instance deregistered');
+
+  return signResponse(pki, {
+    type: 'deregister-response',
+    version: PROTOCOL_VERSION,
+    timestamp: clock.now(),
+    nonce: payload.nonce,
+    instanceId: identity.id,
+  } satisfies DeregisterResponse);
+}

@@ -1,0 +1,18 @@
+import type { Clock } from '@smartlic/protocol';
+import type { Kysely } from 'kysely';
+import type { Logger } from '../../logger.js';
+import type { Database } from '../../storage/schema.js';
+import type { Transactor } from '../../storage/transactor.js';
+import type { InstanceKeyCache } from '../instances/instance-key-cache.js';
+import type { AuthorityPki } from '../pki/authority-pki.js';
+
+/** What the device use cases share. */
+export interface DeviceDeps {
+  db: Kysely<Database>;
+  transactor: Transactor;
+  clock: Clock;
+  pki: AuthorityPki;
+  cache: InstanceKeyCache;
+  clockToleranceMs: number;
+  logger?: Logger;
+}

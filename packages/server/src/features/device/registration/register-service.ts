@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DEFAULT_TIMERS,
+  type Envelope,
+  PROTOCOL_VERSION,
+  type RegisterResponse,
+  SmartlicError,
+} from '@smartlic/protocol';
+import { findVaWithAccount } from '../../accounts/account-store.js';
+import { releaseInstanceUsage } from '../../compliance/usage-store.js';
+import { deleteInstance, findInstanceByUdi, insertInstance } from '../../instances/instance-store.js';
+import { verifyCsr } from '../../pki/csr.js';
+import { issueIdCertificate } from '../../pki/id-certificate-issuer.js';
+import { signResponse } from '../../pki/response-signer.js';
+import { checkToken, tokenRefusalError } from '../../tokens/token-status.js';
+import { consumeTokenUse, findTokenByValue } from '../../tokens/token-store.js';
+import type { DeviceDeps } from '../device-deps.js';
+import type { DeviceRequest } from '../device-request.js';
+import { verifyDeviceSignature } from '../device-signature.js';
+import { recordNonce } from '../nonce-store.js';
+import { replayedNonce } from '../replay.js';
+
+/**
+ * Registration (SPEC §4.1): the message is signed with the key of its CSR; the token must
+ * be known, not revoked, not expired and not used up; a UDI already registered is refused
+ * unless `force`, which removes the old instance and its usage in the same transaction.
+ * The new instance gets an ID certificate from the signing certificate.
+ */
+export async function registerDevice(
+  deps: DeviceDeps,
+  request: DeviceRequest<'register'>,
+): Promise<Envelope<RegisterResponse>> {
+  const { db, transactor, clock, pki, cache } = deps;
+  const { payload, envelope } = request;
+  if (envelope.signature.certSerial !== 'csr') {
+    throw new SmartlicError('SIGNATURE_MISMATCH', {
+      message:
+        'data and signature do not match: a registration must be signed with the key of its CSR (certSerial "csr").',
+      context: { fields: { 'signature.certSerial': ['must be "csr" for a registration'] } },
+    });
+  }
+  const csr = await verifyCsr(payload.csr);
+  await verifyDeviceSignature(envelope, csr.publicKey);
+
+  // Read-only look at the token first, so a hopeless request costs no certificate signing.
+  const now = clock.now();
+  const preview = checkToken(await findTokenByValue(db, payload.idToken), now);
+  if (!preview.ok) throw tokenRefusalError(preview.reason);
+  const place = await findVaWithAccount(db, preview.token.va_id);
+  if (!place) throw tokenRefusalError('INVALID');
+
+  const instanceId = randomUUID();
+  const { pid, sn } = payload.udi;
+  const cert = await issueIdCertificate(pki, csr, { instanceId, pid, sn, domain: place.account.domain }, now);
+
+  const outcome = await transactor.run(async (trx) => {
+    if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
+    const check = checkToken(await findTokenByValue(trx, payload.idToken), now);
+    if (!check.ok) throw tokenRefusalError(check.reason);
+    const token = check.token;
+    const existing = await findInstanceByUdi(trx, pid, sn);
+    if (existing && !payload.force) {
+      throw new SmartlicError('ALREADY_REGISTERED', {
+        context: { fields: { udi: [`PID:${pid} SN:${sn} is already registered; register with force to replace it`] } },
+      });
+    }
+    if (existing) {
+      await releaseInstanceUsage(trx, { instanceId: existing.id, vaId: existing.va_id });
+      await deleteInstance(trx, existing.id);
+      cache.delete(existing.id);
+    }
+    if (!(await consumeTokenUse(trx, token.id, now))) throw tokenRefusalError('USED_UP');
+    await insertInstance(trx, {
+      id: instanceId,
+      va_id: token.va_id,
+      token_id: token.id,
+      pid,
+      sn,
+      hostname: payload.hostname ?? null,
+      software_tag: payload.softwareTag,
+      public_key_spki: csr.spkiBase64,
+      id_cert_pem: cert.pem,
+      id_cert_serial: cert.serial,
+      id_cert_expires_at: cert.expiresAt,
+      registered_at: now,
+      last_contact_at: now,
+      export_controlled: token.export_controlled,
+    });
+    return { exportControlled: token.export_controlled === 1, replaced: existing?.id };
+  });
+  cache.set({
+    id: instanceId,
+    vaId: preview.token.va_id,
+    publicKey: csr.publicKey,
+    idCertSerial: cert.serial,
+    idCertExpiresAt: cert.expiresAt,
+  });
+  deps.logger?.info(
+    { instanceId, vaId: place.va.id, pid, sn, replaced: outcome.replaced },
+    outcome.replaced ? 'Product instance registered again (force)' : 'Product instance registered',
+  );
+
+  return signResponse(pki, {
+    type: 'register-response',
+    version: PROTOCOL_VERSION,
+    timestamp: clock.now(),
+    nonce: payload.nonce,
+    instanceId,
+    idCertificate: cert.pem,
+    idCertSerial: cert.serial,
+    idCertExpiresAt: cert.expiresAt,
+    renewIntervalMs: DEFAULT_TIMERS.idCertRenewIntervalMs,
+    signingCertificate: pki.signingCertPem,
+    signingCertSerial: pki.signingCertSerial,
+    smartAccount: place.account,
+    virtualAccount: place.va,
+    exportControlled: outcome.exportControlled,
+  } satisfies RegisterResponse);
+}

@@ -1,0 +1,59 @@
+import { DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION, type RenewIdResponse } from '@smartlic/protocol';
+import { findInstanceSubject, replaceIdCertificate } from '../../instances/instance-store.js';
+import { verifyCsr } from '../../pki/csr.js';
+import { issueIdCertificate } from '../../pki/id-certificate-issuer.js';
+import { signResponse } from '../../pki/response-signer.js';
+import type { DeviceDeps } from '../device-deps.js';
+import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
+import type { DeviceRequest } from '../device-request.js';
+import { recordNonce } from '../nonce-store.js';
+import { replayedNonce } from '../replay.js';
+
+/**
+ * ID certificate renewal (SPEC §4.3): signed with the current ID key, carrying a CSR for
+ * the new (or the same) key; the instance keeps its id and gets a new certificate, and the
+ * old serial is refused from then on.
+ */
+export async function renewIdCertificate(
+  deps: DeviceDeps,
+  request: DeviceRequest<'renew-id'>,
+): Promise<Envelope<RenewIdResponse>> {
+  const { db, transactor, clock, pki, cache } = deps;
+  const { payload } = request;
+  const identity = await authenticateInstance(deps, request);
+  const csr = await verifyCsr(payload.csr);
+  const subject = await findInstanceSubject(db, identity.id);
+  if (!subject) return refuseStaleIdentity(db, deps, identity);
+  const now = clock.now();
+  const cert = await issueIdCertificate(pki, csr, { instanceId: identity.id, ...subject }, now);
+
+  await transactor.run(async (trx) => {
+    if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
+    const replaced = await replaceIdCertificate(trx, {
+      id: identity.id,
+      oldSerial: identity.idCertSerial,
+      publicKeySpki: csr.spkiBase64,
+      pem: cert.pem,
+      serial: cert.serial,
+      expiresAt: cert.expiresAt,
+      now,
+    });
+    if (!replaced) await refuseStaleIdentity(trx, deps, identity);
+  });
+  cache.set({ ...identity, publicKey: csr.publicKey, idCertSerial: cert.serial, idCertExpiresAt: cert.expiresAt });
+  deps.logger?.info({ instanceId: identity.id, idCertSerial: cert.serial }, 'ID certificate renewed');
+
+  return signResponse(pki, {
+    type: 'renew-id-response',
+    version: PROTOCOL_VERSION,
+    timestamp: clock.now(),
+    nonce: payload.nonce,
+    instanceId: identity.id,
+    idCertificate: cert.pem,
+    idCertSerial: cert.serial,
+    idCertExpiresAt: cert.expiresAt,
+    renewIntervalMs: DEFAULT_TIMERS.idCertRenewIntervalMs,
+    signingCertificate: pki.signingCertPem,
+    signingCertSerial: pki.signingCertSerial,
+  } satisfies RenewIdResponse);
+}

@@ -1,0 +1,124 @@
+import { type Kysely, sql } from 'kysely';
+import type { Database, InstanceRow } from '../../storage/schema.js';
+
+export async function insertInstance(db: Kysely<Database>, row: InstanceRow): Promise<void> {
+  await db.insertInto('instances').values(row).execute();
+}
+
+/** The live instance with this UDI, if any (a UDI is registered at most once). */
+export async function findInstanceByUdi(
+  db: Kysely<Database>,
+  pid: string,
+  sn: string,
+): Promise<Pick<InstanceRow, 'id' | 'va_id'> | undefined> {
+  return db
+    .selectFrom('instances')
+    .select(['id', 'va_id'])
+    .where('pid', '=', pid)
+    .where('sn', '=', sn)
+    .executeTakeFirst();
+}
+
+/** What verifying an instance's messages needs. */
+export type InstanceKeyRow = Pick<
+  InstanceRow,
+  'id' | 'va_id' | 'public_key_spki' | 'id_cert_serial' | 'id_cert_expires_at'
+>;
+
+export async function findInstanceKey(db: Kysely<Database>, id: string): Promise<InstanceKeyRow | undefined> {
+  return db
+    .selectFrom('instances')
+    .select(['id', 'va_id', 'public_key_spki', 'id_cert_serial', 'id_cert_expires_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+}
+
+/**
+ * Records contact from an instance, only while it still holds the ID certificate
+ * `idCertSerial`: false when it was removed or renewed meanwhile.
+ */
+export async function touchInstance(
+  db: Kysely<Database>,
+  id: string,
+  idCertSerial: string,
+  now: number,
+): Promise<boolean> {
+  // Device hot path: plain SQL (see nonce-store.ts).
+  const result =
+    await sql`update instances set last_contact_at = ${now} where id = ${id} and id_cert_serial = ${idCertSerial}`.execute(
+      db,
+    );
+  return result.numAffectedRows === 1n;
+}
+
+/** Installs a renewed ID certificate in place of `oldSerial`; false if that is no longer the instance's certificate. */
+export async function replaceIdCertificate(
+  db: Kysely<Database>,
+  change: {
+    id: string;
+    oldSerial: string;
+    publicKeySpki: string;
+    pem: string;
+    serial: string;
+    expiresAt: number;
+    now: number;
+  },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('instances')
+    .set({
+      public_key_spki: change.publicKeySpki,
+      id_cert_pem: change.pem,
+      id_cert_serial: change.serial,
+      id_cert_expires_at: change.expiresAt,
+      last_contact_at: change.now,
+    })
+    .where('id', '=', change.id)
+    .where('id_cert_serial', '=', change.oldSerial)
+    .executeTakeFirst();
+  return result.numUpdatedRows === 1n;
+}
+
+/** Deletes an instance row (its usage rows go with it; release the totals first). */
+export async function deleteInstance(db: Kysely<Database>, id: string): Promise<void> {
+  await db.deleteFrom('instances').where('id', '=', id).execute();
+}
+
+export async function listInstances(db: Kysely<Database>, vaId: string): Promise<InstanceRow[]> {
+  return db
+    .selectFrom('instances')
+    .selectAll()
+    .where('va_id', '=', vaId)
+    .orderBy('registered_at')
+    .orderBy('pid')
+    .orderBy('sn')
+    .execute();
+}
+
+/** Every usage row of a VA's instances. */
+export async function listVaUsage(
+  db: Kysely<Database>,
+  vaId: string,
+): Promise<Array<{ instance_id: string; tag: string; count: number }>> {
+  return db
+    .selectFrom('instance_usage as u')
+    .innerJoin('instances as i', 'i.id', 'u.instance_id')
+    .select(['u.instance_id', 'u.tag', 'u.count'])
+    .where('i.va_id', '=', vaId)
+    .orderBy('u.tag')
+    .execute();
+}
+
+/** The names an instance's ID certificate carries. */
+export async function findInstanceSubject(
+  db: Kysely<Database>,
+  id: string,
+): Promise<{ pid: string; sn: string; domain: string } | undefined> {
+  return db
+    .selectFrom('instances as i')
+    .innerJoin('virtual_accounts as va', 'va.id', 'i.va_id')
+    .innerJoin('smart_accounts as sa', 'sa.id', 'va.account_id')
+    .select(['i.pid', 'i.sn', 'sa.domain'])
+    .where('i.id', '=', id)
+    .executeTakeFirst();
+}

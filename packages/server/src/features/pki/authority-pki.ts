@@ -1,0 +1,179 @@
+import type { KeyObject, webcrypto } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import {
+  algorithmOfKey,
+  type Clock,
+  DAY,
+  generateKeyPair,
+  type KeyPair,
+  normalizeSerial,
+  type SignatureAlgorithm,
+  toWebKeys,
+} from '@smartlic/protocol';
+import type { Logger } from '../../logger.js';
+import { createRootCertificate, createSigningCertificate } from './certificate-factory.js';
+import {
+  ensurePkiDir,
+  type PkiPaths,
+  pkiPaths,
+  readKeyPair,
+  readText,
+  writeCertificate,
+  writeKeyPair,
+} from './pki-files.js';
+import { x509 } from './x509.js';
+
+/** The authority's PKI as the running server holds it (read once at start). */
+export interface AuthorityPki {
+  rootCaPem: string;
+  rootCaPath: string;
+  signingCertPem: string;
+  signingCertSerial: string;
+  signingNotAfter: number;
+  /** Signs device responses. */
+  signingKey: KeyObject;
+  /** The algorithm of `signingKey` (ES256). */
+  signingAlg: SignatureAlgorithm;
+  /** The same key for @peculiar/x509, which signs ID certificates. */
+  signingWebKey: webcrypto.CryptoKey;
+  signingCertificate: x509.X509Certificate;
+}
+
+/** Warn this long before the signing certificate expires. */
+const EXPIRY_WARNING_MS = 90 * DAY;
+
+/**
+ * Loads the PKI of `<data>/pki/`, creating what is missing: on the first start a root CA
+ * (ECDSA P-256, 20 years) and a signing sub-CA (3 years). Private keys are written
+ * atomically with mode 0600, each before its certificate, so a crash part-way leaves a
+ * state the next start completes. A state that cannot be completed safely (a signing
+ * certificate without its root) stops the start with an explanation.
+ */
+export async function loadOrCreatePki(options: {
+  dataDir: string;
+  clock: Clock;
+  logger?: Logger;
+}): Promise<AuthorityPki> {
+  const { clock, logger } = options;
+  const paths = pkiPaths(options.dataDir);
+  ensurePkiDir(paths);
+  const root = await loadOrCreateRoot(paths, clock, logger);
+  const signing = await loadOrCreateSigning(paths, root, clock, logger);
+  const now = clock.now();
+  if (signing.notAfter <= now) {
+    logger?.error(
+      { serial: signing.serial, notAfter: new Date(signing.notAfter).toISOString() },
+      'The signing certificate has expired: devices will refuse every response until it is replaced',
+    );
+  } else if (signing.notAfter - now < EXPIRY_WARNING_MS) {
+    logger?.warn(
+      { serial: signing.serial, notAfter: new Date(signing.notAfter).toISOString() },
+      'The signing certificate expires soon',
+    );
+  }
+  return {
+    rootCaPem: root.pem,
+    rootCaPath: paths.rootCert,
+    signingCertPem: signing.pem,
+    signingCertSerial: signing.serial,
+    signingNotAfter: signing.notAfter,
+    signingKey: signing.pair.privateKey,
+    signingAlg: algorithmOfKey(signing.pair.privateKey),
+    signingWebKey: (await toWebKeys(signing.pair)).privateKey,
+    signingCertificate: signing.cert,
+  };
+}
+
+interface LoadedRoot {
+  pem: string;
+  cert: x509.X509Certificate;
+  /** Absent when the operator keeps the root key offline; then no new signing certificate can be made. */
+  pair: KeyPair | null;
+}
+
+interface LoadedSigning {
+  pem: string;
+  cert: x509.X509Certificate;
+  pair: KeyPair;
+  serial: string;
+  notAfter: number;
+}
+
+async function loadOrCreateRoot(paths: PkiPaths, clock: Clock, logger?: Logger): Promise<LoadedRoot> {
+  if (existsSync(paths.rootCert)) {
+    const pem = readText(paths.rootCert);
+    const cert = parseCertificateFile(paths.rootCert, pem);
+    const pair = existsSync(paths.rootKey) ? readKeyPair(paths.rootKey) : null;
+    if (pair) assertKeyMatches(cert, pair, paths.rootKey, paths.rootCert);
+    return { pem, cert, pair };
+  }
+  if (existsSync(paths.signingCert) || existsSync(paths.signingKey)) {
+    throw new Error(
+      `The PKI in ${paths.dir} is incomplete: a signing certificate exists but root-ca.pem is missing. ` +
+        'Restore root-ca.pem and root-ca.key from a backup, or remove the pki directory to create a new authority ' +
+        '(every registered device would then have to register again).',
+    );
+  }
+  // First start (or a first start that stopped after writing only the key): create the root.
+  const pair = generateKeyPair('ES256');
+  const cert = await createRootCertificate(await toWebKeys(pair), clock.now());
+  const pem = cert.toString('pem');
+  writeKeyPair(paths.rootKey, pair);
+  writeCertificate(paths.rootCert, pem);
+  logger?.info({ serial: normalizeSerial(cert.serialNumber), path: paths.rootCert }, 'Created the root CA');
+  return { pem: readText(paths.rootCert), cert, pair };
+}
+
+async function loadOrCreateSigning(
+  paths: PkiPaths,
+  root: LoadedRoot,
+  clock: Clock,
+  logger?: Logger,
+): Promise<LoadedSigning> {
+  if (existsSync(paths.signingCert) && existsSync(paths.signingKey)) {
+    const pem = readText(paths.signingCert);
+    const cert = parseCertificateFile(paths.signingCert, pem);
+    const pair = readKeyPair(paths.signingKey);
+    assertKeyMatches(cert, pair, paths.signingKey, paths.signingCert);
+    const issuedByRoot = await cert.verify({ publicKey: root.cert.publicKey, signatureOnly: true });
+    if (!issuedByRoot) {
+      throw new Error(`${paths.signingCert} is not signed by ${paths.rootCert}: the PKI files do not belong together.`);
+    }
+    return { pem, cert, pair, serial: normalizeSerial(cert.serialNumber), notAfter: cert.notAfter.getTime() };
+  }
+  if (!root.pair) {
+    throw new Error(
+      `Cannot create a signing certificate: ${paths.rootKey} is missing. Put the root key back to let the server issue one.`,
+    );
+  }
+  if (existsSync(paths.signingCert) || existsSync(paths.signingKey)) {
+    logger?.warn({ dir: paths.dir }, 'Half-written signing certificate found; issuing a new one');
+  }
+  const pair = generateKeyPair('ES256');
+  const cert = await createSigningCertificate(
+    root.cert,
+    await toWebKeys(root.pair),
+    (await toWebKeys(pair)).publicKey,
+    clock.now(),
+  );
+  writeKeyPair(paths.signingKey, pair);
+  writeCertificate(paths.signingCert, cert.toString('pem'));
+  const serial = normalizeSerial(cert.serialNumber);
+  logger?.info({ serial, path: paths.signingCert }, 'Created the signing certificate');
+  return { pem: readText(paths.signingCert), cert, pair, serial, notAfter: cert.notAfter.getTime() };
+}
+
+function parseCertificateFile(path: string, pem: string): x509.X509Certificate {
+  try {
+    return new x509.X509Certificate(pem);
+  } catch (cause) {
+    throw new Error(`${path} is not a readable PEM certificate.`, { cause });
+  }
+}
+
+function assertKeyMatches(cert: x509.X509Certificate, pair: KeyPair, keyPath: string, certPath: string): void {
+  const fromKey = pair.publicKey.export({ type: 'spki', format: 'der' });
+  if (!Buffer.from(cert.publicKey.rawData).equals(fromKey)) {
+    throw new Error(`${keyPath} is not the key of ${certPath}: the PKI files do not belong together.`);
+  }
+}

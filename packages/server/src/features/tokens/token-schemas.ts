@@ -1,0 +1,8 @@
+import { z } from 'zod';
+
+export const CreateTokenBody = z.object({
+  description: z.string().trim().max(1000, 'must be at most 1000 characters').optional(),
+  days: z.number().int('must be a whole number').min(1, 'must be 1 to 365').max(365, 'must be 1 to 365').default(30),
+  maxUses: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000_000).optional(),
+  exportControlled: z.boolean().default(false),
+});

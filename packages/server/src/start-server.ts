@@ -1,0 +1,130 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
+import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
+import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
+import { loadOrCreatePki } from './features/pki/authority-pki.js';
+import { buildApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { type OpenDatabase, openSqliteDatabase } from './storage/database.js';
+import { migrateToLatest } from './storage/migrate.js';
+import { createTransactor } from './storage/transactor.js';
+import { SERVER_VERSION } from './version.js';
+
+/** A started server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:8470`. */
+  url: string;
+  /** `<dataDir>/admin-api-key`. */
+  adminKeyPath: string;
+  /** True only on the start that created the admin key. */
+  adminKeyCreated: boolean;
+  /** `<dataDir>/pki/root-ca.pem`. */
+  rootCaPath: string;
+  /** Stops listening, waits for requests in flight and queued writes, closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the authority: data directory, database (migrated), PKI and bootstrap admin key
+ * (created on the first start), then the HTTP server. Logs go to stdout as pino JSON;
+ * nothing else is printed. Fails with a clear error for bad options, a satellite mode or a
+ * PostgreSQL URL (not implemented yet), an unusable data directory or a busy port.
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const config = parseServerConfig(options);
+  ensureDataDir(config.dataDir);
+  const logger = createLogger(config);
+  const database = openDatabase(config.dbFile);
+  let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  try {
+    await migrateToLatest(database.db);
+    const transactor = createTransactor(database.db);
+    await reconcileUsageTotals(transactor, logger);
+    const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
+    const adminKey = await ensureBootstrapAdminKey({
+      dataDir: config.dataDir,
+      transactor,
+      clock: config.clock,
+      logger,
+    });
+    app = await buildApp({
+      db: database.db,
+      pki,
+      clock: config.clock,
+      logger,
+      clockToleranceMs: config.clockToleranceMs,
+      mode: config.mode,
+      transactor,
+    });
+    await app.listen({ host: config.host, port: config.port });
+    const url = urlOf(config.host, (app.server.address() as AddressInfo).port);
+    logger.info(
+      {
+        url,
+        dataDir: config.dataDir,
+        mode: config.mode,
+        version: SERVER_VERSION,
+        signingCertSerial: pki.signingCertSerial,
+      },
+      'smartlic server listening',
+    );
+    const running = app;
+    let closing: Promise<void> | undefined;
+    return {
+      url,
+      adminKeyPath: adminKey.path,
+      adminKeyCreated: adminKey.created,
+      rootCaPath: pki.rootCaPath,
+      close: () => {
+        closing ??= (async () => {
+          try {
+            await running.close();
+          } finally {
+            await database.close();
+            logger.info('smartlic server stopped');
+          }
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+}
+
+function ensureDataDir(dir: string): void {
+  if (existsSync(dir)) return;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
+  } catch (cause) {
+    throw new Error(`Cannot create the data directory ${dir}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function openDatabase(file: string): OpenDatabase {
+  try {
+    return openSqliteDatabase(file);
+  } catch (cause) {
+    throw new Error(`Cannot open the database ${file}: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function createLogger(config: ServerConfig): Logger {
+  return pino({
+    name: 'smartlic',
+    level: config.logLevel,
+    redact: {
+      paths: ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'],
+      censor: '[redacted]',
+    },
+  });
+}
+
+function urlOf(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
