@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './migrations/0001-initial.js';
+import { eventLogMigration } from './migrations/0002-event-log.js';
 
 /**
  * Every migration, in order, defined in code (not found by scanning a folder) so that the
@@ -7,6 +8,7 @@ import { initialMigration } from './migrations/0001-initial.js';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initialMigration,
+  '0002-event-log': eventLogMigration,
 };
 
 /** Kysely's provider over {@link MIGRATIONS}. */

@@ -13,6 +13,18 @@ export interface Database {
   va_usage: VaUsageRow;
   nonces: NonceRow;
   api_keys: ApiKeyRow;
+  events: EventRow;
+}
+
+/** One entry of the event log; `detail` is a JSON object. */
+export interface EventRow {
+  id: string;
+  at: number;
+  account_id: string | null;
+  va_id: string | null;
+  actor: string;
+  type: string;
+  detail: string;
 }
 
 export interface SmartAccountRow {
