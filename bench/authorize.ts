@@ -5,8 +5,9 @@
 //
 //   npm run bench:authorize            (defaults: 50 devices, 10 s per run)
 //   BENCH_SECONDS=20 BENCH_DEVICES=50 npm run bench:authorize
+//   BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:authorize   (profile the server)
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,9 +26,12 @@ import {
   verifyBytes,
 } from '@smartlic/protocol';
 import { httpPost, type LoadResult, runLoad } from './load.js';
+import { writeResultsSection } from './results-file.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+/** Extra node flags for the server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TAG = 'regid.2026-01.com.example.bench';
 
@@ -103,7 +107,12 @@ function authorizeRequests(device: Device, count: number): Buffer[] {
       signingCertSerial: device.registration.signingCertSerial,
       entitlements: [{ tag: TAG, count: 1 }],
     };
-    out.push(httpPost(DEVICE_ROUTES.authorize, JSON.stringify(signEnvelope(payload, device.keys.privateKey, device.registration.idCertSerial))));
+    out.push(
+      httpPost(
+        DEVICE_ROUTES.authorize,
+        JSON.stringify(signEnvelope(payload, device.keys.privateKey, device.registration.idCertSerial)),
+      ),
+    );
   }
   return out;
 }
@@ -112,7 +121,11 @@ function cryptoCeiling(seconds: number): number {
   const device = generateKeyPair('ES256');
   const server = generateKeyPair('ES256');
   const request = canonicalBytes({ type: 'authorize', nonce: newNonce(), entitlements: [{ tag: TAG, count: 1 }] });
-  const response = canonicalBytes({ type: 'authorize-response', status: 'InCompliance', entitlements: [{ tag: TAG, requested: 1 }] });
+  const response = canonicalBytes({
+    type: 'authorize-response',
+    status: 'InCompliance',
+    entitlements: [{ tag: TAG, requested: 1 }],
+  });
   const signature = signBytes(request, device.privateKey, 'ES256');
   const end = performance.now() + seconds * 1000;
   let n = 0;
@@ -139,17 +152,37 @@ async function main(): Promise<void> {
     process.stdout.write('echo baseline…\n');
     const echo = await startProcess([join(ROOT, 'bench/dist/echo-server.js')]);
     const echoPort = Number(new URL(echo.url).port);
-    const sample = httpPost('/echo', JSON.stringify({ payload: { type: 'authorize', nonce: newNonce(), pad: 'x'.repeat(500) }, signature: { alg: 'ES256', value: 'x'.repeat(86) } }));
+    const sample = httpPost(
+      '/echo',
+      JSON.stringify({
+        payload: { type: 'authorize', nonce: newNonce(), pad: 'x'.repeat(500) },
+        signature: { alg: 'ES256', value: 'x'.repeat(86) },
+      }),
+    );
     const echoResult = await runLoad(echoPort, DEVICES, SECONDS * 1000, () => sample);
     await stop(echo.child);
 
     process.stdout.write('authority: setting up devices…\n');
-    const server = await startProcess([join(ROOT, 'packages/cli/bin/smartlic.js'), 'server', '--data', dataDir, '--port', '0', '--log-level', 'warn']);
+    const server = await startProcess([
+      ...SERVER_NODE_ARGS,
+      join(ROOT, 'packages/cli/bin/smartlic.js'),
+      'server',
+      '--data',
+      dataDir,
+      '--port',
+      '0',
+      '--log-level',
+      'warn',
+    ]);
     const key = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
     const account = await api<{ id: string }>(server.url, key, '/api/v1/accounts', { name: 'Bench' });
-    const va = await api<{ id: string }>(server.url, key, `/api/v1/accounts/${account.id}/virtual-accounts`, { name: 'Bench' });
+    const va = await api<{ id: string }>(server.url, key, `/api/v1/accounts/${account.id}/virtual-accounts`, {
+      name: 'Bench',
+    });
     await api(server.url, key, `/api/v1/virtual-accounts/${va.id}/licenses`, { tag: TAG, count: DEVICES });
-    const token = await api<{ token: string }>(server.url, key, `/api/v1/virtual-accounts/${va.id}/tokens`, { days: 1 });
+    const token = await api<{ token: string }>(server.url, key, `/api/v1/virtual-accounts/${va.id}/tokens`, {
+      days: 1,
+    });
     const devices: Device[] = [];
     for (let i = 0; i < DEVICES; i++) devices.push(await registerDevice(server.url, token.token, i));
     const perDevice = Math.ceil((ceiling * SECONDS * 1.2) / DEVICES);
@@ -181,7 +214,7 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
-    if (process.env.BENCH_WRITE !== '0') await writeFile(join(ROOT, 'bench/authorize-latest.md'), `${lines.join('\n')}`);
+    if (process.env.BENCH_WRITE !== '0') await writeResultsSection('## bench/authorize.ts', `${lines.join('\n')}`);
     if (auth.errors > 0) process.stdout.write(`status counts: ${JSON.stringify(auth.statusCounts)}\n`);
   } finally {
     await rm(dataDir, { recursive: true, force: true });

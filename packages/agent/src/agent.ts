@@ -1,5 +1,6 @@
-import { type Clock, SmartlicError, systemClock } from '@smartlic/protocol';
+import { type Clock, type LegacyLicense, SmartlicError, systemClock } from '@smartlic/protocol';
 import { authorize } from './actions/authorize.js';
+import { type ConversionReport, reportLegacyLicenses } from './actions/convert.js';
 import { deregister } from './actions/deregister.js';
 import { configureDestination, type DestinationResult } from './actions/destination.js';
 import { register } from './actions/register.js';
@@ -9,8 +10,21 @@ import { declareUsage } from './actions/use.js';
 import { nextWakeAt } from './core/scheduler.js';
 import { completeIdentity } from './device-identity.js';
 import { newDeviceKey } from './device-key.js';
+import { type AgentEnforcerOptions, agentEnforcer, cachedSnapshot } from './enforcement/agent-enforcement.js';
+import type { Enforcer } from './enforcement/enforcer.js';
+import type { LicenseSnapshot } from './enforcement/license-snapshot.js';
+import { EventLog, type EventLogLimits, eventSink, readEventLog } from './event-log/event-log.js';
 import { type AgentEvent, agentEvent } from './events.js';
 import type { Outcome } from './outcome.js';
+import {
+  assertNotReserving,
+  type ReservationAction,
+  readReservation,
+  runReservationAction,
+} from './reservation/agent-reservation.js';
+import type { ReservationStep } from './reservation/reservation-book.js';
+import { emptyReservation, type ReservationState } from './reservation/reservation-state.js';
+import { applyReservation, reservedSnapshot } from './reservation/reservation-status.js';
 import { AgentRuntime } from './runtime.js';
 import { type DeviceIdentity, initialState } from './state/agent-state.js';
 import { StateStore } from './state/state-store.js';
@@ -28,18 +42,28 @@ export interface AgentOptions {
   onEvent?: (event: AgentEvent) => void;
   /** Timeout of one request to the authority. Default: 30 s. */
   requestTimeoutMs?: number;
+  /**
+   * The bounded event log `<stateDir>/eventlog.jsonl` (`show license eventlog`). Default: on, with
+   * the last 1,000 entries / 256 KiB; `false` turns it off.
+   */
+  eventLog?: false | Partial<EventLogLimits>;
 }
 
 /** Default timeout of one request to the authority. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-function runtimeDeps(options: AgentOptions) {
+function eventLogOf(options: AgentOptions): EventLog | undefined {
+  return options.eventLog === false ? undefined : new EventLog(options.stateDir, options.eventLog);
+}
+
+function runtimeDeps(options: AgentOptions, log: EventLog | undefined) {
+  const onEvent = eventSink(log, options.onEvent);
   return {
     store: new StateStore(options.stateDir),
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+    ...(onEvent ? { onEvent } : {}),
   };
 }
 
@@ -50,39 +74,54 @@ function runtimeDeps(options: AgentOptions) {
  * (bad arguments) and for a state directory that cannot be read or written.
  */
 export class Agent {
-  private constructor(private readonly rt: AgentRuntime) {}
+  private snapshot: (() => LicenseSnapshot) | undefined;
+  /** The offline reservation (`reservation.json`), as last read or written by this agent. */
+  private reserved: ReservationState = emptyReservation();
+
+  private constructor(
+    private readonly rt: AgentRuntime,
+    private readonly log: EventLog | undefined,
+  ) {}
 
   /**
    * Creates the state dir (0700), the device key (`device-key.pem`, 0600) and the state; refuses
-   * (`ALREADY_INITIALISED`) if a state already exists. `sn` defaults to a random serial,
+   * (`ALREADY_INITIALISED`) if a state already exists, and (`STATE_CORRUPT`) where a device key
+   * was left without its state, which would restart the evaluation period. `sn` defaults to a random serial,
    * `softwareTag` to `regid.2026-01.org.smartlic.<pid>`, `profile` to `catalyst`.
    */
   static async init(identity: Partial<DeviceIdentity> & { pid: string }, options: AgentOptions): Promise<Agent> {
-    const deps = runtimeDeps(options);
+    const log = eventLogOf(options);
+    const deps = runtimeDeps(options, log);
     const complete = completeIdentity(identity, deps.random);
     if (await deps.store.exists()) {
       throw new SmartlicError('ALREADY_INITIALISED', {
         message: `A device is already initialised in ${options.stateDir}; its state was left as it was.`,
       });
     }
+    await deps.store.assertNoOrphanKey();
     const key = newDeviceKey();
     const now = deps.clock.now();
     const state = initialState(complete, key.fingerprint, now);
     await deps.store.create(state, key);
     const rt = new AgentRuntime(deps, state, key);
     rt.emit(agentEvent('AGENT_ENABLED', now, 'Smart Agent for Licensing is enabled'));
-    return new Agent(rt);
+    return new Agent(rt, log);
   }
 
   /**
    * Loads an existing state. Throws `NOT_INITIALISED` when there is none ("This device is not
-   * initialised: run `smartlic device init --pid PID` first.") and `STATE_CORRUPT` when it is
-   * unreadable, truncated or does not match its device key.
+   * initialised: run `smartlic device init --pid PID` first.") and `STATE_CORRUPT` — with how to
+   * recover — when it is unreadable, truncated, edited (its HMAC bound to the device key fails),
+   * does not match its device key, or was removed while its device key was left.
    */
   static async open(options: AgentOptions): Promise<Agent> {
-    const deps = runtimeDeps(options);
+    const log = eventLogOf(options);
+    const deps = runtimeDeps(options, log);
     const { state, key } = await deps.store.load();
-    return new Agent(new AgentRuntime(deps, state, key));
+    const agent = new Agent(new AgentRuntime(deps, state, key), log);
+    agent.reserved = await readReservation(agent.rt);
+    await agent.syncReservedClock();
+    return agent;
   }
 
   /** The state directory. */
@@ -106,12 +145,24 @@ export class Agent {
 
   /** Registers with an ID token; on success the declared usage is authorized at once (`followUps`). */
   register(idToken: string, options: { force?: boolean } = {}): Promise<Outcome> {
-    return this.rt.exclusive(() => register(this.rt, idToken, options.force ?? false));
+    return this.rt.exclusive(async () => {
+      this.reserved = await readReservation(this.rt);
+      assertNotReserving(this.reserved);
+      return register(this.rt, idToken, options.force ?? false);
+    });
   }
 
   /** Deregisters; the local registration is removed even when the authority cannot be reached (the outcome says so). */
   deregister(): Promise<Outcome> {
     return this.rt.exclusive(() => deregister(this.rt));
+  }
+
+  /**
+   * Device-led conversion (`license smart conversion start`): reports the legacy licenses the
+   * device holds; the authority deposits each into the device's VA once. Never throws.
+   */
+  reportLegacyLicenses(licenses: readonly LegacyLicense[]): Promise<ConversionReport> {
+    return this.rt.exclusive(() => reportLegacyLicenses(this.rt, licenses));
   }
 
   /** Renews the ID certificate now (`license smart renew id`). */
@@ -126,17 +177,78 @@ export class Agent {
 
   /** Runs whatever is due at `clock.now()` (registration retry, ID renewal, authorization renewal or retry, expiries). */
   runDue(): Promise<Outcome[]> {
-    return this.rt.exclusive(() => runDue(this.rt));
+    return this.rt.exclusive(async () => {
+      // While a reservation is installed there is nothing to renew and nobody to call.
+      this.reserved = await readReservation(this.rt);
+      if (this.reserved.installed) return [];
+      return runDue(this.rt);
+    });
   }
 
-  /** When `runDue` next has something to do (ms since the epoch), or undefined. */
+  /**
+   * When `runDue` next has something to do, on the host's clock (ms since the epoch), or
+   * undefined. It can be now or past (something is due: call `runDue`).
+   */
   nextWakeAt(): number | undefined {
-    return nextWakeAt(this.rt.state);
+    if (this.reserved.installed) return undefined;
+    const at = nextWakeAt(this.rt.state);
+    if (at === undefined) return undefined;
+    const { now, wall } = this.rt.readClock();
+    return at - (now - wall);
   }
 
   /** The status at `clock.now()`: what `show license status --json` prints. */
   status(): AgentStatus {
-    const now = this.rt.now();
-    return buildStatus(this.rt.view(now), now);
+    const { now, wall } = this.rt.readClock();
+    return applyReservation(buildStatus(this.rt.state, now, wall), this.reserved);
+  }
+
+  /**
+   * Offline license reservation (SPEC §7): `enable` (optionally importing the authority's root as a
+   * trust point), `disable`, `request` (answers the request code), `cancel`, `install` (answers a
+   * confirmation code for an update), `return` and `return-authorization` (answer a return code).
+   * Refusals throw a `SmartlicError` with one clear message and change nothing.
+   */
+  reservation(action: ReservationAction): Promise<ReservationStep> {
+    return this.rt.exclusive(async () => {
+      const { state, step } = await runReservationAction(this.rt, action);
+      this.reserved = state;
+      await this.syncReservedClock();
+      return step;
+    });
+  }
+
+  /** Tells the core whether a reservation is installed, so that the evaluation clock stops while one is. */
+  private async syncReservedClock(): Promise<void> {
+    const installed = this.reserved.installed !== undefined;
+    if (installed !== (this.rt.state.evaluation.reserved === true)) {
+      await this.rt.commit({ type: 'reservation-changed', installed });
+    }
+  }
+
+  /**
+   * An enforcer of this device's profile (SPEC §6) on its live licensing state: `isAllowed`,
+   * `decision`, counted resources (`acquire`/`release`), CPS limiters. Its events reach `onEvent`
+   * and the event log. Throws `BAD_REQUEST` for a profile name that is neither built in nor given.
+   */
+  createEnforcer(options: AgentEnforcerOptions = {}): Enforcer {
+    this.snapshot ??= reservedSnapshot(cachedSnapshot(this.rt), () => this.reserved);
+    return agentEnforcer(this.rt, this.snapshot, options);
+  }
+
+  /** Whether export-controlled functionality may be enabled: registered with a token that allowed it. */
+  exportControlledAllowed(): boolean {
+    this.snapshot ??= reservedSnapshot(cachedSnapshot(this.rt), () => this.reserved);
+    return this.snapshot().exportControlled;
+  }
+
+  /** The newest `limit` entries of the event log (default: all it keeps), oldest first. */
+  eventLog(limit?: number): Promise<AgentEvent[]> {
+    return readEventLog(this.stateDir, limit);
+  }
+
+  /** Event log writes that failed since this agent was opened (the events still reached `onEvent`). */
+  get eventLogFailures(): number {
+    return this.log?.failures ?? 0;
   }
 }

@@ -45,16 +45,31 @@ describe('evaluation period', () => {
     h.clock.advance(5 * DAY);
     expect(agent.status().evaluation.remainingMs).toBeLessThanOrEqual(frozen - DAY);
 
-    h.clock.set(agent.nextWakeAt()!);
-    const outcomes = await agent.runDue();
+    const warnings: number[] = [];
+    let outcomes = await agent.runDue();
+    while (outcomes.length === 0) {
+      h.clock.set(agent.nextWakeAt()!);
+      outcomes = await agent.runDue();
+      if (outcomes.length === 0) warnings.push(agent.status().evaluation.remainingMs);
+    }
+    expect(warnings).toEqual([30 * DAY, 15 * DAY, 7 * DAY, DAY]);
+    expect(h.events.filter((e) => e.type === 'EVAL_WILL_EXPIRE_WARNING').map((e) => e.message)).toEqual([
+      expect.stringMatching(/^Evaluation period will expire in 30 days, 0 hours, 0 minutes, 0 seconds \(on /),
+      expect.stringMatching(/^Evaluation period will expire in 15 days, 0 hours/),
+      expect.stringMatching(/^Evaluation period will expire in 7 days, 0 hours/),
+      expect.stringMatching(/^Evaluation period will expire in 1 days, 0 hours/),
+    ]);
     expect(outcomes).toEqual([expect.objectContaining({ action: 'expire' })]);
     s = agent.status();
     expect(s.authorization.status).toBe('EVAL EXPIRED');
     expect(s.usage[0]?.status).toBe('EVAL EXPIRED');
+    // The clock was set back 5 days above: agent time carries on, 5 days ahead of the wall clock.
+    expect(s.clock.aheadOfWallClockMs).toBe(5 * DAY);
+    expect(h.eventNames()).toContain('%SMART_LIC-4-CLOCK_BACKWARDS');
     expect(s.evaluation).toMatchObject({
       remainingMs: 0,
       running: false,
-      expiredAt: new Date(h.clock.now()).toISOString(),
+      expiredAt: new Date(h.clock.now() + 5 * DAY).toISOString(),
     });
     expect(h.eventNames()).toContain('%SMART_LIC-2-EVAL_EXPIRED');
     expect(agent.nextWakeAt()).toBeUndefined();

@@ -20,9 +20,19 @@ export const AGENT_EVENTS = {
   ID_CERT_RENEW_FAILED: 3,
   ID_CERT_EXPIRED: 3,
   EVAL_START: 5,
+  EVAL_WILL_EXPIRE_WARNING: 4,
   EVAL_EXPIRED: 2,
+  CLOCK_BACKWARDS: 4,
   TRUSTPOINT_PINNED: 6,
   CONFIG_NOT_SAVED: 4,
+  /** Enforcement: a counted resource was refused at its licensed count (seed 002's alarm). */
+  LICENSE_LIMIT_REACHED: 4,
+  /** Enforcement: the 5-minute calls-per-second average rose above the licensed rate. */
+  CPS_LIMIT_EXCEEDED: 4,
+  /** Enforcement: calls were rejected during the last snapshot interval (the failed-call log). */
+  CPS_CALLS_REJECTED: 5,
+  /** Enforcement: the average fell back within the licensed rate; calls are accepted again. */
+  CPS_LIMIT_CLEARED: 5,
 } as const satisfies Record<string, number>;
 
 /** The short type of an agent event, e.g. `AGENT_REG_SUCCESS`. */

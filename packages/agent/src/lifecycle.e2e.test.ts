@@ -53,7 +53,8 @@ describe('lifecycle', () => {
     const s = agent.status();
     expect(s.registration.status).toBe('UNREGISTERED');
     expect(s.evaluation.remainingMs).toBe(remaining);
-    expect(agent.nextWakeAt()).toBe(h.clock.now() + remaining);
+    // Next: the 30-days-remaining expiry warning of the resumed evaluation period.
+    expect(agent.nextWakeAt()).toBe(h.clock.now() + remaining - 30 * DAY);
     expect(h.eventNames()).toEqual(
       expect.arrayContaining(['%SMART_LIC-3-AGENT_DEREG_FAILED', '%SMART_LIC-3-COMM_FAILED']),
     );
@@ -143,7 +144,7 @@ describe('lifecycle', () => {
     });
     expect(s.authorization.status).toBe('EVAL MODE');
     expect(s.evaluation.remainingMs).toBe(89 * DAY - HOUR);
-    expect(agent.nextWakeAt()).toBe(h.clock.now() + 89 * DAY - HOUR);
+    expect(agent.nextWakeAt()).toBe(h.clock.now() + 59 * DAY - HOUR);
     expect(h.eventNames()).toEqual(expect.arrayContaining(['%SMART_LIC-3-ID_CERT_EXPIRED', '%SMART_LIC-5-EVAL_START']));
   });
 
@@ -186,16 +187,6 @@ describe('lifecycle', () => {
     );
     await agent.setDestination(h.fake.url);
     expect(await agent.register(h.fake.createToken())).toMatchObject({ ok: true });
-  });
-
-  it('reports the proxy transport as not available yet', async () => {
-    const agent = await h.init();
-    await agent.setDestination(h.fake.url, { trustPem: h.fake.rootCaPem, proxy: 'http://proxy.invalid:3128' });
-    expect(await agent.register(h.fake.createToken())).toMatchObject({
-      ok: false,
-      message: 'Communication transport not available.',
-    });
-    expect(agent.status().transport).toMatchObject({ type: 'proxy', proxy: 'http://proxy.invalid:3128' });
   });
 
   it('refuses bad arguments from its host', async () => {

@@ -1,5 +1,11 @@
 import type { Clock } from '@smartlic/protocol';
 import { SmartlicError } from '@smartlic/protocol';
+import {
+  CLOCK_BACKWARDS_THRESHOLD_MS,
+  type ClockMark,
+  type ClockObservation,
+  observeClock,
+} from './core/agent-time.js';
 import type { Effect } from './core/effects.js';
 import type { Failure } from './core/failure.js';
 import { type Input, transition } from './core/transition.js';
@@ -11,6 +17,7 @@ import { fetchRootCa } from './messaging/root-ca.js';
 import type { Outcome } from './outcome.js';
 import type { AgentState } from './state/agent-state.js';
 import type { StateStore } from './state/state-store.js';
+import { formatDate, formatDuration } from './time-format.js';
 import { createTransport } from './transport/create-transport.js';
 
 /** What the runtime is wired with. */
@@ -29,8 +36,8 @@ export interface RuntimeDeps {
  */
 export class AgentRuntime {
   private queue: Promise<unknown> = Promise.resolve();
-  /** The latest time this process has read from the clock. */
-  private highWater = Number.NEGATIVE_INFINITY;
+  /** The latest clock reading of this process (the persisted one may be older). */
+  private mark: ClockMark | undefined;
 
   constructor(
     readonly deps: RuntimeDeps,
@@ -38,26 +45,30 @@ export class AgentRuntime {
     public key: DeviceKey,
   ) {}
 
-  /** Agent time now. */
-  now(): number {
-    const now = this.deps.clock.now();
-    this.highWater = Math.max(this.highWater, now);
-    return now;
+  /** Reads the clock: agent time, never earlier than any time this state or process has seen. */
+  private observe(): ClockObservation {
+    const observation = observeClock([this.state.clock, this.mark], this.deps.clock.now());
+    this.mark = observation.mark;
+    return observation;
   }
 
   /**
-   * The state with time applied up to the latest time this process has seen. When the clock
-   * was set backwards, this counts the evaluation time used up to that latest time first, so a
-   * clock set back never refunds evaluation time (SPEC §5).
+   * Agent time now: the host's clock, except that it never goes back (SPEC §5, tampering).
+   * Timers, deadlines and the evaluation clock run on it.
    */
-  private caughtUp(now: number): { state: AgentState; effects: Effect[] } {
-    if (this.highWater <= now) return { state: this.state, effects: [] };
-    return transition(this.state, { type: 'tick' }, this.highWater);
+  now(): number {
+    return this.observe().now;
   }
 
-  /** The state to show at `now`: caught up with the latest time seen (read-only; nothing is saved). */
-  view(now: number): AgentState {
-    return this.caughtUp(now).state;
+  /** Agent time and the host's clock, read once. */
+  readClock(): { now: number; wall: number } {
+    const observed = this.observe();
+    return { now: observed.now, wall: observed.mark.wallTime };
+  }
+
+  /** The host's clock as it is: what messages to the authority are stamped and checked with. */
+  wallNow(): number {
+    return this.deps.clock.now();
   }
 
   /** Runs `operation` after every earlier one, on the state as last saved by any process. */
@@ -70,16 +81,22 @@ export class AgentRuntime {
     return run;
   }
 
-  /** Applies `input` at the current time and saves the result if anything changed; returns its outcomes. */
+  /**
+   * Applies `input` at agent time now (with a fresh jitter draw), keeps the clock reading in the
+   * state, saves the result if anything changed, then emits its events; returns its outcomes.
+   * A wall clock found set backwards raises `%SMART_LIC-4-CLOCK_BACKWARDS` once.
+   */
   async commit(input: Input): Promise<Outcome[]> {
     const before = JSON.stringify(this.state);
-    const now = this.now();
-    const caughtUp = this.caughtUp(now);
-    const { state, effects } = transition(caughtUp.state, input, now);
+    const observed = this.observe();
+    const { state, effects } = transition(this.state, input, observed.now, this.deps.random());
+    state.clock = observed.mark;
+    if (observed.backwardsBy >= CLOCK_BACKWARDS_THRESHOLD_MS) {
+      effects.unshift({ type: 'event', event: clockBackwardsEvent(observed) });
+    }
     this.state = state;
-    this.highWater = now;
     if (JSON.stringify(state) !== before) await this.save();
-    return this.perform([...caughtUp.effects, ...effects]);
+    return this.perform(effects);
   }
 
   /** Emits an event to the host; an exception in the host's handler is swallowed. */
@@ -97,7 +114,7 @@ export class AgentRuntime {
       ...(this.state.destination ? { destination: this.state.destination } : {}),
       anchors: this.state.trust.anchors,
       timeoutMs: this.deps.requestTimeoutMs,
-      now: () => this.now(),
+      now: () => this.wallNow(),
     };
   }
 
@@ -150,6 +167,16 @@ export class AgentRuntime {
     }
     return outcomes;
   }
+}
+
+/** `%SMART_LIC-4-CLOCK_BACKWARDS`: the wall clock reads `backwardsBy` less than it did. */
+function clockBackwardsEvent(observed: ClockObservation): AgentEvent {
+  const to = observed.mark.wallTime;
+  const from = to + observed.backwardsBy;
+  const message =
+    `The system clock was set back by ${formatDuration(from - to)} (from ${formatDate(from)} to ${formatDate(to)}); ` +
+    `licensing time carries on from ${formatDate(observed.now)}: no evaluation time is given back and no deadline moves`;
+  return agentEvent('CLOCK_BACKWARDS', observed.now, message);
 }
 
 /** The outcome of `action` among a transition's outcomes. */

@@ -1,11 +1,24 @@
-import 'reflect-metadata';
 import { type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
-import * as x509 from '@peculiar/x509';
 import { SmartlicError } from './errors.js';
 import type { SignatureAlgorithm } from './messages.js';
 import { algorithmOfKey, type KeyPair } from './signing.js';
 
-x509.cryptoProvider.set(webcrypto as never);
+let x509Module: Promise<typeof import('@peculiar/x509')> | undefined;
+
+/**
+ * @peculiar/x509 (with the reflect-metadata it needs), loaded on first use with Node's WebCrypto
+ * as its provider. Only building a CSR needs it, so a device that is already registered never
+ * loads it (it is most of the agent's resident memory otherwise).
+ */
+function loadX509(): Promise<typeof import('@peculiar/x509')> {
+  x509Module ??= (async () => {
+    await import('reflect-metadata');
+    const x509 = await import('@peculiar/x509');
+    x509.cryptoProvider.set(webcrypto as never);
+    return x509;
+  })();
+  return x509Module;
+}
 
 /** WebCrypto parameters of each signature algorithm. */
 export function webAlgorithm(alg: SignatureAlgorithm): { name: string; namedCurve?: string; hash?: string } {
@@ -38,7 +51,7 @@ export async function toWebKeys(
 
 /** Builds a PEM certificate signing request for `subject` (an X.500 name such as `CN=x`). */
 export async function createCsr(pair: KeyPair, subject: string): Promise<string> {
-  const keys = await toWebKeys(pair);
+  const [x509, keys] = await Promise.all([loadX509(), toWebKeys(pair)]);
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({
     name: subject,
     keys: keys as never,

@@ -20,7 +20,7 @@ export async function authorize(rt: AgentRuntime): Promise<Outcome> {
   const trustFailure = await rt.ensureTrust();
   if (trustFailure) return outcomeOf(await rt.commit({ type: 'authorize-failed', failure: trustFailure }), 'authorize');
   const requested = structuredClone(rt.state.usage);
-  const payload = authorizeRequest(rt.state, cert, rt.now(), newNonce());
+  const payload = authorizeRequest(rt.state, cert, rt.wallNow(), newNonce());
   const result = await exchange(
     {
       kind: 'authorize',

@@ -36,7 +36,7 @@ async function tellAuthority(rt: AgentRuntime): Promise<Failure | undefined> {
   const result = await exchange(
     {
       kind: 'deregister',
-      payload: deregisterRequest(cert, rt.now(), newNonce()),
+      payload: deregisterRequest(cert, rt.wallNow(), newNonce()),
       signingKey: rt.key.pair.privateKey,
       certSerial: cert.serial,
       expect: { signingCertPem: cert.signingCertPem, instanceId: cert.instanceId },

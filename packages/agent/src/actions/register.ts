@@ -1,4 +1,5 @@
 import { createCsr, newNonce } from '@smartlic/protocol';
+import { registrationForce } from '../core/registration.js';
 import { csrSubject } from '../device-key.js';
 import { exchange } from '../messaging/exchange.js';
 import { registerRequest } from '../messaging/requests.js';
@@ -24,7 +25,9 @@ export async function register(rt: AgentRuntime, idToken: string, force: boolean
 
 /**
  * Sends the pending registration, signed with the device key (`certSerial: 'csr'`); on success
- * authorizes the declared usage at once (the outcome's `followUps`).
+ * authorizes the declared usage at once (the outcome's `followUps`). The attempt is recorded as
+ * sent first, so that after a crash the next attempt goes with `force` (the authority may have
+ * registered the device from the lost attempt).
  */
 export async function attemptRegistration(rt: AgentRuntime): Promise<Outcome> {
   const pending = rt.state.registration.pending;
@@ -33,7 +36,9 @@ export async function attemptRegistration(rt: AgentRuntime): Promise<Outcome> {
   if (trustFailure) return outcomeOf(await rt.commit({ type: 'register-failed', failure: trustFailure }), 'register');
   const { identity } = rt.state;
   const csr = await createCsr(rt.key.pair, csrSubject(identity.pid, identity.sn));
-  const payload = registerRequest(rt.state, { ...pending, csr, now: rt.now(), nonce: newNonce() });
+  const force = registrationForce(pending);
+  const payload = registerRequest(rt.state, { ...pending, force, csr, now: rt.wallNow(), nonce: newNonce() });
+  if (rt.state.destination) await rt.commit({ type: 'register-sent' });
   const result = await exchange(
     {
       kind: 'register',

@@ -22,7 +22,7 @@ export async function renewId(rt: AgentRuntime): Promise<Outcome> {
   const result = await exchange(
     {
       kind: 'renew-id',
-      payload: renewIdRequest(cert, csr, rt.now(), newNonce()),
+      payload: renewIdRequest(cert, csr, rt.wallNow(), newNonce()),
       signingKey: rt.key.pair.privateKey,
       certSerial: cert.serial,
       expect: { instanceId: cert.instanceId, certifiedKey: next.pair.publicKey },
@@ -38,6 +38,11 @@ export async function renewId(rt: AgentRuntime): Promise<Outcome> {
     response: result.payload,
     deviceKeyFingerprint: next.fingerprint,
   });
+  if (rt.state.deviceKeyFingerprint !== next.fingerprint) {
+    // The registration was lost while the request was out (the certificate expired): keep the old key.
+    await rt.deps.store.discardStagedKey();
+    return notRegistered('renew-id');
+  }
   await rt.deps.store.promoteStagedKey();
   rt.key = next;
   return outcomeOf(outcomes, 'renew-id');

@@ -1,11 +1,11 @@
 import { type AuthorizeResponse, errorMessage, MINUTE } from '@smartlic/protocol';
-import type { AgentState, AuthorizationState, UsageEntry } from '../state/agent-state.js';
+import type { AgentState, AuthorizationState, Grant, UsageEntry } from '../state/agent-state.js';
 import { formatDate } from '../time-format.js';
 import { authorizationStatus, udiText } from './derive-status.js';
 import type { Effects } from './effects.js';
 import { describeFailure, type Failure, failureRecord } from './failure.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
-import { authorizationRetryDelay } from './retry.js';
+import { authorizationRetryDelay, jittered, outOfComplianceDelay } from './retry.js';
 
 /** An authorization request is on its way: "Last Communication Attempt: PENDING", "Waiting for reply". */
 export function onAuthorizeSent(state: AgentState, fx: Effects): void {
@@ -15,8 +15,10 @@ export function onAuthorizeSent(state: AgentState, fx: Effects): void {
 }
 
 /**
- * The authority answered: record the grant, its deadline and the next renewal
- * (`authorizedAt + renewIntervalMs`). With nothing in use there is nothing to renew.
+ * The authority answered: record the grant and its deadline. AUTHORIZED renews at
+ * `authorizedAt + renewIntervalMs`; OUT OF COMPLIANCE asks again on its retry schedule (every
+ * 15 min for 2 h, then every 4 h) to notice licenses added meanwhile. With nothing in use there
+ * is nothing to renew. Every time gets jitter and stays before the communication deadline.
  */
 export function onAuthorizeSucceeded(
   state: AgentState,
@@ -32,7 +34,7 @@ export function onAuthorizeSucceeded(
     fx.event('COMM_RESTORED', 'Communications with the licensing authority restored');
   }
   if (requested.length > 0) {
-    next.grant = {
+    const grant: Grant = {
       compliance: response.status,
       authorizedAt: response.authorizedAt,
       receivedAt: fx.now,
@@ -46,7 +48,12 @@ export function onAuthorizeSucceeded(
         ...(e.displayName ? { displayName: e.displayName } : {}),
       })),
     };
-    next.nextAttemptAt = Math.max(response.authorizedAt + response.renewIntervalMs, fx.now + MINUTE);
+    if (grant.compliance === 'OutOfCompliance') {
+      grant.outOfComplianceSince =
+        wasCompliance === 'OutOfCompliance' ? (before.grant?.outOfComplianceSince ?? fx.now) : fx.now;
+    }
+    next.grant = grant;
+    next.nextAttemptAt = nextAfterSuccess(grant, fx);
   }
   state.authorization = next;
   if (next.grant && (!hadGrant || wasCompliance !== next.grant.compliance)) {
@@ -58,6 +65,16 @@ export function onAuthorizeSucceeded(
   }
   fx.event('AUTH_RENEW_SUCCESS', 'Authorization renewal with the licensing authority was successful');
   fx.outcome({ action: 'authorize', ok: true, message: successMessage(state) });
+}
+
+/** The renewal time of a fresh grant (OUT OF COMPLIANCE: its retry schedule), with jitter, before the deadline. */
+function nextAfterSuccess(grant: Grant, fx: Effects): number {
+  const renewal = Math.max(grant.authorizedAt + grant.renewIntervalMs, fx.now + MINUTE);
+  if (grant.compliance === 'InCompliance') {
+    return jittered(renewal, grant.renewIntervalMs, fx.u, grant.expiresAt);
+  }
+  const delay = outOfComplianceDelay(grant, grant.outOfComplianceSince ?? fx.now, fx.now);
+  return Math.min(renewal, jittered(fx.now + delay, delay, fx.u, grant.expiresAt));
 }
 
 function successMessage(state: AgentState): string {
@@ -73,7 +90,9 @@ export function onAuthorizeFailed(state: AgentState, failure: Failure, fx: Effec
   auth.lastAttempt = { at: fx.now, result: 'FAILED' };
   auth.failure = failureRecord(failure, fx.now);
   auth.failingSince ??= fx.now;
-  auth.nextAttemptAt = fx.now + authorizationRetryDelay(auth, fx.now);
+  const delay = authorizationRetryDelay(auth, fx.now);
+  const deadline = auth.grant && auth.expiredAt === undefined ? auth.grant.expiresAt : undefined;
+  auth.nextAttemptAt = jittered(fx.now + delay, delay, fx.u, deadline);
   reportCommFailure(fx, failure);
   fx.event(
     'AUTH_RENEW_FAILED',

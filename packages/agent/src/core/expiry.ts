@@ -3,6 +3,7 @@ import type { AgentState } from '../state/agent-state.js';
 import { formatDate } from '../time-format.js';
 import type { Effects } from './effects.js';
 import { syncEvaluation } from './evaluation.js';
+import { jittered } from './retry.js';
 
 /**
  * Applies what the passage of time does at `fx.now`: the authorization lapses at its
@@ -20,9 +21,10 @@ function expireAuthorization(state: AgentState, fx: Effects): void {
   const grant = auth.grant;
   if (!grant || auth.expiredAt !== undefined || fx.now < grant.expiresAt) return;
   auth.expiredAt = grant.expiresAt;
+  const hourly = DEFAULT_TIMERS.authRetryExpiredMs;
   auth.nextAttemptAt = Math.min(
     auth.nextAttemptAt ?? Number.POSITIVE_INFINITY,
-    fx.now + DEFAULT_TIMERS.authRetryExpiredMs,
+    jittered(fx.now + hourly, hourly, fx.u),
   );
   const message = `Authorization expired on ${formatDate(grant.expiresAt)}: the device did not renew its entitlement authorizations by the communication deadline`;
   fx.event('AUTHORIZATION_EXPIRED', message);

@@ -1,10 +1,10 @@
 import type { RenewIdResponse } from '@smartlic/protocol';
-import type { AgentState } from '../state/agent-state.js';
+import type { AgentState, IdCertificate } from '../state/agent-state.js';
 import { formatDate } from '../time-format.js';
 import type { Effects } from './effects.js';
 import { describeFailure, type Failure, failureRecord } from './failure.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
-import { ID_RENEW_RETRY_MS } from './retry.js';
+import { ID_RENEW_RETRY_MS, jittered } from './retry.js';
 
 /** A renewed ID certificate (for the new device key whose fingerprint is given) replaces the old one. */
 export function onRenewIdSucceeded(
@@ -25,7 +25,7 @@ export function onRenewIdSucceeded(
     signingCertSerial: response.signingCertSerial,
   };
   reg.lastRenewal = { at: fx.now, result: 'SUCCEEDED' };
-  reg.nextRenewalAt = fx.now + response.renewIntervalMs;
+  reg.nextRenewalAt = renewalTime(reg.certificate, fx);
   delete reg.failure;
   state.deviceKeyFingerprint = deviceKeyFingerprint;
   const expires = formatDate(response.idCertExpiresAt);
@@ -33,12 +33,28 @@ export function onRenewIdSucceeded(
   fx.outcome({ action: 'renew-id', ok: true, message: `ID certificate renewed; it expires ${expires}.` });
 }
 
+/**
+ * When a certificate received at `fx.now` is renewed: after its renew interval (180 days from
+ * smartlic), with jitter, always before it expires.
+ */
+export function renewalTime(cert: IdCertificate, fx: Effects): number | undefined {
+  return retryBefore(cert, fx.now + cert.renewIntervalMs, cert.renewIntervalMs, fx);
+}
+
+/** `nominal` with jitter, if that comes before the certificate expires (an attempt at expiry is too late). */
+function retryBefore(cert: IdCertificate, nominal: number, intervalMs: number, fx: Effects): number | undefined {
+  const lastUseful = cert.expiresAt - 1;
+  return nominal > lastUseful ? undefined : jittered(nominal, intervalMs, fx.u, lastUseful);
+}
+
 /** ID renewal failed: retry hourly until it succeeds or the certificate expires. */
 export function onRenewIdFailed(state: AgentState, failure: Failure, fx: Effects): void {
   const reg = state.registration;
   reg.lastRenewal = { at: fx.now, result: 'FAILED' };
   reg.failure = failureRecord(failure, fx.now);
-  reg.nextRenewalAt = fx.now + ID_RENEW_RETRY_MS;
+  const next = reg.certificate && retryBefore(reg.certificate, fx.now + ID_RENEW_RETRY_MS, ID_RENEW_RETRY_MS, fx);
+  if (next) reg.nextRenewalAt = next;
+  else delete reg.nextRenewalAt;
   reportCommFailure(fx, failure);
   fx.event('ID_CERT_RENEW_FAILED', `Identity certificate renewal failed: ${describeFailure(failure)}`);
   fx.outcome(failedOutcome('renew-id', failure));

@@ -3,14 +3,37 @@ import type { AgentState } from '../state/agent-state.js';
 import { udiText } from './derive-status.js';
 import type { Effects } from './effects.js';
 import { describeFailure, type Failure, failureRecord } from './failure.js';
+import { renewalTime } from './identity.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
-import { registrationRetryDelay } from './retry.js';
+import { jittered, registrationRetryDelay } from './retry.js';
 
 /** `license smart register idtoken …`: a registration becomes pending; the shell sends it at once. */
 export function onRegisterRequested(state: AgentState, idToken: string, force: boolean, fx: Effects): void {
   const reg = state.registration;
-  reg.pending = { idToken, force, firstAttemptAt: fx.now, nextAttemptAt: fx.now };
+  const maybeDelivered = reg.pending?.maybeDelivered;
+  reg.pending = {
+    idToken,
+    force,
+    firstAttemptAt: fx.now,
+    nextAttemptAt: fx.now,
+    ...(maybeDelivered ? { maybeDelivered } : {}),
+  };
   if (!reg.certificate) reg.status = 'REGISTERING';
+}
+
+/**
+ * A registration attempt is about to go out. Until an answer comes back the authority may have
+ * registered the device without the agent learning it (a crash, a lost answer), so a later
+ * attempt is sent with `force` rather than be refused as "Product Already Registered".
+ */
+export function onRegisterSent(state: AgentState): void {
+  const pending = state.registration.pending;
+  if (pending) pending.maybeDelivered = true;
+}
+
+/** The `force` flag to send with the pending registration. */
+export function registrationForce(pending: { force: boolean; maybeDelivered?: boolean }): boolean {
+  return pending.force || pending.maybeDelivered === true;
 }
 
 /** The authority issued an ID certificate: the device is REGISTERED (identified) from now on. */
@@ -34,9 +57,11 @@ export function onRegisterSucceeded(state: AgentState, response: RegisterRespons
       exportControlled: response.exportControlled,
     },
     initial: { at: now, result: 'SUCCEEDED' },
-    nextRenewalAt: now + response.renewIntervalMs,
   };
-  state.authorization = {};
+  const certificate = state.registration.certificate;
+  if (certificate) state.registration.nextRenewalAt = renewalTime(certificate, fx);
+  // The usage is authorized at once; scheduling it now lets a crash before that resume it.
+  state.authorization = state.usage.length > 0 ? { nextAttemptAt: now } : {};
   if (response.exportControlled) fx.event('EXPORT_CONTROLLED', 'Usage of export controlled features is allowed');
   fx.event(
     'AGENT_REG_SUCCESS',
@@ -53,7 +78,8 @@ export function onRegisterSucceeded(state: AgentState, response: RegisterRespons
 /**
  * A registration attempt failed. Retryable failures (5xx, network, the device clock being off)
  * keep it REGISTERING with the next attempt scheduled; others end in REGISTRATION FAILED and the
- * token is forgotten. A forced re-registration of a registered device leaves the registration as it was.
+ * token is forgotten. A forced re-registration of a registered device leaves the registration as
+ * it was, unless the attempt may have reached the authority unanswered: then it is retried.
  */
 export function onRegisterFailed(state: AgentState, failure: Failure, fx: Effects): void {
   const reg = state.registration;
@@ -65,18 +91,18 @@ export function onRegisterFailed(state: AgentState, failure: Failure, fx: Effect
     `Smart Agent for Licensing Registration with the licensing authority failed: ${describeFailure(failure)}`,
   );
   reportCommFailure(fx, failure);
-  const outcome = failedOutcome('register', failure);
-  if (reg.certificate) {
-    fx.outcome(outcome);
-    return;
+  const unanswered =
+    pending?.maybeDelivered === true && failure.transport && failure.code !== 'TRANSPORT_NOT_AVAILABLE';
+  const retry = pending && (failure.retryable || failure.code === 'CLOCK_OFFSET');
+  if (pending && retry && (!reg.certificate || unanswered)) {
+    const delay = registrationRetryDelay(pending.firstAttemptAt, fx.now);
+    const { maybeDelivered: _, ...rest } = pending;
+    reg.pending = { ...rest, nextAttemptAt: jittered(fx.now + delay, delay, fx.u) };
+    if (unanswered) reg.pending.maybeDelivered = true;
   }
-  reg.initial = { at: fx.now, result: 'FAILED' };
-  if (pending && (failure.retryable || failure.code === 'CLOCK_OFFSET')) {
-    const nextAttemptAt = fx.now + registrationRetryDelay(pending.firstAttemptAt, fx.now);
-    reg.pending = { ...pending, nextAttemptAt };
-    reg.status = 'REGISTERING';
-  } else {
-    reg.status = 'REGISTRATION FAILED';
+  if (!reg.certificate) {
+    reg.initial = { at: fx.now, result: 'FAILED' };
+    reg.status = reg.pending ? 'REGISTERING' : 'REGISTRATION FAILED';
   }
-  fx.outcome(outcome);
+  fx.outcome(failedOutcome('register', failure));
 }

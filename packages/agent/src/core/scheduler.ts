@@ -1,12 +1,12 @@
 import type { AgentState } from '../state/agent-state.js';
-import { evaluationEndsAt } from './evaluation.js';
+import { evaluationEndsAt, nextEvaluationWarningAt } from './evaluation.js';
 
 /** The exchanges with the authority that the timers can call for. */
 export type DueAction = 'register' | 'renew-id' | 'authorize';
 
-/** When the pending registration should be (re)tried. */
+/** When the pending registration (or a forced re-registration left unanswered) should be (re)tried. */
 function registrationDueAt(state: AgentState): number | undefined {
-  return state.registration.certificate ? undefined : state.registration.pending?.nextAttemptAt;
+  return state.registration.pending?.nextAttemptAt;
 }
 
 /** When the ID certificate should be renewed (or the renewal retried). */
@@ -44,13 +44,18 @@ export function nextDueAction(
 
 /**
  * When something is next due: an exchange, the communication deadline, the ID certificate's
- * expiry, or the end of a running evaluation period. Undefined when nothing is scheduled.
+ * expiry, the next evaluation expiry warning, or the end of a running evaluation period.
+ * Undefined when nothing is scheduled.
  */
 export function nextWakeAt(state: AgentState): number | undefined {
   const times: (number | undefined)[] = exchangeTimes(state).map(([, at]) => at);
   const auth = state.authorization;
   if (auth.grant && auth.expiredAt === undefined) times.push(auth.grant.expiresAt);
-  times.push(state.registration.certificate?.expiresAt, evaluationEndsAt(state.evaluation));
+  times.push(
+    state.registration.certificate?.expiresAt,
+    evaluationEndsAt(state.evaluation),
+    nextEvaluationWarningAt(state.evaluation),
+  );
   const defined = times.filter((t): t is number => t !== undefined);
   return defined.length === 0 ? undefined : Math.min(...defined);
 }

@@ -139,7 +139,7 @@ describe('transition', () => {
 
   it('expires the evaluation period at the exact moment it is used up, and reports it once', () => {
     const started = run(fresh(), [[{ type: 'usage-set', tag: 'A', count: 1 }, T0]]);
-    expect(nextWakeAt(started)).toBe(T0 + 90 * DAY);
+    expect(nextWakeAt(started)).toBe(T0 + 60 * DAY); // the 30-days-remaining warning
     const { state, effects } = transition(started, { type: 'tick' }, T0 + 100 * DAY);
     expect(state.evaluation).toEqual({ usedMs: 90 * DAY, startedAt: T0, expiredAt: T0 + 90 * DAY });
     expect(effects.filter((e) => e.type === 'event').map((e) => e.type === 'event' && e.event.name)).toEqual([

@@ -2,11 +2,11 @@ import type { AuthorizeResponse, RegisterResponse, RenewIdResponse } from '@smar
 import type { AgentState, Destination, UsageEntry } from '../state/agent-state.js';
 import { onAuthorizeFailed, onAuthorizeSent, onAuthorizeSucceeded } from './authorization.js';
 import { type Effect, Effects } from './effects.js';
-import { settleEvaluation } from './evaluation.js';
+import { settleEvaluation, syncEvaluation } from './evaluation.js';
 import { applyTime } from './expiry.js';
 import type { Failure } from './failure.js';
 import { onDeregistered, onRenewIdFailed, onRenewIdSucceeded } from './identity.js';
-import { onRegisterFailed, onRegisterRequested, onRegisterSucceeded } from './registration.js';
+import { onRegisterFailed, onRegisterRequested, onRegisterSent, onRegisterSucceeded } from './registration.js';
 
 /** Everything that can happen to the agent, as data. Results of I/O arrive as inputs too. */
 export type Input =
@@ -15,6 +15,7 @@ export type Input =
   | { type: 'destination-set'; destination: Destination; anchors: string[] }
   | { type: 'trust-pinned'; pem: string; fingerprint: string }
   | { type: 'register-requested'; idToken: string; force: boolean }
+  | { type: 'register-sent' }
   | { type: 'register-succeeded'; response: RegisterResponse }
   | { type: 'register-failed'; failure: Failure }
   | { type: 'authorize-sent' }
@@ -22,7 +23,9 @@ export type Input =
   | { type: 'authorize-failed'; failure: Failure }
   | { type: 'renew-id-succeeded'; response: RenewIdResponse; deviceKeyFingerprint: string }
   | { type: 'renew-id-failed'; failure: Failure }
-  | { type: 'deregistered'; failure?: Failure; deviceKeyFingerprint: string };
+  | { type: 'deregistered'; failure?: Failure; deviceKeyFingerprint: string }
+  /** An offline reservation was installed or removed: the evaluation clock stops or resumes. */
+  | { type: 'reservation-changed'; installed: boolean };
 
 /** The new state and what the shell must do about it. */
 export interface Transition {
@@ -33,23 +36,47 @@ export interface Transition {
 /**
  * The agent's one pure decision function: state + input + now → new state + effects. It never
  * mutates `state`, performs no I/O and reads no clock. Time-driven changes (deadlines, expiries,
- * the evaluation clock) are applied on every transition, so a `tick` is just "let time pass".
+ * the evaluation clock and its warnings) are applied on every transition, so a `tick` is just
+ * "let time pass". `now` is agent time (see `observeClock`). `u` in [0, 1) is the jitter draw
+ * for the times this transition schedules (0: the nominal times of SPEC §5 exactly).
+ *
+ * The states it can reach are those of `ALLOWED_STATES` (`state-table.ts`); the schedules are
+ * in `retry.ts`, and what is due when in `scheduler.ts`.
  */
-export function transition(state: AgentState, input: Input, now: number): Transition {
+export function transition(state: AgentState, input: Input, now: number, u = 0): Transition {
   const draft = structuredClone(state);
-  const fx = new Effects(now);
+  const fx = new Effects(now, u);
   settleEvaluation(draft.evaluation, fx);
   applyInput(draft, input, fx);
   applyTime(draft, fx);
   return { state: draft, effects: fx.list };
 }
 
+/** Inputs about an exchange that needs the registration: ignored once it is gone (expired meanwhile). */
+const NEEDS_REGISTRATION: ReadonlySet<Input['type']> = new Set([
+  'authorize-sent',
+  'authorize-succeeded',
+  'authorize-failed',
+  'renew-id-succeeded',
+  'renew-id-failed',
+]);
+
 function applyInput(state: AgentState, input: Input, fx: Effects): void {
+  if (NEEDS_REGISTRATION.has(input.type) && !state.registration.certificate) return;
   switch (input.type) {
     case 'tick':
       break;
+    case 'reservation-changed':
+      if (input.installed) state.evaluation.reserved = true;
+      else delete state.evaluation.reserved;
+      syncEvaluation(state, fx);
+      break;
     case 'usage-set':
       setUsage(state, input.tag, input.count);
+      // A registered device reports a usage change at once (scheduled, so a crash cannot lose it).
+      if (state.registration.certificate && (state.usage.length > 0 || state.authorization.grant)) {
+        state.authorization.nextAttemptAt = fx.now;
+      }
       break;
     case 'destination-set':
       state.destination = input.destination;
@@ -64,6 +91,9 @@ function applyInput(state: AgentState, input: Input, fx: Effects): void {
       break;
     case 'register-requested':
       onRegisterRequested(state, input.idToken, input.force, fx);
+      break;
+    case 'register-sent':
+      onRegisterSent(state);
       break;
     case 'register-succeeded':
       onRegisterSucceeded(state, input.response, fx);

@@ -3,20 +3,30 @@ import { type Failure, failureOf, SIGNATURE_MISMATCH_REASON } from '../core/fail
 import type { TransportResponse } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
 
-/** A message that got no usable answer: no transport, no connection, timeout, TLS refusal, oversize. */
+/**
+ * A message that got no usable answer: no transport, no connection (to the authority or the
+ * proxy), timeout, TLS refusal ("SSL certificate problem: …", as curl words it), a proxy that
+ * refused the tunnel or its credentials, oversize.
+ */
 export function transportFailure(error: unknown): Failure {
-  const detail = error instanceof Error ? error.message : String(error);
-  if (!(error instanceof TransportError)) return failureOf('SEND_FAILED', { retryable: true, transport: true, detail });
+  if (!(error instanceof TransportError)) {
+    const detail = error instanceof Error ? error.message : String(error);
+    return failureOf('SEND_FAILED', { retryable: true, transport: true, detail });
+  }
+  const detail = error.code && !error.message.includes(error.code) ? `${error.code}: ${error.message}` : error.message;
   switch (error.kind) {
     case 'unavailable':
       return failureOf('TRANSPORT_NOT_AVAILABLE', { transport: true, detail });
     case 'tls':
       return failureOf('SEND_FAILED', {
-        reason: `SSL certificate problem: ${detail}`,
+        reason: `SSL certificate problem: ${error.message}`,
         retryable: true,
         transport: true,
         detail,
       });
+    case 'proxy':
+    case 'proxy-auth':
+      return failureOf('SEND_FAILED', { reason: error.message, retryable: true, transport: true, detail });
     case 'too-large':
       return failureOf('BODY_TOO_LARGE', {
         reason: 'The response from the licensing authority is too large.',

@@ -1,6 +1,8 @@
 import {
   type AuthorizeRequest,
   type AuthorizeResponse,
+  type ConvertRequest,
+  type ConvertResponse,
   DEVICE_ROUTES,
   type DeregisterRequest,
   type DeregisterResponse,
@@ -21,6 +23,7 @@ export interface RequestPayloads {
   authorize: AuthorizeRequest;
   'renew-id': RenewIdRequest;
   deregister: DeregisterRequest;
+  convert: ConvertRequest;
 }
 
 /** The response payload of each message type. */
@@ -29,6 +32,7 @@ export interface ResponsePayloads {
   authorize: AuthorizeResponse;
   'renew-id': RenewIdResponse;
   deregister: DeregisterResponse;
+  convert: ConvertResponse;
 }
 
 /** The route each message type is posted to. */
@@ -37,6 +41,7 @@ export const ROUTE_OF: Record<MessageKind, string> = {
   authorize: DEVICE_ROUTES.authorize,
   'renew-id': DEVICE_ROUTES.renewId,
   deregister: DEVICE_ROUTES.deregister,
+  convert: DEVICE_ROUTES.convert,
 };
 
 /** A schema check's answer: the typed value, or the first problem found. */

@@ -1,7 +1,11 @@
 import type { AccountInfo, ComplianceStatus } from '@smartlic/protocol';
+import type { ClockMark } from '../core/agent-time.js';
 
-/** Version of the persisted `state.json` layout. */
-export const STATE_VERSION = 1;
+/**
+ * Version of the persisted `state.json` layout. Version 2 added the integrity MAC and the
+ * clock mark; version 1 files (unsigned) are refused.
+ */
+export const STATE_VERSION = 2;
 
 /** Who the device is: its UDI (PID + SN), hostname, software tag and enforcement profile. */
 export interface DeviceIdentity {
@@ -27,6 +31,7 @@ export type AuthorizationStatus =
   | 'AUTHORIZED'
   | 'OUT OF COMPLIANCE'
   | 'AUTHORIZATION EXPIRED'
+  | 'AUTHORIZED - RESERVED'
   | 'NO LICENSES IN USE';
 
 /** Status of one entitlement tag in use. */
@@ -36,6 +41,7 @@ export type UsageStatus =
   | 'EVAL MODE'
   | 'EVAL EXPIRED'
   | 'AUTHORIZATION EXPIRED'
+  | 'RESERVED'
   | 'NOT AUTHORIZED';
 
 /** Result of the last attempt to talk to the authority. */
@@ -73,6 +79,11 @@ export interface PendingRegistration {
   force: boolean;
   firstAttemptAt: number;
   nextAttemptAt: number;
+  /**
+   * An attempt went out and no answer came back (a crash, a timeout): the authority may have
+   * registered the device, so the next attempt is sent with `force`.
+   */
+  maybeDelivered?: boolean;
 }
 
 /** Registration with the authority. `certificate` is present exactly while REGISTERED. */
@@ -108,6 +119,8 @@ export interface Grant {
   renewIntervalMs: number;
   retryIntervalMs: number;
   entitlements: GrantedEntitlement[];
+  /** When the current run of OUT OF COMPLIANCE answers began (its retry schedule counts from it). */
+  outOfComplianceSince?: number;
 }
 
 /** Authorization ("Mother May I") state and its communication record. */
@@ -129,6 +142,10 @@ export interface EvaluationState {
   runningSince?: number;
   startedAt?: number;
   expiredAt?: number;
+  /** The smallest "days remaining" warning already given (30, 15, 7, 1); warnings are never repeated. */
+  warnedDays?: number;
+  /** Set while an offline reservation is installed: the device is licensed, so the clock does not run. */
+  reserved?: boolean;
 }
 
 /** One entitlement the product declares in use. */
@@ -164,6 +181,8 @@ export interface AgentState {
   registration: RegistrationState;
   authorization: AuthorizationState;
   evaluation: EvaluationState;
+  /** The latest reading of the clock: agent time never goes back, even when the wall clock does. */
+  clock: ClockMark;
 }
 
 /** The state of a freshly initialised device. */
@@ -179,5 +198,6 @@ export function initialState(identity: DeviceIdentity, deviceKeyFingerprint: str
     registration: { status: 'UNREGISTERED' },
     authorization: {},
     evaluation: { usedMs: 0 },
+    clock: { agentTime: now, wallTime: now },
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 /**
  * Replaces `path` with `data` so that a crash leaves either the old or the new file, never a
@@ -39,5 +39,35 @@ async function syncDirectory(dir: string): Promise<void> {
     // Windows and some file systems refuse fsync on a directory; the rename is still atomic.
   } finally {
     await handle.close();
+  }
+}
+
+/** Names `writeFileAtomic` gives its temporary files: `<file>.<pid>.<hex>.tmp`. */
+const TEMP_NAME = /^.+\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/**
+ * Removes the temporary files that processes killed mid-write left in `dir` (those whose process
+ * is gone); a live process's temporary file is left alone.
+ */
+export async function removeStaleTempFiles(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = Number(TEMP_NAME.exec(name)?.[1]);
+    if (!pid || pid === process.pid || processAlive(pid)) continue;
+    await rm(join(dir, name), { force: true });
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

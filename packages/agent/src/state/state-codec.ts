@@ -1,6 +1,7 @@
 import { errorMessage, SmartlicError } from '@smartlic/protocol';
 import { type AgentState, STATE_VERSION } from './agent-state.js';
 import { arr, bool, type Check, num, obj, oneOf, opt, ShapeError, str } from './shape-check.js';
+import { STATE_MAC_ALGORITHM, stateMac, verifyStateMac } from './state-mac.js';
 
 const attempt = obj({ at: num, result: oneOf('SUCCEEDED', 'FAILED', 'PENDING') });
 const failure = obj({ at: num, reason: str, code: opt(str) });
@@ -8,7 +9,7 @@ const compliance = oneOf('InCompliance', 'OutOfCompliance');
 
 const registration = obj({
   status: oneOf('UNREGISTERED', 'REGISTERING', 'REGISTERED', 'REGISTRATION FAILED', 'REGISTRATION EXPIRED'),
-  pending: opt(obj({ idToken: str, force: bool, firstAttemptAt: num, nextAttemptAt: num })),
+  pending: opt(obj({ idToken: str, force: bool, firstAttemptAt: num, nextAttemptAt: num, maybeDelivered: opt(bool) })),
   certificate: opt(
     obj({
       instanceId: str,
@@ -44,6 +45,7 @@ const authorization = obj({
       renewIntervalMs: num,
       retryIntervalMs: num,
       entitlements: arr(obj({ tag: str, requested: num, status: compliance, displayName: opt(str) })),
+      outOfComplianceSince: opt(num),
     }),
   ),
   expiredAt: opt(num),
@@ -64,19 +66,41 @@ const agentState: Check = obj({
   usage: arr(obj({ tag: str, count: num })),
   registration,
   authorization,
-  evaluation: obj({ usedMs: num, runningSince: opt(num), startedAt: opt(num), expiredAt: opt(num) }),
+  evaluation: obj({
+    usedMs: num,
+    runningSince: opt(num),
+    startedAt: opt(num),
+    expiredAt: opt(num),
+    warnedDays: opt(num),
+    reserved: opt(bool),
+  }),
+  clock: obj({ agentTime: num, wallTime: num }),
+  integrity: obj({ alg: oneOf(STATE_MAC_ALGORITHM), mac: str }),
 });
 
-/** Serialises a state for `state.json`. */
-export function encodeState(state: AgentState): string {
-  return `${JSON.stringify(state, null, 2)}\n`;
+/** How to get going again after a state file was refused. */
+export const STATE_RECOVERY_HINT =
+  'Restore the file from a backup, or start over: remove this product instance on the authority ' +
+  'and run `smartlic device init` with a new --state directory.';
+
+/** A state file as read: the state and the MAC it carries. */
+export interface StateFile {
+  state: AgentState;
+  mac: string;
+}
+
+/** Serialises a state for `state.json`, with its MAC (HMAC-SHA256 of the canonical state under `macKey`). */
+export function encodeState(state: AgentState, macKey: Buffer): string {
+  const integrity = { alg: STATE_MAC_ALGORITHM, mac: stateMac(state, macKey) };
+  return `${JSON.stringify({ ...state, integrity }, null, 2)}\n`;
 }
 
 /**
  * Parses and checks the text of `state.json`. A truncated, edited or foreign file is
- * `STATE_CORRUPT`; a state is never silently reset.
+ * `STATE_CORRUPT`; a state is never silently reset. The MAC is checked by `verifyStateFile`
+ * once the device key the state names is known.
  */
-export function decodeState(text: string, file: string): AgentState {
+export function decodeState(text: string, file: string): StateFile {
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -90,16 +114,32 @@ export function decodeState(text: string, file: string): AgentState {
       context: { file, version },
     });
   }
+  if (version === 1) {
+    throw corrupt(file, 'it is a version 1 file without an integrity check, which this smartlic does not accept');
+  }
   try {
     agentState(value, '');
   } catch (cause) {
     if (!(cause instanceof ShapeError)) throw cause;
     throw corrupt(file, cause.message, cause);
   }
-  return value as AgentState;
+  const { integrity, ...state } = value as AgentState & { integrity: { mac: string } };
+  return { state, mac: integrity.mac };
 }
 
-function corrupt(file: string, detail: string, cause: unknown): SmartlicError {
-  const message = `${errorMessage('STATE_CORRUPT')} (${file}: ${detail})`;
-  return new SmartlicError('STATE_CORRUPT', { message, context: { file, detail }, cause });
+/** Refuses a state whose MAC does not match the device key it names: the file was edited or damaged. */
+export function verifyStateFile(read: StateFile, macKey: Buffer, file: string): AgentState {
+  if (!verifyStateMac(read.state, read.mac, macKey)) {
+    throw corrupt(file, 'its integrity check (HMAC-SHA256 bound to the device key) failed');
+  }
+  return read.state;
+}
+
+function corrupt(file: string, detail: string, cause?: unknown): SmartlicError {
+  const message = `${errorMessage('STATE_CORRUPT')} (${file}: ${detail}) ${STATE_RECOVERY_HINT}`;
+  return new SmartlicError('STATE_CORRUPT', {
+    message,
+    context: { file, detail },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }

@@ -58,6 +58,56 @@ describe('state store', () => {
     expect(await readFile(file, 'utf8')).toBe(spoil(text));
   });
 
+  it('refuses a state edited by hand even when it is well formed, and says how to recover', async () => {
+    const agent = await Agent.init({ pid: 'C9300' }, options());
+    await agent.use('regid.tag', 1);
+    clock.advance(89 * 86_400_000);
+    const file = join(dir, 'state.json');
+    const text = await readFile(file, 'utf8');
+    // Give back the evaluation time: a perfectly valid state, but not the one the agent wrote.
+    const edited = JSON.parse(text) as { evaluation: { runningSince: number } };
+    edited.evaluation.runningSince += 89 * 86_400_000;
+    await writeFile(file, JSON.stringify(edited, null, 2));
+    const refused = Agent.open(options());
+    await expect(refused).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+    await expect(refused).rejects.toThrow(/integrity check \(HMAC-SHA256 bound to the device key\) failed/);
+    await expect(refused).rejects.toThrow(/smartlic device init` with a new --state directory/);
+  });
+
+  it('refuses a state signed with another device key', async () => {
+    await Agent.init({ pid: 'C9300' }, options());
+    const other = join(root, 'other');
+    await Agent.init({ pid: 'C9300' }, { stateDir: other, clock });
+    await writeFile(join(dir, 'state.json'), await readFile(join(other, 'state.json')));
+    await expect(Agent.open(options())).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
+  it('refuses an unsigned version 1 state', async () => {
+    await Agent.init({ pid: 'C9300' }, options());
+    const file = join(dir, 'state.json');
+    const { integrity: _, ...unsigned } = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...unsigned, version: 1 }));
+    await expect(Agent.open(options())).rejects.toThrow(/version 1 file without an integrity check/);
+  });
+
+  it('refuses to start a fresh device where a state was removed but its key left', async () => {
+    await Agent.init({ pid: 'C9300' }, options());
+    await rm(join(dir, 'state.json'));
+    await expect(Agent.open(options())).rejects.toThrow(/the state file is missing but its device key/);
+    await expect(Agent.init({ pid: 'C9300' }, options())).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
+  it('removes temporary files of writers that were killed, and keeps those of live ones', async () => {
+    await Agent.init({ pid: 'C9300' }, options());
+    const dead = join(dir, 'state.json.999999.abcd.tmp');
+    const live = join(dir, `state.json.${process.pid}.abcd.tmp`);
+    await writeFile(dead, '{"version":');
+    await writeFile(live, '{"version":');
+    await Agent.open(options());
+    await expect(readFile(dead)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(live, 'utf8')).toBe('{"version":');
+  });
+
   it('refuses a state file truncated on disk', async () => {
     await Agent.init({ pid: 'C9300' }, options());
     await truncate(join(dir, 'state.json'), 100);
@@ -73,7 +123,7 @@ describe('state store', () => {
   it('refuses a state written by a newer version', async () => {
     await Agent.init({ pid: 'C9300' }, options());
     const file = join(dir, 'state.json');
-    await writeFile(file, (await readFile(file, 'utf8')).replace('"version": 1', '"version": 2'));
+    await writeFile(file, (await readFile(file, 'utf8')).replace('"version": 2', '"version": 3'));
     await expect(Agent.open(options())).rejects.toThrow('newer smartlic');
   });
 

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { errorMessage, SmartlicError } from '@smartlic/protocol';
 import { type DeviceKey, deviceKeyFromPem } from '../device-key.js';
 import type { AgentState } from './agent-state.js';
-import { renameDurably, writeFileAtomic } from './atomic-file.js';
-import { decodeState, encodeState } from './state-codec.js';
+import { removeStaleTempFiles, renameDurably, writeFileAtomic } from './atomic-file.js';
+import { decodeState, encodeState, STATE_RECOVERY_HINT, verifyStateFile } from './state-codec.js';
+import { stateMacKey } from './state-mac.js';
 
 /** File names inside the state directory. */
 export const STATE_FILES = {
@@ -16,10 +17,15 @@ export const STATE_FILES = {
 
 /**
  * The agent's state directory: `state.json` and the device key, both 0600, in a 0700 directory,
- * every write atomic. `state.json` names the key by fingerprint, so replacing the key is crash
- * safe: stage the new key, save the state (the commit point), then promote the staged key.
+ * every write atomic. `state.json` names the key by fingerprint and carries an HMAC-SHA256 under a
+ * key derived from that device key, so a truncated, damaged or hand-edited file is refused.
+ * Replacing the key is crash safe: stage the new key, save the state naming it (MAC'd with it:
+ * the commit point), then promote the staged key.
  */
 export class StateStore {
+  /** MAC keys of the device keys this store has read or written, by fingerprint. */
+  private readonly macKeys = new Map<string, Buffer>();
+
   constructor(readonly dir: string) {}
 
   private path(name: keyof typeof STATE_FILES): string {
@@ -31,45 +37,88 @@ export class StateStore {
     return (await readOptional(this.path('state'))) !== undefined;
   }
 
+  /**
+   * Refuses to (re)create a state where a device key is left without one: its state was removed,
+   * and creating a new one would hand out a fresh evaluation period.
+   */
+  async assertNoOrphanKey(): Promise<void> {
+    if ((await readOptional(this.path('key'))) === undefined) return;
+    throw this.stateMissing();
+  }
+
   /** Creates the directory (0700), the device key and the first state. */
   async create(state: AgentState, key: DeviceKey): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
     await chmod(this.dir, 0o700);
     await writeFileAtomic(this.path('key'), key.pem);
     await rm(this.path('stagedKey'), { force: true });
+    this.remember(key);
     await this.save(state);
   }
 
-  /** Loads the state and its device key, finishing a key replacement a crash interrupted. */
+  /**
+   * Loads the state and its device key, checks the state's MAC, and finishes a key replacement a
+   * crash interrupted. Temporary files left by a process killed mid-write are removed.
+   */
   async load(): Promise<{ state: AgentState; key: DeviceKey }> {
     const file = this.path('state');
     const text = await readOptional(file);
-    if (text === undefined) throw new SmartlicError('NOT_INITIALISED', { context: { dir: this.dir } });
-    const state = decodeState(text, file);
+    if (text === undefined) {
+      if ((await readOptional(this.path('key'))) !== undefined) throw this.stateMissing();
+      throw new SmartlicError('NOT_INITIALISED', { context: { dir: this.dir } });
+    }
+    await removeStaleTempFiles(this.dir);
+    const read = decodeState(text, file);
+    const named = read.state.deviceKeyFingerprint;
     const key = await this.readKey('key');
-    if (key?.fingerprint === state.deviceKeyFingerprint) {
+    if (key?.fingerprint === named) {
+      const state = verifyStateFile(read, this.remember(key), file);
       await rm(this.path('stagedKey'), { force: true });
       return { state, key };
     }
     const staged = await this.readKey('stagedKey');
-    if (staged?.fingerprint === state.deviceKeyFingerprint) {
+    if (staged?.fingerprint === named) {
+      const state = verifyStateFile(read, this.remember(staged), file);
       await this.promoteStagedKey();
       return { state, key: staged };
     }
     throw new SmartlicError('STATE_CORRUPT', {
-      message: `${errorMessage('STATE_CORRUPT')} (${this.path('key')}: the device key is missing or does not belong to this state)`,
+      message: `${errorMessage('STATE_CORRUPT')} (${this.path('key')}: the device key is missing or does not belong to this state) ${STATE_RECOVERY_HINT}`,
       context: { dir: this.dir },
     });
   }
 
-  /** Saves the state atomically. */
+  /** Saves the state atomically, MAC'd with the device key it names (which this store must have seen). */
   async save(state: AgentState): Promise<void> {
-    await writeFileAtomic(this.path('state'), encodeState(state));
+    const macKey = this.macKeys.get(state.deviceKeyFingerprint);
+    if (!macKey) throw new Error(`No device key ${state.deviceKeyFingerprint} is known to sign the state with`);
+    await writeFileAtomic(this.path('state'), encodeState(state, macKey));
   }
 
   /** Writes a new device key beside the current one, to be promoted after the state naming it is saved. */
   async stageKey(key: DeviceKey): Promise<void> {
     await writeFileAtomic(this.path('stagedKey'), key.pem);
+    this.remember(key);
+  }
+
+  /** Keeps the MAC key of `key` for saving states that name it. */
+  private remember(key: DeviceKey): Buffer {
+    let macKey = this.macKeys.get(key.fingerprint);
+    if (!macKey) {
+      macKey = stateMacKey(key);
+      this.macKeys.set(key.fingerprint, macKey);
+    }
+    return macKey;
+  }
+
+  private stateMissing(): SmartlicError {
+    return new SmartlicError('STATE_CORRUPT', {
+      message:
+        `${errorMessage('STATE_CORRUPT')} (${this.path('state')}: the state file is missing but its device key ` +
+        `${this.path('key')} is still there, so the state was removed; a new one is not created, as that would ` +
+        `restart the evaluation period) ${STATE_RECOVERY_HINT}`,
+      context: { dir: this.dir },
+    });
   }
 
   /** Makes the staged key the device key. */

@@ -1,6 +1,7 @@
 import { authorizationStatus, usageStatus } from '../core/derive-status.js';
 import { evaluationRemaining } from '../core/evaluation.js';
 import { transition } from '../core/transition.js';
+import type { ReservationStatus } from '../reservation/reservation-status.js';
 import type {
   AgentState,
   AttemptResult,
@@ -9,6 +10,7 @@ import type {
   UsageStatus,
 } from '../state/agent-state.js';
 import { isoOrNull } from '../time-format.js';
+import { redactPassword, type TransportType, transportType } from '../transport/transport-type.js';
 
 /** An attempt as the status shows it: `SUCCEEDED on <ISO date>`. */
 export interface StatusAttempt {
@@ -36,7 +38,8 @@ export interface AgentStatus {
     instanceId: string | null;
   };
   transport: {
-    type: 'direct' | 'proxy' | 'none';
+    /** `satellite` when the URL names one (its path ends with `/SmartTransport`), else `proxy` or `direct`. */
+    type: TransportType;
     url: string | null;
     proxy: string | null;
     /** SHA-256 fingerprint of the root pinned on first use, if one was. */
@@ -68,6 +71,16 @@ export interface AgentStatus {
     communicationDeadline: string | null;
     failureReason: string | null;
   };
+  /**
+   * Agent time (`generatedAt` and every date of this status) against the host's clock: they differ only after
+   * the host's clock was set back, when agent time carries on instead of going back with it.
+   */
+  clock: {
+    /** The host's clock when this status was computed. */
+    wallTime: string;
+    /** How far agent time runs ahead of the host's clock (ms); 0 unless the clock was set back. */
+    aheadOfWallClockMs: number;
+  };
   evaluation: {
     /** Evaluation period remaining (ms); frozen while the device is registered. */
     remainingMs: number;
@@ -76,6 +89,8 @@ export interface AgentStatus {
     expiredAt: string | null;
   };
   usage: { tag: string; displayName: string | null; count: number; status: UsageStatus }[];
+  /** Offline license reservation (SPEC §7), present once reservation was enabled. */
+  reservation?: ReservationStatus;
 }
 
 const REGISTRATION_TEXT: Record<RegistrationStatus, string> = {
@@ -89,8 +104,11 @@ const REGISTRATION_TEXT: Record<RegistrationStatus, string> = {
 const attempt = (a: { at: number; result: AttemptResult } | undefined): StatusAttempt | null =>
   a ? { result: a.result, at: new Date(a.at).toISOString() } : null;
 
-/** The status of `state` at `now`; time-driven changes due by `now` are applied first. */
-export function buildStatus(current: AgentState, now: number): AgentStatus {
+/**
+ * The status of `state` at agent time `now` (the host's clock read `wall`); time-driven changes
+ * due by `now` are applied first.
+ */
+export function buildStatus(current: AgentState, now: number, wall = now): AgentStatus {
   const state = transition(current, { type: 'tick' }, now).state;
   const { identity, registration: reg, authorization: auth, evaluation: ev } = state;
   const account = reg.account;
@@ -108,9 +126,9 @@ export function buildStatus(current: AgentState, now: number): AgentStatus {
       instanceId: reg.certificate?.instanceId ?? null,
     },
     transport: {
-      type: state.destination ? (state.destination.proxy ? 'proxy' : 'direct') : 'none',
+      type: transportType(state.destination),
       url: state.destination?.url ?? null,
-      proxy: state.destination?.proxy ?? null,
+      proxy: state.destination?.proxy ? redactPassword(state.destination.proxy) : null,
       pinnedFingerprint: state.trust.pinnedFingerprint ?? null,
       trustAnchors: state.trust.anchors.length,
     },
@@ -137,6 +155,7 @@ export function buildStatus(current: AgentState, now: number): AgentStatus {
       communicationDeadline: isoOrNull(auth.grant?.expiresAt),
       failureReason: auth.lastAttempt?.result === 'SUCCEEDED' ? null : (auth.failure?.reason ?? null),
     },
+    clock: { wallTime: new Date(wall).toISOString(), aheadOfWallClockMs: Math.max(0, now - wall) },
     evaluation: {
       remainingMs: evaluationRemaining(ev, now),
       running: ev.runningSince !== undefined,

@@ -45,6 +45,7 @@ const registered: AgentStatus = {
     communicationDeadline: '2022-09-20T16:12:55.000Z',
     failureReason: null,
   },
+  clock: { wallTime: '2022-06-22T16:20:00.000Z', aheadOfWallClockMs: 0 },
   evaluation: { remainingMs: 90 * 86_400_000, running: false, startedAt: null, expiredAt: null },
   usage: [
     {

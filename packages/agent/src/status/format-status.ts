@@ -1,3 +1,4 @@
+import { formatReservation } from '../reservation/reservation-status.js';
 import { formatDate, formatDuration } from '../time-format.js';
 import type { AgentStatus, StatusAttempt } from './agent-status.js';
 
@@ -9,7 +10,7 @@ const date = (iso: string | null): string => (iso ? formatDate(iso) : 'None');
 const attempt = (a: StatusAttempt | null): string => (a ? `${a.result} on ${formatDate(a.at)}` : 'None');
 const field = (label: string, value: string | null): Line => value !== null && `${label}: ${value}`;
 
-const TRANSPORT_TYPE = { direct: 'Direct', proxy: 'Proxy', none: 'Not Configured' } as const;
+const TRANSPORT_TYPE = { direct: 'Direct', proxy: 'Proxy', satellite: 'Satellite', none: 'Not Configured' } as const;
 
 function productBlock(s: AgentStatus): string {
   return block('Product Information', [
@@ -61,15 +62,28 @@ function authorizationBlock(s: AgentStatus, brief = false): string {
   ]);
 }
 
+/** A warning line when agent time runs ahead of the host's clock (it was set back). */
+function clockLine(s: AgentStatus): string[] {
+  const ahead = s.clock.aheadOfWallClockMs;
+  if (ahead < 1000) return [];
+  return [
+    `Warning: the system clock was set back; licensing time runs ${formatDuration(ahead)} ahead of it (no evaluation time is given back, no deadline moves).`,
+  ];
+}
+
 /** `show license status`: the IOS XE block of seed 004, field for field, plus product and transport. */
 export function formatStatus(status: AgentStatus): string {
   return [
     'Smart Licensing is ENABLED',
+    ...clockLine(status),
     productBlock(status),
     transportBlock(status),
     registrationBlock(status),
     authorizationBlock(status),
-  ].join('\n\n');
+    formatReservation(status),
+  ]
+    .filter((b): b is string => b !== undefined)
+    .join('\n\n');
 }
 
 /** A table of the usage: License, Entitlement tag, Count, Status (as in `show license summary`). */
@@ -120,5 +134,16 @@ export function formatAll(status: AgentStatus): string {
   const usage = blocks.length
     ? `License Usage:\n${blocks.map(indent).join('\n\n')}`
     : 'License Usage:\n  No licenses in use.';
-  return [formatStatus(status), usage, usageTable(status, 'License Summary')].join('\n\n');
+  return [formatStatus(status), evaluationBlock(status), usage, usageTable(status, 'License Summary')].join('\n\n');
+}
+
+/** The evaluation period in full (in `show license all`): remaining, whether it runs, when it started or ended. */
+function evaluationBlock(s: AgentStatus): string {
+  const ev = s.evaluation;
+  return block('Evaluation Period', [
+    `Remaining: ${formatDuration(ev.remainingMs)}`,
+    `Clock: ${ev.expiredAt ? 'EXPIRED' : ev.running ? 'RUNNING' : 'STOPPED'}`,
+    ev.startedAt && `Started: ${formatDate(ev.startedAt)}`,
+    ev.expiredAt && `Expired: ${formatDate(ev.expiredAt)}`,
+  ]);
 }

@@ -160,7 +160,7 @@ export class FakeAuthority {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     try {
-      const route = ROUTES[new URL(req.url ?? '/', 'http://x').pathname];
+      const route = routeOf(new URL(req.url ?? '/', 'http://x').pathname);
       if (!route) return send(res, errorAnswer(404, 'NOT_FOUND'));
       const envelope = route === 'root-ca' ? undefined : parseEnvelope(await readBody(req));
       if (envelope?.ok) this.requests.push({ route, payload: envelope.env.payload });
@@ -176,6 +176,12 @@ export class FakeAuthority {
       send(res, errorAnswer(500, 'INTERNAL'));
     }
   }
+}
+
+/** The route of a path, also below a prefix (a satellite URL such as `https://sat/SmartTransport`). */
+function routeOf(pathname: string): FakeRoute | undefined {
+  const prefix = /^\/SmartTransport(?=\/)/i.exec(pathname)?.[0] ?? '';
+  return ROUTES[pathname.slice(prefix.length)];
 }
 
 function defaultMessage(code: string): string {

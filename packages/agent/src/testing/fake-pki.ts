@@ -1,7 +1,9 @@
 import 'reflect-metadata';
-import { createPublicKey, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomBytes, webcrypto, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { generateKeyPair, type KeyPair, normalizeSerial, privateKeyToPem, toWebKeys } from '@smartlic/protocol';
+
+x509.cryptoProvider.set(webcrypto as never);
 
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' };
 const YEAR = 365 * 24 * 60 * 60 * 1000;

@@ -14,7 +14,7 @@ export interface AgentHarness {
   /** A fresh state directory (removed by `close`). */
   dir: string;
   events: AgentEvent[];
-  /** Agent options for `dir` with the shared clock and event capture. */
+  /** Agent options for `dir` with the shared clock, event capture and no jitter (`random: () => 0`). */
   options(overrides?: Partial<AgentOptions>): AgentOptions;
   /** `Agent.init` in `dir` (PID `C9300-24UX`, SN `FCW2134L0RN` unless given). */
   init(identity?: Partial<DeviceIdentity>): Promise<Agent>;
@@ -38,6 +38,7 @@ export async function createAgentHarness(
     clock,
     onEvent: (event) => events.push(event),
     requestTimeoutMs: 5_000,
+    random: () => 0,
     ...overrides,
   });
   return {

@@ -53,7 +53,8 @@ export function sendRequest(
     );
     const onResponse = (response: http.IncomingMessage): void => {
       if (Number(response.headers['content-length'] ?? 0) > max) {
-        return finish(new TransportError('too-large', `The response is larger than ${max} bytes.`));
+        finish(new TransportError('too-large', `The response is larger than ${max} bytes.`));
+        return;
       }
       const chunks: Buffer[] = [];
       let size = 0;

@@ -24,7 +24,14 @@ export interface Transport {
  * proxy), no answer in time, a TLS peer the trust anchors do not vouch for, an oversized
  * answer, or a proxy that refused the tunnel (`proxy`; `proxy-auth` for its credentials).
  */
-export type TransportErrorKind = 'unavailable' | 'unreachable' | 'timeout' | 'tls' | 'too-large' | 'proxy' | 'proxy-auth';
+export type TransportErrorKind =
+  | 'unavailable'
+  | 'unreachable'
+  | 'timeout'
+  | 'tls'
+  | 'too-large'
+  | 'proxy'
+  | 'proxy-auth';
 
 /** A message that got no usable HTTP answer. `code` is the system or OpenSSL code, when there is one. */
 export class TransportError extends Error {

@@ -1,8 +1,19 @@
 import { readFile } from 'node:fs/promises';
-import { Agent, type Outcome, formatAll, formatStatus, formatSummary, formatUsage } from '@smartlic/agent';
+import {
+  Agent,
+  formatAll,
+  formatEventLogLine,
+  formatStatus,
+  formatSummary,
+  formatUsage,
+  type Outcome,
+  readEventLog,
+} from '@smartlic/agent';
 import { Command } from 'commander';
 import { CliError, parseInteger, print } from '../../output.js';
-import { agentOptions, openDevice } from './device-context.js';
+import { conversionCommand } from './conversion-command.js';
+import { agentOptions, openDevice, stateDirOf } from './device-context.js';
+import { reservationCommand } from './reservation-command.js';
 import { runCommand } from './run-command.js';
 
 /** Prints an action's outcome (and the status with --json); a failed outcome becomes the command's error. */
@@ -33,25 +44,34 @@ export function deviceCommand(): Command {
     .option('--profile <profile>', 'enforcement profile: cusp, catalyst, expressway, …', 'catalyst')
     .option('--software-tag <tag>', 'software tag identifying the product')
     .option('--json', 'print JSON')
-    .action(async (opts: { pid: string; sn?: string; hostname?: string; profile: string; softwareTag?: string; json?: boolean }, cmd: Command) => {
-      const agent = await Agent.init(
-        {
-          pid: opts.pid,
-          profile: opts.profile,
-          ...(opts.sn ? { sn: opts.sn } : {}),
-          ...(opts.hostname ? { hostname: opts.hostname } : {}),
-          ...(opts.softwareTag ? { softwareTag: opts.softwareTag } : {}),
-        },
-        agentOptions(cmd),
-      );
-      const status = agent.status();
-      print(status, opts, (s) => `Device initialised: PID:${s.identity.pid} SN:${s.identity.sn}; smart licensing is enabled.`);
-    });
+    .action(
+      async (
+        opts: { pid: string; sn?: string; hostname?: string; profile: string; softwareTag?: string; json?: boolean },
+        cmd: Command,
+      ) => {
+        const agent = await Agent.init(
+          {
+            pid: opts.pid,
+            profile: opts.profile,
+            ...(opts.sn ? { sn: opts.sn } : {}),
+            ...(opts.hostname ? { hostname: opts.hostname } : {}),
+            ...(opts.softwareTag ? { softwareTag: opts.softwareTag } : {}),
+          },
+          agentOptions(cmd),
+        );
+        const status = agent.status();
+        print(
+          status,
+          opts,
+          (s) => `Device initialised: PID:${s.identity.pid} SN:${s.identity.sn}; smart licensing is enabled.`,
+        );
+      },
+    );
 
   const callHome = device.command('call-home').description('call-home settings');
   callHome
     .command('destination <url>')
-    .description('where the device sends its messages (authority or satellite URL)')
+    .description('where the device sends its messages: the authority, or a satellite (URL ending /SmartTransport)')
     .option('--proxy <url>', 'HTTP(S) proxy to go through')
     .option('--trust <pemFile>', 'PEM file of extra trust points (e.g. the authority root or a proxy CA)')
     .action(async (url: string, opts: { proxy?: string; trust?: string }, cmd: Command) => {
@@ -61,17 +81,24 @@ export function deviceCommand(): Command {
       } catch {
         throw new CliError(`"${url}" is not a URL (example: https://licensing.example.com).`);
       }
-      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new CliError('The destination must be an http or https URL.');
+      if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+        throw new CliError('The destination must be an http or https URL.');
       let trustPem: string | undefined;
       if (opts.trust) {
         trustPem = await readFile(opts.trust, 'utf8').catch(() => {
           throw new CliError(`Cannot read the trust point file ${opts.trust}.`);
         });
-        if (!trustPem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`${opts.trust} holds no PEM certificate.`);
+        if (!trustPem.includes('-----BEGIN CERTIFICATE-----'))
+          throw new CliError(`${opts.trust} holds no PEM certificate.`);
       }
       const agent = await openDevice(cmd);
-      const result = await agent.setDestination(url, { ...(trustPem ? { trustPem } : {}), ...(opts.proxy ? { proxy: opts.proxy } : {}) });
-      process.stdout.write(`Call-home destination set to ${url}\n`);
+      const result = await agent.setDestination(url, {
+        ...(trustPem ? { trustPem } : {}),
+        ...(opts.proxy ? { proxy: opts.proxy } : {}),
+      });
+      const transport = agent.status().transport;
+      const via = transport.proxy ? ` through the HTTP proxy ${transport.proxy}` : '';
+      process.stdout.write(`Call-home destination set to ${url} (${transport.type}${via})\n`);
       if (result.pinnedFingerprint) {
         process.stdout.write(`Trusting the server's root CA, SHA-256 fingerprint ${result.pinnedFingerprint}\n`);
       }
@@ -101,12 +128,15 @@ function licenseCommand(): Command {
     .command('register <idtoken> <token> [force]')
     .description('register with an ID token: license smart register idtoken TOKEN [force]')
     .option('--json', 'print JSON')
-    .action(async (keyword: string, token: string, force: string | undefined, opts: { json?: boolean }, cmd: Command) => {
-      if (keyword !== 'idtoken') throw new CliError('Usage: license smart register idtoken TOKEN [force]');
-      if (force !== undefined && force !== 'force') throw new CliError(`Unknown word "${force}": only "force" may follow the token.`);
-      const agent = await openDevice(cmd);
-      await report(agent, await agent.register(token, { force: force === 'force' }), opts, 'Registration failed: ');
-    });
+    .action(
+      async (keyword: string, token: string, force: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+        if (keyword !== 'idtoken') throw new CliError('Usage: license smart register idtoken TOKEN [force]');
+        if (force !== undefined && force !== 'force')
+          throw new CliError(`Unknown word "${force}": only "force" may follow the token.`);
+        const agent = await openDevice(cmd);
+        await report(agent, await agent.register(token, { force: force === 'force' }), opts, 'Registration failed: ');
+      },
+    );
   smart
     .command('deregister')
     .description('deregister the device and release its licenses')
@@ -125,14 +155,8 @@ function licenseCommand(): Command {
       const outcome = what === 'id' ? await agent.renewId() : await agent.renewAuthorization();
       await report(agent, outcome, opts, 'Renewal failed: ');
     });
-  smart
-    .command('reservation')
-    .description('offline license reservation (not implemented yet)')
-    .allowUnknownOption()
-    .argument('[args...]')
-    .action(() => {
-      throw new CliError('license smart reservation is not implemented yet.', 2);
-    });
+  smart.addCommand(reservationCommand());
+  smart.addCommand(conversionCommand());
   return license;
 }
 
@@ -150,7 +174,15 @@ function showCommand(): Command {
     .description('show license status|summary|all|usage|eventlog')
     .option('--json', 'print JSON')
     .action(async (what: string, opts: { json?: boolean }, cmd: Command) => {
-      if (what === 'eventlog') throw new CliError('show license eventlog is not implemented yet.', 2);
+      if (what === 'eventlog') {
+        // Read straight from the directory, so that the log also shows when the state does not open.
+        const events = await readEventLog(stateDirOf(cmd));
+        if (events.length === 0) await openDevice(cmd); // says why: not initialised, or damaged
+        print(events, opts, (list) =>
+          list.length ? list.map(formatEventLogLine).join('\n') : 'The event log is empty.',
+        );
+        return;
+      }
       const view = VIEWS[what as keyof typeof VIEWS];
       if (!view) throw new CliError(`Unknown view "${what}": use status, summary, all, usage or eventlog.`);
       const agent = await openDevice(cmd);
