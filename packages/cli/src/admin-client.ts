@@ -58,3 +58,27 @@ export async function adminRequest<T>(
   }
   return parsed as T;
 }
+
+/** Calls the admin REST API for a text answer (e.g. a CSV report); errors as {@link adminRequest}. */
+export async function adminText(connection: AdminConnection, path: string): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(`${connection.server}${path}`, {
+      headers: { authorization: `Bearer ${connection.apiKey}` },
+    });
+  } catch (error) {
+    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
+    throw new CliError(`Cannot reach the server at ${connection.server} (${reason}).`);
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let message: string | undefined;
+    try {
+      message = (JSON.parse(text) as { message?: string }).message;
+    } catch {
+      // not JSON: fall back to the status
+    }
+    throw new CliError(message ?? `The server answered ${response.status}.`);
+  }
+  return text;
+}

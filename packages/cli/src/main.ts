@@ -1,5 +1,5 @@
-import { buildProgram } from './program.js';
 import { CliError, describeError } from './output.js';
+import { buildProgram } from './program.js';
 
 const program = buildProgram();
 program.exitOverride();

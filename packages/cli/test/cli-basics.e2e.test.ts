@@ -26,7 +26,7 @@ describe('the smartlic command', () => {
   });
 
   it('refuses commands of later issues with a clear "not implemented"', async () => {
-    const out = await runCli(['admin', '--server', 'http://127.0.0.1:9', '--api-key', 'k', 'pak', 'list']);
+    const out = await runCli(['admin', '--server', 'http://127.0.0.1:9', '--api-key', 'k', 'satellite', 'list']);
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(/not implemented yet/);
   });

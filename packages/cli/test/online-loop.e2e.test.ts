@@ -28,7 +28,8 @@ describe('the online loop through the CLI, a real server and real devices', () =
   const device = (name: string, args: string[], env: Record<string, string> = {}) =>
     runCli(['device', '--state', stateOf(name), ...args], env);
   const status = (name: string) => cliJson<Status>(['device', '--state', stateOf(name), 'show', 'license', 'status']);
-  const licenses = async () => (await cliJson<LicenseRow[]>(admin(['license', 'list', '--va', vaId]))).find((r) => r.tag === TAG_A);
+  const licenses = async () =>
+    (await cliJson<LicenseRow[]>(admin(['license', 'list', '--va', vaId]))).find((r) => r.tag === TAG_A);
 
   async function newDevice(name: string, sn: string): Promise<void> {
     expect((await device(name, ['init', '--pid', 'C9300-24UX', '--sn', sn, '--hostname', name])).code).toBe(0);
@@ -49,11 +50,14 @@ describe('the online loop through the CLI, a real server and real devices', () =
   beforeAll(async () => {
     dir = await tempDir();
     server = await startServerProcess(join(dir.path, 'data'));
-    const account = await cliJson<{ id: string }>(admin(['account', 'create', 'Example Corp', '--domain', 'example.com']));
+    const account = await cliJson<{ id: string }>(
+      admin(['account', 'create', 'Example Corp', '--domain', 'example.com']),
+    );
     const va = await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', account.id]));
     vaId = va.id;
     await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG_A, '--count', '10', '--name', 'Feature A']));
-    token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId, '--description', 'lab devices']))).token;
+    token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId, '--description', 'lab devices'])))
+      .token;
   });
 
   afterAll(async () => {

@@ -12,7 +12,8 @@ describe('registration tokens refused by the CLI with distinct messages, creatin
     runCli(['device', '--state', join(dir.path, name), ...args], env);
   const instanceCount = async () => (await cliJson<unknown[]>(admin(['instance', 'list', '--va', vaId]))).length;
   const tokenUses = async (id: string) =>
-    (await cliJson<{ id: string; uses: number }[]>(admin(['token', 'list', '--va', vaId]))).find((t) => t.id === id)?.uses;
+    (await cliJson<{ id: string; uses: number }[]>(admin(['token', 'list', '--va', vaId]))).find((t) => t.id === id)
+      ?.uses;
 
   async function tryRegister(name: string, token: string, env: Record<string, string> = {}) {
     await device(name, ['init', '--pid', 'CUSP', '--sn', name], env);

@@ -72,6 +72,39 @@ const udi = { pid: 'C9300-24UX', sn: 'FCW2134L0RN' };
 const fresh = { version: 1, timestamp: 1767225600000, nonce: 'AAECAwQFBgcICQoLDA0ODw' };
 const csr = await p.createCsr(p.generateKeyPair('ES256'), 'CN=vector');
 const ident = { ...fresh, instanceId: payload.instanceId, idCertSerial: '1a2b3c', signingCertSerial: '4d5e6f' };
+/** Device-led conversion (SPEC §4.5). */
+const legacy = { legacyId: 'PAK-3850-001:ipservices', tag: 'regid.c3850.ipservices', count: 1 };
+const convertVectors = [
+  { name: 'convert ok', type: 'convert', message: { type: 'convert', ...ident, licenses: [legacy] }, valid: true },
+  {
+    name: 'convert a term license',
+    type: 'convert',
+    message: {
+      type: 'convert',
+      ...ident,
+      licenses: [{ ...legacy, name: 'IP Services', type: 'term', endsAt: 1798761600000 }],
+    },
+    valid: true,
+  },
+  {
+    name: 'convert with no licenses',
+    type: 'convert',
+    message: { type: 'convert', ...ident, licenses: [] },
+    valid: false,
+  },
+  {
+    name: 'convert with a zero count',
+    type: 'convert',
+    message: { type: 'convert', ...ident, licenses: [{ ...legacy, count: 0 }] },
+    valid: false,
+  },
+  {
+    name: 'convert without a legacy id',
+    type: 'convert',
+    message: { type: 'convert', ...ident, licenses: [{ tag: legacy.tag, count: 1 }] },
+    valid: false,
+  },
+];
 write('messages.json', [
   {
     name: 'register ok',
@@ -142,5 +175,7 @@ write('messages.json', [
     message: { type: 'deregister', ...ident, instanceId: 'abc' },
     valid: false,
   },
+  ...convertVectors,
 ]);
+
 console.log('vectors written');

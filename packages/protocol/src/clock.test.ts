@@ -17,7 +17,10 @@ describe('clock', () => {
 
   it('offsets and speeds up the clock it is given', () => {
     const base = new ManualClock(1_000_000);
-    const clock = clockFromEnv({ SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: '1d', SMARTLIC_CLOCK_RATE: '100' }, base);
+    const clock = clockFromEnv(
+      { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: '1d', SMARTLIC_CLOCK_RATE: '100' },
+      base,
+    );
     expect(clock.now()).toBe(1_000_000 + DAY);
     base.advance(1000);
     expect(clock.now()).toBe(1_000_000 + DAY + 100_000);

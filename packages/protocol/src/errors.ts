@@ -39,6 +39,22 @@ export const ERRORS = {
   UNAUTHENTICATED: { status: 401, message: 'An API key is required: pass --api-key or set SMARTLIC_API_KEY.' },
   FORBIDDEN: { status: 403, message: 'You do not have the rights for this action.' },
   CONFLICT: { status: 409, message: 'The resource already exists.' },
+  // --- offline license reservation (SPEC §7) ---
+  RESERVATION_CODE_INVALID: {
+    status: 400,
+    message: 'The {kind} code is not valid: it was mistyped, truncated or altered. Copy it again.',
+  },
+  RESERVATION_WRONG_DEVICE: { status: 400, message: 'This authorization code is for another product ({udi}).' },
+  RESERVATION_ALREADY_INSTALLED: { status: 409, message: 'This authorization code is already installed.' },
+  RESERVATION_CODE_USED: { status: 409, message: 'This {kind} code has already been used.' },
+  RESERVATION_INSUFFICIENT: {
+    status: 409,
+    message:
+      "The Virtual Account does not have enough '{tag}' licenses available: {requested} asked, {available} available.",
+  },
+  RESERVATION_NOT_ALLOWED: { status: 403, message: 'License reservation is not allowed in this Virtual Account.' },
+  RESERVATION_SATELLITE: { status: 403, message: 'Reservation is not available through a satellite.' },
+  RESERVATION_STATE: { status: 409, message: 'The reservation is not in a state that allows this.' },
   // --- agent side (seed 003 wordings) ---
   TRANSPORT_NOT_AVAILABLE: { status: 0, message: 'Communication transport not available.' },
   SEND_FAILED: { status: 0, message: 'Fail to send out Call Home HTTP message.' },

@@ -140,6 +140,45 @@ export const DeregisterResponse = z.object({
 });
 export type DeregisterResponse = z.infer<typeof DeregisterResponse>;
 
+/** SPEC §4.5: one legacy license a device holds (e.g. a PAK/RTU feature key). */
+export const LegacyLicense = z.object({
+  /** Unique id of the legacy license on this device (e.g. PAK number and feature key); converted once per device UDI. */
+  legacyId: z.string().min(1).max(256),
+  /** The smart license (entitlement tag) it converts to. */
+  tag,
+  count: z.number().int().positive().max(1_000_000_000),
+  name: z.string().min(1).max(256).optional(),
+  /** Pool type of the deposited licenses; default perpetual. */
+  type: z.enum(['perpetual', 'term', 'subscription']).optional(),
+  /** When term/subscription licenses end (ms since the epoch); required for them. */
+  endsAt: z.number().int().positive().optional(),
+});
+export type LegacyLicense = z.infer<typeof LegacyLicense>;
+
+/**
+ * SPEC §4.5: device-led conversion. A registered device reports the legacy licenses it
+ * holds; each is deposited into its VA once per (UDI, legacyId).
+ */
+export const ConvertRequest = z.object({
+  type: z.literal('convert'),
+  ...identified,
+  licenses: z.array(LegacyLicense).min(1).max(100),
+});
+export type ConvertRequest = z.infer<typeof ConvertRequest>;
+
+/**
+ * SPEC §4.5 response: what this report deposited (per tag). `alreadyConverted` is true when
+ * every reported license had been converted before, so nothing was deposited.
+ */
+export const ConvertResponse = z.object({
+  type: z.literal('convert-response'),
+  ...freshness,
+  instanceId: z.uuid(),
+  deposited: z.array(z.object({ tag, count: z.number().int().positive() })),
+  alreadyConverted: z.boolean(),
+});
+export type ConvertResponse = z.infer<typeof ConvertResponse>;
+
 /** The signature block of an envelope. `certSerial` names the key: ID cert, signing cert, or `csr`. */
 export const Signature = z.object({
   alg: SignatureAlgorithm,
@@ -167,6 +206,7 @@ export const DEVICE_ROUTES = {
   authorize: '/api/v1/device/authorize',
   renewId: '/api/v1/device/renew-id',
   deregister: '/api/v1/device/deregister',
+  convert: '/api/v1/device/convert',
 } as const;
 
 /** The request schema of each device message type. */
@@ -175,6 +215,7 @@ export const REQUEST_SCHEMAS = {
   authorize: AuthorizeRequest,
   'renew-id': RenewIdRequest,
   deregister: DeregisterRequest,
+  convert: ConvertRequest,
 } as const;
 
 /** The response schema of each device message type. */
@@ -183,4 +224,5 @@ export const RESPONSE_SCHEMAS = {
   authorize: AuthorizeResponse,
   'renew-id': RenewIdResponse,
   deregister: DeregisterResponse,
+  convert: ConvertResponse,
 } as const;

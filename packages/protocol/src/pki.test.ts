@@ -16,7 +16,9 @@ describe('pki helpers', () => {
   });
 
   it('refuses a malformed certificate with one sentence', () => {
-    expect(() => parseCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow(/not valid PEM/);
+    expect(() => parseCertificate('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')).toThrow(
+      /not valid PEM/,
+    );
     expect(() => verifySignerChain('garbage', [], Date.now())).toThrow(/not valid PEM/);
   });
 

@@ -1,7 +1,15 @@
 import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Envelope } from './messages.js';
-import { assertEnvelope, generateKeyPair, keyPairFromPem, newNonce, privateKeyToPem, signEnvelope, verifyEnvelope } from './signing.js';
+import {
+  assertEnvelope,
+  generateKeyPair,
+  keyPairFromPem,
+  newNonce,
+  privateKeyToPem,
+  signEnvelope,
+  verifyEnvelope,
+} from './signing.js';
 import { loadVectors } from './vectors.js';
 
 describe('signed envelopes', () => {
@@ -19,7 +27,9 @@ describe('signed envelopes', () => {
       expect(verifyEnvelope(env, pair.publicKey)).toBe(true);
       expect(verifyEnvelope({ ...env, payload: { a: 2, list: [1, 2] } }, pair.publicKey)).toBe(false);
       expect(verifyEnvelope(env, generateKeyPair(alg).publicKey)).toBe(false);
-      expect(() => assertEnvelope({ ...env, payload: { a: 1 } }, pair.publicKey)).toThrow('data and signature do not match');
+      expect(() => assertEnvelope({ ...env, payload: { a: 1 } }, pair.publicKey)).toThrow(
+        'data and signature do not match',
+      );
     });
   }
 

@@ -15,7 +15,10 @@ export interface CanonicalVector {
 export interface SignatureVector {
   name: string;
   publicKeyPem: string;
-  envelope: { payload: Record<string, unknown>; signature: { alg: 'ES256' | 'Ed25519'; certSerial: string; value: string } };
+  envelope: {
+    payload: Record<string, unknown>;
+    signature: { alg: 'ES256' | 'Ed25519'; certSerial: string; value: string };
+  };
   valid: boolean;
 }
 
@@ -32,7 +35,11 @@ function load<T>(name: string): T[] {
 }
 
 /** Loads every vector file. */
-export function loadVectors(): { canonical: CanonicalVector[]; signatures: SignatureVector[]; messages: MessageVector[] } {
+export function loadVectors(): {
+  canonical: CanonicalVector[];
+  signatures: SignatureVector[];
+  messages: MessageVector[];
+} {
   return {
     canonical: load<CanonicalVector>('canonical.json'),
     signatures: load<SignatureVector>('signatures.json'),

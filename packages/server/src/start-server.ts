@@ -5,6 +5,7 @@ import { parseServerConfig, type ServerConfig, type ServerOptions } from './conf
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
 import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
 import { loadOrCreatePki } from './features/pki/authority-pki.js';
+import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { type OpenDatabase, openSqliteDatabase } from './storage/database.js';
@@ -24,6 +25,8 @@ export interface RunningServer {
   rootCaPath: string;
   /** Stops listening, waits for requests in flight and queued writes, closes the database. */
   close(): Promise<void>;
+  /** Background notification jobs (webhook delivery, daily summaries); tests call `runDue()` after advancing the clock. */
+  webhookJobs: Pick<WebhookJobs, 'runDue'>;
 }
 
 /**
@@ -77,6 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       adminKeyPath: adminKey.path,
       adminKeyCreated: adminKey.created,
       rootCaPath: pki.rootCaPath,
+      webhookJobs: running.webhookJobs,
       close: () => {
         closing ??= (async () => {
           try {

@@ -95,7 +95,8 @@ describe('admin REST API', () => {
         endsAt: '2099-12-31T00:00:00.000Z',
       });
       expect(await t.admin.listLicenses(vaId)).toEqual([
-        { tag: 'A', name: 'Feature A', quantity: 6, inUse: 0, surplus: 6, alerts: [] },
+        // The term pool ends within 30 days (issue 4: expiry alerts at 90/60/30 days).
+        { tag: 'A', name: 'Feature A', quantity: 6, inUse: 0, surplus: 6, alerts: ['Expiring in 30 days'] },
         { tag: 'B', name: 'B', quantity: 2, inUse: 0, surplus: 2, alerts: [] },
       ]);
 
@@ -135,7 +136,7 @@ describe('admin REST API', () => {
       const token = await t.admin.createToken(vaId);
       expect(token).toEqual({
         id: expect.any(String),
-        token: expect.stringMatching(/^[A-Za-z0-9_-]{64}$/),
+        token: expect.stringMatching(/^T[A-Za-z0-9_-]{64}$/),
         vaId,
         description: '',
         createdAt: new Date(t.clock.now()).toISOString(),

@@ -5,26 +5,53 @@ import type { Kysely } from 'kysely';
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
+import { registerPakRoutes } from '../features/conversion/pak-routes.js';
+import { createPakService } from '../features/conversion/pak-service.js';
 import { registerDeviceRoutes } from '../features/device/device-routes.js';
 import { createDeviceService } from '../features/device/device-service.js';
+import { registerEventRoutes } from '../features/events/event-routes.js';
+import { createEventService } from '../features/events/event-service.js';
 import { InstanceKeyCache } from '../features/instances/instance-key-cache.js';
 import { registerInstanceRoutes } from '../features/instances/instance-routes.js';
 import { createInstanceService } from '../features/instances/instance-service.js';
 import { registerLicenseRoutes } from '../features/licenses/license-routes.js';
 import { createLicenseService } from '../features/licenses/license-service.js';
 import type { AuthorityPki } from '../features/pki/authority-pki.js';
+import { registerReportRoutes } from '../features/reports/report-routes.js';
+import { createReportService } from '../features/reports/report-service.js';
+import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
+import { createReservationService } from '../features/reservations/reservation-service.js';
+import { registerTagRoutes } from '../features/tags/tag-routes.js';
+import { createTagService } from '../features/tags/tag-service.js';
+import { TagTreeCache } from '../features/tags/tag-tree.js';
 import { registerTokenRoutes } from '../features/tokens/token-routes.js';
 import { createTokenService } from '../features/tokens/token-service.js';
+import { registerUserRoutes } from '../features/users/user-routes.js';
+import { createUserService } from '../features/users/user-service.js';
+import { createWebhookJobs, type WebhookJobs } from '../features/webhooks/webhook-jobs.js';
+import { registerWebhookRoutes } from '../features/webhooks/webhook-routes.js';
+import { createWebhookService } from '../features/webhooks/webhook-service.js';
+import { registerJobRoutes } from '../jobs/job-routes.js';
+import { type JobRunner, startJobs } from '../jobs/run-jobs.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/schema.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { SERVER_VERSION } from '../version.js';
+import { requireAccess } from './access-control.js';
 import { requireApiKey } from './admin-auth.js';
 import { installErrorHandlers } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
 import { BODY_LIMIT_BYTES } from './limits.js';
+import { collectRoutes, registerOpenApiRoute } from './openapi.js';
 import { RequestLog } from './request-log.js';
 import { registerSystemRoutes } from './system-routes.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Webhook delivery and daily summaries; `runDue()` runs what is due on the clock now. */
+    webhookJobs: WebhookJobs;
+  }
+}
 
 /** Everything the HTTP app is built from; `startServer` makes these, tests may make their own. */
 export interface AppDeps {
@@ -35,9 +62,12 @@ export interface AppDeps {
   logger: Logger;
   /** Tolerated device clock offset; default one hour. */
   clockToleranceMs?: number;
-  mode?: 'authority';
+  /** `satellite` refuses reservation routes (SPEC §7); the rest of satellite mode is not built yet. */
+  mode?: 'authority' | 'satellite';
   /** Default: a group-commit transactor over `db`. */
   transactor?: Transactor;
+  /** Period of the lifecycle jobs (real time); default one hour. */
+  jobIntervalMs?: number;
 }
 
 /**
@@ -58,6 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: true,
   });
 
+  const routes = collectRoutes(app);
   app.decorateRequest('principal', null);
   installJsonBodyParser(app);
   installErrorHandlers(app);
@@ -66,21 +97,52 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const cache = new InstanceKeyCache();
-  const device = createDeviceService({ db, transactor, clock, pki, cache, clockToleranceMs, logger });
+  const tagTree = new TagTreeCache(db);
+  const device = createDeviceService({ db, transactor, clock, pki, cache, clockToleranceMs, logger, tags: tagTree });
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const accounts = createAccountService({ db, transactor, clock });
-  const licenses = createLicenseService({ db, transactor, clock });
+  const licenses = createLicenseService({ db, transactor, clock, tags: tagTree });
   const tokens = createTokenService({ db, transactor, clock });
-  const instances = createInstanceService({ db, clock });
+  const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
+  // Lifecycle jobs (silent instances, expiries, usage snapshots) run on the clock once listening.
+  const jobDeps = { transactor, keyCache: cache, logger, clock };
+  let jobRunner: JobRunner | undefined;
+  app.addHook('onListen', async () => {
+    jobRunner = startJobs({
+      ...jobDeps,
+      ...(deps.jobIntervalMs === undefined ? {} : { intervalMs: deps.jobIntervalMs }),
+    });
+  });
+  app.addHook('preClose', async () => jobRunner?.stop());
+  const paks = createPakService({ db, transactor, clock });
+  const webhookJobs = createWebhookJobs({ db, transactor, clock, logger });
+  app.decorate('webhookJobs', webhookJobs);
+  // Webhook delivery and daily summaries run in the background only once listening;
+  // they stop (aborting requests in flight) before queued database work is drained.
+  app.addHook('onListen', async () => webhookJobs.start());
+  app.addHook('preClose', async () => webhookJobs.stop());
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
   registerDeviceRoutes(app, device);
+  registerOpenApiRoute(app, routes);
   await app.register(async (admin) => {
     requireApiKey(admin, apiKeys);
+    requireAccess(admin, { db, transactor, clock });
+    registerUserRoutes(admin, createUserService({ db, transactor, clock }));
+    registerEventRoutes(admin, createEventService({ db }));
     registerAccountRoutes(admin, accounts);
     registerLicenseRoutes(admin, licenses);
     registerTokenRoutes(admin, tokens);
     registerInstanceRoutes(admin, instances);
+    registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree }));
+    registerReportRoutes(admin, createReportService({ db, licenses, instances }));
+    registerJobRoutes(admin, jobDeps);
+    registerPakRoutes(admin, paks);
+    registerReservationRoutes(
+      admin,
+      createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),
+    );
+    registerWebhookRoutes(admin, createWebhookService({ db, transactor, clock }));
   });
   return app;
 }

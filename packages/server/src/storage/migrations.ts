@@ -1,6 +1,10 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialMigration } from './migrations/0001-initial.js';
 import { eventLogMigration } from './migrations/0002-event-log.js';
+import { peopleAndAccessMigration } from './migrations/0003-people-and-access.js';
+import { licenseLifecycleMigration } from './migrations/0004-license-lifecycle.js';
+import { reservationsMigration } from './migrations/0005-reservations.js';
+import { conversionAndWebhooksMigration } from './migrations/0006-conversion-and-webhooks.js';
 
 /**
  * Every migration, in order, defined in code (not found by scanning a folder) so that the
@@ -9,6 +13,10 @@ import { eventLogMigration } from './migrations/0002-event-log.js';
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001-initial': initialMigration,
   '0002-event-log': eventLogMigration,
+  '0003-people-and-access': peopleAndAccessMigration,
+  '0004-license-lifecycle': licenseLifecycleMigration,
+  '0005-reservations': reservationsMigration,
+  '0006-conversion-and-webhooks': conversionAndWebhooksMigration,
 };
 
 /** Kysely's provider over {@link MIGRATIONS}. */

@@ -14,6 +14,20 @@ export interface Database {
   nonces: NonceRow;
   api_keys: ApiKeyRow;
   events: EventRow;
+  tags: TagRow;
+  usage_snapshots: UsageSnapshotRow;
+  job_marks: JobMarkRow;
+  users: UserRow;
+  role_grants: RoleGrantRow;
+  paks: PakRow;
+  pak_skus: PakSkuRow;
+  conversions: ConversionRow;
+  device_conversions: DeviceConversionRow;
+  webhooks: WebhookRow;
+  webhook_deliveries: WebhookDeliveryRow;
+  webhook_summaries: WebhookSummaryRow;
+  va_reservation_settings: VaReservationSettingRow;
+  reservations: ReservationRow;
 }
 
 /** One entry of the event log; `detail` is a JSON object. */
@@ -85,6 +99,8 @@ export interface InstanceRow {
   registered_at: number;
   last_contact_at: number;
   export_controlled: number;
+  /** Status of the last authorization (`InCompliance`/`OutOfCompliance`); null before the first. */
+  compliance_status?: string | null;
 }
 
 /** What one instance reports in use; only counts above zero are stored. */
@@ -111,7 +127,27 @@ export interface NonceRow {
   seen_at: number;
 }
 
-export type ApiKeyRole = 'owner';
+/** A person who administers Smart Accounts; authenticated by their API keys. */
+export interface UserRow {
+  id: string;
+  email: string;
+  created_at: number;
+}
+
+/** A role of SPEC §2: admin manages people and everything else, user reads and changes, viewer reads. */
+export type Role = 'admin' | 'user' | 'viewer';
+
+/** A user's role on a whole Smart Account (`va_id` is '') or on one Virtual Account. */
+export interface RoleGrantRow {
+  user_id: string;
+  account_id: string;
+  va_id: string;
+  role: Role;
+  granted_at: number;
+}
+
+/** `owner`: the bootstrap key, allowed everything; `user`: a user's key, allowed what the user's roles allow. */
+export type ApiKeyRole = 'owner' | 'user';
 
 export interface ApiKeyRow {
   id: string;
@@ -123,4 +159,155 @@ export interface ApiKeyRow {
   last_used_at: number | null;
   revoked_at: number | null;
   user_id: string | null;
+}
+
+/** A product activation key imported into a Smart Account (migration 0006). */
+export interface PakRow {
+  id: string;
+  account_id: string;
+  number: string;
+  order_number: string | null;
+  /** 1 when part of the PAK may be converted; 0 when it converts whole or not at all. */
+  partial_allowed: number;
+  imported_at: number;
+}
+
+/** One SKU of a PAK: `quantity` licenses of `tag`, of which `converted` have been converted. */
+export interface PakSkuRow {
+  pak_id: string;
+  sku: string;
+  tag: string;
+  display_name: string | null;
+  quantity: number;
+  converted: number;
+  type: PoolType;
+  ends_at: number | null;
+}
+
+/** The conversion history: one row per tag deposited, from a PAK or by a device. */
+export interface ConversionRow {
+  id: string;
+  account_id: string;
+  pak_id: string | null;
+  sku: string | null;
+  instance_id: string | null;
+  /** `PID:<pid> SN:<sn>` for device-led conversions. */
+  udi: string | null;
+  legacy_id: string | null;
+  va_id: string;
+  tag: string;
+  quantity: number;
+  at: number;
+  actor: string;
+}
+
+/** A legacy license a device has converted: once per UDI and legacy id. */
+export interface DeviceConversionRow {
+  udi: string;
+  legacy_id: string;
+  instance_id: string;
+  at: number;
+}
+
+/** A webhook of a Smart Account; `events` is a JSON array of event types (empty: all). */
+export interface WebhookRow {
+  id: string;
+  account_id: string;
+  url: string;
+  secret: string;
+  events: string;
+  created_at: number;
+  disabled: number;
+}
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** One payload to deliver to a webhook, retried with backoff until delivered or failed. */
+export interface WebhookDeliveryRow {
+  id: string;
+  webhook_id: string;
+  event_type: string;
+  payload: string;
+  attempts: number;
+  created_at: number;
+  next_attempt_at: number | null;
+  status: WebhookDeliveryStatus;
+  last_error: string | null;
+  delivered_at: number | null;
+}
+
+/** Up to when the daily event summary of an account has been queued. */
+export interface WebhookSummaryRow {
+  account_id: string;
+  last_until: number;
+}
+
+/** The tag catalogue (license hierarchy, SPEC §2): a tag may name a parent (generic) tag. */
+export interface TagRow {
+  tag: string;
+  display_name: string | null;
+  parent_tag: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** Quantity and in-use of one tag in one VA on one UTC day (`YYYY-MM-DD`), taken by a job. */
+export interface UsageSnapshotRow {
+  va_id: string;
+  tag: string;
+  day: string;
+  quantity: number;
+  in_use: number;
+  taken_at: number;
+}
+
+/** "This job already did this to that subject": what makes a second run of a job a no-op. */
+export interface JobMarkRow {
+  job: string;
+  subject: string;
+  at: number;
+}
+
+/** Whether a VA allows license reservation (SPEC §7); no row means not allowed. */
+export interface VaReservationSettingRow {
+  va_id: string;
+  allowed: number;
+  updated_at: number;
+}
+
+/**
+ * `reserved`: an authorization code was issued (the first needs no confirmation);
+ * `pending-confirmation`: an update was issued, waiting for the device's confirmation code;
+ * `returned`: the device's return code was entered, the counts went back to the pool.
+ */
+export type ReservationStatus = 'reserved' | 'pending-confirmation' | 'returned';
+
+/** One license reservation (SLR or PLR) of a device that never talks to the authority. */
+export interface ReservationRow {
+  id: string;
+  va_id: string;
+  /** The product instance that shows the reservation (removed on return). */
+  instance_id: string;
+  udi_pid: string;
+  udi_sn: string;
+  request_nonce: string;
+  /** The device's X25519 reservation public key from the request code (base64url). */
+  device_key: string;
+  /** The authority's X25519 public key of this reservation (base64url). */
+  authority_key: string;
+  /** The HMAC key of confirmation and return codes (base64url); secret. */
+  mac_key: string;
+  /** Sequence of the latest authorization code issued. */
+  sequence: number;
+  /** Sequence the device is known to run: the first, or the latest confirmed. */
+  confirmed_sequence: number;
+  status: ReservationStatus;
+  /** JSON `[{tag, count}]` of the latest authorization code. */
+  licenses: string;
+  /** JSON `[{tag, count}]` of the confirmed sequence. */
+  confirmed_licenses: string;
+  plr: number;
+  created_at: number;
+  updated_at: number;
+  returned_at: number | null;
 }

@@ -1,4 +1,6 @@
 import { expect } from 'vitest';
+import type { InstanceView } from '../features/instances/instance-service.js';
+import type { TokenView } from '../features/tokens/token-service.js';
 import { type JsonAnswer, sendJson } from './http.js';
 
 export interface LicenseRow {
@@ -10,33 +12,19 @@ export interface LicenseRow {
   alerts: string[];
 }
 
-export interface TokenBody {
-  id: string;
-  token: string;
-  vaId: string;
-  description: string;
-  createdAt: string;
-  expiresAt: string;
-  maxUses: number | null;
-  uses: number;
-  exportControlled: boolean;
-  revokedAt: string | null;
-  status: string;
+export interface LicenseDetailRow extends LicenseRow {
+  parent: string | null;
+  coveredByOwn: number;
+  coveredBy: Array<{ tag: string; count: number }>;
+  lentToChildren: number;
+  expiresAt: string | null;
 }
 
-export interface InstanceBody {
-  id: string;
-  pid: string;
-  sn: string;
-  hostname: string | null;
-  softwareTag: string;
-  registeredAt: string;
-  lastContact: string;
-  idCertSerial: string;
-  idCertExpiresAt: string;
-  usage: Array<{ tag: string; count: number }>;
-  status: string;
-}
+/** What the token routes answer: the service's view, as JSON. */
+export type TokenBody = TokenView;
+
+/** What the instance routes answer: the service's view, as JSON. */
+export type InstanceBody = InstanceView;
 
 /** The admin REST API as tests drive it, with the bootstrap key. */
 export class AdminClient {
@@ -79,8 +67,22 @@ export class AdminClient {
     );
   }
 
-  listLicenses(vaId: string) {
-    return this.ok<LicenseRow[]>('GET', `/api/v1/virtual-accounts/${vaId}/licenses`);
+  /** The license list with the classic fields only (tag, name, quantity, inUse, surplus, alerts). */
+  async listLicenses(vaId: string): Promise<LicenseRow[]> {
+    const rows = await this.licenseDetails(vaId);
+    return rows.map(({ tag, name, quantity, inUse, surplus, alerts }) => ({
+      tag,
+      name,
+      quantity,
+      inUse,
+      surplus,
+      alerts,
+    }));
+  }
+
+  /** The license list with every field (hierarchy coverage, expiry). */
+  licenseDetails(vaId: string) {
+    return this.ok<LicenseDetailRow[]>('GET', `/api/v1/virtual-accounts/${vaId}/licenses`);
   }
 
   createToken(

@@ -2,12 +2,20 @@ import { Command } from 'commander';
 import { type AdminConnection, adminConnection } from '../../admin-client.js';
 import { CliError } from '../../output.js';
 import { accountCommand, vaCommand } from './account-commands.js';
+import { eventCommands } from './event-commands.js';
 import { instanceCommands } from './instance-commands.js';
+import { jobCommands } from './job-commands.js';
 import { licenseCommands } from './license-commands.js';
+import { pakCommands } from './pak-commands.js';
+import { reportCommands } from './report-commands.js';
+import { reservationCommands } from './reservation-commands.js';
+import { tagCommands } from './tag-commands.js';
 import { tokenCommands } from './token-commands.js';
+import { userCommands } from './user-commands.js';
+import { webhookCommands } from './webhook-commands.js';
 
 /** Commands of later issues: present so that the contract's names exist, refusing clearly until built. */
-const NOT_YET = ['reservation', 'pak', 'satellite', 'report', 'event', 'user', 'tag'] as const;
+const NOT_YET = ['satellite'] as const;
 
 /** `smartlic admin …`: drives the authority's REST API. */
 export function adminCommand(): Command {
@@ -21,6 +29,14 @@ export function adminCommand(): Command {
   admin.addCommand(licenseCommands(connect));
   admin.addCommand(tokenCommands(connect));
   admin.addCommand(instanceCommands(connect));
+  admin.addCommand(pakCommands(connect));
+  admin.addCommand(webhookCommands(connect));
+  admin.addCommand(reservationCommands(connect));
+  admin.addCommand(tagCommands(connect));
+  admin.addCommand(reportCommands(connect));
+  admin.addCommand(jobCommands(connect));
+  admin.addCommand(userCommands(connect));
+  admin.addCommand(eventCommands(connect));
   for (const name of NOT_YET) {
     admin.addCommand(
       new Command(name)

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
-import { print, table } from '../../output.js';
+import { parseInteger, print, table } from '../../output.js';
 
 interface Instance {
   id: string;
@@ -10,27 +10,34 @@ interface Instance {
   lastContact: string;
   usage: { tag: string; count: number }[];
   status: string;
+  alerts?: string[];
 }
 
-/** `admin instance list`. */
+/** `admin instance list|remove|transfer`. */
 export function instanceCommands(connect: () => AdminConnection): Command {
   const instance = new Command('instance').description('product instances');
   instance
     .command('list')
     .description('list the product instances of a Virtual Account')
     .requiredOption('--va <id>', 'Virtual Account id')
+    .option('--search <text>', 'only instances whose id, PID, SN or hostname contains TEXT')
+    .option('--limit <n>', 'at most N instances (the first page)')
     .option('--json', 'print JSON')
-    .action(async (opts: { va: string; json?: boolean }) => {
-      const rows = await adminRequest<Instance[]>(
+    .action(async (opts: { va: string; search?: string; limit?: string; json?: boolean }) => {
+      const query = new URLSearchParams();
+      if (opts.search) query.set('search', opts.search);
+      if (opts.limit) query.set('limit', String(parseInteger(opts.limit, '--limit', 1)));
+      const answer = await adminRequest<Instance[] | { items: Instance[] }>(
         connect(),
         'GET',
-        `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/instances`,
+        `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/instances${query.size > 0 ? `?${query}` : ''}`,
       );
+      const rows = Array.isArray(answer) ? answer : answer.items;
       print(rows, opts, (list) =>
         list.length === 0
           ? 'No product instances in this Virtual Account.'
           : table(
-              ['ID', 'UDI', 'HOSTNAME', 'LAST CONTACT', 'USAGE', 'STATUS'],
+              ['ID', 'UDI', 'HOSTNAME', 'LAST CONTACT', 'USAGE', 'STATUS', 'ALERTS'],
               list.map((i) => [
                 i.id,
                 `PID:${i.pid} SN:${i.sn}`,
@@ -38,9 +45,38 @@ export function instanceCommands(connect: () => AdminConnection): Command {
                 i.lastContact,
                 i.usage.map((u) => `${u.tag}×${u.count}`).join(', '),
                 i.status,
+                (i.alerts ?? []).join(', '),
               ]),
             ),
       );
+    });
+  instance
+    .command('remove')
+    .description('remove a product instance (its usage goes back to the pool)')
+    .argument('<instanceId>', 'product instance id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { json?: boolean }) => {
+      const removed = await adminRequest<{ id: string }>(
+        connect(),
+        'DELETE',
+        `/api/v1/instances/${encodeURIComponent(id)}`,
+      );
+      print(removed, opts, (r) => `Removed ${r.id}`);
+    });
+  instance
+    .command('transfer')
+    .description('move a product instance and its usage to another Virtual Account of the same Smart Account')
+    .argument('<instanceId>', 'product instance id')
+    .requiredOption('--to <id>', 'destination Virtual Account id')
+    .option('--json', 'print JSON')
+    .action(async (id: string, opts: { to: string; json?: boolean }) => {
+      const moved = await adminRequest<{ id: string; toVaId: string }>(
+        connect(),
+        'POST',
+        `/api/v1/instances/${encodeURIComponent(id)}/transfer`,
+        { toVaId: opts.to },
+      );
+      print(moved, opts, (m) => `Moved ${m.id} to ${m.toVaId}`);
     });
   return instance;
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, parseInteger, print, table } from '../../output.js';
+import { defineTag } from './tag-commands.js';
 
 interface LicenseRow {
   tag: string;
@@ -9,6 +10,7 @@ interface LicenseRow {
   inUse: number;
   surplus: number;
   alerts: string[];
+  coveredBy?: { tag: string; count: number }[];
 }
 
 const TYPES = ['perpetual', 'term', 'subscription'] as const;
@@ -18,7 +20,7 @@ export function signed(n: number): string {
   return n > 0 ? `+${n}` : String(n);
 }
 
-/** `admin license add|list`. */
+/** `admin license add|list|transfer`. */
 export function licenseCommands(connect: () => AdminConnection): Command {
   const license = new Command('license').description('license pools of a Virtual Account');
   license
@@ -46,13 +48,15 @@ export function licenseCommands(connect: () => AdminConnection): Command {
         if (!(TYPES as readonly string[]).includes(opts.type)) {
           throw new CliError(`--type must be one of ${TYPES.join(', ')}, not "${opts.type}".`);
         }
-        if (opts.parent) throw new CliError('--parent (license hierarchy) is not implemented yet.', 2);
         let endsAt: string | undefined;
         if (opts.ends) {
           const t = Date.parse(opts.ends);
           if (Number.isNaN(t)) throw new CliError(`--ends must be a date such as 2027-12-31, not "${opts.ends}".`);
           endsAt = new Date(t).toISOString();
         }
+        // --parent defines the tag's parent in the hierarchy (as `tag define TAG --parent P`).
+        if (opts.parent)
+          await defineTag(connect(), { tag: opts.tag, parent: opts.parent, ...(opts.name ? { name: opts.name } : {}) });
         const pool = await adminRequest<{ id: string; tag: string; quantity: number }>(
           connect(),
           'POST',
@@ -84,9 +88,32 @@ export function licenseCommands(connect: () => AdminConnection): Command {
           ? 'No licenses in this Virtual Account.'
           : table(
               ['LICENSE', 'QUANTITY', 'IN USE', 'SURPLUS/SHORTAGE', 'ALERTS'],
-              list.map((r) => [r.name ? `${r.name} (${r.tag})` : r.tag, r.quantity, r.inUse, signed(r.surplus), r.alerts.join(', ')]),
+              list.map((r) => [
+                r.name ? `${r.name} (${r.tag})` : r.tag,
+                r.quantity,
+                r.inUse,
+                signed(r.surplus),
+                [...r.alerts, ...(r.coveredBy ?? []).map((c) => `${c.count} covered by ${c.tag}`)].join(', '),
+              ]),
             ),
       );
+    });
+  license
+    .command('transfer')
+    .description('move unused licenses of a tag to another Virtual Account of the same Smart Account')
+    .requiredOption('--va <id>', 'source Virtual Account id')
+    .requiredOption('--tag <tag>', 'entitlement tag')
+    .requiredOption('--count <n>', 'how many')
+    .requiredOption('--to <id>', 'destination Virtual Account id')
+    .option('--json', 'print JSON')
+    .action(async (opts: { va: string; tag: string; count: string; to: string; json?: boolean }) => {
+      const result = await adminRequest<{ tag: string; count: number; toVaId: string }>(
+        connect(),
+        'POST',
+        `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/licenses/transfer`,
+        { tag: opts.tag, count: parseInteger(opts.count, '--count', 1), toVaId: opts.to },
+      );
+      print(result, opts, (r) => `Transferred ${r.count} of ${r.tag} to ${r.toVaId}`);
     });
   return license;
 }

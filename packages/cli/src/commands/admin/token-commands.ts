@@ -45,7 +45,11 @@ export function tokenCommands(connect: () => AdminConnection): Command {
             ...(opts.maxUses ? { maxUses: parseInteger(opts.maxUses, '--max-uses', 1) } : {}),
           },
         );
-        print(created, opts, (t) => `${t.token}\n(token ${t.id}, expires ${t.expiresAt}, max uses ${t.maxUses ?? 'unlimited'})`);
+        print(
+          created,
+          opts,
+          (t) => `${t.token}\n(token ${t.id}, expires ${t.expiresAt}, max uses ${t.maxUses ?? 'unlimited'})`,
+        );
       },
     );
   token
@@ -79,7 +83,11 @@ export function tokenCommands(connect: () => AdminConnection): Command {
     .description('revoke a token')
     .option('--json', 'print JSON')
     .action(async (tokenId: string, opts: { json?: boolean }) => {
-      const revoked = await adminRequest<Token>(connect(), 'POST', `/api/v1/tokens/${encodeURIComponent(tokenId)}/revoke`);
+      const revoked = await adminRequest<Token>(
+        connect(),
+        'POST',
+        `/api/v1/tokens/${encodeURIComponent(tokenId)}/revoke`,
+      );
       print(revoked, opts, (t) => `Token ${t.id} revoked.`);
     });
   return token;

@@ -5,6 +5,7 @@ import { conflict, notFound } from '../../errors.js';
 import type { Database, SmartAccountRow, VirtualAccountRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import { toIso } from '../../util/time.js';
+import { type Actor, recordEvent } from '../events/event-recorder.js';
 import {
   findAccount,
   findAccountByDomain,
@@ -41,7 +42,10 @@ export interface AccountServiceDeps {
 export function createAccountService({ db, transactor, clock }: AccountServiceDeps) {
   return {
     /** Creates a Smart Account; the domain defaults to a slug of the name under `.example`. */
-    async createAccount(input: { name: string; domain?: string | undefined }): Promise<AccountView> {
+    async createAccount(
+      input: { name: string; domain?: string | undefined },
+      actor: Actor = 'system',
+    ): Promise<AccountView> {
       const row: SmartAccountRow = {
         id: randomUUID(),
         name: input.name,
@@ -55,6 +59,13 @@ export function createAccountService({ db, transactor, clock }: AccountServiceDe
           });
         }
         await insertAccount(trx, row);
+        await recordEvent(trx, {
+          at: row.created_at,
+          actor,
+          type: 'account.created',
+          accountId: row.id,
+          detail: { name: row.name, domain: row.domain },
+        });
       });
       return accountView(row);
     },
@@ -64,7 +75,11 @@ export function createAccountService({ db, transactor, clock }: AccountServiceDe
     },
 
     /** Creates a Virtual Account; names are unique within their Smart Account. */
-    async createVirtualAccount(accountId: string, input: { name: string }): Promise<VirtualAccountView> {
+    async createVirtualAccount(
+      accountId: string,
+      input: { name: string },
+      actor: Actor = 'system',
+    ): Promise<VirtualAccountView> {
       const row: VirtualAccountRow = {
         id: randomUUID(),
         account_id: accountId,
@@ -79,6 +94,14 @@ export function createAccountService({ db, transactor, clock }: AccountServiceDe
           });
         }
         await insertVirtualAccount(trx, row);
+        await recordEvent(trx, {
+          at: row.created_at,
+          actor,
+          type: 'va.created',
+          accountId,
+          vaId: row.id,
+          detail: { name: row.name },
+        });
       });
       return virtualAccountView(row);
     },

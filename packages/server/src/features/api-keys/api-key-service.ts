@@ -2,15 +2,26 @@ import { type Clock, MINUTE, SmartlicError } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { ApiKeyRole, Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
+import type { AccessSubject, Grant } from '../access/access-policy.js';
+import { findUserWithGrants } from '../users/user-store.js';
 import { hashApiKey } from './api-key.js';
 import { findApiKeyByHash, touchApiKey } from './api-key-store.js';
 
 /** Who an admin request acts as. */
-export interface ApiPrincipal {
+export interface ApiPrincipal extends AccessSubject {
   keyId: string;
   name: string;
   role: ApiKeyRole;
   userId: string | null;
+  /** The user's e-mail address; null for the owner key. */
+  email: string | null;
+  grants: Grant[];
+}
+
+/** How the event log names a principal: `user:<email>` or `key:<name>`. */
+export function actorOfPrincipal(principal: ApiPrincipal | null): string {
+  if (!principal) return 'system';
+  return principal.email !== null ? `user:${principal.email}` : `key:${principal.name}`;
 }
 
 /** `last_used_at` is rewritten at most this often per key, so reads do not each cost a durable write. */
@@ -45,7 +56,11 @@ export function createApiKeyService({ db, transactor, clock }: ApiKeyServiceDeps
       if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_PRECISION_MS) {
         await transactor.run((trx) => touchApiKey(trx, row.id, now));
       }
-      return { keyId: row.id, name: row.name, role: row.role, userId: row.user_id };
+      const base = { keyId: row.id, name: row.name, role: row.role, userId: row.user_id };
+      if (row.role === 'owner') return { ...base, owner: true, email: null, grants: [] };
+      const user = row.user_id === null ? undefined : await findUserWithGrants(db, row.user_id);
+      if (!user) throw new SmartlicError('UNAUTHENTICATED', { message: 'This API key belongs to no user.' });
+      return { ...base, owner: false, email: user.email, grants: user.grants };
     },
   };
 }

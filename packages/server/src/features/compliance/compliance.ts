@@ -4,6 +4,8 @@ import { type ComplianceStatus, DEFAULT_TIMERS } from '@smartlic/protocol';
 export interface TagBalance {
   quantity: number;
   inUse: number;
+  /** Set when the license hierarchy was applied (see `allocation.ts`); otherwise quantity − inUse. */
+  surplus?: number;
 }
 
 /** The alert a shortage raises (SPEC §2). */
@@ -11,7 +13,7 @@ export const INSUFFICIENT_LICENSES = 'Insufficient Licenses';
 
 /** Surplus (+) or shortage (−) of a tag. */
 export function surplusOf(balance: TagBalance | undefined): number {
-  return (balance?.quantity ?? 0) - (balance?.inUse ?? 0);
+  return balance?.surplus ?? (balance?.quantity ?? 0) - (balance?.inUse ?? 0);
 }
 
 /** Alerts of a tag's balance. */

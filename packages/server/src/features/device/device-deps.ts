@@ -5,6 +5,7 @@ import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import type { InstanceKeyCache } from '../instances/instance-key-cache.js';
 import type { AuthorityPki } from '../pki/authority-pki.js';
+import type { TagTreeCache } from '../tags/tag-tree.js';
 
 /** What the device use cases share. */
 export interface DeviceDeps {
@@ -15,4 +16,6 @@ export interface DeviceDeps {
   cache: InstanceKeyCache;
   clockToleranceMs: number;
   logger?: Logger;
+  /** The license hierarchy; without it every tag stands alone. */
+  tags?: TagTreeCache;
 }

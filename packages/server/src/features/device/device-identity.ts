@@ -9,7 +9,7 @@ import type { DeviceRequest } from './device-request.js';
 import { verifyDeviceSignature } from './device-signature.js';
 
 /** Messages sent by a registered instance, signed with its ID certificate's key. */
-export type IdentifiedType = 'authorize' | 'renew-id' | 'deregister';
+export type IdentifiedType = 'authorize' | 'renew-id' | 'deregister' | 'convert';
 
 /**
  * Authenticates a message from a registered instance: the instance must exist, the

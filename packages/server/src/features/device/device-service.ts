@@ -1,5 +1,6 @@
 import { MINUTE } from '@smartlic/protocol';
 import { authorizeDevice } from './authorization/authorize-service.js';
+import { convertDeviceLicenses } from './conversion/convert-service.js';
 import { deregisterDevice } from './deregister/deregister-service.js';
 import type { DeviceDeps } from './device-deps.js';
 import { checkDeviceClock, type DeviceMessageType, type DeviceRequest, parseDeviceRequest } from './device-request.js';
@@ -49,6 +50,7 @@ export function createDeviceService(deps: DeviceDeps) {
     authorize: (request: DeviceRequest<'authorize'>) => authorizeDevice(deps, request),
     renewId: (request: DeviceRequest<'renew-id'>) => renewIdCertificate(deps, request),
     deregister: (request: DeviceRequest<'deregister'>) => deregisterDevice(deps, request),
+    convert: (request: DeviceRequest<'convert'>) => convertDeviceLicenses(deps, request),
   };
 }
 

@@ -9,6 +9,7 @@ const ROUTE_OF = {
   authorize: DEVICE_ROUTES.authorize,
   'renew-id': DEVICE_ROUTES.renewId,
   deregister: DEVICE_ROUTES.deregister,
+  convert: DEVICE_ROUTES.convert,
 } as const;
 
 describe('protocol vectors: messages.json through the real routes', () => {

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../storage/schema.js';
+import { isAlertEvent } from '../webhooks/webhook-events.js';
+import { queueAlertDeliveries } from '../webhooks/webhook-queue.js';
 
 /**
  * Kinds of event the authority records (SPEC §2). Extend this union as features are
@@ -10,8 +12,10 @@ export type EventType =
   | 'account.created'
   | 'va.created'
   | 'license.added'
+  | 'license.expiring'
   | 'license.expired'
   | 'license.transferred'
+  | 'tag.defined'
   | 'token.created'
   | 'token.revoked'
   | 'token.used'
@@ -25,6 +29,7 @@ export type EventType =
   | 'instance.removed'
   | 'instance.transferred'
   | 'instance.deregistered'
+  | 'va.reservation-settings'
   | 'reservation.created'
   | 'reservation.updated'
   | 'reservation.confirmed'
@@ -32,7 +37,13 @@ export type EventType =
   | 'pak.imported'
   | 'pak.converted'
   | 'conversion.device-led'
+  | 'webhook.added'
+  | 'webhook.removed'
+  | 'satellite.sync-due'
   | 'user.created'
+  | 'user.role-granted'
+  | 'api-key.created'
+  | 'api-key.revoked'
   | 'access.denied';
 
 /** Who acted: a user (`user:<email>`), an API key (`key:<name>`), a device (`device:<instanceId>`), or `system` (jobs). */
@@ -50,13 +61,14 @@ export interface EventInput {
 
 /**
  * Appends one event to the log. Call it with the transaction of the change it describes,
- * so that the change and its record commit together or not at all.
+ * so that the change and its record commit together or not at all. An alert (see
+ * `webhooks/webhook-events.ts`) also queues its webhook deliveries in that transaction.
  */
 export async function recordEvent(db: Kysely<Database> | Transaction<Database>, event: EventInput): Promise<void> {
   await db
     .insertInto('events')
     .values({
-      id: randomUUID(),
+      id: sortableEventId(),
       at: event.at,
       actor: event.actor,
       type: event.type,
@@ -65,4 +77,26 @@ export async function recordEvent(db: Kysely<Database> | Transaction<Database>, 
       detail: JSON.stringify(event.detail ?? {}),
     })
     .execute();
+  if (isAlertEvent(event.type)) await queueAlertDeliveries(db, event);
+}
+
+let lastMs = 0;
+let sequence = 0;
+
+/**
+ * Event ids sort in the order events were recorded (the log's cursor pages by time, then
+ * id, and one transaction often records several events at the same clock time): wall-clock
+ * milliseconds, a sequence within the millisecond, and random bits against collisions
+ * between processes.
+ */
+export function sortableEventId(): string {
+  const ms = Date.now();
+  if (ms > lastMs) {
+    lastMs = ms;
+    sequence = 0;
+  } else {
+    sequence++;
+  }
+  const random = randomUUID().replace(/-/g, '').slice(0, 12);
+  return `${lastMs.toString(16).padStart(12, '0')}-${sequence.toString(16).padStart(6, '0')}-${random}`;
 }

@@ -2,11 +2,16 @@ import type { Clock } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import { notFound } from '../../errors.js';
 import type { Database } from '../../storage/schema.js';
+import type { Transactor } from '../../storage/transactor.js';
 import { toIso } from '../../util/time.js';
+import { badRequest } from '../../validation.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
-import { readBalances } from '../compliance/balances.js';
 import { type InstanceComplianceStatus, instanceStatus } from '../compliance/compliance.js';
-import { listInstances, listVaUsage } from './instance-store.js';
+import { readCoveredBalances } from '../compliance/covered-balances.js';
+import { buildTagTree, type TagTreeCache } from '../tags/tag-tree.js';
+import type { InstanceKeyCache } from './instance-key-cache.js';
+import { removeInstance, silenceAlerts, transferInstance } from './instance-lifecycle.js';
+import { type InstanceCursor, listInstances, listVaUsage } from './instance-store.js';
 
 export interface InstanceView {
   id: string;
@@ -21,40 +26,134 @@ export interface InstanceView {
   exportControlled: boolean;
   usage: Array<{ tag: string; count: number }>;
   status: InstanceComplianceStatus;
+  /** E.g. `No contact for 30 days`. */
+  alerts: string[];
 }
 
-/** Product instances of a VA, as the Product Instances tab lists them. */
-export function createInstanceService({ db, clock }: { db: Kysely<Database>; clock: Clock }) {
+/** What narrows an instance list; with `limit` or `cursor` the answer is a page. */
+export interface InstanceQuery {
+  search?: string | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+/** One page of instances and the cursor of the next (null at the end). */
+export interface InstancePage {
+  items: InstanceView[];
+  nextCursor: string | null;
+}
+
+export interface InstanceServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  transactor?: Transactor;
+  /** Dropped entries on removal and transfer (the device path caches each instance's VA). */
+  keyCache?: InstanceKeyCache;
+  tags?: TagTreeCache;
+}
+
+/** Product instances of a VA, as the Product Instances tab lists them, with Remove and Transfer. */
+export function createInstanceService({ db, clock, transactor, keyCache, tags }: InstanceServiceDeps) {
+  const writer = (): Transactor => {
+    if (!transactor) throw new Error('the instance service was built without a transactor');
+    return transactor;
+  };
+
+  async function views(vaId: string, query: InstanceQuery & { after?: InstanceCursor }): Promise<InstanceView[]> {
+    const now = clock.now();
+    const rows = await listInstances(db, vaId, { search: query.search, after: query.after, limit: query.limit });
+    const usage = new Map<string, Array<{ tag: string; count: number }>>();
+    for (const u of await listVaUsage(db, vaId)) {
+      const list = usage.get(u.instance_id) ?? [];
+      list.push({ tag: u.tag, count: u.count });
+      usage.set(u.instance_id, list);
+    }
+    const tree = tags ? await tags.get() : buildTagTree([]);
+    const balances = await readCoveredBalances(db, tree, vaId, now);
+    return rows.map((row) => {
+      const used = usage.get(row.id) ?? [];
+      return {
+        id: row.id,
+        pid: row.pid,
+        sn: row.sn,
+        hostname: row.hostname,
+        softwareTag: row.software_tag,
+        registeredAt: toIso(row.registered_at),
+        lastContact: toIso(row.last_contact_at),
+        idCertSerial: row.id_cert_serial,
+        idCertExpiresAt: toIso(row.id_cert_expires_at),
+        exportControlled: row.export_controlled === 1,
+        usage: used,
+        status: instanceStatus(used, balances),
+        alerts: silenceAlerts(Number(row.last_contact_at), now),
+      };
+    });
+  }
+
   return {
-    async listInstances(vaId: string): Promise<InstanceView[]> {
+    /** Every instance of the VA (optionally matching `search`). */
+    async listInstances(vaId: string, query: InstanceQuery = {}): Promise<InstanceView[]> {
       if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
-      const rows = await listInstances(db, vaId);
-      const usage = new Map<string, Array<{ tag: string; count: number }>>();
-      for (const u of await listVaUsage(db, vaId)) {
-        const list = usage.get(u.instance_id) ?? [];
-        list.push({ tag: u.tag, count: u.count });
-        usage.set(u.instance_id, list);
-      }
-      const balances = await readBalances(db, vaId, clock.now());
-      return rows.map((row) => {
-        const used = usage.get(row.id) ?? [];
-        return {
-          id: row.id,
-          pid: row.pid,
-          sn: row.sn,
-          hostname: row.hostname,
-          softwareTag: row.software_tag,
-          registeredAt: toIso(row.registered_at),
-          lastContact: toIso(row.last_contact_at),
-          idCertSerial: row.id_cert_serial,
-          idCertExpiresAt: toIso(row.id_cert_expires_at),
-          exportControlled: row.export_controlled === 1,
-          usage: used,
-          status: instanceStatus(used, balances),
-        };
-      });
+      return views(vaId, { search: query.search });
+    },
+
+    /** One page of the VA's instances: `limit` (default 50) after `cursor`. */
+    async pageInstances(vaId: string, query: InstanceQuery): Promise<InstancePage> {
+      if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
+      const limit = query.limit ?? 50;
+      const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+      const items = await views(vaId, { search: query.search, limit: limit + 1, ...(after ? { after } : {}) });
+      const page = items.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        items: page,
+        nextCursor:
+          items.length > limit && last
+            ? encodeCursor({ registeredAt: Date.parse(last.registeredAt), pid: last.pid, sn: last.sn })
+            : null,
+      };
+    },
+
+    /** Removes an instance; its usage goes back to the pool. */
+    async removeInstance(instanceId: string, actor: string): Promise<{ id: string; vaId: string }> {
+      const now = clock.now();
+      const removed = await writer().run((trx) =>
+        removeInstance(trx, instanceId, { now, actor, reason: 'removed by an administrator' }),
+      );
+      keyCache?.delete(instanceId);
+      return removed;
+    },
+
+    /** Moves an instance and its usage to another VA of the same Smart Account. */
+    async transferInstance(instanceId: string, toVaId: string, actor: string) {
+      const now = clock.now();
+      const moved = await writer().run((trx) => transferInstance(trx, instanceId, toVaId, { now, actor }));
+      keyCache?.delete(instanceId);
+      return moved;
     },
   };
 }
 
 export type InstanceService = ReturnType<typeof createInstanceService>;
+
+function encodeCursor(cursor: InstanceCursor): string {
+  return Buffer.from(JSON.stringify([cursor.registeredAt, cursor.pid, cursor.sn])).toString('base64url');
+}
+
+function decodeCursor(text: string): InstanceCursor {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (
+      Array.isArray(value) &&
+      value.length === 3 &&
+      typeof value[0] === 'number' &&
+      typeof value[1] === 'string' &&
+      typeof value[2] === 'string'
+    ) {
+      return { registeredAt: value[0], pid: value[1], sn: value[2] };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw badRequest({ cursor: ['is not a cursor this server gave'] });
+}

@@ -51,6 +51,23 @@ export async function touchInstance(
   return result.numAffectedRows === 1n;
 }
 
+/**
+ * {@link touchInstance} that also answers the instance's current VA and its last compliance status (an instance may have
+ * been transferred since its identity was cached): undefined when it was removed or renewed.
+ */
+export async function touchInstanceInVa(
+  db: Kysely<Database>,
+  id: string,
+  idCertSerial: string,
+  now: number,
+): Promise<{ vaId: string; complianceStatus: string | null } | undefined> {
+  const { rows } = await sql<{ va_id: string; compliance_status: string | null }>`
+    update instances set last_contact_at = ${now} where id = ${id} and id_cert_serial = ${idCertSerial}
+    returning va_id, compliance_status`.execute(db);
+  const row = rows[0];
+  return row && { vaId: row.va_id, complianceStatus: row.compliance_status };
+}
+
 /** Installs a renewed ID certificate in place of `oldSerial`; false if that is no longer the instance's certificate. */
 export async function replaceIdCertificate(
   db: Kysely<Database>,
@@ -84,15 +101,43 @@ export async function deleteInstance(db: Kysely<Database>, id: string): Promise<
   await db.deleteFrom('instances').where('id', '=', id).execute();
 }
 
-export async function listInstances(db: Kysely<Database>, vaId: string): Promise<InstanceRow[]> {
-  return db
-    .selectFrom('instances')
-    .selectAll()
-    .where('va_id', '=', vaId)
-    .orderBy('registered_at')
-    .orderBy('pid')
-    .orderBy('sn')
-    .execute();
+/** Where a page of instances starts: after this instance in (registered_at, pid, sn) order. */
+export interface InstanceCursor {
+  registeredAt: number;
+  pid: string;
+  sn: string;
+}
+
+/**
+ * A VA's instances in registration order, optionally only those whose id, PID, SN or
+ * hostname contains `search` (case-insensitive), after `after`, at most `limit`.
+ */
+export async function listInstances(
+  db: Kysely<Database>,
+  vaId: string,
+  options: { search?: string | undefined; after?: InstanceCursor | undefined; limit?: number | undefined } = {},
+): Promise<InstanceRow[]> {
+  let query = db.selectFrom('instances').selectAll().where('va_id', '=', vaId);
+  if (options.search) {
+    const pattern = `%${options.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where(
+      sql<boolean>`(lower(id) like ${pattern} escape '\\' or lower(pid) like ${pattern} escape '\\'
+        or lower(sn) like ${pattern} escape '\\' or lower(coalesce(hostname, '')) like ${pattern} escape '\\')`,
+    );
+  }
+  const after = options.after;
+  if (after) {
+    query = query.where((eb) =>
+      eb.or([
+        eb('registered_at', '>', after.registeredAt),
+        eb.and([eb('registered_at', '=', after.registeredAt), eb('pid', '>', after.pid)]),
+        eb.and([eb('registered_at', '=', after.registeredAt), eb('pid', '=', after.pid), eb('sn', '>', after.sn)]),
+      ]),
+    );
+  }
+  query = query.orderBy('registered_at').orderBy('pid').orderBy('sn');
+  if (options.limit !== undefined) query = query.limit(options.limit);
+  return query.execute();
 }
 
 /** Every usage row of a VA's instances. */

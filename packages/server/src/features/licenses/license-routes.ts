@@ -1,16 +1,41 @@
 import type { FastifyInstance } from 'fastify';
+import { access, actorOf } from '../../http/route-access.js';
 import { parseInput } from '../../validation.js';
-import { AddLicenseBody } from './license-schemas.js';
+import { AddLicenseBody, TransferLicensesBody } from './license-schemas.js';
 import type { LicenseService } from './license-service.js';
 
 /** Admin routes of license pools. */
 export function registerLicenseRoutes(app: FastifyInstance, licenses: LicenseService): void {
-  app.post<{ Params: { vaId: string } }>('/api/v1/virtual-accounts/:vaId/licenses', async (request, reply) => {
-    const body = parseInput(AddLicenseBody, request.body);
-    return reply.code(201).send(await licenses.addLicense(request.params.vaId, body));
-  });
+  app.post<{ Params: { vaId: string } }>(
+    '/api/v1/virtual-accounts/:vaId/licenses',
+    { config: access('write', 'va', { summary: 'Add a license pool to a VA', body: AddLicenseBody, status: 201 }) },
+    async (request, reply) => {
+      const body = parseInput(AddLicenseBody, request.body);
+      return reply.code(201).send(await licenses.addLicense(request.params.vaId, body, actorOf(request)));
+    },
+  );
 
-  app.get<{ Params: { vaId: string } }>('/api/v1/virtual-accounts/:vaId/licenses', async (request) =>
-    licenses.listLicenses(request.params.vaId),
+  app.get<{ Params: { vaId: string } }>(
+    '/api/v1/virtual-accounts/:vaId/licenses',
+    {
+      config: access('read', 'va', {
+        summary: "A VA's licenses per tag: quantity, in use, surplus, hierarchy coverage, alerts",
+      }),
+    },
+    async (request) => licenses.listLicenses(request.params.vaId),
+  );
+
+  app.post<{ Params: { vaId: string } }>(
+    '/api/v1/virtual-accounts/:vaId/licenses/transfer',
+    {
+      config: access('write', 'va', {
+        summary: 'Transfer unused licenses of a tag to another VA of the same Smart Account',
+        body: TransferLicensesBody,
+      }),
+    },
+    async (request) => {
+      const body = parseInput(TransferLicensesBody, request.body);
+      return licenses.transferLicenses(request.params.vaId, body, actorOf(request));
+    },
   );
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock } from '@smartlic/protocol';
+import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import { notFound } from '../../errors.js';
 import type { Database, LicensePoolRow, PoolType } from '../../storage/schema.js';
@@ -7,10 +7,16 @@ import type { Transactor } from '../../storage/transactor.js';
 import { toIso } from '../../util/time.js';
 import { badRequest } from '../../validation.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
-import { readBalances } from '../compliance/balances.js';
-import { alertsOf, surplusOf } from '../compliance/compliance.js';
+import type { Coverage } from '../compliance/allocation.js';
+import { alertsOf } from '../compliance/compliance.js';
+import { readCoveredBalances } from '../compliance/covered-balances.js';
 import { readReportedNames } from '../compliance/usage-store.js';
-import { insertPool, readPoolTags } from './license-store.js';
+import { recordEvent } from '../events/event-recorder.js';
+import { buildTagTree, type TagTreeCache } from '../tags/tag-tree.js';
+import { expiryAlert, expiryThreshold } from './license-expiry.js';
+import { insertPool, readActivePools, readPoolTags } from './license-store.js';
+import { type TransferInput, type TransferResult, transferLicenses } from './license-transfer.js';
+import { readSilentUsage, silentUsageAlert } from './silent-usage.js';
 
 export interface AddLicenseInput {
   tag: string;
@@ -39,19 +45,31 @@ export interface LicenseSummary {
   inUse: number;
   surplus: number;
   alerts: string[];
+  /** The parent (generic) tag in the hierarchy, if any. */
+  parent: string | null;
+  /** Demand covered by the tag's own pools. */
+  coveredByOwn: number;
+  /** Demand covered by ancestors' pools (which tag, how many). */
+  coveredBy: Coverage[];
+  /** Own licenses covering descendants' demand. */
+  lentToChildren: number;
+  /** The nearest end of an active term or subscription pool. */
+  expiresAt: string | null;
 }
 
 export interface LicenseServiceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
+  /** The license hierarchy; without it every tag stands alone. */
+  tags?: TagTreeCache;
 }
 
 /** License pools of a VA and their balance against usage. */
-export function createLicenseService({ db, transactor, clock }: LicenseServiceDeps) {
+export function createLicenseService({ db, transactor, clock, tags: tagCache }: LicenseServiceDeps) {
   return {
     /** Adds a pool of `count` licenses of `tag`, active from now. */
-    async addLicense(vaId: string, input: AddLicenseInput): Promise<LicensePoolView> {
+    async addLicense(vaId: string, input: AddLicenseInput, actor = 'system'): Promise<LicensePoolView> {
       const now = clock.now();
       checkEnd(input, now);
       const row: LicensePoolRow = {
@@ -66,8 +84,17 @@ export function createLicenseService({ db, transactor, clock }: LicenseServiceDe
         created_at: now,
       };
       await transactor.run(async (trx) => {
-        if (!(await findVirtualAccount(trx, vaId))) throw notFound('Virtual account', vaId);
+        const va = await findVirtualAccount(trx, vaId);
+        if (!va) throw notFound('Virtual account', vaId);
         await insertPool(trx, row);
+        await recordEvent(trx, {
+          at: now,
+          actor,
+          type: 'license.added',
+          accountId: va.account_id,
+          vaId,
+          detail: { poolId: row.id, tag: row.tag, quantity: row.quantity, type: row.type, endsAt: toIso(row.ends_at) },
+        });
       });
       return {
         id: row.id,
@@ -80,24 +107,55 @@ export function createLicenseService({ db, transactor, clock }: LicenseServiceDe
       };
     },
 
-    /** One row per tag that has a pool or is in use: quantity active now, in use, surplus, alerts. */
+    /**
+     * One row per tag that has a pool or is in use: quantity active now, in use, surplus
+     * with the hierarchy applied, which pools cover the demand, and alerts (shortage,
+     * pools expiring within 90/60/30 days).
+     */
     async listLicenses(vaId: string): Promise<LicenseSummary[]> {
       if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
+      const now = clock.now();
+      const tree = tagCache ? await tagCache.get() : buildTagTree([]);
       const poolTags = await readPoolTags(db, vaId);
-      const balances = await readBalances(db, vaId, clock.now());
+      const balances = await readCoveredBalances(db, tree, vaId, now);
       const reported = await readReportedNames(db, vaId);
+      const silent = await readSilentUsage(db, vaId, now - DEFAULT_TIMERS.silentAlertMs);
+      const ends = new Map<string, number>();
+      for (const pool of await readActivePools(db, vaId, now)) {
+        if (pool.ends_at === null) continue;
+        const end = Number(pool.ends_at);
+        ends.set(pool.tag, Math.min(end, ends.get(pool.tag) ?? end));
+      }
       const tags = [...new Set([...poolTags.keys(), ...balances.keys()])].sort();
       return tags.map((tag) => {
-        const balance = balances.get(tag) ?? { quantity: 0, inUse: 0, displayName: null };
+        const balance = balances.get(tag);
+        const allocation = balance?.allocation;
+        const end = ends.get(tag);
+        const threshold = end === undefined ? undefined : expiryThreshold(end, now);
+        const alerts = balance ? alertsOf(balance) : [];
+        if (threshold !== undefined) alerts.push(expiryAlert(threshold));
+        const silentCount = silent.get(tag);
+        if (silentCount) alerts.push(silentUsageAlert(silentCount));
         return {
           tag,
-          name: poolTags.get(tag) ?? balance.displayName ?? reported.get(tag) ?? tag,
-          quantity: balance.quantity,
-          inUse: balance.inUse,
-          surplus: surplusOf(balance),
-          alerts: alertsOf(balance),
+          name: poolTags.get(tag) ?? balance?.displayName ?? tree.displayName(tag) ?? reported.get(tag) ?? tag,
+          quantity: balance?.quantity ?? 0,
+          inUse: balance?.inUse ?? 0,
+          surplus: balance?.surplus ?? 0,
+          alerts,
+          parent: tree.parentOf(tag) ?? null,
+          coveredByOwn: allocation?.coveredByOwn ?? 0,
+          coveredBy: allocation?.coveredByParent ?? [],
+          lentToChildren: allocation?.lent ?? 0,
+          expiresAt: end === undefined ? null : toIso(end),
         };
       });
+    },
+
+    /** Moves unused licenses of a tag to another VA of the same Smart Account (atomic; both VAs log it). */
+    async transferLicenses(vaId: string, input: TransferInput, actor: string): Promise<TransferResult> {
+      const now = clock.now();
+      return transactor.run((trx) => transferLicenses(trx, vaId, input, { now, actor }));
     },
   };
 }

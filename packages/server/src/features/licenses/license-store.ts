@@ -18,3 +18,27 @@ export async function readPoolTags(db: Kysely<Database>, vaId: string): Promise<
   for (const row of rows) names.set(row.tag, row.display_name ?? names.get(row.tag) ?? null);
   return names;
 }
+
+/** Pools of a VA active at `now` (started, not ended), optionally of one tag, soonest end first (perpetual last). */
+export async function readActivePools(
+  db: Kysely<Database>,
+  vaId: string,
+  now: number,
+  tag?: string,
+): Promise<LicensePoolRow[]> {
+  let query = db
+    .selectFrom('license_pools')
+    .selectAll()
+    .where('va_id', '=', vaId)
+    .where('starts_at', '<=', now)
+    .where((eb) => eb.or([eb('ends_at', 'is', null), eb('ends_at', '>', now)]));
+  if (tag !== undefined) query = query.where('tag', '=', tag);
+  const rows = await query.orderBy('created_at').orderBy('id').execute();
+  return rows.sort((a, b) => (a.ends_at ?? Number.POSITIVE_INFINITY) - (b.ends_at ?? Number.POSITIVE_INFINITY));
+}
+
+/** Sets a pool's quantity, deleting the pool when it reaches zero. */
+export async function setPoolQuantity(db: Kysely<Database>, id: string, quantity: number): Promise<void> {
+  if (quantity <= 0) await db.deleteFrom('license_pools').where('id', '=', id).execute();
+  else await db.updateTable('license_pools').set({ quantity }).where('id', '=', id).execute();
+}

@@ -6,3 +6,17 @@ export const CreateTokenBody = z.object({
   maxUses: z.number().int('must be a whole number').min(1, 'must be at least 1').max(1_000_000_000).optional(),
   exportControlled: z.boolean().default(false),
 });
+
+export const TokenView = z.object({
+  id: z.string(),
+  token: z.string(),
+  vaId: z.string(),
+  description: z.string(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  maxUses: z.number().nullable(),
+  uses: z.number(),
+  exportControlled: z.boolean(),
+  revokedAt: z.string().nullable(),
+  status: z.enum(['ACTIVE', 'EXPIRED', 'REVOKED', 'USED_UP']),
+});

@@ -6,6 +6,7 @@ import type { Database, TokenRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import { toIso } from '../../util/time.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
+import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { type TokenStatus, tokenStatus } from './token-status.js';
 import { findTokenById, insertToken, listTokens, revokeToken } from './token-store.js';
 
@@ -38,16 +39,18 @@ export interface TokenServiceDeps {
   clock: Clock;
 }
 
-/** A new registration token: 48 random bytes, base64url (64 characters). */
+/** A new registration token: `T` and 48 random bytes in base64url (65 characters). */
 export function newTokenValue(): string {
-  return randomBytes(48).toString('base64url');
+  // A base64url string may begin with '-', which a command line reads as an option
+  // (`register idtoken -x…`); the token is what operators paste, so it always starts with a letter.
+  return `T${randomBytes(48).toString('base64url')}`;
 }
 
 /** Registration (ID) tokens of a VA. */
 export function createTokenService({ db, transactor, clock }: TokenServiceDeps) {
   const view = (row: TokenRow): TokenView => toTokenView(row, clock.now());
   return {
-    async createToken(vaId: string, input: CreateTokenInput): Promise<TokenView> {
+    async createToken(vaId: string, input: CreateTokenInput, actor: Actor = 'system'): Promise<TokenView> {
       const now = clock.now();
       const row: TokenRow = {
         id: randomUUID(),
@@ -62,8 +65,23 @@ export function createTokenService({ db, transactor, clock }: TokenServiceDeps) 
         revoked_at: null,
       };
       await transactor.run(async (trx) => {
-        if (!(await findVirtualAccount(trx, vaId))) throw notFound('Virtual account', vaId);
+        const va = await findVirtualAccount(trx, vaId);
+        if (!va) throw notFound('Virtual account', vaId);
         await insertToken(trx, row);
+        await recordEvent(trx, {
+          at: now,
+          actor,
+          type: 'token.created',
+          accountId: va.account_id,
+          vaId,
+          detail: {
+            tokenId: row.id,
+            description: row.description,
+            expiresAt: toIso(row.expires_at),
+            maxUses: row.max_uses,
+            exportControlled: input.exportControlled,
+          },
+        });
       });
       return view(row);
     },
@@ -74,10 +92,23 @@ export function createTokenService({ db, transactor, clock }: TokenServiceDeps) 
     },
 
     /** Revokes a token; revoking it again changes nothing. */
-    async revokeToken(tokenId: string): Promise<TokenView> {
+    async revokeToken(tokenId: string, actor: Actor = 'system'): Promise<TokenView> {
       const row = await transactor.run(async (trx) => {
-        if (!(await findTokenById(trx, tokenId))) throw notFound('Token', tokenId);
-        await revokeToken(trx, tokenId, clock.now());
+        const before = await findTokenById(trx, tokenId);
+        if (!before) throw notFound('Token', tokenId);
+        const now = clock.now();
+        await revokeToken(trx, tokenId, now);
+        if (before.revoked_at === null) {
+          const va = await findVirtualAccount(trx, before.va_id);
+          await recordEvent(trx, {
+            at: now,
+            actor,
+            type: 'token.revoked',
+            accountId: va?.account_id ?? null,
+            vaId: before.va_id,
+            detail: { tokenId, description: before.description },
+          });
+        }
         return findTokenById(trx, tokenId);
       });
       return view(row!);

@@ -1,8 +1,10 @@
 import { type AuthorizeResponse, DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
 import { readBalances } from '../../compliance/balances.js';
 import { entitlementStatus, overallStatus, retryIntervalFor } from '../../compliance/compliance.js';
+import { readCoveredBalances } from '../../compliance/covered-balances.js';
 import { readInstanceUsage, replaceInstanceUsage } from '../../compliance/usage-store.js';
-import { touchInstance } from '../../instances/instance-store.js';
+import { recordAuthorizationChanges } from '../../events/device-events.js';
+import { touchInstanceInVa } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
 import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
@@ -27,15 +29,31 @@ export async function authorizeDevice(
   const requested = mergeEntitlements(payload.entitlements);
   const tags = requested.map((e) => e.tag);
   const now = clock.now();
+  const tree = deps.tags ? await deps.tags.get() : undefined;
 
   const balances = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
-    if (!(await touchInstance(trx, identity.id, identity.idCertSerial, now))) {
-      return refuseStaleIdentity(trx, deps, identity);
-    }
+    // The VA is read back: the instance may have been transferred since its identity was cached.
+    const touched = await touchInstanceInVa(trx, identity.id, identity.idCertSerial, now);
+    if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
+    const { vaId } = touched;
     const current = await readInstanceUsage(trx, identity.id);
-    await replaceInstanceUsage(trx, { instanceId: identity.id, vaId: identity.vaId }, current, requested);
-    return readBalances(trx, identity.vaId, now, tags);
+    const usageChanged = await replaceInstanceUsage(trx, { instanceId: identity.id, vaId }, current, requested);
+    const read = tree
+      ? await readCoveredBalances(trx, tree, vaId, now, tags)
+      : await readBalances(trx, vaId, now, tags);
+    const status = overallStatus(requested.map((e) => entitlementStatus(e.count, read.get(e.tag))));
+    await recordAuthorizationChanges(trx, {
+      instanceId: identity.id,
+      vaId,
+      at: now,
+      usageChanged,
+      previousStatus: touched.complianceStatus,
+      before: current,
+      after: requested,
+      status,
+    });
+    return read;
   });
 
   const entitlements = requested.map((e) => {

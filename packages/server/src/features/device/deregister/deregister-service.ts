@@ -1,5 +1,7 @@
 import { type DeregisterResponse, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
+import { deviceActor } from '../../events/device-events.js';
+import { recordEvent } from '../../events/event-recorder.js';
 import { deleteInstance, findInstanceKey } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
@@ -24,6 +26,13 @@ export async function deregisterDevice(
     if (current?.id_cert_serial !== identity.idCertSerial) await refuseStaleIdentity(trx, deps, identity);
     await releaseInstanceUsage(trx, { instanceId: identity.id, vaId: identity.vaId });
     await deleteInstance(trx, identity.id);
+    await recordEvent(trx, {
+      at: now,
+      actor: deviceActor(identity.id),
+      type: 'instance.deregistered',
+      vaId: identity.vaId,
+      detail: { instanceId: identity.id },
+    });
   });
   cache.delete(identity.id);
   deps.logger?.info({ instanceId: identity.id, vaId: identity.vaId }, 'Product instance deregistered');

@@ -8,10 +8,13 @@ import {
 } from '@smartlic/protocol';
 import { findVaWithAccount } from '../../accounts/account-store.js';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
+import { deviceActor } from '../../events/device-events.js';
+import { recordEvent } from '../../events/event-recorder.js';
 import { deleteInstance, findInstanceByUdi, insertInstance } from '../../instances/instance-store.js';
 import { verifyCsr } from '../../pki/csr.js';
 import { issueIdCertificate } from '../../pki/id-certificate-issuer.js';
 import { signResponse } from '../../pki/response-signer.js';
+import { hasActiveReservation } from '../../reservations/reservation-store.js';
 import { checkToken, tokenRefusalError } from '../../tokens/token-status.js';
 import { consumeTokenUse, findTokenByValue } from '../../tokens/token-store.js';
 import type { DeviceDeps } from '../device-deps.js';
@@ -64,6 +67,12 @@ export async function registerDevice(
         context: { fields: { udi: [`PID:${pid} SN:${sn} is already registered; register with force to replace it`] } },
       });
     }
+    if (existing && (await hasActiveReservation(trx, existing.id))) {
+      // A reserved device holds its licenses offline: replacing it would count them twice or lose them.
+      throw new SmartlicError('ALREADY_REGISTERED', {
+        message: `Product Already Registered: PID:${pid} SN:${sn} holds a license reservation; return it before registering online.`,
+      });
+    }
     if (existing) {
       await releaseInstanceUsage(trx, { instanceId: existing.id, vaId: existing.va_id });
       await deleteInstance(trx, existing.id);
@@ -85,6 +94,16 @@ export async function registerDevice(
       registered_at: now,
       last_contact_at: now,
       export_controlled: token.export_controlled,
+    });
+    const actor = deviceActor(instanceId);
+    const where = { accountId: place.account.id, vaId: token.va_id };
+    await recordEvent(trx, { at: now, actor, type: 'token.used', ...where, detail: { tokenId: token.id, instanceId } });
+    await recordEvent(trx, {
+      at: now,
+      actor,
+      type: 'instance.registered',
+      ...where,
+      detail: { instanceId, pid, sn, hostname: payload.hostname ?? null, replaced: existing?.id ?? null },
     });
     return { exportControlled: token.export_controlled === 1, replaced: existing?.id };
   });

@@ -1,4 +1,6 @@
 import { DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION, type RenewIdResponse } from '@smartlic/protocol';
+import { deviceActor } from '../../events/device-events.js';
+import { recordEvent } from '../../events/event-recorder.js';
 import { findInstanceSubject, replaceIdCertificate } from '../../instances/instance-store.js';
 import { verifyCsr } from '../../pki/csr.js';
 import { issueIdCertificate } from '../../pki/id-certificate-issuer.js';
@@ -39,6 +41,17 @@ export async function renewIdCertificate(
       now,
     });
     if (!replaced) await refuseStaleIdentity(trx, deps, identity);
+    await recordEvent(trx, {
+      at: now,
+      actor: deviceActor(identity.id),
+      type: 'instance.renewed',
+      vaId: identity.vaId,
+      detail: {
+        instanceId: identity.id,
+        idCertSerial: cert.serial,
+        idCertExpiresAt: new Date(cert.expiresAt).toISOString(),
+      },
+    });
   });
   cache.set({ ...identity, publicKey: csr.publicKey, idCertSerial: cert.serial, idCertExpiresAt: cert.expiresAt });
   deps.logger?.info({ instanceId: identity.id, idCertSerial: cert.serial }, 'ID certificate renewed');

@@ -1,0 +1,30 @@
+import { Command } from 'commander';
+import { type AdminConnection, adminRequest, adminText } from '../../admin-client.js';
+import { CliError } from '../../output.js';
+
+const KINDS = ['licenses', 'instances', 'usage'] as const;
+
+/** `admin report licenses|instances|usage --va VA_ID [--format json|csv] [--from DAY] [--to DAY]`. */
+export function reportCommands(connect: () => AdminConnection): Command {
+  return new Command('report')
+    .description('reports of a Virtual Account: licenses, product instances, usage over time')
+    .argument('<kind>', KINDS.join(', '))
+    .requiredOption('--va <id>', 'Virtual Account id')
+    .option('--format <format>', 'json or csv', 'json')
+    .option('--from <day>', 'first day (usage), e.g. 2027-01-01')
+    .option('--to <day>', 'last day (usage)')
+    .option('--json', 'same as --format json')
+    .action(async (kind: string, opts: { va: string; format: string; from?: string; to?: string; json?: boolean }) => {
+      if (!(KINDS as readonly string[]).includes(kind))
+        throw new CliError(`The report must be one of ${KINDS.join(', ')}, not "${kind}".`);
+      const format = opts.json ? 'json' : opts.format;
+      if (format !== 'json' && format !== 'csv')
+        throw new CliError(`--format must be json or csv, not "${opts.format}".`);
+      const query = new URLSearchParams({ format });
+      if (opts.from) query.set('from', opts.from);
+      if (opts.to) query.set('to', opts.to);
+      const path = `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/reports/${kind}?${query}`;
+      if (format === 'csv') process.stdout.write(await adminText(connect(), path));
+      else process.stdout.write(`${JSON.stringify(await adminRequest(connect(), 'GET', path), null, 2)}\n`);
+    });
+}

@@ -1,0 +1,125 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+
+interface Pak {
+  id: string;
+  number: string;
+  status: string;
+  skus: Array<{ sku: string; convertible: number }>;
+}
+
+const TAG = 'regid.2026-01.com.example.CUSP-5_1.0';
+
+describe('PAK conversion, device-led conversion and webhooks through the CLI', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let server: ServerProcess;
+  let accountId: string;
+  let vaId: string;
+
+  const admin = (args: string[]) => ['admin', '--server', server.url, '--api-key', server.apiKey, ...args];
+  const device = (args: string[]) => runCli(['device', '--state', join(dir.path, 'device'), ...args]);
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    server = await startServerProcess(join(dir.path, 'data'));
+    accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'PAK Corp', '--domain', 'pak.example.com'])))
+      .id;
+    vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', accountId]))).id;
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await dir?.cleanup();
+  });
+
+  it('imports (flags and file), converts part of a PAK and shows the history', async () => {
+    const pak = await cliJson<Pak>(
+      admin([
+        'pak',
+        'import',
+        '--account',
+        accountId,
+        '--number',
+        'PAK-1',
+        '--order',
+        'SO-1',
+        '--sku',
+        `CUSP-5:${TAG}:25`,
+      ]),
+    );
+    const file = join(dir.path, 'pak.json');
+    await writeFile(
+      file,
+      JSON.stringify({ number: 'PAK-2', partialFulfilment: false, skus: [{ sku: 'X', tag: TAG, quantity: 3 }] }),
+    );
+    const whole = await cliJson<Pak>(admin(['pak', 'import', '--account', accountId, '--file', file]));
+
+    const after = await cliJson<Pak>(admin(['pak', 'convert', pak.id, '--va', vaId, '--sku', 'CUSP-5:10']));
+    expect(after.skus[0]?.convertible).toBe(15);
+    const refused = await runCli(admin(['pak', 'convert', whole.id, '--va', vaId, '--sku', 'X:1']));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/does not allow partial fulfilment/);
+
+    const listed = await cliJson<Pak[]>(admin(['pak', 'list', '--account', accountId]));
+    expect(listed.map((p) => [p.number, p.skus[0]?.convertible])).toEqual([
+      ['PAK-1', 15],
+      ['PAK-2', 3],
+    ]);
+    const history = await cliJson<Array<{ pakNumber: string; quantity: number }>>(
+      admin(['pak', 'history', '--account', accountId]),
+    );
+    expect(history.map((h) => [h.pakNumber, h.quantity])).toEqual([['PAK-1', 10]]);
+    const text = await runCli(admin(['pak', 'history', '--account', accountId]));
+    expect(text.stdout).toContain('PAK PAK-1 CUSP-5');
+  });
+
+  it('converts a device-led report once', async () => {
+    const token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId]))).token;
+    expect((await device(['init', '--pid', 'WS-C3850-24T', '--sn', 'FOC1234'])).code).toBe(0);
+    expect((await device(['call-home', 'destination', server.url, '--trust', server.rootCaPath])).code).toBe(0);
+    expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
+
+    const args = [
+      'license',
+      'smart',
+      'conversion',
+      'start',
+      '--license',
+      'PAK-9:ipbase:regid.c3850.ipbase:2',
+      '--json',
+    ];
+    const first = await device(args);
+    expect(first.stderr).toBe('');
+    expect(JSON.parse(first.stdout)).toMatchObject({
+      ok: true,
+      alreadyConverted: false,
+      deposited: [{ tag: 'regid.c3850.ipbase', count: 2 }],
+    });
+    const second = await device(args);
+    expect(JSON.parse(second.stdout)).toMatchObject({ ok: true, alreadyConverted: true, deposited: [] });
+    const history = await cliJson<Array<{ kind: string; legacyId: string }>>(
+      admin(['pak', 'history', '--account', accountId]),
+    );
+    expect(history.filter((h) => h.kind === 'device').map((h) => h.legacyId)).toEqual(['PAK-9:ipbase']);
+  });
+
+  it('adds, lists, tests and removes a webhook', async () => {
+    const hook = await cliJson<{ id: string; secret: string }>(
+      admin(['webhook', 'add', '--account', accountId, '--url', 'http://127.0.0.1:9/hook', '--event', 'summary.daily']),
+    );
+    expect(hook.secret).toMatch(/^whsec_/);
+    const list = await cliJson<Array<{ id: string; events: string[] }>>(
+      admin(['webhook', 'list', '--account', accountId]),
+    );
+    expect(list).toMatchObject([{ id: hook.id, events: ['summary.daily'] }]);
+    await cliJson(admin(['webhook', 'test', hook.id]));
+    const deliveries = await cliJson<Array<{ eventType: string }>>(admin(['webhook', 'deliveries', hook.id]));
+    expect(deliveries.map((d) => d.eventType)).toEqual(['webhook.test']);
+    await cliJson(admin(['webhook', 'remove', hook.id]));
+    expect(await cliJson(admin(['webhook', 'list', '--account', accountId]))).toEqual([]);
+    const bad = await runCli(admin(['webhook', 'add', '--account', accountId, '--url', 'file:///etc/passwd']));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/http or https/);
+  });
+});

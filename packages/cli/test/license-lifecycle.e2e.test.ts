@@ -1,0 +1,129 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+
+interface LicenseRow {
+  tag: string;
+  quantity: number;
+  inUse: number;
+  surplus: number;
+  alerts: string[];
+  coveredBy?: { tag: string; count: number }[];
+}
+interface InstanceRow {
+  id: string;
+  sn: string;
+  alerts: string[];
+}
+
+const TAG = 'regid.2026-01.com.example.Lifecycle_1.0';
+const GENERIC = 'C9500 Network Advantage';
+const SPECIFIC = 'C9500 32C NW Advantage';
+
+describe('license lifecycle through the CLI: silent device on the simulated clock, hierarchy, transfers, reports', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let server: ServerProcess | undefined;
+  let accountId: string;
+  let vaId: string;
+  let otherVaId: string;
+  const dataDir = () => join(dir.path, 'data');
+  const admin = (args: string[]) => ['admin', '--server', server!.url, '--api-key', server!.apiKey, ...args];
+  const device = (args: string[]) => runCli(['device', '--state', join(dir.path, 'device-1'), ...args]);
+  const licenses = async () => cliJson<LicenseRow[]>(admin(['license', 'list', '--va', vaId]));
+  const eventTypes = async (): Promise<string[]> => {
+    const res = await fetch(`${server!.url}/api/v1/virtual-accounts/${vaId}/events?limit=500`, {
+      headers: { authorization: `Bearer ${server!.apiKey}` },
+    });
+    expect(res.status).toBe(200);
+    return ((await res.json()) as { items: { type: string }[] }).items.map((e) => e.type);
+  };
+  const restartAt = async (offset: string) => {
+    await server?.stop();
+    server = await startServerProcess(dataDir(), { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: offset });
+  };
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    await restartAt('0d');
+    accountId = (
+      await cliJson<{ id: string }>(admin(['account', 'create', 'Lifecycle Corp', '--domain', 'lifecycle.example']))
+    ).id;
+    vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', accountId]))).id;
+    otherVaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Other', '--account', accountId]))).id;
+    await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']));
+    const token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId]))).token;
+    expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'FOC1234X0AB', '--hostname', 'sw1'])).code).toBe(0);
+    expect((await device(['call-home', 'destination', server!.url, '--trust', server!.rootCaPath])).code).toBe(0);
+    expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
+    expect((await device(['use', TAG, '3'])).code).toBe(0);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await dir?.cleanup();
+  });
+
+  it('defines a hierarchy, transfers licenses, searches instances and writes CSV reports', async () => {
+    await cliJson(admin(['tag', 'define', SPECIFIC, '--parent', GENERIC]));
+    await cliJson(
+      admin(['license', 'add', '--va', vaId, '--tag', 'C9500 40X NW Advantage', '--count', '1', '--parent', GENERIC]),
+    );
+    const tags = await cliJson<{ tag: string; parent: string | null }[]>(admin(['tag', 'list']));
+    expect(tags).toEqual(expect.arrayContaining([{ tag: 'C9500 40X NW Advantage', name: null, parent: GENERIC }]));
+    const cycle = await runCli(admin(['tag', 'define', GENERIC, '--parent', SPECIFIC]));
+    expect(cycle.code).not.toBe(0);
+    expect(cycle.stderr).toMatch(/ancestor/);
+
+    await cliJson(admin(['license', 'transfer', '--va', vaId, '--tag', TAG, '--count', '2', '--to', otherVaId]));
+    expect((await licenses()).find((r) => r.tag === TAG)).toMatchObject({ quantity: 8, inUse: 3, surplus: 5 });
+    const tooMany = await runCli(
+      admin(['license', 'transfer', '--va', vaId, '--tag', TAG, '--count', '6', '--to', otherVaId]),
+    );
+    expect(tooMany.code).not.toBe(0);
+    expect(tooMany.stderr).toMatch(/Only 5 unused/);
+
+    const found = await cliJson<InstanceRow[]>(
+      admin(['instance', 'list', '--va', vaId, '--search', 'foc1234', '--limit', '5']),
+    );
+    expect(found.map((i) => i.sn)).toEqual(['FOC1234X0AB']);
+    expect(
+      await cliJson<InstanceRow[]>(admin(['instance', 'list', '--va', vaId, '--search', 'nothing-like-it'])),
+    ).toEqual([]);
+
+    const csv = await runCli(admin(['report', 'instances', '--va', vaId, '--format', 'csv']));
+    expect(csv.code).toBe(0);
+    expect(csv.stdout.split('\r\n')[0]).toBe(
+      'id,pid,sn,hostname,softwareTag,registeredAt,lastContact,usage,status,alerts',
+    );
+    expect(csv.stdout).toContain(`FOC1234X0AB,sw1`);
+  });
+
+  it('a device silent for 30 days raises the alert, at 90 days its usage is back, at one year it is gone', async () => {
+    await restartAt('31d');
+    expect((await runCli(admin(['job', 'run']))).code).toBe(0);
+    const [instance] = await cliJson<InstanceRow[]>(admin(['instance', 'list', '--va', vaId]));
+    expect(instance?.alerts).toEqual(['No contact for 30 days']);
+    expect((await licenses()).find((r) => r.tag === TAG)).toMatchObject({
+      inUse: 3,
+      alerts: ['3 in use by instances silent for 30+ days'],
+    });
+    expect(await eventTypes()).toContain('instance.silent');
+
+    await restartAt('91d');
+    expect((await runCli(admin(['job', 'run']))).code).toBe(0);
+    expect((await licenses()).find((r) => r.tag === TAG)).toMatchObject({ quantity: 8, inUse: 0, surplus: 8 });
+    expect(await eventTypes()).toContain('instance.usage-released');
+
+    await restartAt('366d');
+    await cliJson(admin(['job', 'run']));
+    expect(await cliJson<InstanceRow[]>(admin(['instance', 'list', '--va', vaId]))).toEqual([]);
+    const types = await eventTypes();
+    expect(types.filter((t) => t === 'instance.removed')).toHaveLength(1);
+    expect(types.filter((t) => t === 'instance.silent')).toHaveLength(1);
+
+    const usage = await cliJson<{ day: string; tag: string; inUse: number }[]>(
+      admin(['report', 'usage', '--va', vaId]),
+    );
+    expect(usage.filter((u) => u.tag === TAG).map((u) => u.inUse)).toEqual([3, 0, 0]);
+  });
+});

@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+
+/** SPEC §9's `user create` and `event list` as the contract gives them, and the key commands. */
+describe('smartlic admin user and event', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let server: ServerProcess;
+  let accountId: string;
+  let vaId: string;
+
+  const as = (key: string, args: string[]) => ['admin', '--server', server.url, '--api-key', key, ...args];
+  const admin = (args: string[]) => as(server.apiKey, args);
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    server = await startServerProcess(join(dir.path, 'data'));
+    accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'People Inc']))).id;
+    vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', accountId]))).id;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await dir?.cleanup();
+  });
+
+  it('creates users whose keys carry their role: a viewer reads and is refused a change', async () => {
+    const viewer = await cliJson<Record<string, string>>(
+      admin(['user', 'create', 'viewer@people.example', '--account', accountId, '--role', 'viewer', '--va', vaId]),
+    );
+    expect(Object.keys(viewer).sort()).toEqual(['apiKey', 'id']);
+    expect(viewer.apiKey).toMatch(/^slk_/);
+    expect((await runCli(as(viewer.apiKey!, ['license', 'list', '--va', vaId]))).code).toBe(0);
+    const refused = await runCli(as(viewer.apiKey!, ['token', 'create', '--va', vaId]));
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/Your role viewer on Virtual Account 'Lab' does not allow changing tokens\./);
+
+    const users = await cliJson<Array<{ email: string }>>(admin(['user', 'list', '--account', accountId]));
+    expect(users.map((u) => u.email)).toEqual(['viewer@people.example']);
+
+    const key = await cliJson<{ id: string; apiKey: string }>(
+      admin(['user', 'key', 'create', viewer.id!, '--name', 'ci']),
+    );
+    expect((await runCli(admin(['user', 'key', 'revoke', key.id]))).code).toBe(0);
+    const keys = await cliJson<Array<{ name: string; revokedAt: string | null }>>(
+      admin(['user', 'key', 'list', viewer.id!]),
+    );
+    expect(keys.map((k) => [k.name, k.revokedAt !== null])).toEqual([
+      ['viewer@people.example', false],
+      ['ci', true],
+    ]);
+
+    const bad = await runCli(admin(['user', 'create', 'x@people.example', '--account', accountId, '--role', 'owner']));
+    expect(bad.code).not.toBe(0);
+  });
+
+  it('lists the event log with who, what and when, and pages with a cursor', async () => {
+    for (let i = 0; i < 3; i++) await cliJson(admin(['token', 'create', '--va', vaId, '--description', `t${i}`]));
+    const events = await cliJson<Array<Record<string, unknown>>>(admin(['event', 'list', '--va', vaId]));
+    expect(Object.keys(events[0]!).sort()).toEqual(['actor', 'at', 'detail', 'type']);
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['token.created', 'access.denied', 'user.created', 'va.created']),
+    );
+    expect(events.find((e) => e.type === 'access.denied')?.actor).toBe('user:viewer@people.example');
+
+    const first = await runCli(admin(['event', 'list', '--va', vaId, '--type', 'token.created', '--limit', '2']));
+    expect(first.code).toBe(0);
+    const more = /More: --cursor (\S+)/.exec(first.stdout);
+    expect(more, first.stdout).not.toBeNull();
+    const rest = await cliJson<unknown[]>(
+      admin(['event', 'list', '--va', vaId, '--type', 'token.created', '--limit', '2', '--cursor', more![1]!]),
+    );
+    expect(rest).toHaveLength(1);
+    const since = await cliJson<unknown[]>(admin(['event', 'list', '--va', vaId, '--since', '2999-01-01']));
+    expect(since).toEqual([]);
+  });
+});

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { adminRoute } from '../../http/route-config.js';
+import { parseInput } from '../../validation.js';
+import { EventListQuery, EventPage } from './event-schemas.js';
+import type { EventService } from './event-service.js';
+
+/** Admin routes of the event log. */
+export function registerEventRoutes(app: FastifyInstance, events: EventService): void {
+  app.get<{ Params: { vaId: string } }>(
+    '/api/v1/virtual-accounts/:vaId/events',
+    {
+      config: adminRoute(
+        'read',
+        'va',
+        { summary: "A VA's event log, newest first", query: EventListQuery, response: EventPage },
+        'reading the event log',
+      ),
+    },
+    async (request) => events.listVaEvents(request.params.vaId, parseInput(EventListQuery, request.query)),
+  );
+
+  app.get<{ Params: { accountId: string } }>(
+    '/api/v1/accounts/:accountId/events',
+    {
+      config: adminRoute(
+        'read',
+        'account',
+        {
+          summary: "A Smart Account's event log (all its VAs), newest first",
+          query: EventListQuery,
+          response: EventPage,
+        },
+        'reading the event log',
+      ),
+    },
+    async (request) => events.listAccountEvents(request.params.accountId, parseInput(EventListQuery, request.query)),
+  );
+}

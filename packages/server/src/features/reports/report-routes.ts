@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { access } from '../../http/route-access.js';
+import { parseInput } from '../../validation.js';
+import { type ReportService, reportCsv } from './report-service.js';
+
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day such as 2027-01-31');
+const ReportQuery = z.object({
+  format: z.enum(['json', 'csv']).default('json'),
+  from: Day.optional(),
+  to: Day.optional(),
+});
+const Kind = z.enum(['licenses', 'instances', 'usage']);
+
+/** `GET /virtual-accounts/:vaId/reports/licenses|instances|usage?format=json|csv&from=&to=`. */
+export function registerReportRoutes(app: FastifyInstance, reports: ReportService): void {
+  app.get<{ Params: { vaId: string; kind: string } }>(
+    '/api/v1/virtual-accounts/:vaId/reports/:kind',
+    {
+      config: access('read', 'va', {
+        summary: 'A report of a VA: licenses, instances or usage over time (JSON or CSV)',
+        query: ReportQuery,
+      }),
+    },
+    async (request, reply) => {
+      const kind = parseInput(Kind, request.params.kind, 'kind');
+      const query = parseInput(ReportQuery, request.query ?? {});
+      const report = await reports.report(request.params.vaId, kind, query);
+      if (query.format === 'csv') {
+        return reply
+          .type('text/csv; charset=utf-8')
+          .header('content-disposition', `attachment; filename="${kind}.csv"`)
+          .send(reportCsv(report));
+      }
+      return report.rows;
+    },
+  );
+}

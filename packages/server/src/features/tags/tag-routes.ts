@@ -1,0 +1,35 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { access, actorOf } from '../../http/route-access.js';
+import { parseInput } from '../../validation.js';
+import type { TagService } from './tag-service.js';
+
+const Tag = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+
+export const DefineTagBody = z.object({
+  tag: Tag,
+  name: z.string().trim().min(1, 'must not be empty').max(256).optional(),
+  parent: Tag.nullable().optional(),
+});
+
+/** Admin routes of the tag catalogue (license hierarchy). */
+export function registerTagRoutes(app: FastifyInstance, tags: TagService): void {
+  app.post(
+    '/api/v1/tags',
+    {
+      config: access('write', 'system', {
+        summary: 'Define a tag of the license hierarchy (name, parent)',
+        body: DefineTagBody,
+      }),
+    },
+    async (request) => {
+      const body = parseInput(DefineTagBody, request.body);
+      return tags.defineTag(body, actorOf(request));
+    },
+  );
+  app.get(
+    '/api/v1/tags',
+    { config: access('read', 'system', { summary: 'The tag catalogue with parents' }) },
+    async () => tags.listTags(),
+  );
+}

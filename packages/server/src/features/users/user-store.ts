@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely';
+import type { Database, RoleGrantRow, UserRow } from '../../storage/schema.js';
+import type { Grant } from '../access/access-policy.js';
+
+export async function findUserByEmail(db: Kysely<Database>, email: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+}
+
+export async function findUser(db: Kysely<Database>, id: string): Promise<UserRow | undefined> {
+  return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function insertUser(db: Kysely<Database>, row: UserRow): Promise<void> {
+  await db.insertInto('users').values(row).execute();
+}
+
+/** Grants a role, replacing the user's earlier role on the same account or VA. */
+export async function upsertGrant(db: Kysely<Database>, row: RoleGrantRow): Promise<void> {
+  await db
+    .insertInto('role_grants')
+    .values(row)
+    .onConflict((oc) => oc.columns(['user_id', 'account_id', 'va_id']).doUpdateSet({ role: row.role }))
+    .execute();
+}
+
+export async function grantsOf(db: Kysely<Database>, userId: string): Promise<Grant[]> {
+  const rows = await db.selectFrom('role_grants').selectAll().where('user_id', '=', userId).execute();
+  return rows.map((r) => ({ accountId: r.account_id, vaId: r.va_id === '' ? null : r.va_id, role: r.role }));
+}
+
+/** A user and their roles, for authentication. */
+export async function findUserWithGrants(
+  db: Kysely<Database>,
+  userId: string,
+): Promise<{ email: string; grants: Grant[] } | undefined> {
+  const user = await findUser(db, userId);
+  return user && { email: user.email, grants: await grantsOf(db, userId) };
+}
+
+/** Users holding any role in a Smart Account (on it or on one of its VAs), with those roles. */
+export async function listAccountUsers(
+  db: Kysely<Database>,
+  accountId: string,
+): Promise<Array<{ user: UserRow; grants: RoleGrantRow[] }>> {
+  const rows = await db
+    .selectFrom('role_grants')
+    .innerJoin('users', 'users.id', 'role_grants.user_id')
+    .select([
+      'users.id',
+      'users.email',
+      'users.created_at',
+      'role_grants.va_id',
+      'role_grants.role',
+      'role_grants.granted_at',
+    ])
+    .where('role_grants.account_id', '=', accountId)
+    .orderBy('users.email')
+    .execute();
+  const byUser = new Map<string, { user: UserRow; grants: RoleGrantRow[] }>();
+  for (const r of rows) {
+    const entry = byUser.get(r.id) ?? { user: { id: r.id, email: r.email, created_at: r.created_at }, grants: [] };
+    entry.grants.push({ user_id: r.id, account_id: accountId, va_id: r.va_id, role: r.role, granted_at: r.granted_at });
+    byUser.set(r.id, entry);
+  }
+  return [...byUser.values()];
+}
+
+export async function listUserKeys(db: Kysely<Database>, userId: string) {
+  return db
+    .selectFrom('api_keys')
+    .select(['id', 'name', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .execute();
+}
+
+export async function revokeKey(db: Kysely<Database>, keyId: string, now: number): Promise<boolean> {
+  const result = await db
+    .updateTable('api_keys')
+    .set({ revoked_at: now })
+    .where('id', '=', keyId)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../test-support/admin-client.js';
+import { startTestServer, type TestServer } from '../../test-support/test-server.js';
+
+interface Created {
+  id: string;
+  email: string;
+  created: boolean;
+  apiKey: string;
+  keyId: string;
+}
+interface Key {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** Issue 4 item 1: users, roles, per-user API keys (hashed, revocable, last used). */
+describe('users and API keys', () => {
+  let t: TestServer;
+  let accountId: string;
+  let labId: string;
+
+  beforeAll(async () => {
+    t = await startTestServer();
+    accountId = (await t.admin.createAccount('Acme')).id;
+    labId = (await t.admin.createVa(accountId, 'Lab')).id;
+  });
+  afterAll(() => t.dispose());
+
+  it('creates a user with a role and a key shown once, and grants an existing user more roles', async () => {
+    const ann = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'Ann@Acme.example',
+      accountId,
+      role: 'viewer',
+    });
+    expect(ann).toMatchObject({ email: 'ann@acme.example', created: true });
+    expect(ann.apiKey).toMatch(/^slk_/);
+    const again = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'ann@acme.example',
+      accountId,
+      role: 'admin',
+      vaId: labId,
+    });
+    expect(again).toMatchObject({ id: ann.id, created: false });
+    expect(again.apiKey).not.toBe(ann.apiKey);
+
+    const users = await t.admin.ok<unknown[]>('GET', `/api/v1/accounts/${accountId}/users`);
+    expect(users).toMatchObject([
+      {
+        id: ann.id,
+        email: 'ann@acme.example',
+        roles: expect.arrayContaining([
+          { accountId, vaId: null, role: 'viewer' },
+          { accountId, vaId: labId, role: 'admin' },
+        ]),
+      },
+    ]);
+
+    const db = await t.admin.ok<Array<{ type: string; actor: string }>>(
+      'GET',
+      `/api/v1/accounts/${accountId}/events?type=user.created,user.role-granted`,
+    );
+    expect(db).toMatchObject({ items: [{ type: 'user.role-granted' }, { type: 'user.created' }] });
+  });
+
+  it('lets a user list and make their own keys, never showing secrets, with the last use', async () => {
+    const bob = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'bob@acme.example',
+      accountId,
+      role: 'user',
+    });
+    const asBob = new AdminClient(t.url, bob.apiKey);
+    await asBob.ok('GET', `/api/v1/virtual-accounts/${labId}/licenses`);
+    const made = await asBob.ok<Key & { apiKey: string }>('POST', `/api/v1/users/${bob.id}/api-keys`, { name: 'ci' });
+    expect(made.apiKey).toMatch(/^slk_/);
+    const keys = await asBob.ok<Key[]>('GET', `/api/v1/users/${bob.id}/api-keys`);
+    expect(keys.map((k) => k.name)).toEqual(['bob@acme.example', 'ci']);
+    expect(keys[0]!.lastUsedAt).toBe(new Date(t.clock.now()).toISOString());
+    expect(keys[1]!.lastUsedAt).toBeNull();
+    expect(JSON.stringify(keys)).not.toContain('slk_');
+
+    const revoked = await asBob.ok<Key>('POST', `/api/v1/api-keys/${made.id}/revoke`, undefined, 200);
+    expect(revoked.revokedAt).not.toBeNull();
+    const refused = await new AdminClient(t.url, made.apiKey).request<{ code: string; message: string }>(
+      'GET',
+      '/api/v1/accounts',
+    );
+    expect(refused.status).toBe(401);
+    expect(refused.body.message).toBe('This API key has been revoked.');
+  });
+
+  it('lets nobody mint a key for a user with more rights than their own', async () => {
+    const labAdmin = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'lab-admin@acme.example',
+      accountId,
+      role: 'admin',
+      vaId: labId,
+    });
+    const boss = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'boss@acme.example',
+      accountId,
+      role: 'admin',
+    });
+    await t.admin.ok('POST', '/api/v1/users', { email: 'boss@acme.example', accountId, role: 'viewer', vaId: labId });
+    const refused = await new AdminClient(t.url, labAdmin.apiKey).request<{ code: string }>(
+      'POST',
+      `/api/v1/users/${boss.id}/api-keys`,
+      {},
+    );
+    expect(refused.status).toBe(403);
+  });
+
+  it('refuses a VA of another account, a bad role and a bad e-mail address', async () => {
+    const other = (await t.admin.createAccount('Beta')).id;
+    const wrong = await t.admin.request<{ code: string }>('POST', '/api/v1/users', {
+      email: 'c@acme.example',
+      accountId: other,
+      role: 'user',
+      vaId: labId,
+    });
+    expect(wrong.status).toBe(400);
+    const bad = await t.admin.request<{ fields: Record<string, string[]> }>('POST', '/api/v1/users', {
+      email: 'not an address',
+      accountId,
+      role: 'owner',
+    });
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body.fields).sort()).toEqual(['email', 'role']);
+  });
+});

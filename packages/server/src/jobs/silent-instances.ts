@@ -1,0 +1,69 @@
+import { DEFAULT_TIMERS } from '@smartlic/protocol';
+import type { Kysely } from 'kysely';
+import { readInstanceUsage, releaseInstanceUsage } from '../features/compliance/usage-store.js';
+import { recordEvent } from '../features/events/event-recorder.js';
+import { removeInstance } from '../features/instances/instance-lifecycle.js';
+import { notReservedInstance } from '../features/reservations/reservation-store.js';
+import type { Database } from '../storage/schema.js';
+import { markOnce } from './job-marks.js';
+
+/** What one run of {@link handleSilentInstances} did. */
+export interface SilentInstancesOutcome {
+  alerted: number;
+  released: number;
+  removed: string[];
+}
+
+/**
+ * Instances that have not communicated (SPEC §5): an alert at 30 days, their usage back in
+ * the pool at 90 days, removal at one year. Each step is marked per period of silence
+ * (instance and last contact), so it happens once; a device that comes back and falls
+ * silent again starts over.
+ */
+export async function handleSilentInstances(trx: Kysely<Database>, now: number): Promise<SilentInstancesOutcome> {
+  const outcome: SilentInstancesOutcome = { alerted: 0, released: 0, removed: [] };
+  const rows = await trx
+    .selectFrom('instances as i')
+    .innerJoin('virtual_accounts as va', 'va.id', 'i.va_id')
+    .select(['i.id', 'i.va_id', 'i.pid', 'i.sn', 'i.last_contact_at', 'va.account_id'])
+    .where('i.last_contact_at', '<=', now - DEFAULT_TIMERS.silentAlertMs)
+    .where(notReservedInstance)
+    .orderBy('i.last_contact_at')
+    .orderBy('i.id')
+    .execute();
+  for (const row of rows) {
+    const lastContact = Number(row.last_contact_at);
+    const silentDays = Math.floor((now - lastContact) / 86_400_000);
+    const subject = `${row.id}@${lastContact}`;
+    const base = { at: now, actor: 'system', accountId: row.account_id, vaId: row.va_id };
+    const detail = {
+      instanceId: row.id,
+      pid: row.pid,
+      sn: row.sn,
+      lastContact: new Date(lastContact).toISOString(),
+      silentDays,
+    };
+    if (await markOnce(trx, 'instance.silent', subject, now)) {
+      await recordEvent(trx, { ...base, type: 'instance.silent', detail });
+      outcome.alerted++;
+    }
+    if (
+      now - lastContact >= DEFAULT_TIMERS.silentReleaseMs &&
+      (await markOnce(trx, 'instance.usage-released', subject, now))
+    ) {
+      const usage = await readInstanceUsage(trx, row.id);
+      await releaseInstanceUsage(trx, { instanceId: row.id, vaId: row.va_id });
+      await recordEvent(trx, {
+        ...base,
+        type: 'instance.usage-released',
+        detail: { ...detail, released: usage.map((u) => ({ tag: u.tag, count: u.count })) },
+      });
+      outcome.released++;
+    }
+    if (now - lastContact >= DEFAULT_TIMERS.silentRemoveMs) {
+      await removeInstance(trx, row.id, { now, actor: 'system', reason: 'no contact for one year' });
+      outcome.removed.push(row.id);
+    }
+  }
+  return outcome;
+}

@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ManualClock } from '@smartlic/protocol';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
+import { loadOrCreatePki } from '../features/pki/authority-pki.js';
+import { buildApp } from '../http/app.js';
+import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
+import { migrateToLatest } from '../storage/migrate.js';
+import { createTransactor } from '../storage/transactor.js';
+import { makeTempDir } from './temp-dir.js';
+
+/** `buildApp` listening on 127.0.0.1:0 over a migrated SQLite file, with its database at hand. */
+export interface TestApp {
+  app: FastifyInstance;
+  url: string;
+  database: OpenDatabase;
+  clock: ManualClock;
+  ownerKey: string;
+  dispose(): Promise<void>;
+}
+
+export async function startTestApp(): Promise<TestApp> {
+  const dir = makeTempDir();
+  const clock = new ManualClock();
+  const database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
+  await migrateToLatest(database.db);
+  const transactor = createTransactor(database.db);
+  const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
+  const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
+  const app = await buildApp({ db: database.db, pki, clock, logger: pino({ level: 'silent' }), transactor });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    app,
+    url,
+    database,
+    clock,
+    ownerKey: readFileSync(key.path, 'utf8').trim(),
+    async dispose() {
+      await app.close();
+      await database.close();
+      dir.remove();
+    },
+  };
+}
