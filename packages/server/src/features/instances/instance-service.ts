@@ -8,6 +8,7 @@ import { badRequest } from '../../validation.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
 import { type InstanceComplianceStatus, instanceStatus } from '../compliance/compliance.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
+import { assertNotReserved } from '../reservations/reservation-store.js';
 import { buildTagTree, type TagTreeCache } from '../tags/tag-tree.js';
 import type { InstanceKeyCache } from './instance-key-cache.js';
 import { removeInstance, silenceAlerts, transferInstance } from './instance-lifecycle.js';
@@ -117,9 +118,10 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
     /** Removes an instance; its usage goes back to the pool. */
     async removeInstance(instanceId: string, actor: string): Promise<{ id: string; vaId: string }> {
       const now = clock.now();
-      const removed = await writer().run((trx) =>
-        removeInstance(trx, instanceId, { now, actor, reason: 'removed by an administrator' }),
-      );
+      const removed = await writer().run(async (trx) => {
+        await assertNotReserved(trx, instanceId, 'removed');
+        return removeInstance(trx, instanceId, { now, actor, reason: 'removed by an administrator' });
+      });
       keyCache?.delete(instanceId);
       return removed;
     },
@@ -127,7 +129,10 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
     /** Moves an instance and its usage to another VA of the same Smart Account. */
     async transferInstance(instanceId: string, toVaId: string, actor: string) {
       const now = clock.now();
-      const moved = await writer().run((trx) => transferInstance(trx, instanceId, toVaId, { now, actor }));
+      const moved = await writer().run(async (trx) => {
+        await assertNotReserved(trx, instanceId, 'transferred');
+        return transferInstance(trx, instanceId, toVaId, { now, actor });
+      });
       keyCache?.delete(instanceId);
       return moved;
     },

@@ -1,3 +1,4 @@
+import { SmartlicError } from '@smartlic/protocol';
 import { type Kysely, type SqlBool, sql } from 'kysely';
 import type { Database, ReservationRow } from '../../storage/schema.js';
 
@@ -75,3 +76,22 @@ export async function updateReservation(
  * must skip them: `.where(notReservedInstance)`.
  */
 export const notReservedInstance = sql<SqlBool>`not exists (select 1 from reservations r where r.instance_id = i.id and r.status <> 'returned')`;
+
+/**
+ * Refuses an administrator's change to an instance that holds a license reservation: its
+ * counts come back only with the device's return code, or the device would keep licenses
+ * the pool counts as free.
+ */
+export async function assertNotReserved(db: Kysely<Database>, instanceId: string, change: string): Promise<void> {
+  const held = await db
+    .selectFrom('reservations')
+    .select('id')
+    .where('instance_id', '=', instanceId)
+    .where('status', '<>', 'returned')
+    .executeTakeFirst();
+  if (held) {
+    throw new SmartlicError('CONFLICT', {
+      message: `Product instance ${instanceId} holds a license reservation and cannot be ${change}: enter the device's return code instead (smartlic admin reservation return).`,
+    });
+  }
+}

@@ -179,6 +179,31 @@ describe('reservation API', () => {
     expect(JSON.stringify(instances.body)).toContain(created.body.instanceId as string);
   });
 
+  it('refuses to remove or transfer a reserved instance without its return code, changing nothing', async () => {
+    const account = await t.admin.createAccount('Held', 'held.example');
+    const held = (await t.admin.createVa(account.id, 'Held')).id;
+    const elsewhere = (await t.admin.createVa(account.id, 'Elsewhere')).id;
+    await t.admin.addLicense(held, { tag: TAG, count: 5 });
+    await post(`/api/v1/virtual-accounts/${held}/reservation-settings`, { allowed: true });
+    const created = await post(`/api/v1/virtual-accounts/${held}/reservations`, {
+      requestCode: offlineDevice('HELD1').requestCode,
+      licenses: [{ tag: TAG, count: 1 }],
+    });
+    expect(created.status).toBe(201);
+    const instanceId = created.body.instanceId as string;
+    expect(await inUse(held)).toBe(1);
+    const removed = await t.admin.request<{ code: string; message: string }>(
+      'DELETE',
+      `/api/v1/instances/${instanceId}`,
+    );
+    expect(removed.status).toBe(409);
+    expect(removed.body.message).toMatch(/holds a license reservation.*return code/);
+    const moved = await post(`/api/v1/instances/${instanceId}/transfer`, { toVaId: elsewhere });
+    expect(moved.status).toBe(409);
+    expect(await inUse(held)).toBe(1);
+    expect(await inUse(elsewhere)).toBe(0);
+  });
+
   it('makes a PLR (all features, no counts)', async () => {
     const plr = await post(`/api/v1/virtual-accounts/${vaId}/reservations/plr`, {
       requestCode: offlineDevice('PLR1').requestCode,
