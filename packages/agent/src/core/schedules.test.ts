@@ -1,82 +1,25 @@
-import { type AuthorizeResponse, DAY, HOUR, MINUTE, type RegisterResponse } from '@smartlic/protocol';
+import { DAY, HOUR, MINUTE } from '@smartlic/protocol';
 import { describe, expect, it } from 'vitest';
-import { type AgentState, initialState } from '../state/agent-state.js';
+import {
+  authorizedState,
+  authorizeResponse,
+  freshState,
+  registeredState,
+  registerResponse,
+  runInputs,
+  T0,
+} from '../testing/core-fixtures.js';
 import { observeClock } from './agent-time.js';
 import type { Failure } from './failure.js';
 import { JITTER_CAP_MS, jittered, jitterMs } from './retry.js';
 import { nextDueAction, nextWakeAt } from './scheduler.js';
-import { type Input, transition } from './transition.js';
+import { transition } from './transition.js';
 
-const T0 = Date.UTC(2026, 0, 1);
 const down: Failure = { reason: 'down', code: 'SEND_FAILED', retryable: true, transport: true };
-
-function fresh(): AgentState {
-  return initialState({ pid: 'P', sn: 'S', softwareTag: 't', profile: 'catalyst' }, 'fp', T0);
-}
-
-function run(state: AgentState, steps: [Input, number][], u = 0): AgentState {
-  return steps.reduce((s, [input, at]) => transition(s, input, at, u).state, state);
-}
-
-function registerResponse(at: number): RegisterResponse {
-  return {
-    type: 'register-response',
-    version: 1,
-    timestamp: at,
-    nonce: 'n'.repeat(22),
-    instanceId: '6f1c2f4e-8d0a-4d8e-9a55-2b1c3d4e5f60',
-    idCertificate: '-----BEGIN CERTIFICATE-----',
-    idCertSerial: 'ab',
-    idCertExpiresAt: at + 360 * DAY,
-    renewIntervalMs: 180 * DAY,
-    signingCertificate: '-----BEGIN CERTIFICATE-----',
-    signingCertSerial: 'cd',
-    smartAccount: { id: 'sa', name: 'SA', domain: 'example.com' },
-    virtualAccount: { id: 'va', name: 'VA' },
-    exportControlled: false,
-  };
-}
-
-function authorizeResponse(
-  at: number,
-  status: 'InCompliance' | 'OutOfCompliance',
-  retryIntervalMs: number,
-): AuthorizeResponse {
-  return {
-    type: 'authorize-response',
-    version: 1,
-    timestamp: at,
-    nonce: 'n'.repeat(22),
-    instanceId: '6f1c2f4e-8d0a-4d8e-9a55-2b1c3d4e5f60',
-    status,
-    entitlements: [{ tag: 'A', requested: 1, status }],
-    authorizedAt: at,
-    expiresAt: at + 90 * DAY,
-    renewIntervalMs: 30 * DAY,
-    retryIntervalMs,
-  };
-}
-
-function registered(at: number, u = 0): AgentState {
-  return run(
-    fresh(),
-    [
-      [{ type: 'usage-set', tag: 'A', count: 1 }, at],
-      [{ type: 'register-requested', idToken: 'tok', force: false }, at],
-      [{ type: 'register-succeeded', response: registerResponse(at) }, at],
-    ],
-    u,
-  );
-}
-
-function authorized(at: number, status: 'InCompliance' | 'OutOfCompliance', retry: number, u = 0): AgentState {
-  const input: Input = {
-    type: 'authorize-succeeded',
-    response: authorizeResponse(at, status, retry),
-    requested: [{ tag: 'A', count: 1 }],
-  };
-  return transition(registered(at, u), input, at, u).state;
-}
+const fresh = freshState;
+const run = runInputs;
+const registered = registeredState;
+const authorized = authorizedState;
 
 /** A small seeded PRNG (mulberry32), so the fleet test is the same on every run. */
 function seeded(seed: number): () => number {

@@ -1,67 +1,19 @@
 import { DAY, HOUR, MINUTE } from '@smartlic/protocol';
 import { describe, expect, it } from 'vitest';
-import { type AgentState, initialState } from '../state/agent-state.js';
+import type { AgentState } from '../state/agent-state.js';
+import { authorizedState, freshState, registeredState, runInputs, T0 } from '../testing/core-fixtures.js';
 import type { Failure } from './failure.js';
 import { nextDueAction, nextWakeAt } from './scheduler.js';
-import { type Input, transition } from './transition.js';
+import { transition } from './transition.js';
 
-const T0 = Date.UTC(2026, 0, 1);
 const busy: Failure = { reason: 'busy', code: 'SERVER_BUSY', retryable: true, transport: false };
 const down: Failure = { reason: 'down', code: 'SEND_FAILED', retryable: true, transport: true };
 
-function fresh(): AgentState {
-  return initialState({ pid: 'P', sn: 'S', softwareTag: 't', profile: 'catalyst' }, 'fp', T0);
-}
-
-/** Runs inputs in order, each at its time. */
-function run(state: AgentState, steps: [Input, number][]): AgentState {
-  return steps.reduce((s, [input, at]) => transition(s, input, at).state, state);
-}
-
-function registeredAt(at: number): AgentState {
-  const response = {
-    type: 'register-response' as const,
-    version: 1 as const,
-    timestamp: at,
-    nonce: 'n'.repeat(22),
-    instanceId: '6f1c2f4e-8d0a-4d8e-9a55-2b1c3d4e5f60',
-    idCertificate: '-----BEGIN CERTIFICATE-----',
-    idCertSerial: 'ab',
-    idCertExpiresAt: at + 360 * DAY,
-    renewIntervalMs: 180 * DAY,
-    signingCertificate: '-----BEGIN CERTIFICATE-----',
-    signingCertSerial: 'cd',
-    smartAccount: { id: 'sa', name: 'SA', domain: 'example.com' },
-    virtualAccount: { id: 'va', name: 'VA' },
-    exportControlled: false,
-  };
-  return run(fresh(), [
-    [{ type: 'usage-set', tag: 'A', count: 1 }, at],
-    [{ type: 'register-requested', idToken: 'tok', force: false }, at],
-    [{ type: 'register-succeeded', response }, at],
-  ]);
-}
-
-function authorizedAt(at: number, status: 'InCompliance' | 'OutOfCompliance'): AgentState {
-  const response = {
-    type: 'authorize-response' as const,
-    version: 1 as const,
-    timestamp: at,
-    nonce: 'n'.repeat(22),
-    instanceId: '6f1c2f4e-8d0a-4d8e-9a55-2b1c3d4e5f60',
-    status,
-    entitlements: [{ tag: 'A', requested: 1, status }],
-    authorizedAt: at,
-    expiresAt: at + 90 * DAY,
-    renewIntervalMs: 30 * DAY,
-    retryIntervalMs: status === 'InCompliance' ? 23 * HOUR : 4 * HOUR,
-  };
-  return transition(
-    registeredAt(at),
-    { type: 'authorize-succeeded', response, requested: [{ tag: 'A', count: 1 }] },
-    at,
-  ).state;
-}
+const fresh = freshState;
+const run = runInputs;
+const registeredAt = (at: number): AgentState => registeredState(at);
+const authorizedAt = (at: number, status: 'InCompliance' | 'OutOfCompliance'): AgentState =>
+  authorizedState(at, status, status === 'InCompliance' ? 23 * HOUR : 4 * HOUR);
 
 describe('transition', () => {
   it('never mutates its input', () => {
