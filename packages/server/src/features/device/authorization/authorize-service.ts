@@ -31,7 +31,7 @@ export async function authorizeDevice(
   const now = clock.now();
   const tree = deps.tags ? await deps.tags.get() : undefined;
 
-  const balances = await transactor.run(async (trx) => {
+  const { entitlements, status } = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
     // The VA is read back: the instance may have been transferred since its identity was cached.
     const touched = await touchInstanceInVa(trx, identity.id, identity.idCertSerial, now);
@@ -42,7 +42,18 @@ export async function authorizeDevice(
     const read = tree
       ? await readCoveredBalances(trx, tree, vaId, now, tags)
       : await readBalances(trx, vaId, now, tags);
-    const status = overallStatus(requested.map((e) => entitlementStatus(e.count, read.get(e.tag))));
+    // Judged once, here: the event log and the answer must agree on the same balances.
+    const entitlements = requested.map((e) => {
+      const balance = read.get(e.tag);
+      const displayName = balance?.displayName ?? e.displayName ?? undefined;
+      return {
+        tag: e.tag,
+        requested: e.count,
+        status: entitlementStatus(e.count, balance),
+        ...(displayName === undefined ? {} : { displayName }),
+      };
+    });
+    const status = overallStatus(entitlements.map((e) => e.status));
     await recordAuthorizationChanges(trx, {
       instanceId: identity.id,
       vaId,
@@ -53,20 +64,9 @@ export async function authorizeDevice(
       after: requested,
       status,
     });
-    return read;
+    return { entitlements, status };
   });
 
-  const entitlements = requested.map((e) => {
-    const balance = balances.get(e.tag);
-    const displayName = balance?.displayName ?? e.displayName ?? undefined;
-    return {
-      tag: e.tag,
-      requested: e.count,
-      status: entitlementStatus(e.count, balance),
-      ...(displayName === undefined ? {} : { displayName }),
-    };
-  });
-  const status = overallStatus(entitlements.map((e) => e.status));
   const authorizedAt = clock.now();
   return signResponse(pki, {
     type: 'authorize-response',
