@@ -41,3 +41,18 @@ export async function issueIdCertificate(
   );
   return { pem: cert.toString('pem'), serial: normalizeSerial(cert.serialNumber), expiresAt: notAfter };
 }
+
+/**
+ * The fields of a registration or ID renewal answer that carry a newly issued ID
+ * certificate, the renewal interval and the signing certificate it chains to.
+ */
+export function idCertificateAnswer(pki: AuthorityPki, cert: IssuedIdCertificate) {
+  return {
+    idCertificate: cert.pem,
+    idCertSerial: cert.serial,
+    idCertExpiresAt: cert.expiresAt,
+    renewIntervalMs: DEFAULT_TIMERS.idCertRenewIntervalMs,
+    signingCertificate: pki.signingCertPem,
+    signingCertSerial: pki.signingCertSerial,
+  };
+}

@@ -1,18 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import {
-  DEFAULT_TIMERS,
-  type Envelope,
-  PROTOCOL_VERSION,
-  type RegisterResponse,
-  SmartlicError,
-} from '@smartlic/protocol';
+import { type Envelope, PROTOCOL_VERSION, type RegisterResponse, SmartlicError } from '@smartlic/protocol';
 import { findVaWithAccount } from '../../accounts/account-store.js';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
 import { deviceActor } from '../../events/device-events.js';
 import { recordEvent } from '../../events/event-recorder.js';
 import { deleteInstance, findInstanceByUdi, insertInstance } from '../../instances/instance-store.js';
 import { verifyCsr } from '../../pki/csr.js';
-import { issueIdCertificate } from '../../pki/id-certificate-issuer.js';
+import { idCertificateAnswer, issueIdCertificate } from '../../pki/id-certificate-issuer.js';
 import { signResponse } from '../../pki/response-signer.js';
 import { hasActiveReservation } from '../../reservations/reservation-store.js';
 import { checkToken, tokenRefusalError } from '../../tokens/token-status.js';
@@ -125,12 +119,7 @@ export async function registerDevice(
     timestamp: clock.now(),
     nonce: payload.nonce,
     instanceId,
-    idCertificate: cert.pem,
-    idCertSerial: cert.serial,
-    idCertExpiresAt: cert.expiresAt,
-    renewIntervalMs: DEFAULT_TIMERS.idCertRenewIntervalMs,
-    signingCertificate: pki.signingCertPem,
-    signingCertSerial: pki.signingCertSerial,
+    ...idCertificateAnswer(pki, cert),
     smartAccount: place.account,
     virtualAccount: place.va,
     exportControlled: outcome.exportControlled,

@@ -1,9 +1,9 @@
-import { DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION, type RenewIdResponse } from '@smartlic/protocol';
+import { type Envelope, PROTOCOL_VERSION, type RenewIdResponse } from '@smartlic/protocol';
 import { deviceActor } from '../../events/device-events.js';
 import { recordEvent } from '../../events/event-recorder.js';
 import { findInstanceSubject, replaceIdCertificate } from '../../instances/instance-store.js';
 import { verifyCsr } from '../../pki/csr.js';
-import { issueIdCertificate } from '../../pki/id-certificate-issuer.js';
+import { idCertificateAnswer, issueIdCertificate } from '../../pki/id-certificate-issuer.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
 import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
@@ -62,11 +62,6 @@ export async function renewIdCertificate(
     timestamp: clock.now(),
     nonce: payload.nonce,
     instanceId: identity.id,
-    idCertificate: cert.pem,
-    idCertSerial: cert.serial,
-    idCertExpiresAt: cert.expiresAt,
-    renewIntervalMs: DEFAULT_TIMERS.idCertRenewIntervalMs,
-    signingCertificate: pki.signingCertPem,
-    signingCertSerial: pki.signingCertSerial,
+    ...idCertificateAnswer(pki, cert),
   } satisfies RenewIdResponse);
 }
