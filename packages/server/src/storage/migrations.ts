@@ -5,6 +5,7 @@ import { peopleAndAccessMigration } from './migrations/0003-people-and-access.js
 import { licenseLifecycleMigration } from './migrations/0004-license-lifecycle.js';
 import { reservationsMigration } from './migrations/0005-reservations.js';
 import { conversionAndWebhooksMigration } from './migrations/0006-conversion-and-webhooks.js';
+import { previousIdCertificateMigration } from './migrations/0007-previous-id-certificate.js';
 
 /**
  * Every migration, in order, defined in code (not found by scanning a folder) so that the
@@ -17,6 +18,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0004-license-lifecycle': licenseLifecycleMigration,
   '0005-reservations': reservationsMigration,
   '0006-conversion-and-webhooks': conversionAndWebhooksMigration,
+  '0007-previous-id-certificate': previousIdCertificateMigration,
 };
 
 /** Kysely's provider over {@link MIGRATIONS}. */

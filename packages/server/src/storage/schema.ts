@@ -101,6 +101,13 @@ export interface InstanceRow {
   export_controlled: number;
   /** Status of the last authorization (`InCompliance`/`OutOfCompliance`); null before the first. */
   compliance_status?: string | null;
+  /**
+   * The ID certificate before the last renewal (serial, key as SPKI DER in base64, expiry),
+   * accepted until the device first uses the current one; null otherwise.
+   */
+  previous_id_cert_serial?: string | null;
+  previous_public_key_spki?: string | null;
+  previous_id_cert_expires_at?: number | null;
 }
 
 /** What one instance reports in use; only counts above zero are stored. */

@@ -52,6 +52,19 @@ export class SimDevice {
     this.keys = generateKeyPair(alg);
   }
 
+  /** The same device, holding the same certificates, talking to another server (a restarted one, say). */
+  on(ctx: DeviceContext): SimDevice {
+    const copy = new SimDevice(ctx, this.udi, this.alg);
+    copy.keys = this.keys;
+    copy.instanceId = this.instanceId;
+    copy.idCertSerial = this.idCertSerial;
+    copy.idCertPem = this.idCertPem;
+    copy.signingCertSerial = this.signingCertSerial;
+    copy.signingCertPem = this.signingCertPem;
+    copy.signingPublicKey = this.signingPublicKey;
+    return copy;
+  }
+
   fresh(overrides: Payload = {}): Payload {
     return { version: 1, timestamp: this.ctx.clock.now(), nonce: newNonce(), ...overrides };
   }

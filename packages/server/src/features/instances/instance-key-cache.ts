@@ -7,13 +7,27 @@ export interface InstanceIdentity {
   publicKey: KeyObject;
   idCertSerial: string;
   idCertExpiresAt: number;
+  /**
+   * The certificate the current one replaced, while the device has not yet used the
+   * current one: a renewal whose answer was lost leaves the device holding it.
+   */
+  previous?: IdCertificateKey | undefined;
+}
+
+/** What checking a message signed with one ID certificate needs. */
+export interface IdCertificateKey {
+  serial: string;
+  publicKey: KeyObject;
+  expiresAt: number;
 }
 
 /**
  * Instances' public keys by id, so that a renewal does not parse a key per request.
- * Entries are dropped when an instance renews its certificate or is removed; the device
- * routes also re-check the certificate serial in their transaction, so a stale entry can
- * never authorise anything. Beyond `capacity` the oldest entries go first.
+ * Entries are replaced when an instance renews its certificate or first uses a renewed
+ * one, and dropped when it is removed; the device routes also re-check in their
+ * transaction that the certificate a message was signed with is still the instance's
+ * current (or still-accepted previous) one, so a stale entry — say, one another process
+ * has moved past — can never authorise anything. Beyond `capacity` the oldest entries go first.
  */
 export class InstanceKeyCache {
   readonly #entries = new Map<string, InstanceIdentity>();

@@ -22,20 +22,37 @@ export async function findInstanceByUdi(
 /** What verifying an instance's messages needs. */
 export type InstanceKeyRow = Pick<
   InstanceRow,
-  'id' | 'va_id' | 'public_key_spki' | 'id_cert_serial' | 'id_cert_expires_at'
+  | 'id'
+  | 'va_id'
+  | 'public_key_spki'
+  | 'id_cert_serial'
+  | 'id_cert_expires_at'
+  | 'previous_id_cert_serial'
+  | 'previous_public_key_spki'
+  | 'previous_id_cert_expires_at'
 >;
 
 export async function findInstanceKey(db: Kysely<Database>, id: string): Promise<InstanceKeyRow | undefined> {
   return db
     .selectFrom('instances')
-    .select(['id', 'va_id', 'public_key_spki', 'id_cert_serial', 'id_cert_expires_at'])
+    .select([
+      'id',
+      'va_id',
+      'public_key_spki',
+      'id_cert_serial',
+      'id_cert_expires_at',
+      'previous_id_cert_serial',
+      'previous_public_key_spki',
+      'previous_id_cert_expires_at',
+    ])
     .where('id', '=', id)
     .executeTakeFirst();
 }
 
 /**
- * Records contact from an instance, only while it still holds the ID certificate
- * `idCertSerial`: false when it was removed or renewed meanwhile.
+ * Records contact from an instance, only while `idCertSerial` is still accepted from it (its
+ * current ID certificate, or the previous one not yet superseded in use): false when it was
+ * removed, renewed or superseded meanwhile.
  */
 export async function touchInstance(
   db: Kysely<Database>,
@@ -44,16 +61,14 @@ export async function touchInstance(
   now: number,
 ): Promise<boolean> {
   // Device hot path: plain SQL (see nonce-store.ts).
-  const result =
-    await sql`update instances set last_contact_at = ${now} where id = ${id} and id_cert_serial = ${idCertSerial}`.execute(
-      db,
-    );
+  const result = await sql`update instances set last_contact_at = ${now}
+    where id = ${id} and (id_cert_serial = ${idCertSerial} or previous_id_cert_serial = ${idCertSerial})`.execute(db);
   return result.numAffectedRows === 1n;
 }
 
 /**
  * {@link touchInstance} that also answers the instance's current VA and its last compliance status (an instance may have
- * been transferred since its identity was cached): undefined when it was removed or renewed.
+ * been transferred since its identity was cached): undefined when it was removed, renewed or superseded.
  */
 export async function touchInstanceInVa(
   db: Kysely<Database>,
@@ -62,18 +77,41 @@ export async function touchInstanceInVa(
   now: number,
 ): Promise<{ vaId: string; complianceStatus: string | null } | undefined> {
   const { rows } = await sql<{ va_id: string; compliance_status: string | null }>`
-    update instances set last_contact_at = ${now} where id = ${id} and id_cert_serial = ${idCertSerial}
+    update instances set last_contact_at = ${now}
+    where id = ${id} and (id_cert_serial = ${idCertSerial} or previous_id_cert_serial = ${idCertSerial})
     returning va_id, compliance_status`.execute(db);
   const row = rows[0];
   return row && { vaId: row.va_id, complianceStatus: row.compliance_status };
 }
 
-/** Installs a renewed ID certificate in place of `oldSerial`; false if that is no longer the instance's certificate. */
+/**
+ * Forgets the instance's previous ID certificate once the device has used its current one,
+ * `idCertSerial`: from then on only that one is accepted.
+ */
+export async function clearPreviousIdCertificate(
+  db: Kysely<Database>,
+  id: string,
+  idCertSerial: string,
+): Promise<void> {
+  await db
+    .updateTable('instances')
+    .set({ previous_id_cert_serial: null, previous_public_key_spki: null, previous_id_cert_expires_at: null })
+    .where('id', '=', id)
+    .where('id_cert_serial', '=', idCertSerial)
+    .execute();
+}
+
+/**
+ * Installs a renewed ID certificate, keeping the certificate that signed the renewal (`held`)
+ * as the previous one: the device holds it until it saves the answer. False if `held` is no
+ * longer accepted from the instance. When `held` was itself the previous certificate, the
+ * device never got the current one, which is simply replaced.
+ */
 export async function replaceIdCertificate(
   db: Kysely<Database>,
   change: {
     id: string;
-    oldSerial: string;
+    held: { serial: string; publicKeySpki: string; expiresAt: number };
     publicKeySpki: string;
     pem: string;
     serial: string;
@@ -81,9 +119,13 @@ export async function replaceIdCertificate(
     now: number;
   },
 ): Promise<boolean> {
+  const { held } = change;
   const result = await db
     .updateTable('instances')
     .set({
+      previous_id_cert_serial: held.serial,
+      previous_public_key_spki: held.publicKeySpki,
+      previous_id_cert_expires_at: held.expiresAt,
       public_key_spki: change.publicKeySpki,
       id_cert_pem: change.pem,
       id_cert_serial: change.serial,
@@ -91,7 +133,7 @@ export async function replaceIdCertificate(
       last_contact_at: change.now,
     })
     .where('id', '=', change.id)
-    .where('id_cert_serial', '=', change.oldSerial)
+    .where((eb) => eb.or([eb('id_cert_serial', '=', held.serial), eb('previous_id_cert_serial', '=', held.serial)]))
     .executeTakeFirst();
   return result.numUpdatedRows === 1n;
 }

@@ -7,7 +7,12 @@ import { recordAuthorizationChanges } from '../../events/device-events.js';
 import { touchInstanceInVa } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
-import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
+import {
+  authenticateInstance,
+  forgetRetiredCertificate,
+  refuseStaleIdentity,
+  retirePreviousCertificate,
+} from '../device-identity.js';
 import type { DeviceRequest } from '../device-request.js';
 import { recordNonce } from '../nonce-store.js';
 import { replayedNonce } from '../replay.js';
@@ -34,8 +39,9 @@ export async function authorizeDevice(
   const { entitlements, status } = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
     // The VA is read back: the instance may have been transferred since its identity was cached.
-    const touched = await touchInstanceInVa(trx, identity.id, identity.idCertSerial, now);
+    const touched = await touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
     if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
+    await retirePreviousCertificate(trx, identity);
     const { vaId } = touched;
     const current = await readInstanceUsage(trx, identity.id);
     const usageChanged = await replaceInstanceUsage(trx, { instanceId: identity.id, vaId }, current, requested);
@@ -66,6 +72,7 @@ export async function authorizeDevice(
     });
     return { entitlements, status };
   });
+  forgetRetiredCertificate(deps, identity);
 
   const authorizedAt = clock.now();
   return signResponse(pki, {

@@ -9,7 +9,12 @@ import { recordEvent } from '../../events/event-recorder.js';
 import { touchInstance } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
-import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
+import {
+  authenticateInstance,
+  forgetRetiredCertificate,
+  refuseStaleIdentity,
+  retirePreviousCertificate,
+} from '../device-identity.js';
 import type { DevicePayload, DeviceRequest } from '../device-request.js';
 import { recordNonce } from '../nonce-store.js';
 import { replayedNonce } from '../replay.js';
@@ -34,11 +39,13 @@ export async function convertDeviceLicenses(
 
   const deposited = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
-    if (!(await touchInstance(trx, identity.id, identity.idCertSerial, now))) {
+    if (!(await touchInstance(trx, identity.id, identity.signedWith.serial, now))) {
       return refuseStaleIdentity(trx, deps, identity);
     }
+    await retirePreviousCertificate(trx, identity);
     return depositOnce(trx, { instanceId: identity.id, vaId: identity.vaId, now }, payload.licenses);
   });
+  forgetRetiredCertificate(deps, identity);
 
   return signResponse(pki, {
     type: 'convert-response',

@@ -5,7 +5,7 @@ import { recordEvent } from '../../events/event-recorder.js';
 import { deleteInstance, findInstanceKey } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
-import { authenticateInstance, refuseStaleIdentity } from '../device-identity.js';
+import { authenticateInstance, refuseStaleIdentity, stillAccepts } from '../device-identity.js';
 import type { DeviceRequest } from '../device-request.js';
 import { recordNonce } from '../nonce-store.js';
 import { replayedNonce } from '../replay.js';
@@ -22,8 +22,9 @@ export async function deregisterDevice(
 
   await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
-    const current = await findInstanceKey(trx, identity.id);
-    if (current?.id_cert_serial !== identity.idCertSerial) await refuseStaleIdentity(trx, deps, identity);
+    // Signed with the current certificate or the previous one (a renewal whose answer was lost).
+    if (!stillAccepts(await findInstanceKey(trx, identity.id), identity))
+      await refuseStaleIdentity(trx, deps, identity);
     await releaseInstanceUsage(trx, { instanceId: identity.id, vaId: identity.vaId });
     await deleteInstance(trx, identity.id);
     await recordEvent(trx, {

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import { type Envelope, PROTOCOL_VERSION, type RenewIdResponse } from '@smartlic/protocol';
 import { deviceActor } from '../../events/device-events.js';
 import { recordEvent } from '../../events/event-recorder.js';
@@ -13,8 +14,10 @@ import { replayedNonce } from '../replay.js';
 
 /**
  * ID certificate renewal (SPEC §4.3): signed with the current ID key, carrying a CSR for
- * the new (or the same) key; the instance keeps its id and gets a new certificate, and the
- * old serial is refused from then on.
+ * the new (or the same) key; the instance keeps its id and gets a new certificate. The
+ * certificate that signed the renewal stays accepted as the previous one until the device
+ * first uses the new one, in case the answer never reaches it; signed with that previous
+ * certificate, a renewal replaces the unused current one.
  */
 export async function renewIdCertificate(
   deps: DeviceDeps,
@@ -23,6 +26,7 @@ export async function renewIdCertificate(
   const { db, transactor, clock, pki, cache } = deps;
   const { payload } = request;
   const identity = await authenticateInstance(deps, request);
+  const held = identity.signedWith;
   const csr = await verifyCsr(payload.csr);
   const subject = await findInstanceSubject(db, identity.id);
   if (!subject) return refuseStaleIdentity(db, deps, identity);
@@ -33,7 +37,7 @@ export async function renewIdCertificate(
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
     const replaced = await replaceIdCertificate(trx, {
       id: identity.id,
-      oldSerial: identity.idCertSerial,
+      held: { serial: held.serial, publicKeySpki: spkiBase64(held.publicKey), expiresAt: held.expiresAt },
       publicKeySpki: csr.spkiBase64,
       pem: cert.pem,
       serial: cert.serial,
@@ -53,8 +57,18 @@ export async function renewIdCertificate(
       },
     });
   });
-  cache.set({ ...identity, publicKey: csr.publicKey, idCertSerial: cert.serial, idCertExpiresAt: cert.expiresAt });
-  deps.logger?.info({ instanceId: identity.id, idCertSerial: cert.serial }, 'ID certificate renewed');
+  cache.set({
+    id: identity.id,
+    vaId: identity.vaId,
+    publicKey: csr.publicKey,
+    idCertSerial: cert.serial,
+    idCertExpiresAt: cert.expiresAt,
+    previous: held,
+  });
+  deps.logger?.info(
+    { instanceId: identity.id, idCertSerial: cert.serial, signedWithSerial: held.serial },
+    'ID certificate renewed',
+  );
 
   return signResponse(pki, {
     type: 'renew-id-response',
@@ -64,4 +78,8 @@ export async function renewIdCertificate(
     instanceId: identity.id,
     ...idCertificateAnswer(pki, cert),
   } satisfies RenewIdResponse);
+}
+
+function spkiBase64(key: KeyObject): string {
+  return key.export({ type: 'spki', format: 'der' }).toString('base64');
 }
