@@ -1,8 +1,8 @@
-import { type Clock, type LegacyLicense, SmartlicError, systemClock } from '@smartlic/protocol';
+import { type Clock, type LegacyLicense, SmartlicError, systemClock } from '@smartlic/protocol/core';
 import { authorize } from './actions/authorize.js';
 import { type ConversionReport, reportLegacyLicenses } from './actions/convert.js';
 import { deregister } from './actions/deregister.js';
-import { configureDestination, type DestinationResult } from './actions/destination.js';
+import { configureDestination, type DestinationOptions, type DestinationResult } from './actions/destination.js';
 import { register } from './actions/register.js';
 import { renewId } from './actions/renew-id.js';
 import { runDue } from './actions/run-due.js';
@@ -130,11 +130,14 @@ export class Agent {
   }
 
   /**
-   * Sets the call-home URL (http/https). `trustPem`: a PEM bundle of extra trust anchors. When
-   * no trust anchor is known at all after this, the authority's root CA is fetched from
+   * Sets the call-home URL (http/https) and optionally an HTTP(S) `proxy`. `authorityRootPem`: the
+   * authority's root CA (PEM bundle), added to the trust anchors that response signatures must
+   * chain to (and trusted for TLS). `trustPem`: extra TLS trust points, e.g. a TLS-intercepting
+   * proxy's CA, trusted for HTTPS connections only and never to sign responses. Both lists only
+   * grow. When no trust anchor is known after this, the authority's root CA is fetched from
    * `GET /api/v1/pki/root-ca` and pinned (trust on first use); its SHA-256 fingerprint is returned.
    */
-  setDestination(url: string, options: { trustPem?: string; proxy?: string } = {}): Promise<DestinationResult> {
+  setDestination(url: string, options: DestinationOptions = {}): Promise<DestinationResult> {
     return this.rt.exclusive(() => configureDestination(this.rt, url, options));
   }
 
@@ -197,10 +200,23 @@ export class Agent {
     return at - (now - wall);
   }
 
-  /** The status at `clock.now()`: what `show license status --json` prints. */
+  /** The status at `clock.now()`: what `show license status --json` prints. Reads the state as it is in memory. */
   status(): AgentStatus {
     const { now, wall } = this.rt.readClock();
     return applyReservation(buildStatus(this.rt.state, now, wall), this.reserved);
+  }
+
+  /**
+   * The status at `clock.now()`, like `status()`, on the state as last saved by any process; the
+   * clock reading is kept in the state (saved atomically when time advanced), so that a clock set
+   * back afterwards is noticed (`%SMART_LIC-4-CLOCK_BACKWARDS`) and gives no evaluation time back.
+   * What `show license …` uses. A state that cannot be saved is reported (`CONFIG_NOT_SAVED`), not thrown.
+   */
+  readStatus(): Promise<AgentStatus> {
+    return this.rt.exclusive(async () => {
+      const { now, wall } = await this.rt.recordClock().catch(() => this.rt.readClock());
+      return applyReservation(buildStatus(this.rt.state, now, wall), this.reserved);
+    });
   }
 
   /**

@@ -152,7 +152,7 @@ describe('authorization', () => {
       const other = await createAgentHarness();
       try {
         const device = await other.init({ sn: `T${tamper.length}` });
-        await device.setDestination(h.fake.url, { trustPem: h.fake.rootCaPem });
+        await device.setDestination(h.fake.url, { authorityRootPem: h.fake.rootCaPem });
         h.fake.override('register', { tamper });
         expect(await device.register(h.fake.createToken())).toMatchObject({
           ok: false,

@@ -1,4 +1,4 @@
-import { SmartlicError } from '@smartlic/protocol';
+import { SmartlicError } from '@smartlic/protocol/core';
 import type { DeviceIdentity } from './state/agent-state.js';
 
 const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;

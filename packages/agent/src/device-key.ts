@@ -1,5 +1,5 @@
 import { createHash, type KeyObject } from 'node:crypto';
-import { generateKeyPair, type KeyPair, keyPairFromPem, privateKeyToPem } from '@smartlic/protocol';
+import { generateKeyPair, type KeyPair, keyPairFromPem, privateKeyToPem } from '@smartlic/protocol/core';
 
 /** A device key pair with its PEM and fingerprint. */
 export interface DeviceKey {

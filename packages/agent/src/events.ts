@@ -19,6 +19,8 @@ export const AGENT_EVENTS = {
   ID_CERT_RENEW_SUCCESS: 6,
   ID_CERT_RENEW_FAILED: 3,
   ID_CERT_EXPIRED: 3,
+  /** The authority no longer recognises the device's certificates (seed 003 #6): the registration is dropped. */
+  ID_CERT_REJECTED: 3,
   EVAL_START: 5,
   EVAL_WILL_EXPIRE_WARNING: 4,
   EVAL_EXPIRED: 2,

@@ -1,5 +1,5 @@
 export type { ConversionReport } from './actions/convert.js';
-export type { DestinationResult } from './actions/destination.js';
+export type { DestinationOptions, DestinationResult } from './actions/destination.js';
 export { Agent, type AgentOptions, DEFAULT_REQUEST_TIMEOUT_MS } from './agent.js';
 export { EVALUATION_WARNING_DAYS } from './core/evaluation.js';
 export { JITTER_CAP_MS, JITTER_FRACTION } from './core/retry.js';

@@ -192,7 +192,12 @@ describe('lifecycle', () => {
   it('refuses bad arguments from its host', async () => {
     const agent = await h.init();
     await expect(agent.setDestination('ftp://x')).rejects.toThrow('must be an http:// or https:// URL');
-    await expect(agent.setDestination(h.fake.url, { trustPem: 'nothing' })).rejects.toThrow('holds no certificate');
+    await expect(agent.setDestination(h.fake.url, { trustPem: 'nothing' })).rejects.toThrow(
+      'The trust PEM holds no certificate',
+    );
+    await expect(agent.setDestination(h.fake.url, { authorityRootPem: 'nothing' })).rejects.toThrow(
+      'The authority root PEM holds no certificate',
+    );
     expect(await agent.use('', 1)).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
     expect(await agent.use(TAG, 1.5)).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
     expect(await agent.register('')).toMatchObject({ ok: false, code: 'BAD_REQUEST' });
@@ -217,7 +222,7 @@ describe('HTTPS', () => {
     const stranger = await FakeAuthority.start({ clock: h.clock });
     try {
       const agent = await h.init();
-      await agent.setDestination(h.fake.url, { trustPem: stranger.rootCaPem });
+      await agent.setDestination(h.fake.url, { authorityRootPem: stranger.rootCaPem });
       const outcome = await agent.register(h.fake.createToken());
       expect(outcome.ok).toBe(false);
       expect(outcome.message).toMatch(/^SSL certificate problem: /);

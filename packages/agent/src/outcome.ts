@@ -1,7 +1,7 @@
-import type { ErrorCode } from '@smartlic/protocol';
+import type { ErrorCode } from '@smartlic/protocol/core';
 
 /** What an agent operation did. */
-export type OutcomeAction = 'use' | 'register' | 'authorize' | 'renew-id' | 'deregister' | 'expire';
+export type OutcomeAction = 'use' | 'register' | 'authorize' | 'renew-id' | 'deregister' | 'convert' | 'expire';
 
 /**
  * The result of an agent operation. Protocol failures are outcomes, never exceptions:

@@ -78,7 +78,7 @@ describe('registration', () => {
     const other = await createAgentHarness();
     try {
       const twin = await other.init();
-      await twin.setDestination(h.fake.url, { trustPem: h.fake.rootCaPem });
+      await twin.setDestination(h.fake.url, { authorityRootPem: h.fake.rootCaPem });
       const refused = await twin.register(h.fake.createToken());
       expect(refused).toMatchObject({ ok: false, code: 'ALREADY_REGISTERED', message: 'Product Already Registered' });
       const s = twin.status();
@@ -147,7 +147,7 @@ describe('registration', () => {
     const closed = await import('./testing/fake-authority.js').then((m) => m.FakeAuthority.start({ clock: h.clock }));
     const url = closed.url;
     await closed.close();
-    await agent.setDestination(url, { trustPem: h.fake.rootCaPem });
+    await agent.setDestination(url, { authorityRootPem: h.fake.rootCaPem });
     const outcome = await agent.register(h.fake.createToken());
     expect(outcome).toMatchObject({
       ok: false,

@@ -1,5 +1,5 @@
-import type { Clock } from '@smartlic/protocol';
-import { SmartlicError } from '@smartlic/protocol';
+import type { Clock } from '@smartlic/protocol/core';
+import { SmartlicError } from '@smartlic/protocol/core';
 import {
   CLOCK_BACKWARDS_THRESHOLD_MS,
   type ClockMark,
@@ -87,9 +87,29 @@ export class AgentRuntime {
    * A wall clock found set backwards raises `%SMART_LIC-4-CLOCK_BACKWARDS` once.
    */
   async commit(input: Input): Promise<Outcome[]> {
-    const before = JSON.stringify(this.state);
     const observed = this.observe();
     const { state, effects } = transition(this.state, input, observed.now, this.deps.random());
+    return this.adopt(state, effects, observed);
+  }
+
+  /**
+   * Keeps a clock reading in the state without applying anything else: saved when agent time
+   * advanced past the persisted mark or the wall clock was found set backwards (raising
+   * `%SMART_LIC-4-CLOCK_BACKWARDS` once), so that a clock set back later is measured against
+   * what a read-only look (`show`) saw. Returns the reading.
+   */
+  async recordClock(): Promise<{ now: number; wall: number }> {
+    const observed = this.observe();
+    const advanced = observed.now > this.state.clock.agentTime;
+    if (advanced || observed.backwardsBy >= CLOCK_BACKWARDS_THRESHOLD_MS) {
+      await this.adopt(structuredClone(this.state), [], observed);
+    }
+    return { now: observed.now, wall: observed.mark.wallTime };
+  }
+
+  /** Makes `state` (at the reading `observed`) current: keeps the reading, saves if anything changed, emits. */
+  private async adopt(state: AgentState, effects: Effect[], observed: ClockObservation): Promise<Outcome[]> {
+    const before = JSON.stringify(this.state);
     state.clock = observed.mark;
     if (observed.backwardsBy >= CLOCK_BACKWARDS_THRESHOLD_MS) {
       effects.unshift({ type: 'event', event: clockBackwardsEvent(observed) });
@@ -113,6 +133,7 @@ export class AgentRuntime {
     return {
       ...(this.state.destination ? { destination: this.state.destination } : {}),
       anchors: this.state.trust.anchors,
+      tlsTrustPoints: this.state.trust.tlsTrustPoints ?? [],
       timeoutMs: this.deps.requestTimeoutMs,
       now: () => this.wallNow(),
     };

@@ -1,4 +1,4 @@
-import { DAY, HOUR, MINUTE, SECOND } from '@smartlic/protocol';
+import { DAY, HOUR, MINUTE, SECOND } from '@smartlic/protocol/core';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number): string => String(n).padStart(2, '0');

@@ -84,7 +84,7 @@ describe('an agent killed at random points while it registers and renews', () =>
     const device = async (n: number): Promise<void> => {
       const stateDir = join(dir.path, `device-${n}`);
       const agent = await Agent.init({ pid: 'C9300-24UX', sn: `KILL${n}` }, { stateDir });
-      await agent.setDestination(server.url, { trustPem: await readFile(server.rootCaPath, 'utf8') });
+      await agent.setDestination(server.url, { authorityRootPem: await readFile(server.rootCaPath, 'utf8') });
       for (let kill = 0; kill < KILLS_PER_DEVICE; kill++) {
         logs.push(await runAndKill(stateDir, token, random));
         // Whatever the moment of the kill, the state opens, and shows a state of the table.

@@ -28,7 +28,7 @@ describe('the agent through two years against a real authority', () => {
   beforeAll(async () => {
     t = await Timeline.create(T0);
     vaId = await t.account(TAG, 2);
-    await t.agent.setDestination(t.url, { trustPem: t.rootCaPem });
+    await t.agent.setDestination(t.url, { authorityRootPem: t.rootCaPem });
   });
   afterAll(() => t?.close());
 
@@ -336,7 +336,7 @@ describe('the agent through two years against a dead authority', () => {
   let t: Timeline;
   beforeAll(async () => {
     t = await Timeline.create(T0);
-    await t.agent.setDestination(t.url, { trustPem: t.rootCaPem });
+    await t.agent.setDestination(t.url, { authorityRootPem: t.rootCaPem });
     await t.stopAuthority();
   });
   afterAll(() => t?.close());
@@ -366,7 +366,7 @@ describe('a registered agent whose authority disappears for good', () => {
   let token: string;
   beforeAll(async () => {
     t = await Timeline.create(T0);
-    await t.agent.setDestination(t.url, { trustPem: t.rootCaPem });
+    await t.agent.setDestination(t.url, { authorityRootPem: t.rootCaPem });
     token = (await t.token(await t.account(TAG, 5))).token;
   });
   afterAll(() => t?.close());

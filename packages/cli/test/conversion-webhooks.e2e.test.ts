@@ -77,7 +77,7 @@ describe('PAK conversion, device-led conversion and webhooks through the CLI', (
   it('converts a device-led report once', async () => {
     const token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId]))).token;
     expect((await device(['init', '--pid', 'WS-C3850-24T', '--sn', 'FOC1234'])).code).toBe(0);
-    expect((await device(['call-home', 'destination', server.url, '--trust', server.rootCaPath])).code).toBe(0);
+    expect((await device(['call-home', 'destination', server.url, '--root', server.rootCaPath])).code).toBe(0);
     expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
 
     const args = [

@@ -52,6 +52,26 @@ describe('the device through the CLI with the simulated clock', () => {
     expect(back.stdout).toMatch(/the system clock was set back; licensing time runs 8\d days/);
   });
 
+  it('keeps what `show` saw of the clock: a clock set back after a look is noticed and refunds nothing', async () => {
+    expect((await device('look', ['init', '--pid', 'C9300-24UX', '--sn', 'LOOK1'])).code).toBe(0);
+    expect((await device('look', ['use', TAG, '1'])).code).toBe(0);
+    // Only `show` runs while the clock is 30 days ahead…
+    const ahead = await status('look', at('30d'));
+    expect(ahead.evaluation.remainingMs).toBeLessThanOrEqual(60 * DAY);
+    // …then the clock is set back to the real time: the 30 days are not given back.
+    const back = await device('look', ['show', 'license', 'status']);
+    expect(back.code).toBe(0);
+    expect(back.stdout).toMatch(/Evaluation Period Remaining: 59 days, 23 hours, 5\d minutes/);
+    expect(back.stdout).toMatch(/the system clock was set back; licensing time runs 29 days, 23 hours, 5\d minutes/);
+    const log = await device('look', ['show', 'license', 'eventlog']);
+    expect(log.stdout.match(/%SMART_LIC-4-CLOCK_BACKWARDS: The system clock was set back by 29 days/g)).toHaveLength(1);
+    // Reported once: another look at the same clock raises nothing new.
+    const again = await status('look');
+    expect(again.evaluation.remainingMs).toBeLessThan(60 * DAY);
+    const log2 = await device('look', ['show', 'license', 'eventlog']);
+    expect(log2.stdout.match(/CLOCK_BACKWARDS/g)).toHaveLength(1);
+  });
+
   describe('a registered device whose authority disappears', () => {
     let server: ServerProcess;
     beforeAll(async () => {
@@ -67,7 +87,7 @@ describe('the device through the CLI with the simulated clock', () => {
       await admin(['license', 'add', '--va', va.id, '--tag', TAG, '--count', '5']);
       const { token } = await admin(['token', 'create', '--va', va.id]);
       expect((await device('gone', ['init', '--pid', 'C9300-24UX', '--sn', 'GONE1'])).code).toBe(0);
-      expect((await device('gone', ['call-home', 'destination', server.url, '--trust', server.rootCaPath])).code).toBe(
+      expect((await device('gone', ['call-home', 'destination', server.url, '--root', server.rootCaPath])).code).toBe(
         0,
       );
       expect((await device('gone', ['use', TAG, '1'])).code).toBe(0);
@@ -175,7 +195,7 @@ describe('smartlic device run', () => {
     const state = join(dir.path, 'device');
     const device = (args: string[]) => runCli(['device', '--state', state, ...args]);
     expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'RUN1'])).code).toBe(0);
-    expect((await device(['call-home', 'destination', server.url, '--trust', server.rootCaPath])).code).toBe(0);
+    expect((await device(['call-home', 'destination', server.url, '--root', server.rootCaPath])).code).toBe(0);
     expect((await device(['use', TAG, '1'])).code).toBe(0);
     expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
 

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeAuthority, type ProxyProcess, spawnConnectProxy } from '@smartlic/agent/testing';
+import { createRootCa, FakeAuthority, type ProxyProcess, spawnConnectProxy } from '@smartlic/agent/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliJson, runCli, tempDir } from './harness.js';
 
@@ -45,6 +45,20 @@ describe('device call-home through a TLS-intercepting proxy, and the event log',
     expect((await device(['call-home', 'destination', fake.url, '--proxy', proxy.url, '--trust', caPath])).code).toBe(
       0,
     );
+    // The proxy CA is a TLS trust point only: the signing anchors are still the one pinned root.
+    const trusted = await cliJson<{ transport: Record<string, unknown> }>([
+      'device',
+      '--state',
+      join(dir.path, 'device'),
+      'show',
+      'license',
+      'status',
+    ]);
+    expect(trusted.transport).toMatchObject({
+      pinnedFingerprint: fake.rootFingerprint,
+      trustAnchors: 1,
+      tlsTrustPoints: 1,
+    });
     const registered = await device(['license', 'smart', 'register', 'idtoken', fake.createToken()]);
     expect(registered.stderr).toBe('');
     expect(registered.code).toBe(0);
@@ -79,5 +93,61 @@ describe('device call-home through a TLS-intercepting proxy, and the event log',
     const still = await device(['show', 'license', 'eventlog']);
     expect(still.code).toBe(0);
     expect(still.stdout).toBe(log.stdout);
+  });
+
+  it('never takes a --trust PEM as a signer of licensing answers; --root is the authority root', async () => {
+    // `impostor` answers as a forging interceptor would: over TLS vouched for by its CA, and with
+    // registration answers signed under that CA.
+    const impostor = await FakeAuthority.start({ https: true });
+    try {
+      const other = (name: string, args: string[]) => runCli(['device', '--state', join(dir.path, name), ...args]);
+      const impostorCa = join(dir.path, 'impostor-ca.pem');
+      await writeFile(impostorCa, impostor.rootCaPem);
+      // The device's authority root, with a name of its own (TLS looks issuers up by name).
+      const rootPath = join(dir.path, 'authority-root.pem');
+      await writeFile(rootPath, (await createRootCa('CN=the authority root, O=smartlic test', Date.now())).pem);
+
+      expect((await other('forged', ['init', '--pid', 'EXPWY-VM'])).code).toBe(0);
+      const set = await other('forged', [
+        'call-home',
+        'destination',
+        impostor.url,
+        '--root',
+        rootPath,
+        '--trust',
+        impostorCa,
+      ]);
+      expect(set.code).toBe(0);
+      expect(set.stdout).not.toContain('SHA-256 fingerprint');
+      const status = (name: string) =>
+        cliJson<{ transport: Record<string, unknown>; registration: { status: string } }>([
+          'device',
+          '--state',
+          join(dir.path, name),
+          'show',
+          'license',
+          'status',
+        ]);
+      expect((await status('forged')).transport).toMatchObject({
+        pinnedFingerprint: null,
+        trustAnchors: 1,
+        tlsTrustPoints: 1,
+      });
+      const forged = await other('forged', ['license', 'smart', 'register', 'idtoken', impostor.createToken()]);
+      expect(forged.code).toBe(1);
+      expect(forged.stderr).toContain('Data and signature do not match');
+      expect(impostor.count('register')).toBe(1);
+      expect((await status('forged')).registration.status).toBe('REGISTRATION FAILED');
+
+      // The same answers are taken once that CA is given as the authority root (first registration).
+      expect((await other('rooted', ['init', '--pid', 'EXPWY-VM'])).code).toBe(0);
+      expect((await other('rooted', ['call-home', 'destination', impostor.url, '--root', impostorCa])).code).toBe(0);
+      const registered = await other('rooted', ['license', 'smart', 'register', 'idtoken', impostor.createToken()]);
+      expect(registered.stderr).toBe('');
+      expect(registered.code).toBe(0);
+      expect((await status('rooted')).transport).toMatchObject({ trustAnchors: 1, tlsTrustPoints: 0 });
+    } finally {
+      await impostor.close();
+    }
   });
 });

@@ -53,7 +53,7 @@ describe('license lifecycle through the CLI: silent device on the simulated cloc
     await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']));
     const token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId]))).token;
     expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'FOC1234X0AB', '--hostname', 'sw1'])).code).toBe(0);
-    expect((await device(['call-home', 'destination', server!.url, '--trust', server!.rootCaPath])).code).toBe(0);
+    expect((await device(['call-home', 'destination', server!.url, '--root', server!.rootCaPath])).code).toBe(0);
     expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
     expect((await device(['use', TAG, '3'])).code).toBe(0);
   });

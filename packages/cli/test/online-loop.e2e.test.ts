@@ -33,7 +33,7 @@ describe('the online loop through the CLI, a real server and real devices', () =
 
   async function newDevice(name: string, sn: string): Promise<void> {
     expect((await device(name, ['init', '--pid', 'C9300-24UX', '--sn', sn, '--hostname', name])).code).toBe(0);
-    const set = await device(name, ['call-home', 'destination', server.url, '--trust', server.rootCaPath]);
+    const set = await device(name, ['call-home', 'destination', server.url, '--root', server.rootCaPath]);
     expect(set.stderr).toBe('');
     expect(set.code).toBe(0);
   }

@@ -136,7 +136,7 @@ describe('reservation code fuzz through the authority and the agent', () => {
     const stateDir = join(dir.path, 'device');
     const agent = await Agent.init({ pid: 'C9300-24UX', sn: 'FUZZ2' }, { stateDir });
     await agent.use(TAG, 1);
-    await agent.reservation({ type: 'enable', trustPem: await readFile(server.rootCaPath, 'utf8') });
+    await agent.reservation({ type: 'enable', authorityRootPem: await readFile(server.rootCaPath, 'utf8') });
     const { code: request } = await agent.reservation({ type: 'request' });
     const created = await post(`/api/v1/virtual-accounts/${vaId}/reservations`, {
       requestCode: request,

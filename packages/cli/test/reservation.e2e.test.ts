@@ -64,7 +64,7 @@ describe('offline license reservation through the CLI', () => {
     // Device: enable reservation (trusting the authority's root, copied as a file) and request.
     expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'FCW2134L0RN'])).code).toBe(0);
     expect((await device(['use', TAG_A, '3'])).code).toBe(0);
-    const enabled = await device(['license', 'smart', 'reservation', 'enable', '--trust', file('authority-root.pem')]);
+    const enabled = await device(['license', 'smart', 'reservation', 'enable', '--root', file('authority-root.pem')]);
     expect(enabled.stderr).toBe('');
     const request = await cliJson<{ code: string }>([
       'device',
@@ -191,7 +191,7 @@ describe('offline license reservation through the CLI', () => {
     const other = join(dir.path, 'other');
     const run = (args: string[]) => runCli(['device', '--state', other, ...args]);
     expect((await run(['init', '--pid', 'C9300-24UX', '--sn', 'OTHER1'])).code).toBe(0);
-    expect((await run(['license', 'smart', 'reservation', 'enable', '--trust', file('authority-root.pem')])).code).toBe(
+    expect((await run(['license', 'smart', 'reservation', 'enable', '--root', file('authority-root.pem')])).code).toBe(
       0,
     );
     const { code } = await cliJson<{ code: string }>([

@@ -62,7 +62,7 @@ describe('a response altered in transit', () => {
     const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     expect((await runCli(['device', '--state', state, 'init', '--pid', 'C9500', '--sn', 'TAMPER1'])).code).toBe(0);
     expect(
-      (await runCli(['device', '--state', state, 'call-home', 'destination', url, '--trust', server.rootCaPath])).code,
+      (await runCli(['device', '--state', state, 'call-home', 'destination', url, '--root', server.rootCaPath])).code,
     ).toBe(0);
     const out = await runCli(['device', '--state', state, 'license', 'smart', 'register', 'idtoken', token]);
     expect(out.code).not.toBe(0);

@@ -17,7 +17,7 @@ describe('registration tokens refused by the CLI with distinct messages, creatin
 
   async function tryRegister(name: string, token: string, env: Record<string, string> = {}) {
     await device(name, ['init', '--pid', 'CUSP', '--sn', name], env);
-    await device(name, ['call-home', 'destination', server.url, '--trust', server.rootCaPath], env);
+    await device(name, ['call-home', 'destination', server.url, '--root', server.rootCaPath], env);
     return device(name, ['license', 'smart', 'register', 'idtoken', token], env);
   }
 

@@ -1,9 +1,28 @@
-export * from './canonical.js';
-export * from './clock.js';
-export * from './errors.js';
-export * from './messages.js';
-export * from './pki.js';
-export * from './reservation-codes.js';
-export * from './signing.js';
-export * from './timers.js';
-export * from './vectors.js';
+/**
+ * The whole protocol: `core.js` (zod-free) and the zod schemas of the device messages,
+ * which the server uses. The agent imports `@smartlic/protocol/core` instead.
+ */
+export * from './core.js';
+export {
+  AccountInfo,
+  AuthorizeRequest,
+  AuthorizeResponse,
+  ComplianceStatus,
+  ConvertRequest,
+  ConvertResponse,
+  DeregisterRequest,
+  DeregisterResponse,
+  EntitlementUsage,
+  Envelope,
+  ErrorBody,
+  LegacyLicense,
+  REQUEST_SCHEMAS,
+  RESPONSE_SCHEMAS,
+  RegisterRequest,
+  RegisterResponse,
+  RenewIdRequest,
+  RenewIdResponse,
+  Signature,
+  SignatureAlgorithm,
+  Udi,
+} from './messages.js';

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-
-/** Version of the device protocol carried by every message. */
-export const PROTOCOL_VERSION = 1;
+import { PROTOCOL_VERSION } from './wire.js';
 
 /** Signature algorithms a message may be signed with. ES256 (ECDSA P-256, SHA-256) is the default. */
 export const SignatureAlgorithm = z.enum(['ES256', 'Ed25519']);
@@ -199,15 +197,6 @@ export const ErrorBody = z.object({
   fields: z.record(z.string(), z.array(z.string())).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
-
-/** Device routes, relative to the server's base URL. */
-export const DEVICE_ROUTES = {
-  register: '/api/v1/device/register',
-  authorize: '/api/v1/device/authorize',
-  renewId: '/api/v1/device/renew-id',
-  deregister: '/api/v1/device/deregister',
-  convert: '/api/v1/device/convert',
-} as const;
 
 /** The request schema of each device message type. */
 export const REQUEST_SCHEMAS = {

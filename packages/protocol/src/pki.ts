@@ -1,31 +1,14 @@
-import { type KeyObject, webcrypto, X509Certificate } from 'node:crypto';
+import { type KeyObject, sign, webcrypto, X509Certificate } from 'node:crypto';
 import { SmartlicError } from './errors.js';
 import type { SignatureAlgorithm } from './messages.js';
 import { algorithmOfKey, type KeyPair } from './signing.js';
-
-let x509Module: Promise<typeof import('@peculiar/x509')> | undefined;
-
-/**
- * @peculiar/x509 (with the reflect-metadata it needs), loaded on first use with Node's WebCrypto
- * as its provider. Only building a CSR needs it, so a device that is already registered never
- * loads it (it is most of the agent's resident memory otherwise).
- */
-function loadX509(): Promise<typeof import('@peculiar/x509')> {
-  x509Module ??= (async () => {
-    await import('reflect-metadata');
-    const x509 = await import('@peculiar/x509');
-    x509.cryptoProvider.set(webcrypto as never);
-    return x509;
-  })();
-  return x509Module;
-}
 
 /** WebCrypto parameters of each signature algorithm. */
 export function webAlgorithm(alg: SignatureAlgorithm): { name: string; namedCurve?: string; hash?: string } {
   return alg === 'Ed25519' ? { name: 'Ed25519' } : { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 }
 
-/** Converts a Node key pair into WebCrypto keys, as @peculiar/x509 needs them. */
+/** Converts a Node key pair into WebCrypto keys, as @peculiar/x509 needs them (the server and tests). */
 export async function toWebKeys(
   pair: KeyPair,
 ): Promise<{ privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey }> {
@@ -49,15 +32,49 @@ export async function toWebKeys(
   return { privateKey, publicKey };
 }
 
-/** Builds a PEM certificate signing request for `subject` (an X.500 name such as `CN=x`). */
+/**
+ * Builds a PEM certificate signing request (PKCS #10, RFC 2986) for `subject`, which must be a
+ * single common name, `CN=<value>` with RFC 4514 escapes; signed with ECDSA-SHA256 (P-256) or
+ * Ed25519 by the pair's private key. Written with node:crypto and a few lines of DER rather than
+ * @peculiar/x509, which would add about 10 MB to the agent each time it renews (ADR 0005).
+ */
 export async function createCsr(pair: KeyPair, subject: string): Promise<string> {
-  const [x509, keys] = await Promise.all([loadX509(), toWebKeys(pair)]);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: subject,
-    keys: keys as never,
-    signingAlgorithm: webAlgorithm(algorithmOfKey(pair.privateKey)),
-  });
-  return csr.toString('pem');
+  const alg = algorithmOfKey(pair.privateKey);
+  const commonName = parseCommonName(subject);
+  const name = der(0x30, der(0x31, der(0x30, OID_COMMON_NAME, der(0x0c, Buffer.from(commonName, 'utf8')))));
+  const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+  const info = der(0x30, der(0x02, Buffer.from([0])), name, spki, der(0xa0));
+  const signature = sign(alg === 'Ed25519' ? null : 'sha256', info, pair.privateKey);
+  const algorithm = der(0x30, alg === 'Ed25519' ? OID_ED25519 : OID_ECDSA_SHA256);
+  const request = der(0x30, info, algorithm, der(0x03, Buffer.from([0]), signature));
+  const lines = request.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE REQUEST-----\n${lines.join('\n')}\n-----END CERTIFICATE REQUEST-----\n`;
+}
+
+const OID_COMMON_NAME = Buffer.from('0603550403', 'hex'); // 2.5.4.3
+const OID_ECDSA_SHA256 = Buffer.from('06082a8648ce3d040302', 'hex'); // 1.2.840.10045.4.3.2
+const OID_ED25519 = Buffer.from('06032b6570', 'hex'); // 1.3.101.112
+
+/** One DER element: tag, definite length, contents. */
+function der(tag: number, ...contents: Buffer[]): Buffer {
+  const body = Buffer.concat(contents);
+  const n = body.length;
+  const length =
+    n < 0x80
+      ? [n]
+      : n < 0x100
+        ? [0x81, n]
+        : n < 0x10000
+          ? [0x82, n >> 8, n & 0xff]
+          : [0x83, n >> 16, (n >> 8) & 0xff, n & 0xff];
+  return Buffer.concat([Buffer.from([tag, ...length]), body]);
+}
+
+/** The value of `CN=<value>` (RFC 4514 escapes undone); anything else is refused. */
+function parseCommonName(subject: string): string {
+  const match = /^CN=((?:[^\\,+=";<>#]|\\.)+)$/s.exec(subject);
+  if (!match?.[1]) throw new TypeError(`a CSR subject must be one common name, CN=…; got ${JSON.stringify(subject)}`);
+  return match[1].replace(/\\(.)/gs, '$1');
 }
 
 /** A certificate's serial as our messages carry it: lowercase hex without leading zeros. */

@@ -10,12 +10,13 @@ import {
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
-import { z } from 'zod';
 import { canonicalBytes } from './canonical.js';
+import { array, boolean, type Checked, integer, literal, object, parseWith, record, string, unknown } from './check.js';
 import { SmartlicError } from './errors.js';
-import { Signature, type Udi } from './messages.js';
+import type { Signature, Udi } from './messages.js';
 import { type parseCertificate, verifySignerChain } from './pki.js';
 import { verifyEnvelope } from './signing.js';
+import { checkSignature, checkUuid } from './wire-checks.js';
 
 // Offline license reservation codes (SPEC §7; formats in docs/protocol.md). Pure: no I/O.
 
@@ -206,33 +207,43 @@ export function parseRequestCode(input: string): RequestCode {
 // ---------------------------------------------------------------------------------------------
 // Authorization code: A1-<base64url of {envelope, certificate}>-<tail>, wrapped at 64 characters.
 
-const b64u = z.string().regex(/^[A-Za-z0-9_-]+$/);
-const ReservedLicense = z.strictObject({ tag: z.string().min(1).max(256), count: z.number().int().min(1).max(1e9) });
+const b64u = (length: number) =>
+  string({ min: length, max: length, pattern: /^[A-Za-z0-9_-]+$/, patternName: 'base64url' });
+const ReservedLicense = object(
+  { tag: string({ min: 1, max: 256 }), count: integer({ min: 1, max: 1e9 }) },
+  { strict: true },
+);
 /** One tag and count of a reservation. */
-export type ReservedLicense = z.infer<typeof ReservedLicense>;
+export type ReservedLicense = Checked<typeof ReservedLicense>;
 
 /** The signed content of an authorization code. */
-export const AuthorizationPayload = z.strictObject({
-  version: z.literal(RESERVATION_CODE_VERSION),
-  kind: z.literal('reservation-authorization'),
-  udi: z.strictObject({ pid: z.string().min(1).max(64), sn: z.string().min(1).max(64) }),
-  requestNonce: b64u.length(12),
-  reservationId: z.uuid(),
-  instanceId: z.uuid(),
-  sequence: z.number().int().min(1).max(0xffffffff),
-  licenses: z.array(ReservedLicense).max(200),
-  plr: z.boolean(),
-  issuedAt: z.number().int().nonnegative(),
-  /** The authority's X25519 public key for this reservation (MAC key derivation). */
-  authorityKey: b64u.length(43),
-});
-export type AuthorizationPayload = z.infer<typeof AuthorizationPayload>;
+export const AuthorizationPayload = object(
+  {
+    version: literal(RESERVATION_CODE_VERSION),
+    kind: literal('reservation-authorization'),
+    udi: object({ pid: string({ min: 1, max: 64 }), sn: string({ min: 1, max: 64 }) }, { strict: true }),
+    requestNonce: b64u(12),
+    reservationId: checkUuid,
+    instanceId: checkUuid,
+    sequence: integer({ min: 1, max: 0xffffffff }),
+    licenses: array(ReservedLicense, { max: 200 }),
+    plr: boolean,
+    issuedAt: integer({ min: 0 }),
+    /** The authority's X25519 public key for this reservation (MAC key derivation). */
+    authorityKey: b64u(43),
+  },
+  { strict: true },
+);
+export type AuthorizationPayload = Checked<typeof AuthorizationPayload>;
 
-const AuthorizationBody = z.strictObject({
-  payload: z.record(z.string(), z.unknown()),
-  signature: Signature,
-  certificate: z.string().min(1).max(8192).includes('-----BEGIN CERTIFICATE-----'),
-});
+const AuthorizationBody = object(
+  {
+    payload: record(unknown),
+    signature: checkSignature,
+    certificate: string({ min: 1, max: 8192, includes: '-----BEGIN CERTIFICATE-----' }),
+  },
+  { strict: true },
+);
 
 /** A parsed (not yet verified) authorization code. */
 export interface AuthorizationCode {
@@ -290,15 +301,15 @@ export function parseAuthorizationCode(input: string): AuthorizationCode {
   } catch {
     throw invalid('authorization', 'json');
   }
-  const parsed = AuthorizationBody.safeParse(json);
-  if (!parsed.success) throw invalid('authorization', 'schema');
-  const payload = AuthorizationPayload.safeParse(parsed.data.payload);
-  if (!payload.success) throw invalid('authorization', 'payload');
-  if (payload.data.plr === payload.data.licenses.length > 0) throw invalid('authorization', 'licenses');
+  const parsed = parseWith(AuthorizationBody, json);
+  if (!parsed.ok) throw invalid('authorization', 'schema');
+  const payload = parseWith(AuthorizationPayload, parsed.value.payload);
+  if (!payload.ok) throw invalid('authorization', 'payload');
+  if (payload.value.plr === payload.value.licenses.length > 0) throw invalid('authorization', 'licenses');
   return {
-    payload: payload.data,
-    signature: parsed.data.signature,
-    certificatePem: parsed.data.certificate,
+    payload: payload.value,
+    signature: parsed.value.signature,
+    certificatePem: parsed.value.certificate,
     digest: createHash('sha256').update(normalizeCode(input)).digest('hex'),
   };
 }

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The folder of the shared JSON test vectors that the agent's and the server's tests both run. */
-export const VECTORS_DIR = fileURLToPath(new URL('../vectors/', import.meta.url));
+/**
+ * The folder of the shared JSON test vectors that the agent's and the server's tests both run:
+ * `packages/protocol/vectors/`, found from `src/`, `dist/` or the bundle in `dist/bundle/`.
+ */
+export const VECTORS_DIR = fileURLToPath(
+  new URL(import.meta.url.includes('/dist/bundle/') ? '../../vectors/' : '../vectors/', import.meta.url),
+);
 
 /** A canonical-form vector: `input` must canonicalize to exactly `canonical`. */
 export interface CanonicalVector {

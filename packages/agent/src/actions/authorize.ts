@@ -1,4 +1,5 @@
-import { errorMessage, newNonce } from '@smartlic/protocol';
+import { errorMessage, newNonce } from '@smartlic/protocol/core';
+import { rejectsIdentity } from '../core/failure.js';
 import { exchange } from '../messaging/exchange.js';
 import { authorizeRequest } from '../messaging/requests.js';
 import type { Outcome } from '../outcome.js';
@@ -11,7 +12,8 @@ export function notRegistered(action: Outcome['action']): Outcome {
 
 /**
  * Sends an authorization request with the usage declared now. The attempt is recorded as
- * PENDING before it is sent, so a crash mid-request shows "Waiting for reply".
+ * PENDING before it is sent, so a crash mid-request shows "Waiting for reply". An authority that
+ * no longer recognises the device's certificates unregisters it (`identity-rejected`).
  */
 export async function authorize(rt: AgentRuntime): Promise<Outcome> {
   const cert = rt.state.registration.certificate;
@@ -34,7 +36,9 @@ export async function authorize(rt: AgentRuntime): Promise<Outcome> {
   const outcomes = await rt.commit(
     result.ok
       ? { type: 'authorize-succeeded', response: result.payload, requested }
-      : { type: 'authorize-failed', failure: result.failure },
+      : rejectsIdentity(result.failure)
+        ? { type: 'identity-rejected', action: 'authorize', failure: result.failure }
+        : { type: 'authorize-failed', failure: result.failure },
   );
   return outcomeOf(outcomes, 'authorize');
 }

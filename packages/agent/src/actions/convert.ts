@@ -1,4 +1,5 @@
-import { type ErrorCode, type LegacyLicense, newNonce, PROTOCOL_VERSION } from '@smartlic/protocol';
+import { type ErrorCode, type LegacyLicense, newNonce, PROTOCOL_VERSION } from '@smartlic/protocol/core';
+import { rejectsIdentity } from '../core/failure.js';
 import { exchange } from '../messaging/exchange.js';
 import type { AgentRuntime } from '../runtime.js';
 
@@ -17,7 +18,9 @@ export type ConversionReport =
 /**
  * `license smart conversion start`: reports the legacy licenses the device holds to the
  * authority, which deposits each into the device's VA once (per UDI and legacy id). The
- * device must be registered. Never throws: failures are `{ ok: false }`. Changes no agent state.
+ * device must be registered. Never throws: failures are `{ ok: false }`. Changes no agent state,
+ * unless the authority no longer recognises the device's certificates: then the device is
+ * unregistered and falls back to its evaluation period (`identity-rejected`).
  */
 export async function reportLegacyLicenses(
   rt: AgentRuntime,
@@ -46,7 +49,12 @@ export async function reportLegacyLicenses(
     },
     rt.exchangeSettings(),
   );
-  if (!result.ok) return failed(result.failure);
+  if (!result.ok) {
+    if (rejectsIdentity(result.failure)) {
+      await rt.commit({ type: 'identity-rejected', action: 'convert', failure: result.failure });
+    }
+    return failed(result.failure);
+  }
   const { deposited, alreadyConverted } = result.payload;
   const message = alreadyConverted
     ? 'These licenses were already converted; nothing was deposited.'

@@ -1,4 +1,4 @@
-import { newNonce } from '@smartlic/protocol';
+import { newNonce } from '@smartlic/protocol/core';
 import type { Failure } from '../core/failure.js';
 import { newDeviceKey } from '../device-key.js';
 import { exchange } from '../messaging/exchange.js';

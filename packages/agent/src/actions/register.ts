@@ -1,4 +1,4 @@
-import { createCsr, newNonce } from '@smartlic/protocol';
+import { createCsr, newNonce } from '@smartlic/protocol/core';
 import { registrationForce } from '../core/registration.js';
 import { csrSubject } from '../device-key.js';
 import { exchange } from '../messaging/exchange.js';

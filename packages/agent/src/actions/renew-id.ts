@@ -1,4 +1,5 @@
-import { createCsr, newNonce } from '@smartlic/protocol';
+import { createCsr, newNonce } from '@smartlic/protocol/core';
+import { rejectsIdentity } from '../core/failure.js';
 import { csrSubject, newDeviceKey } from '../device-key.js';
 import { exchange } from '../messaging/exchange.js';
 import { renewIdRequest } from '../messaging/requests.js';
@@ -31,7 +32,11 @@ export async function renewId(rt: AgentRuntime): Promise<Outcome> {
   );
   if (!result.ok) {
     await rt.deps.store.discardStagedKey();
-    return outcomeOf(await rt.commit({ type: 'renew-id-failed', failure: result.failure }), 'renew-id');
+    const failure = result.failure;
+    const input = rejectsIdentity(failure)
+      ? ({ type: 'identity-rejected', action: 'renew-id', failure } as const)
+      : ({ type: 'renew-id-failed', failure } as const);
+    return outcomeOf(await rt.commit(input), 'renew-id');
   }
   const outcomes = await rt.commit({
     type: 'renew-id-succeeded',

@@ -1,4 +1,4 @@
-import { SECOND } from '@smartlic/protocol';
+import { SECOND } from '@smartlic/protocol/core';
 
 /**
  * A reading of the clock, persisted in the state: the agent time and the wall-clock time it

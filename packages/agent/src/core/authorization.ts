@@ -1,4 +1,4 @@
-import { type AuthorizeResponse, errorMessage, MINUTE } from '@smartlic/protocol';
+import { type AuthorizeResponse, errorMessage, MINUTE } from '@smartlic/protocol/core';
 import type { AgentState, AuthorizationState, Grant, UsageEntry } from '../state/agent-state.js';
 import { formatDate } from '../time-format.js';
 import { authorizationStatus, udiText } from './derive-status.js';

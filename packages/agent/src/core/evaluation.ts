@@ -1,4 +1,4 @@
-import { DAY, DEFAULT_TIMERS } from '@smartlic/protocol';
+import { DAY, DEFAULT_TIMERS } from '@smartlic/protocol/core';
 import type { AgentState, EvaluationState } from '../state/agent-state.js';
 import { formatDate, formatDuration } from '../time-format.js';
 import type { Effects } from './effects.js';

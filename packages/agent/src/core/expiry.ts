@@ -1,4 +1,4 @@
-import { DEFAULT_TIMERS } from '@smartlic/protocol';
+import { DEFAULT_TIMERS } from '@smartlic/protocol/core';
 import type { AgentState } from '../state/agent-state.js';
 import { formatDate } from '../time-format.js';
 import type { Effects } from './effects.js';

@@ -1,4 +1,4 @@
-import { type ErrorCode, errorMessage } from '@smartlic/protocol';
+import { type ErrorCode, errorMessage } from '@smartlic/protocol/core';
 
 /** Why an exchange with the authority failed, classified for the state machine. */
 export interface Failure {
@@ -26,6 +26,16 @@ export function failureOf(code: ErrorCode, options: Partial<Omit<Failure, 'code'
 
 /** The reason recorded when a response fails verification (seed 003 scenario 9). */
 export const SIGNATURE_MISMATCH_REASON = 'Data and signature do not match';
+
+/**
+ * Whether the authority refused a message of a registered device because it no longer recognises
+ * the device's certificates ("Missing ID Cert Serial Number Field; …", seed 003 scenario 6): its
+ * signing certificate was replaced, or the device's ID certificate superseded. Trying again cannot
+ * help; the device must register again.
+ */
+export function rejectsIdentity(failure: Failure): boolean {
+  return failure.code === 'MISSING_SERIALS';
+}
 
 /** The persisted "Failure reason" record of `failure` at `at`. */
 export function failureRecord(failure: Failure, at: number): { at: number; reason: string; code?: string } {

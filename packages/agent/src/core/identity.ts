@@ -1,7 +1,8 @@
-import type { RenewIdResponse } from '@smartlic/protocol';
+import type { RenewIdResponse } from '@smartlic/protocol/core';
 import type { AgentState, IdCertificate } from '../state/agent-state.js';
-import { formatDate } from '../time-format.js';
+import { formatDate, formatDuration } from '../time-format.js';
 import type { Effects } from './effects.js';
+import { evaluationRemaining } from './evaluation.js';
 import { describeFailure, type Failure, failureRecord } from './failure.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
 import { ID_RENEW_RETRY_MS, jittered } from './retry.js';
@@ -58,6 +59,45 @@ export function onRenewIdFailed(state: AgentState, failure: Failure, fx: Effects
   reportCommFailure(fx, failure);
   fx.event('ID_CERT_RENEW_FAILED', `Identity certificate renewal failed: ${describeFailure(failure)}`);
   fx.outcome(failedOutcome('renew-id', failure));
+}
+
+/**
+ * The authority refused `action` because it no longer recognises the device's certificates (seed
+ * 003 scenario 6: "Missing ID Cert Serial Number Field; …", e.g. a satellite's signing certificate
+ * was replaced). The registration — ID certificate, signing certificate, account — and the
+ * authorization are dropped: the device is UNREGISTERED (REGISTERING if a registration is pending)
+ * and falls back to what is left of its evaluation period, EVAL MODE (EVAL EXPIRED with none
+ * left); the clock resumes, never reset. The usage stays declared, so registering again
+ * authorizes it. The device key is kept.
+ */
+export function onIdentityRejected(
+  state: AgentState,
+  action: 'authorize' | 'renew-id' | 'convert',
+  failure: Failure,
+  fx: Effects,
+): void {
+  const { pending, initial } = state.registration;
+  state.registration = {
+    status: pending ? 'REGISTERING' : 'UNREGISTERED',
+    ...(pending ? { pending } : {}),
+    ...(initial ? { initial } : {}),
+    failure: failureRecord(failure, fx.now),
+  };
+  state.authorization = {};
+  const ev = state.evaluation;
+  const fallback =
+    ev.expiredAt === undefined
+      ? `uses its remaining evaluation time (${formatDuration(evaluationRemaining(ev, fx.now))})`
+      : 'has no evaluation time left (EVAL EXPIRED)';
+  fx.event(
+    'ID_CERT_REJECTED',
+    `The licensing authority no longer recognises this device's certificates: ${describeFailure(failure)}. ` +
+      `The device is unregistered and ${fallback}; register it again.`,
+  );
+  fx.outcome({
+    ...failedOutcome(action, failure),
+    message: `${failure.reason}. The device is no longer registered and ${fallback}; register it again.`,
+  });
 }
 
 /**

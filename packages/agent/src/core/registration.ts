@@ -1,4 +1,4 @@
-import type { RegisterResponse } from '@smartlic/protocol';
+import type { RegisterResponse } from '@smartlic/protocol/core';
 import type { AgentState } from '../state/agent-state.js';
 import { udiText } from './derive-status.js';
 import type { Effects } from './effects.js';
@@ -7,13 +7,19 @@ import { renewalTime } from './identity.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
 import { jittered, registrationRetryDelay } from './retry.js';
 
-/** `license smart register idtoken …`: a registration becomes pending; the shell sends it at once. */
+/**
+ * `license smart register idtoken …`: a registration becomes pending; the shell sends it at once.
+ * A device unregistered because the authority stopped recognising its certificates (seed 003 #6)
+ * is still on the authority's books, so it registers with `force`, replacing that product instance
+ * instead of being refused as "Product Already Registered".
+ */
 export function onRegisterRequested(state: AgentState, idToken: string, force: boolean, fx: Effects): void {
   const reg = state.registration;
   const maybeDelivered = reg.pending?.maybeDelivered;
+  const identityRejected = !reg.certificate && reg.failure?.code === 'MISSING_SERIALS';
   reg.pending = {
     idToken,
-    force,
+    force: force || identityRejected,
     firstAttemptAt: fx.now,
     nextAttemptAt: fx.now,
     ...(maybeDelivered ? { maybeDelivered } : {}),

@@ -1,4 +1,4 @@
-import { DAY, DEFAULT_TIMERS } from '@smartlic/protocol';
+import { DAY, DEFAULT_TIMERS } from '@smartlic/protocol/core';
 import type { AuthorizationState, Grant } from '../state/agent-state.js';
 
 const T = DEFAULT_TIMERS;

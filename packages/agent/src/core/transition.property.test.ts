@@ -23,7 +23,7 @@ import { type Input, transition } from './transition.js';
  * After every command the shell runs what is due, as `runDue` does, and the invariants are checked.
  */
 
-type Answer = 'ok' | 'ooc' | 'busy' | 'down' | 'refused' | 'lost';
+type Answer = 'ok' | 'ooc' | 'busy' | 'down' | 'refused' | 'rejected' | 'lost';
 
 type Command =
   | { kind: 'wait'; ms: number }
@@ -52,6 +52,15 @@ const refused: Failure = {
   transport: false,
 };
 
+/** The authority no longer recognises the device's certificates (seed 003 #6): `identity-rejected`. */
+const rejected: Failure = {
+  reason:
+    'Missing ID Cert Serial Number Field; Missing Signing Cert Serial Number Field; Signed Data and Certificate do not match',
+  code: 'MISSING_SERIALS',
+  retryable: false,
+  transport: false,
+};
+
 const duration = fc.oneof(
   fc.integer({ min: 0, max: 2 * HOUR }),
   fc.integer({ min: 0, max: 3 * DAY }),
@@ -76,7 +85,9 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 );
 const step: fc.Arbitrary<Step> = fc.record({
   command,
-  answers: fc.array(fc.constantFrom<Answer>('ok', 'ok', 'ooc', 'busy', 'down', 'refused', 'lost'), { maxLength: 6 }),
+  answers: fc.array(fc.constantFrom<Answer>('ok', 'ok', 'ooc', 'busy', 'down', 'refused', 'rejected', 'lost'), {
+    maxLength: 6,
+  }),
   u: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
 });
 
@@ -182,13 +193,16 @@ class Shell {
       if (answer === 'ok' || answer === 'ooc') {
         const requested = structuredClone(this.state.usage);
         this.commit({ type: 'authorize-succeeded', response: this.authorizeResponse(answer, requested), requested });
-      } else this.commit({ type: 'authorize-failed', failure: answer === 'busy' ? busy : down });
+      } else if (answer === 'rejected')
+        this.commit({ type: 'identity-rejected', action: 'authorize', failure: rejected });
+      else this.commit({ type: 'authorize-failed', failure: answer === 'busy' ? busy : down });
       return true;
     }
     if (answer === 'lost') return false;
     if (answer === 'ok' || answer === 'ooc') {
       this.commit({ type: 'renew-id-succeeded', response: this.renewIdResponse(), deviceKeyFingerprint: 'fp' });
-    } else this.commit({ type: 'renew-id-failed', failure: answer === 'busy' ? busy : down });
+    } else if (answer === 'rejected') this.commit({ type: 'identity-rejected', action: 'renew-id', failure: rejected });
+    else this.commit({ type: 'renew-id-failed', failure: answer === 'busy' ? busy : down });
     return true;
   }
 

@@ -1,18 +1,19 @@
-import type { AuthorizeResponse, RegisterResponse, RenewIdResponse } from '@smartlic/protocol';
+import type { AuthorizeResponse, RegisterResponse, RenewIdResponse } from '@smartlic/protocol/core';
 import type { AgentState, Destination, UsageEntry } from '../state/agent-state.js';
 import { onAuthorizeFailed, onAuthorizeSent, onAuthorizeSucceeded } from './authorization.js';
 import { type Effect, Effects } from './effects.js';
 import { settleEvaluation, syncEvaluation } from './evaluation.js';
 import { applyTime } from './expiry.js';
 import type { Failure } from './failure.js';
-import { onDeregistered, onRenewIdFailed, onRenewIdSucceeded } from './identity.js';
+import { onDeregistered, onIdentityRejected, onRenewIdFailed, onRenewIdSucceeded } from './identity.js';
 import { onRegisterFailed, onRegisterRequested, onRegisterSent, onRegisterSucceeded } from './registration.js';
 
 /** Everything that can happen to the agent, as data. Results of I/O arrive as inputs too. */
 export type Input =
   | { type: 'tick' }
   | { type: 'usage-set'; tag: string; count: number }
-  | { type: 'destination-set'; destination: Destination; anchors: string[] }
+  /** `anchors`: the authority roots (sign responses, and TLS); `tlsTrustPoints`: trusted for TLS only. */
+  | { type: 'destination-set'; destination: Destination; anchors: string[]; tlsTrustPoints: string[] }
   | { type: 'trust-pinned'; pem: string; fingerprint: string }
   | { type: 'register-requested'; idToken: string; force: boolean }
   | { type: 'register-sent' }
@@ -24,6 +25,11 @@ export type Input =
   | { type: 'renew-id-succeeded'; response: RenewIdResponse; deviceKeyFingerprint: string }
   | { type: 'renew-id-failed'; failure: Failure }
   | { type: 'deregistered'; failure?: Failure; deviceKeyFingerprint: string }
+  /**
+   * An identified message (`action`) was refused because the authority no longer recognises the
+   * device's certificates (`rejectsIdentity`): the registration is dropped (seed 003 scenario 6).
+   */
+  | { type: 'identity-rejected'; action: 'authorize' | 'renew-id' | 'convert'; failure: Failure }
   /** An offline reservation was installed or removed: the evaluation clock stops or resumes. */
   | { type: 'reservation-changed'; installed: boolean };
 
@@ -59,6 +65,7 @@ const NEEDS_REGISTRATION: ReadonlySet<Input['type']> = new Set([
   'authorize-failed',
   'renew-id-succeeded',
   'renew-id-failed',
+  'identity-rejected',
 ]);
 
 function applyInput(state: AgentState, input: Input, fx: Effects): void {
@@ -81,9 +88,10 @@ function applyInput(state: AgentState, input: Input, fx: Effects): void {
     case 'destination-set':
       state.destination = input.destination;
       state.trust.anchors = input.anchors;
+      state.trust.tlsTrustPoints = input.tlsTrustPoints;
       break;
     case 'trust-pinned':
-      state.trust = { anchors: [input.pem], pinnedFingerprint: input.fingerprint };
+      state.trust = { ...state.trust, anchors: [input.pem], pinnedFingerprint: input.fingerprint };
       fx.event(
         'TRUSTPOINT_PINNED',
         `Trusting the licensing authority's root certificate, SHA-256 ${input.fingerprint}`,
@@ -115,6 +123,9 @@ function applyInput(state: AgentState, input: Input, fx: Effects): void {
       break;
     case 'renew-id-failed':
       onRenewIdFailed(state, input.failure, fx);
+      break;
+    case 'identity-rejected':
+      onIdentityRejected(state, input.action, input.failure, fx);
       break;
     case 'deregistered':
       onDeregistered(state, input.failure, input.deviceKeyFingerprint, fx);

@@ -1,4 +1,4 @@
-import { SmartlicError } from '@smartlic/protocol';
+import { SmartlicError } from '@smartlic/protocol/core';
 import type { AgentRuntime } from '../runtime.js';
 import type { AgentState } from '../state/agent-state.js';
 import { createEnforcer, type Enforcer } from './enforcer.js';

@@ -1,4 +1,4 @@
-import { type Clock, SECOND, SmartlicError, systemClock } from '@smartlic/protocol';
+import { type Clock, SECOND, SmartlicError, systemClock } from '@smartlic/protocol/core';
 import { type AgentEvent, type AgentEventType, agentEvent } from '../events.js';
 
 /** CUSP takes a snapshot of its call count every 30 s … */

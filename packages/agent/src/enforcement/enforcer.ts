@@ -1,4 +1,4 @@
-import { type Clock, systemClock } from '@smartlic/protocol';
+import { type Clock, systemClock } from '@smartlic/protocol/core';
 import { type AgentEvent, agentEvent } from '../events.js';
 import type { AuthorizationStatus } from '../state/agent-state.js';
 import { type CpsLimiter, type CpsLimiterOptions, createCpsLimiter } from './cps-limiter.js';

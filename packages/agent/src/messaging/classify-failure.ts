@@ -1,4 +1,11 @@
-import { ErrorBody, errorMessage, isErrorCode, SmartlicError } from '@smartlic/protocol';
+import {
+  checkErrorBody,
+  type ErrorBody,
+  errorMessage,
+  isErrorCode,
+  parseWith,
+  SmartlicError,
+} from '@smartlic/protocol/core';
 import { type Failure, failureOf, SIGNATURE_MISMATCH_REASON } from '../core/failure.js';
 import type { TransportResponse } from '../transport/transport.js';
 import { TransportError } from '../transport/transport.js';
@@ -42,8 +49,8 @@ export function transportFailure(error: unknown): Failure {
 export function httpFailure(response: TransportResponse): Failure {
   let body: ErrorBody | undefined;
   try {
-    const parsed = ErrorBody.safeParse(JSON.parse(response.body));
-    if (parsed.success) body = parsed.data;
+    const parsed = parseWith(checkErrorBody, JSON.parse(response.body));
+    if (parsed.ok) body = parsed.value;
   } catch {
     body = undefined;
   }

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import { signEnvelope } from '@smartlic/protocol';
+import { signEnvelope } from '@smartlic/protocol/core';
 import { type Failure, failureOf } from '../core/failure.js';
 import type { Destination } from '../state/agent-state.js';
 import { createTransport } from '../transport/create-transport.js';
@@ -11,7 +11,10 @@ import { type ResponseExpectation, verifyResponse } from './verify-response.js';
 /** Where and how to send. */
 export interface ExchangeSettings {
   destination?: Destination;
+  /** The authority roots (PEM): the response's signing certificate must chain to one; trusted for TLS too. */
   anchors: readonly string[];
+  /** Extra TLS trust points (PEM), e.g. a proxy's CA: for the HTTPS connection only, never for the response. */
+  tlsTrustPoints?: readonly string[];
   timeoutMs: number;
   /** Agent clock, read when the response is verified. */
   now: () => number;

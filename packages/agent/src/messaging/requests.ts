@@ -1,4 +1,4 @@
-import { PROTOCOL_VERSION } from '@smartlic/protocol';
+import { PROTOCOL_VERSION } from '@smartlic/protocol/core';
 import type { AgentState, IdCertificate } from '../state/agent-state.js';
 import type { RequestPayloads } from './schemas.js';
 

@@ -1,4 +1,4 @@
-import { parseCertificate, SmartlicError, splitPemBundle } from '@smartlic/protocol';
+import { parseCertificate, SmartlicError, splitPemBundle } from '@smartlic/protocol/core';
 import type { Transport } from '../transport/transport.js';
 
 /** Where the authority publishes its root CA certificate. */

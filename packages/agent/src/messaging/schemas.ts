@@ -1,21 +1,24 @@
 import {
   type AuthorizeRequest,
   type AuthorizeResponse,
+  type Check,
   type ConvertRequest,
   type ConvertResponse,
   DEVICE_ROUTES,
   type DeregisterRequest,
   type DeregisterResponse,
-  REQUEST_SCHEMAS,
-  RESPONSE_SCHEMAS,
+  type Parsed,
+  parseWith,
+  REQUEST_CHECKS,
+  RESPONSE_CHECKS,
   type RegisterRequest,
   type RegisterResponse,
   type RenewIdRequest,
   type RenewIdResponse,
-} from '@smartlic/protocol';
+} from '@smartlic/protocol/core';
 
 /** The device message types. */
-export type MessageKind = keyof typeof RESPONSE_SCHEMAS;
+export type MessageKind = keyof typeof RESPONSE_CHECKS;
 
 /** The request payload of each message type. */
 export interface RequestPayloads {
@@ -44,27 +47,12 @@ export const ROUTE_OF: Record<MessageKind, string> = {
   convert: DEVICE_ROUTES.convert,
 };
 
-/** A schema check's answer: the typed value, or the first problem found. */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; problem: string };
-
-interface SafeParser {
-  safeParse(value: unknown): { success: true; data: unknown } | { success: false; error: { issues: unknown[] } };
-}
-
-function parseWith<T>(schema: SafeParser, value: unknown): Parsed<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return { ok: true, value: result.data as T };
-  const issue = result.error.issues[0] as { path?: PropertyKey[]; message?: string } | undefined;
-  const where = issue?.path?.length ? issue.path.map(String).join('.') : 'payload';
-  return { ok: false, problem: `${where}: ${issue?.message ?? 'invalid'}` };
-}
-
-/** Checks a request payload against the protocol schema before it is signed and sent. */
+/** Checks a request payload against the protocol before it is signed and sent. */
 export function parseRequest<K extends MessageKind>(kind: K, value: unknown): Parsed<RequestPayloads[K]> {
-  return parseWith(REQUEST_SCHEMAS[kind] as unknown as SafeParser, value);
+  return parseWith(REQUEST_CHECKS[kind] as Check<unknown>, value) as Parsed<RequestPayloads[K]>;
 }
 
-/** Checks a response payload against the protocol schema. */
+/** Checks a response payload against the protocol. */
 export function parseResponse<K extends MessageKind>(kind: K, value: unknown): Parsed<ResponsePayloads[K]> {
-  return parseWith(RESPONSE_SCHEMAS[kind] as unknown as SafeParser, value);
+  return parseWith(RESPONSE_CHECKS[kind] as Check<unknown>, value) as Parsed<ResponsePayloads[K]>;
 }

@@ -1,12 +1,14 @@
 import type { KeyObject } from 'node:crypto';
 import {
   type CertificateInfo,
-  Envelope,
+  checkEnvelope,
+  type Envelope,
   parseCertificate,
+  parseWith,
   type Signature,
   verifyEnvelope,
   verifySignerChain,
-} from '@smartlic/protocol';
+} from '@smartlic/protocol/core';
 import { samePublicKey } from '../device-key.js';
 import { type MessageKind, parseResponse, type ResponsePayloads } from './schemas.js';
 
@@ -33,8 +35,8 @@ export type Verification<K extends MessageKind> =
 
 /** Step 1: the body is a `{ payload, signature }` envelope. */
 export function parseEnvelope(body: unknown): Envelope | undefined {
-  const parsed = Envelope.safeParse(body);
-  return parsed.success ? (parsed.data as Envelope) : undefined;
+  const parsed = parseWith(checkEnvelope, body);
+  return parsed.ok ? parsed.value : undefined;
 }
 
 /** Step 3: the signature verifies over the canonical payload with the signer's key. */

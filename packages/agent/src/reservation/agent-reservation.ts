@@ -1,4 +1,4 @@
-import { SmartlicError } from '@smartlic/protocol';
+import { SmartlicError } from '@smartlic/protocol/core';
 import type { AgentRuntime } from '../runtime.js';
 import {
   cancelReservationRequest,
@@ -14,13 +14,16 @@ import {
 import type { ReservationState } from './reservation-state.js';
 import { loadReservation, saveReservation } from './reservation-store.js';
 
-/** One `license smart reservation …` command. */
+/**
+ * One `license smart reservation …` command. `authorityRootPem` (`--root`): the authority's root CA,
+ * added to the anchors authorization codes must be signed under.
+ */
 export type ReservationAction =
-  | { type: 'enable'; trustPem?: string }
+  | { type: 'enable'; authorityRootPem?: string }
   | { type: 'disable' }
   | { type: 'request' }
   | { type: 'cancel' }
-  | { type: 'install'; code: string; trustPem?: string }
+  | { type: 'install'; code: string; authorityRootPem?: string }
   | { type: 'return' }
   | { type: 'return-authorization'; code: string };
 
@@ -37,7 +40,7 @@ function facts(rt: AgentRuntime): DeviceFacts {
 function step(state: ReservationState, f: DeviceFacts, action: ReservationAction): ReservationStep {
   switch (action.type) {
     case 'enable':
-      return enableReservation(state, f, action.trustPem);
+      return enableReservation(state, f, action.authorityRootPem);
     case 'disable':
       return disableReservation(state);
     case 'request':
@@ -45,8 +48,8 @@ function step(state: ReservationState, f: DeviceFacts, action: ReservationAction
     case 'cancel':
       return cancelReservationRequest(state);
     case 'install': {
-      const trusted = action.trustPem
-        ? enableReservation(state, { ...f, online: false }, action.trustPem).state
+      const trusted = action.authorityRootPem
+        ? enableReservation(state, { ...f, online: false }, action.authorityRootPem).state
         : state;
       return installReservation({ ...trusted, enabled: state.enabled }, f, action.code);
     }

@@ -11,7 +11,7 @@ import {
   SmartlicError,
   type Udi,
   verifyAuthorizationCode,
-} from '@smartlic/protocol';
+} from '@smartlic/protocol/core';
 import type { ReservationState } from './reservation-state.js';
 
 /** What the reservation operations need to know about the device. */
@@ -19,7 +19,7 @@ export interface DeviceFacts {
   udi: Udi;
   /** The device is registered online (or registering): reservation cannot be enabled then. */
   online: boolean;
-  /** Trust anchors of the core state (PEM). */
+  /** The authority roots of the core state (PEM); never its TLS-only trust points. */
   anchors: readonly string[];
   now: number;
 }
@@ -43,13 +43,13 @@ function requireEnabled(state: ReservationState): void {
 }
 
 /** `reservation enable`: allowed only while the device is not registered online. */
-export function enableReservation(state: ReservationState, facts: DeviceFacts, trustPem?: string): ReservationStep {
+export function enableReservation(state: ReservationState, facts: DeviceFacts, rootPem?: string): ReservationStep {
   if (facts.online) {
     throw refuse(
       'The product is registered (or registering) online: deregister it before enabling license reservation.',
     );
   }
-  const anchors = trustPem ? [...new Set([...state.trustAnchors, ...splitPem(trustPem)])] : state.trustAnchors;
+  const anchors = rootPem ? [...new Set([...state.trustAnchors, ...splitPem(rootPem)])] : state.trustAnchors;
   return {
     state: { ...state, enabled: true, trustAnchors: anchors },
     message: 'License reservation is enabled.',
@@ -98,7 +98,7 @@ function readAuthorization(state: ReservationState, facts: DeviceFacts, text: st
   const anchors = [...facts.anchors, ...state.trustAnchors];
   if (anchors.length === 0) {
     throw refuse(
-      'No trust point for the authority: import its root certificate with `license smart reservation enable --trust ROOT-CA.pem` (or install with --trust).',
+      'No trust point for the authority: import its root certificate with `license smart reservation enable --root ROOT-CA.pem` (or install with --root).',
     );
   }
   verifyAuthorizationCode(code, anchors, facts.now);

@@ -1,4 +1,4 @@
-import type { ReservedLicense } from '@smartlic/protocol';
+import type { ReservedLicense } from '@smartlic/protocol/core';
 
 /** A request code made on the device and not yet answered (or cancelled). */
 export interface PendingRequest {
@@ -42,7 +42,7 @@ export interface ReservationState {
   enabled: boolean;
   request?: PendingRequest;
   installed?: InstalledReservation;
-  /** Extra trust points (PEM) for authorization codes, imported with `--trust`. */
+  /** Extra authority roots (PEM) for authorization codes, imported with `--root`. */
   trustAnchors: string[];
   lastConfirmationCode?: PrintedCode;
   lastReturnCode?: PrintedCode;

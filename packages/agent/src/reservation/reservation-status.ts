@@ -1,4 +1,4 @@
-import type { ReservedLicense } from '@smartlic/protocol';
+import type { ReservedLicense } from '@smartlic/protocol/core';
 import type { LicenseSnapshot } from '../enforcement/license-snapshot.js';
 import type { AgentStatus } from '../status/agent-status.js';
 import { formatDate } from '../time-format.js';

@@ -1,7 +1,7 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { canonicalBytes, SmartlicError } from '@smartlic/protocol';
+import { canonicalBytes, SmartlicError } from '@smartlic/protocol/core';
 import type { DeviceKey } from '../device-key.js';
 import { writeFileAtomic } from '../state/atomic-file.js';
 import { emptyReservation, type ReservationState } from './reservation-state.js';

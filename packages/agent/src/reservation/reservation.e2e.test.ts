@@ -62,9 +62,9 @@ describe('agent license reservation', () => {
 
   async function reservedAgent() {
     const agent = await h.init();
-    await agent.setDestination(h.fake.url, { trustPem: h.fake.rootCaPem });
+    await agent.setDestination(h.fake.url, { authorityRootPem: h.fake.rootCaPem });
     await agent.use(TAG, 3);
-    await agent.reservation({ type: 'enable', trustPem: h.fake.rootCaPem });
+    await agent.reservation({ type: 'enable', authorityRootPem: h.fake.rootCaPem });
     const { code } = await agent.reservation({ type: 'request' });
     const authority = authorityFor(h, code ?? '');
     await agent.reservation({ type: 'install', code: authority.issue(1, [{ tag: TAG, count: 3 }]) });

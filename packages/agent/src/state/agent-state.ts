@@ -1,4 +1,4 @@
-import type { AccountInfo, ComplianceStatus } from '@smartlic/protocol';
+import type { AccountInfo, ComplianceStatus } from '@smartlic/protocol/core';
 import type { ClockMark } from '../core/agent-time.js';
 
 /**
@@ -160,10 +160,23 @@ export interface Destination {
   proxy?: string;
 }
 
-/** Certificates the agent trusts as the authority's root (PEM), and the one pinned on first use. */
+/**
+ * What the agent trusts, kept in two lists so that a certificate trusted for TLS only can never
+ * vouch for a licensing answer.
+ */
 export interface TrustState {
+  /**
+   * The authority's root certificates (PEM): the only anchors a response's signing certificate
+   * may chain to, and trusted for TLS too. Pinned on first use or imported as the authority root.
+   */
   anchors: string[];
+  /** SHA-256 fingerprint of the root pinned on first use. */
   pinnedFingerprint?: string;
+  /**
+   * Extra TLS trust points (PEM), e.g. the CA of a TLS-intercepting proxy: trusted to identify
+   * HTTPS peers only, never to sign responses. Absent in states written before it existed.
+   */
+  tlsTrustPoints?: string[];
 }
 
 /** Everything the agent persists in `state.json`. */
@@ -193,7 +206,7 @@ export function initialState(identity: DeviceIdentity, deviceKeyFingerprint: str
     createdAt: now,
     identity,
     deviceKeyFingerprint,
-    trust: { anchors: [] },
+    trust: { anchors: [], tlsTrustPoints: [] },
     usage: [],
     registration: { status: 'UNREGISTERED' },
     authorization: {},

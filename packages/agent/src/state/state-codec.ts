@@ -1,7 +1,20 @@
-import { errorMessage, SmartlicError } from '@smartlic/protocol';
+import {
+  array as arr,
+  boolean as bool,
+  errorMessage,
+  literal,
+  number as num,
+  object as obj,
+  oneOf,
+  optional as opt,
+  ShapeError,
+  SmartlicError,
+  string,
+} from '@smartlic/protocol/core';
 import { type AgentState, STATE_VERSION } from './agent-state.js';
-import { arr, bool, type Check, num, obj, oneOf, opt, ShapeError, str } from './shape-check.js';
 import { STATE_MAC_ALGORITHM, stateMac, verifyStateMac } from './state-mac.js';
+
+const str = string();
 
 const attempt = obj({ at: num, result: oneOf('SUCCEEDED', 'FAILED', 'PENDING') });
 const failure = obj({ at: num, reason: str, code: opt(str) });
@@ -55,14 +68,14 @@ const authorization = obj({
   nextAttemptAt: opt(num),
 });
 
-const agentState: Check = obj({
-  version: oneOf(STATE_VERSION),
+const agentState = obj({
+  version: literal(STATE_VERSION),
   revision: num,
   createdAt: num,
   identity: obj({ pid: str, sn: str, hostname: opt(str), softwareTag: str, profile: str }),
   deviceKeyFingerprint: str,
   destination: opt(obj({ url: str, proxy: opt(str) })),
-  trust: obj({ anchors: arr(str), pinnedFingerprint: opt(str) }),
+  trust: obj({ anchors: arr(str), pinnedFingerprint: opt(str), tlsTrustPoints: opt(arr(str)) }),
   usage: arr(obj({ tag: str, count: num })),
   registration,
   authorization,

@@ -1,5 +1,5 @@
 import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { canonicalBytes } from '@smartlic/protocol';
+import { canonicalBytes } from '@smartlic/protocol/core';
 import type { DeviceKey } from '../device-key.js';
 
 /** The MAC algorithm named in `state.json`. */

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { ManualClock } from '@smartlic/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../agent.js';
 import { newDeviceKey } from '../device-key.js';
+import { createRootCa } from '../testing/fake-pki.js';
 import { initialState } from './agent-state.js';
 import { StateStore } from './state-store.js';
 
@@ -80,6 +82,35 @@ describe('state store', () => {
     await Agent.init({ pid: 'C9300' }, { stateDir: other, clock });
     await writeFile(join(dir, 'state.json'), await readFile(join(other, 'state.json')));
     await expect(Agent.open(options())).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
+  });
+
+  it('opens a state written before TLS trust points existed, and MACs the new list', async () => {
+    const store = new StateStore(dir);
+    const key = newDeviceKey();
+    const legacy = initialState({ pid: 'P', sn: 'S', softwareTag: 't', profile: 'catalyst' }, key.fingerprint, 0);
+    legacy.trust = { anchors: [] };
+    await store.create(legacy, key);
+    const file = join(dir, 'state.json');
+    expect(await readFile(file, 'utf8')).not.toContain('tlsTrustPoints');
+    const agent = await Agent.open(options());
+    expect(agent.status().transport).toMatchObject({ trustAnchors: 0, tlsTrustPoints: 0 });
+
+    const [root, proxyCa] = await Promise.all([createRootCa('CN=root', 0), createRootCa('CN=proxy CA', 0)]);
+    await agent.setDestination('http://127.0.0.1:9', { authorityRootPem: root.pem, trustPem: proxyCa.pem });
+    const saved = (await store.load()).state.trust;
+    expect(saved.anchors.map(fingerprintOf)).toEqual([root.fingerprint]);
+    expect(saved.tlsTrustPoints?.map(fingerprintOf)).toEqual([proxyCa.fingerprint]);
+    expect((await Agent.open(options())).status().transport).toMatchObject({ trustAnchors: 1, tlsTrustPoints: 1 });
+
+    // The TLS trust points are covered by the MAC: moving one into the anchors by hand is refused.
+    const edited = JSON.parse(await readFile(file, 'utf8')) as {
+      trust: { anchors: string[]; tlsTrustPoints: string[] };
+    };
+    edited.trust.anchors.push(...edited.trust.tlsTrustPoints);
+    await writeFile(file, JSON.stringify(edited, null, 2));
+    await expect(Agent.open(options())).rejects.toThrow(
+      /integrity check \(HMAC-SHA256 bound to the device key\) failed/,
+    );
   });
 
   it('refuses an unsigned version 1 state', async () => {
@@ -166,3 +197,7 @@ describe('state store', () => {
     expect((await store.load()).state.revision).toBe(7);
   });
 });
+
+function fingerprintOf(pem: string): string {
+  return new X509Certificate(pem).fingerprint256;
+}

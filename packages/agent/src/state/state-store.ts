@@ -1,6 +1,6 @@
 import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { errorMessage, SmartlicError } from '@smartlic/protocol';
+import { errorMessage, SmartlicError } from '@smartlic/protocol/core';
 import { type DeviceKey, deviceKeyFromPem } from '../device-key.js';
 import type { AgentState } from './agent-state.js';
 import { removeStaleTempFiles, renameDurably, writeFileAtomic } from './atomic-file.js';

@@ -44,7 +44,10 @@ export interface AgentStatus {
     proxy: string | null;
     /** SHA-256 fingerprint of the root pinned on first use, if one was. */
     pinnedFingerprint: string | null;
+    /** How many authority roots are trusted to sign responses (and for TLS). */
     trustAnchors: number;
+    /** How many extra TLS trust points (e.g. a proxy's CA) are trusted, for HTTPS only. */
+    tlsTrustPoints: number;
   };
   registration: {
     status: RegistrationStatus;
@@ -131,6 +134,7 @@ export function buildStatus(current: AgentState, now: number, wall = now): Agent
       proxy: state.destination?.proxy ? redactPassword(state.destination.proxy) : null,
       pinnedFingerprint: state.trust.pinnedFingerprint ?? null,
       trustAnchors: state.trust.anchors.length,
+      tlsTrustPoints: state.trust.tlsTrustPoints?.length ?? 0,
     },
     registration: {
       status: reg.status,

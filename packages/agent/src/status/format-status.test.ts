@@ -21,6 +21,7 @@ const registered: AgentStatus = {
     proxy: null,
     pinnedFingerprint: null,
     trustAnchors: 1,
+    tlsTrustPoints: 0,
   },
   registration: {
     status: 'REGISTERED',

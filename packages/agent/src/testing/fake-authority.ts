@@ -80,8 +80,7 @@ export class FakeAuthority {
     readonly ledger: FakeLedger,
     /** The root CA devices trust. */
     readonly root: FakeIssuer,
-    /** The signing (sub-CA) certificate of the authority. */
-    readonly signer: FakeIssuer,
+    private currentSigner: FakeIssuer,
   ) {
     const { port } = server.address() as AddressInfo;
     this.url = `${server instanceof https.Server ? 'https' : 'http'}://127.0.0.1:${port}`;
@@ -115,6 +114,22 @@ export class FakeAuthority {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     fake = new FakeAuthority(server, clock, service, ledger, root, signer);
     return fake;
+  }
+
+  /** The signing (sub-CA) certificate of the authority. */
+  get signer(): FakeIssuer {
+    return this.currentSigner;
+  }
+
+  /**
+   * Replaces the signing certificate with a new one under the same root (as when a satellite's
+   * expired signing certificate is renewed, seed 003 scenario 6). Registered devices still name
+   * the old serial, so their identified messages are answered `MISSING_SERIALS` until they
+   * register again.
+   */
+  async replaceSigningCertificate(): Promise<void> {
+    this.currentSigner = await createSigningCa(this.root, this.currentSigner.cert.subject, this.clock.now());
+    this.service.replaceSigner(this.currentSigner);
   }
 
   /** PEM of the root CA devices should trust. */

@@ -44,6 +44,11 @@ const T = DEFAULT_TIMERS;
 export class FakeDeviceService {
   constructor(private readonly deps: FakeDeviceDeps) {}
 
+  /** Signs and issues with `signer` from now on (its predecessor's serial is no longer recognised). */
+  replaceSigner(signer: FakeIssuer): void {
+    this.deps.signer = signer;
+  }
+
   /** Answers one device message (already parsed as an envelope), optionally spoiling the answer. */
   async answer(route: FakeDeviceRoute, env: Envelope, tamper?: FakeTamper): Promise<FakeAnswer> {
     const request = REQUEST_SCHEMAS[route].safeParse(env.payload);
@@ -163,8 +168,10 @@ export class FakeDeviceService {
       p.idCertSerial === instance.idCertSerial &&
       env.signature.certSerial === instance.idCertSerial &&
       p.signingCertSerial === this.deps.signer.serial;
-    if (!serialsMatch || !verifyEnvelope(env, instance.publicKey))
-      return { error: errorAnswer(401, 'SIGNATURE_MISMATCH') };
+    // As the real authority answers: serials it does not recognise (its signing certificate was
+    // replaced, the ID certificate superseded) → MISSING_SERIALS; a bad signature → SIGNATURE_MISMATCH.
+    if (!serialsMatch) return { error: errorAnswer(401, 'MISSING_SERIALS') };
+    if (!verifyEnvelope(env, instance.publicKey)) return { error: errorAnswer(401, 'SIGNATURE_MISMATCH') };
     if (now > instance.idCertExpiresAt) return { error: errorAnswer(401, 'CERTIFICATE_EXPIRED') };
     if (this.deps.ledger.seenNonces.has(p.nonce)) return { error: errorAnswer(409, 'REPLAYED_NONCE') };
     instance.lastContact = now;

@@ -3,5 +3,5 @@ export { type ProxyProcess, type SpawnConnectProxyOptions, spawnConnectProxy } f
 export { FakeAuthority, type FakeAuthorityOptions, type FakeOverride, type FakeRoute } from './fake-authority.js';
 export type { FakeAnswer, FakeDeviceRoute, FakeTamper } from './fake-device-service.js';
 export type { FakeInstance, FakeLedger, FakeToken } from './fake-ledger.js';
-export type { FakeIssuer } from './fake-pki.js';
+export { createRootCa, type FakeIssuer } from './fake-pki.js';
 export { type AgentHarness, createAgentHarness } from './harness.js';

@@ -1,5 +1,5 @@
-import tls from 'node:tls';
 import { joinUrl, jsonHeaders, sendRequest } from './send-request.js';
+import { trustContext } from './tls-trust.js';
 import type { Transport, TransportResponse } from './transport.js';
 
 /** Options of the direct HTTP(S) transport. */
@@ -12,11 +12,6 @@ export interface HttpTransportOptions {
   maxResponseBytes?: number;
   /** Skip TLS verification: only for fetching the root certificate on first use. */
   insecure?: boolean;
-}
-
-/** The trust anchors of an HTTPS connection: the platform's public roots plus `extra`. */
-export function trustAnchors(extra: readonly string[] | undefined): string[] {
-  return [...tls.rootCertificates, ...(extra ?? [])];
 }
 
 /** Direct JSON over node:http / node:https, with an overall timeout and a response size cap. */
@@ -36,7 +31,9 @@ export class HttpTransport implements Transport {
   private request(method: 'GET' | 'POST', path: string, data?: string): Promise<TransportResponse> {
     const url = joinUrl(this.options.baseUrl, path);
     const secure = url.protocol === 'https:';
-    const tlsOptions = secure ? { ca: trustAnchors(this.options.ca), rejectUnauthorized: !this.options.insecure } : {};
+    const tlsOptions = secure
+      ? { secureContext: trustContext(this.options.ca), rejectUnauthorized: !this.options.insecure }
+      : {};
     const options = {
       protocol: url.protocol,
       hostname: url.hostname.replace(/^\[|\]$/g, ''),

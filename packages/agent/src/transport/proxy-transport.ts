@@ -1,6 +1,6 @@
-import { trustAnchors } from './http-transport.js';
 import { openTunnel, proxyAuthorization, proxyRefusal, startTls } from './proxy-tunnel.js';
 import { joinUrl, jsonHeaders, type PreparedRequest, sendRequest } from './send-request.js';
+import { trustContext } from './tls-trust.js';
 import type { Transport, TransportResponse } from './transport.js';
 
 /** Options of the proxy transport. */
@@ -61,7 +61,7 @@ export class ProxyTransport implements Transport {
       const secured = await startTls(
         socket,
         host,
-        { ca: trustAnchors(ca), rejectUnauthorized: !this.options.insecure },
+        { secureContext: trustContext(ca), rejectUnauthorized: !this.options.insecure },
         signal,
       );
       const headers = { ...jsonHeaders(data), host: url.host };
@@ -86,7 +86,7 @@ export class ProxyTransport implements Transport {
       path: url.href,
       headers,
       agent: false as const,
-      ...(secure ? { ca: trustAnchors(this.options.ca) } : {}),
+      ...(secure ? { secureContext: trustContext(this.options.ca) } : {}),
     };
     return async (): Promise<PreparedRequest> => ({ secure, options });
   }

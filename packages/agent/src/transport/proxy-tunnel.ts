@@ -3,6 +3,7 @@ import https from 'node:https';
 import { isIP, type Socket } from 'node:net';
 import tls from 'node:tls';
 import { classifySocketError } from './send-request.js';
+import { trustContext } from './tls-trust.js';
 import { TransportError } from './transport.js';
 
 /** `Basic …` for a proxy URL carrying `user:password@`, else undefined. */
@@ -57,7 +58,7 @@ export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, sig
       path: target,
       headers,
       agent: false,
-      ...(secure ? { ca: [...tls.rootCertificates, ...proxy.ca] } : {}),
+      ...(secure ? { secureContext: trustContext(proxy.ca) } : {}),
     });
     const onAbort = (): void => {
       request.destroy();
@@ -90,7 +91,7 @@ export function openTunnel(proxy: ProxyEndpoint, host: string, port: number, sig
 export function startTls(
   socket: Socket,
   host: string,
-  options: { ca: readonly string[]; rejectUnauthorized: boolean },
+  options: { secureContext: tls.SecureContext; rejectUnauthorized: boolean },
   signal: AbortSignal,
 ): Promise<tls.TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -98,7 +99,7 @@ export function startTls(
       socket,
       host,
       ...(isIP(host) ? {} : { servername: host }),
-      ca: [...options.ca],
+      secureContext: options.secureContext,
       rejectUnauthorized: options.rejectUnauthorized,
     });
     const onAbort = (): void => {

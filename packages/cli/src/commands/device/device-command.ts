@@ -73,8 +73,15 @@ export function deviceCommand(): Command {
     .command('destination <url>')
     .description('where the device sends its messages: the authority, or a satellite (URL ending /SmartTransport)')
     .option('--proxy <url>', 'HTTP(S) proxy to go through')
-    .option('--trust <pemFile>', 'PEM file of extra trust points (e.g. the authority root or a proxy CA)')
-    .action(async (url: string, opts: { proxy?: string; trust?: string }, cmd: Command) => {
+    .option(
+      '--root <pemFile>',
+      "the authority's root CA (pki/root-ca.pem), trusted to sign licensing answers; without it the root is fetched and pinned on first use",
+    )
+    .option(
+      '--trust <pemFile>',
+      'PEM file of extra TLS trust points (e.g. the CA of a TLS-intercepting proxy), trusted for HTTPS only, never to sign answers',
+    )
+    .action(async (url: string, opts: { proxy?: string; root?: string; trust?: string }, cmd: Command) => {
       let parsed: URL;
       try {
         parsed = new URL(url);
@@ -83,16 +90,11 @@ export function deviceCommand(): Command {
       }
       if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
         throw new CliError('The destination must be an http or https URL.');
-      let trustPem: string | undefined;
-      if (opts.trust) {
-        trustPem = await readFile(opts.trust, 'utf8').catch(() => {
-          throw new CliError(`Cannot read the trust point file ${opts.trust}.`);
-        });
-        if (!trustPem.includes('-----BEGIN CERTIFICATE-----'))
-          throw new CliError(`${opts.trust} holds no PEM certificate.`);
-      }
+      const authorityRootPem = await readPem(opts.root, 'authority root certificate');
+      const trustPem = await readPem(opts.trust, 'trust point');
       const agent = await openDevice(cmd);
       const result = await agent.setDestination(url, {
+        ...(authorityRootPem ? { authorityRootPem } : {}),
         ...(trustPem ? { trustPem } : {}),
         ...(opts.proxy ? { proxy: opts.proxy } : {}),
       });
@@ -186,7 +188,18 @@ function showCommand(): Command {
       const view = VIEWS[what as keyof typeof VIEWS];
       if (!view) throw new CliError(`Unknown view "${what}": use status, summary, all, usage or eventlog.`);
       const agent = await openDevice(cmd);
-      print(agent.status(), opts, view);
+      // Keeps the clock reading, so that a clock set back after this look is noticed.
+      print(await agent.readStatus(), opts, view);
     });
   return show;
+}
+
+/** The PEM text of a `--root`/`--trust` file (`what` names it in errors), if one was given. */
+async function readPem(path: string | undefined, what: string): Promise<string | undefined> {
+  if (!path) return undefined;
+  const pem = await readFile(path, 'utf8').catch(() => {
+    throw new CliError(`Cannot read the ${what} file ${path}.`);
+  });
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`${path} holds no PEM certificate.`);
+  return pem;
 }

@@ -4,10 +4,11 @@ import { Command } from 'commander';
 import { CliError, print } from '../../output.js';
 import { openDevice } from './device-context.js';
 
-async function readTrust(path: string | undefined): Promise<string | undefined> {
+/** The authority root PEM of `--root`, if given. */
+async function readRoot(path: string | undefined): Promise<string | undefined> {
   if (!path) return undefined;
   const pem = await readFile(path, 'utf8').catch(() => {
-    throw new CliError(`Cannot read the trust point file ${path}.`);
+    throw new CliError(`Cannot read the authority root certificate file ${path}.`);
   });
   if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new CliError(`${path} holds no PEM certificate.`);
   return pem;
@@ -28,11 +29,14 @@ export function reservationCommand(): Command {
   reservation
     .command('enable')
     .description('enable license reservation (the device stops calling home)')
-    .option('--trust <pemFile>', "the authority's root certificate, to verify authorization codes with")
+    .option(
+      '--root <pemFile>',
+      "the authority's root CA certificate (pki/root-ca.pem), to verify authorization codes with",
+    )
     .option('--json', 'print JSON')
-    .action(async (opts: { trust?: string; json?: boolean }, cmd: Command) => {
-      const trustPem = await readTrust(opts.trust);
-      await run(cmd, { type: 'enable', ...(trustPem ? { trustPem } : {}) }, opts);
+    .action(async (opts: { root?: string; json?: boolean }, cmd: Command) => {
+      const authorityRootPem = await readRoot(opts.root);
+      await run(cmd, { type: 'enable', ...(authorityRootPem ? { authorityRootPem } : {}) }, opts);
     });
   for (const [name, description] of [
     ['disable', 'disable license reservation'],
@@ -50,24 +54,28 @@ export function reservationCommand(): Command {
     .command('install')
     .description('install an authorization code (an update prints a confirmation code)')
     .argument('<code...>', 'the authorization code (quoted; line breaks are ignored)')
-    .option('--trust <pemFile>', "the authority's root certificate, to verify the code with")
+    .option('--root <pemFile>', "the authority's root CA certificate (pki/root-ca.pem), to verify the code with")
     .option('--json', 'print JSON')
-    .action(async (words: string[], opts: { trust?: string; json?: boolean }, cmd: Command) => {
-      const trustPem = await readTrust(opts.trust);
-      await run(cmd, { type: 'install', code: words.join(''), ...(trustPem ? { trustPem } : {}) }, opts);
+    .action(async (words: string[], opts: { root?: string; json?: boolean }, cmd: Command) => {
+      const authorityRootPem = await readRoot(opts.root);
+      await run(
+        cmd,
+        { type: 'install', code: words.join(''), ...(authorityRootPem ? { authorityRootPem } : {}) },
+        opts,
+      );
     });
   reservation
     .command('install-file')
     .description('install an authorization code from a file')
     .argument('<path>', 'file holding the authorization code')
-    .option('--trust <pemFile>', "the authority's root certificate, to verify the code with")
+    .option('--root <pemFile>', "the authority's root CA certificate (pki/root-ca.pem), to verify the code with")
     .option('--json', 'print JSON')
-    .action(async (path: string, opts: { trust?: string; json?: boolean }, cmd: Command) => {
+    .action(async (path: string, opts: { root?: string; json?: boolean }, cmd: Command) => {
       const code = await readFile(path, 'utf8').catch(() => {
         throw new CliError(`Cannot read the authorization code file ${path}.`);
       });
-      const trustPem = await readTrust(opts.trust);
-      await run(cmd, { type: 'install', code, ...(trustPem ? { trustPem } : {}) }, opts);
+      const authorityRootPem = await readRoot(opts.root);
+      await run(cmd, { type: 'install', code, ...(authorityRootPem ? { authorityRootPem } : {}) }, opts);
     });
   reservation
     .command('return-authorization')

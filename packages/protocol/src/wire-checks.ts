@@ -1,0 +1,208 @@
+/**
+ * The device messages as zod-free checks (see `check.ts`). They accept exactly what the
+ * zod schemas of `messages.ts` accept — `wire-checks.test.ts` compares them on the test
+ * vectors and on thousands of mutations — and the types below are asserted equal to the
+ * schemas' inferred types, so a change to one that is not made to the other fails the build.
+ */
+import {
+  array,
+  boolean,
+  type Checked,
+  either,
+  integer,
+  literal,
+  object,
+  oneOf,
+  optional,
+  record,
+  string,
+  unknown,
+} from './check.js';
+import type * as schema from './messages.js';
+import { PROTOCOL_VERSION } from './wire.js';
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+const SERIAL = /^[0-9a-f]{1,40}$/;
+const UUID =
+  /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[1-8][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}|00000000-0000-0000-0000-000000000000|ffffffff-ffff-ffff-ffff-ffffffffffff)$/;
+
+const base64url = (rules: { min?: number; max?: number } = {}) =>
+  string({ ...rules, pattern: BASE64URL, patternName: 'base64url' });
+const pem = string({ min: 1, max: 16_384, includes: '-----BEGIN' });
+const serial = string({ pattern: SERIAL, patternName: 'a lowercase hex serial' });
+/** A UUID as zod's `z.uuid()` accepts it (RFC 9562 variant, or the nil and max UUIDs). */
+export const checkUuid = string({ pattern: UUID, patternName: 'a UUID' });
+const uuid = checkUuid;
+const tag = string({ min: 1, max: 256 });
+const anyString = string();
+const int = integer();
+const nonNegative = integer({ min: 0 });
+const positive = integer({ min: 1 });
+
+const freshness = {
+  version: literal(PROTOCOL_VERSION),
+  timestamp: nonNegative,
+  nonce: base64url({ min: 16, max: 64 }),
+};
+
+const identified = { ...freshness, instanceId: uuid, idCertSerial: serial, signingCertSerial: serial };
+
+export const checkSignatureAlgorithm = oneOf('ES256', 'Ed25519');
+export const checkUdi = object({ pid: string({ min: 1, max: 64 }), sn: string({ min: 1, max: 64 }) });
+
+export const checkRegisterRequest = object({
+  type: literal('register'),
+  ...freshness,
+  idToken: string({ min: 1, max: 512 }),
+  softwareTag: string({ min: 1, max: 256 }),
+  udi: checkUdi,
+  hostname: optional(string({ min: 1, max: 255 })),
+  csr: pem,
+  force: boolean,
+});
+
+const accountInfo = {
+  smartAccount: object({ id: anyString, name: anyString, domain: anyString }),
+  virtualAccount: object({ id: anyString, name: anyString }),
+  exportControlled: boolean,
+};
+export const checkAccountInfo = object(accountInfo);
+
+const idCertificateFields = {
+  instanceId: uuid,
+  idCertificate: pem,
+  idCertSerial: serial,
+  idCertExpiresAt: int,
+  renewIntervalMs: positive,
+  signingCertificate: pem,
+  signingCertSerial: serial,
+};
+
+export const checkRegisterResponse = object({
+  type: literal('register-response'),
+  ...freshness,
+  ...idCertificateFields,
+  ...accountInfo,
+});
+
+export const checkEntitlementUsage = object({
+  tag,
+  count: integer({ min: 0, max: 1_000_000_000 }),
+  version: optional(string({ max: 64 })),
+  displayName: optional(string({ max: 256 })),
+  enforceMode: optional(oneOf('enforced', 'not-enforced')),
+});
+
+export const checkAuthorizeRequest = object({
+  type: literal('authorize'),
+  ...identified,
+  entitlements: array(checkEntitlementUsage, { max: 1000 }),
+});
+
+export const checkComplianceStatus = oneOf('InCompliance', 'OutOfCompliance');
+
+export const checkAuthorizeResponse = object({
+  type: literal('authorize-response'),
+  ...freshness,
+  instanceId: uuid,
+  status: checkComplianceStatus,
+  entitlements: array(
+    object({ tag, requested: nonNegative, status: checkComplianceStatus, displayName: optional(anyString) }),
+  ),
+  authorizedAt: int,
+  expiresAt: int,
+  renewIntervalMs: positive,
+  retryIntervalMs: positive,
+});
+
+export const checkRenewIdRequest = object({ type: literal('renew-id'), ...identified, csr: pem });
+export const checkRenewIdResponse = object({
+  type: literal('renew-id-response'),
+  ...freshness,
+  ...idCertificateFields,
+});
+
+export const checkDeregisterRequest = object({ type: literal('deregister'), ...identified });
+export const checkDeregisterResponse = object({ type: literal('deregister-response'), ...freshness, instanceId: uuid });
+
+export const checkLegacyLicense = object({
+  legacyId: string({ min: 1, max: 256 }),
+  tag,
+  count: integer({ min: 1, max: 1_000_000_000 }),
+  name: optional(string({ min: 1, max: 256 })),
+  type: optional(oneOf('perpetual', 'term', 'subscription')),
+  endsAt: optional(positive),
+});
+
+export const checkConvertRequest = object({
+  type: literal('convert'),
+  ...identified,
+  licenses: array(checkLegacyLicense, { min: 1, max: 100 }),
+});
+
+export const checkConvertResponse = object({
+  type: literal('convert-response'),
+  ...freshness,
+  instanceId: uuid,
+  deposited: array(object({ tag, count: positive })),
+  alreadyConverted: boolean,
+});
+
+export const checkSignature = object({
+  alg: checkSignatureAlgorithm,
+  certSerial: either(serial, literal('csr')),
+  value: base64url({ max: 200 }),
+});
+
+export const checkEnvelope = object({ payload: record(unknown), signature: checkSignature });
+
+export const checkErrorBody = object({
+  code: anyString,
+  message: anyString,
+  requestId: optional(anyString),
+  fields: optional(record(array(anyString))),
+});
+
+/** The request check of each device message type. */
+export const REQUEST_CHECKS = {
+  register: checkRegisterRequest,
+  authorize: checkAuthorizeRequest,
+  'renew-id': checkRenewIdRequest,
+  deregister: checkDeregisterRequest,
+  convert: checkConvertRequest,
+} as const;
+
+/** The response check of each device message type. */
+export const RESPONSE_CHECKS = {
+  register: checkRegisterResponse,
+  authorize: checkAuthorizeResponse,
+  'renew-id': checkRenewIdResponse,
+  deregister: checkDeregisterResponse,
+  convert: checkConvertResponse,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// The checks return exactly the schemas' types: a difference fails compilation here.
+
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Agrees<C, S> = Same<Checked<C>, S>;
+type AllAgree = [
+  Agrees<typeof checkRegisterRequest, schema.RegisterRequest>,
+  Agrees<typeof checkRegisterResponse, schema.RegisterResponse>,
+  Agrees<typeof checkAccountInfo, schema.AccountInfo>,
+  Agrees<typeof checkEntitlementUsage, schema.EntitlementUsage>,
+  Agrees<typeof checkAuthorizeRequest, schema.AuthorizeRequest>,
+  Agrees<typeof checkAuthorizeResponse, schema.AuthorizeResponse>,
+  Agrees<typeof checkRenewIdRequest, schema.RenewIdRequest>,
+  Agrees<typeof checkRenewIdResponse, schema.RenewIdResponse>,
+  Agrees<typeof checkDeregisterRequest, schema.DeregisterRequest>,
+  Agrees<typeof checkDeregisterResponse, schema.DeregisterResponse>,
+  Agrees<typeof checkLegacyLicense, schema.LegacyLicense>,
+  Agrees<typeof checkConvertRequest, schema.ConvertRequest>,
+  Agrees<typeof checkConvertResponse, schema.ConvertResponse>,
+  Agrees<typeof checkSignature, schema.Signature>,
+  Agrees<typeof checkErrorBody, schema.ErrorBody>,
+  Agrees<typeof checkUdi, schema.Udi>,
+];
+/** Compile-time proof that every check above returns its schema's type. */
+export const CHECKS_MATCH_SCHEMAS: AllAgree extends true[] ? true : never = true;
