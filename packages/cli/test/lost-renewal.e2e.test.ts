@@ -1,0 +1,108 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { AgentStatus } from '@smartlic/agent';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+
+const TAG = 'regid.2017-03.com.cisco.advantagek9';
+
+/**
+ * A forwarder in front of the authority that, when told to, lets the next ID renewal reach
+ * the authority (which commits it) and then cuts the connection instead of answering: the
+ * answer is lost, exactly as when a device dies after sending.
+ */
+async function startForwarder(target: string) {
+  const state = { dropNextRenewal: false, dropped: 0 };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const upstream = http.request(
+        new URL(req.url ?? '/', target),
+        { method: req.method, headers: { ...req.headers, host: new URL(target).host } },
+        (answer) => {
+          const body: Buffer[] = [];
+          answer.on('data', (c: Buffer) => body.push(c));
+          answer.on('end', () => {
+            if (state.dropNextRenewal && req.url?.endsWith('/device/renew-id')) {
+              state.dropNextRenewal = false;
+              state.dropped++;
+              req.socket.destroy();
+              return;
+            }
+            res.writeHead(answer.statusCode ?? 502, answer.headers);
+            res.end(Buffer.concat(body));
+          });
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { url, state, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('an ID renewal whose answer is lost', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  let server: ServerProcess;
+  let forwarder: Awaited<ReturnType<typeof startForwarder>>;
+  const state = () => join(dir.path, 'device');
+  const admin = <T>(args: string[]) =>
+    cliJson<T>(['admin', '--server', server.url, '--api-key', server.apiKey, ...args]);
+  const device = (args: string[]) => runCli(['device', '--state', state(), ...args]);
+  const status = () => cliJson<AgentStatus>(['device', '--state', state(), 'show', 'license', 'status']);
+
+  beforeAll(async () => {
+    dir = await tempDir('smartlic-lost-renewal-');
+    server = await startServerProcess(join(dir.path, 'authority'));
+    forwarder = await startForwarder(server.url);
+    const account = await admin<{ id: string }>(['account', 'create', 'Lost Answers Inc']);
+    const va = await admin<{ id: string }>(['va', 'create', 'Lab', '--account', account.id]);
+    await admin(['license', 'add', '--va', va.id, '--tag', TAG, '--count', '5']);
+    const { token } = await admin<{ token: string }>(['token', 'create', '--va', va.id]);
+    expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'LOST1'])).code).toBe(0);
+    const destination = ['call-home', 'destination', forwarder.url, '--root', server.rootCaPath];
+    expect((await device(destination)).code).toBe(0);
+    expect((await device(['use', TAG, '2'])).code).toBe(0);
+    expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await forwarder?.close();
+    await server?.stop();
+    await dir?.cleanup();
+  });
+
+  it('leaves the device working with the certificate it kept, and the next renewal succeeds', async () => {
+    const before = await status();
+    expect(before.authorization.status).toBe('AUTHORIZED');
+    const kept = before.registration.idCertSerial;
+    expect(kept).toMatch(/^[0-9a-f]+$/);
+
+    // The authority commits a new certificate; the device never hears of it.
+    forwarder.state.dropNextRenewal = true;
+    const lost = await device(['license', 'smart', 'renew', 'id']);
+    expect(forwarder.state.dropped).toBe(1);
+    expect(lost.code).not.toBe(0);
+    expect((await status()).registration.idCertSerial).toBe(kept);
+
+    // The certificate the device kept is still accepted…
+    const renewed = await device(['license', 'smart', 'renew', 'auth']);
+    expect(renewed.code, renewed.stderr).toBe(0);
+    const afterAuth = await status();
+    expect(afterAuth.registration.status).toBe('REGISTERED');
+    expect(afterAuth.authorization.status).toBe('AUTHORIZED');
+
+    // …and renewing again gives it a new one, which it then uses.
+    const again = await device(['license', 'smart', 'renew', 'id']);
+    expect(again.code, again.stderr).toBe(0);
+    const fresh = (await status()).registration.idCertSerial;
+    expect(fresh).not.toBe(kept);
+    const withNew = await device(['license', 'smart', 'renew', 'auth']);
+    expect(withNew.code, withNew.stderr).toBe(0);
+    expect((await status()).authorization.status).toBe('AUTHORIZED');
+  });
+});
