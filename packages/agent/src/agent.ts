@@ -1,3 +1,5 @@
+import { mkdir } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { type Clock, type LegacyLicense, SmartlicError, systemClock } from '@smartlic/protocol/core';
 import { authorize } from './actions/authorize.js';
 import { type ConversionReport, reportLegacyLicenses } from './actions/convert.js';
@@ -27,6 +29,7 @@ import { emptyReservation, type ReservationState } from './reservation/reservati
 import { applyReservation, reservedSnapshot } from './reservation/reservation-status.js';
 import { AgentRuntime } from './runtime.js';
 import { type DeviceIdentity, initialState } from './state/agent-state.js';
+import { StateLock } from './state/state-lock.js';
 import { StateStore } from './state/state-store.js';
 import { type AgentStatus, buildStatus } from './status/agent-status.js';
 
@@ -47,19 +50,35 @@ export interface AgentOptions {
    * the last 1,000 entries / 256 KiB; `false` turns it off.
    */
   eventLog?: false | Partial<EventLogLimits>;
+  /**
+   * How this process is named in the state directory's writer lock (`state.lock`), so that a
+   * process refused by it learns who holds it. Default: the process's command line.
+   */
+  processName?: string;
+}
+
+/** How `Agent.open` opens an existing state. */
+export interface AgentOpenOptions extends AgentOptions {
+  /**
+   * Reads the state without taking its writer lock, so it works while another process (such as
+   * `smartlic device run`) holds it: nothing is ever written (not even the event log or the clock
+   * reading), and every method that would change the state rejects with `BAD_REQUEST`.
+   */
+  readOnly?: boolean;
 }
 
 /** Default timeout of one request to the authority. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-function eventLogOf(options: AgentOptions): EventLog | undefined {
-  return options.eventLog === false ? undefined : new EventLog(options.stateDir, options.eventLog);
+function eventLogOf(options: AgentOpenOptions): EventLog | undefined {
+  return options.eventLog === false || options.readOnly ? undefined : new EventLog(options.stateDir, options.eventLog);
 }
 
-function runtimeDeps(options: AgentOptions, log: EventLog | undefined) {
+function runtimeDeps(options: AgentOpenOptions, log: EventLog | undefined) {
   const onEvent = eventSink(log, options.onEvent);
   return {
     store: new StateStore(options.stateDir),
+    readOnly: options.readOnly === true,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
@@ -67,20 +86,50 @@ function runtimeDeps(options: AgentOptions, log: EventLog | undefined) {
   };
 }
 
+/** Takes the writer lock of `options.stateDir` (which must exist), or throws `STATE_LOCKED`. */
+function lockStateDir(options: AgentOptions): Promise<StateLock> {
+  return StateLock.acquire(
+    options.stateDir,
+    options.processName ?? [basename(process.argv[0] ?? 'node'), ...process.argv.slice(1)].join(' '),
+  );
+}
+
+function alreadyInitialised(dir: string): SmartlicError {
+  return new SmartlicError('ALREADY_INITIALISED', {
+    message: `A device is already initialised in ${dir}; its state was left as it was.`,
+  });
+}
+
+/** Runs `create` under `lock`, releasing the lock when it fails. */
+async function underLock<T>(lock: StateLock, create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+}
+
 /**
  * The Smart Agent a product embeds: its identity, registration, authorization renewals,
  * evaluation clock and status. Every change is saved before a method resolves. Protocol
  * failures are `Outcome`s and events, never exceptions; methods throw only for misuse
  * (bad arguments) and for a state directory that cannot be read or written.
+ *
+ * An agent opened to write holds the state directory's writer lock (`state.lock`) until `close()`
+ * (or the end of the process): a second writer, in this process or another, is refused with
+ * `STATE_LOCKED` rather than overwrite this one's saves. `Agent.open(…, readOnly: true)` reads alongside it.
  */
 export class Agent {
   private snapshot: (() => LicenseSnapshot) | undefined;
   /** The offline reservation (`reservation.json`), as last read or written by this agent. */
   private reserved: ReservationState = emptyReservation();
+  private closed = false;
 
   private constructor(
     private readonly rt: AgentRuntime,
     private readonly log: EventLog | undefined,
+    private readonly lock: StateLock | undefined,
   ) {}
 
   /**
@@ -93,35 +142,85 @@ export class Agent {
     const log = eventLogOf(options);
     const deps = runtimeDeps(options, log);
     const complete = completeIdentity(identity, deps.random);
-    if (await deps.store.exists()) {
-      throw new SmartlicError('ALREADY_INITIALISED', {
-        message: `A device is already initialised in ${options.stateDir}; its state was left as it was.`,
-      });
-    }
+    if (await deps.store.exists()) throw alreadyInitialised(options.stateDir);
     await deps.store.assertNoOrphanKey();
-    const key = newDeviceKey();
-    const now = deps.clock.now();
-    const state = initialState(complete, key.fingerprint, now);
-    await deps.store.create(state, key);
-    const rt = new AgentRuntime(deps, state, key);
-    rt.emit(agentEvent('AGENT_ENABLED', now, 'Smart Agent for Licensing is enabled'));
-    return new Agent(rt, log);
+    await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
+    const lock = await lockStateDir(options);
+    return underLock(lock, async () => {
+      // Another process may have initialised it between the check above and the lock.
+      if (await deps.store.exists()) throw alreadyInitialised(options.stateDir);
+      const key = newDeviceKey();
+      const now = deps.clock.now();
+      const state = initialState(complete, key.fingerprint, now);
+      await deps.store.create(state, key);
+      const rt = new AgentRuntime(deps, state, key);
+      rt.emit(agentEvent('AGENT_ENABLED', now, 'Smart Agent for Licensing is enabled'));
+      return new Agent(rt, log, lock);
+    });
   }
 
   /**
    * Loads an existing state. Throws `NOT_INITIALISED` when there is none ("This device is not
    * initialised: run `smartlic device init --pid PID` first.") and `STATE_CORRUPT` — with how to
    * recover — when it is unreadable, truncated, edited (its HMAC bound to the device key fails),
-   * does not match its device key, or was removed while its device key was left.
+   * does not match its device key, or was removed while its device key was left. Takes the
+   * writer lock, or throws `STATE_LOCKED` naming the live process that holds it; with `readOnly`
+   * it takes no lock and never writes.
    */
-  static async open(options: AgentOptions): Promise<Agent> {
+  static async open(options: AgentOpenOptions): Promise<Agent> {
     const log = eventLogOf(options);
     const deps = runtimeDeps(options, log);
-    const { state, key } = await deps.store.load();
-    const agent = new Agent(new AgentRuntime(deps, state, key), log);
-    agent.reserved = await readReservation(agent.rt);
-    await agent.syncReservedClock();
-    return agent;
+    if (deps.readOnly) {
+      const { state, key } = await deps.store.load({ readOnly: true });
+      const agent = new Agent(new AgentRuntime(deps, state, key), log, undefined);
+      agent.reserved = await readReservation(agent.rt);
+      return agent;
+    }
+    // No lock file in a directory that is not there: load() says what is wrong instead.
+    if (!(await deps.store.exists())) await deps.store.load();
+    const lock = await lockStateDir(options);
+    return underLock(lock, async () => {
+      const { state, key } = await deps.store.load();
+      const agent = new Agent(new AgentRuntime(deps, state, key), log, lock);
+      agent.reserved = await readReservation(agent.rt);
+      await agent.syncReservedClock();
+      return agent;
+    });
+  }
+
+  /** True when this agent was opened `readOnly` or has been closed: it no longer changes the state. */
+  get readOnly(): boolean {
+    return this.lock === undefined || this.closed;
+  }
+
+  /**
+   * Lets the operations already started end, then releases the writer lock. The agent can still
+   * be read (`status()`); what would change the state rejects. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.rt.idle();
+    await this.lock?.release();
+  }
+
+  /** `await using agent = await Agent.open(…)`: closes the agent. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Runs a state-changing operation after every earlier one; rejects on a read-only or closed agent. */
+  private write<T>(operation: () => Promise<T>): Promise<T> {
+    if (this.readOnly) {
+      const why = this.closed ? 'was closed' : 'was opened read-only';
+      return Promise.reject(
+        new SmartlicError('BAD_REQUEST', {
+          message: `This agent ${why}: it does not change the device state in ${this.stateDir}.`,
+          context: { dir: this.stateDir },
+        }),
+      );
+    }
+    return this.rt.exclusive(operation);
   }
 
   /** The state directory. */
@@ -138,17 +237,17 @@ export class Agent {
    * `GET /api/v1/pki/root-ca` and pinned (trust on first use); its SHA-256 fingerprint is returned.
    */
   setDestination(url: string, options: DestinationOptions = {}): Promise<DestinationResult> {
-    return this.rt.exclusive(() => configureDestination(this.rt, url, options));
+    return this.write(() => configureDestination(this.rt, url, options));
   }
 
   /** The product declares `count` of `tag` in use (0 removes the tag). If registered, authorizes at once. */
   use(tag: string, count: number): Promise<Outcome> {
-    return this.rt.exclusive(() => declareUsage(this.rt, tag, count));
+    return this.write(() => declareUsage(this.rt, tag, count));
   }
 
   /** Registers with an ID token; on success the declared usage is authorized at once (`followUps`). */
   register(idToken: string, options: { force?: boolean } = {}): Promise<Outcome> {
-    return this.rt.exclusive(async () => {
+    return this.write(async () => {
       this.reserved = await readReservation(this.rt);
       assertNotReserving(this.reserved);
       return register(this.rt, idToken, options.force ?? false);
@@ -157,7 +256,7 @@ export class Agent {
 
   /** Deregisters; the local registration is removed even when the authority cannot be reached (the outcome says so). */
   deregister(): Promise<Outcome> {
-    return this.rt.exclusive(() => deregister(this.rt));
+    return this.write(() => deregister(this.rt));
   }
 
   /**
@@ -165,22 +264,22 @@ export class Agent {
    * device holds; the authority deposits each into the device's VA once. Never throws.
    */
   reportLegacyLicenses(licenses: readonly LegacyLicense[]): Promise<ConversionReport> {
-    return this.rt.exclusive(() => reportLegacyLicenses(this.rt, licenses));
+    return this.write(() => reportLegacyLicenses(this.rt, licenses));
   }
 
   /** Renews the ID certificate now (`license smart renew id`). */
   renewId(): Promise<Outcome> {
-    return this.rt.exclusive(() => renewId(this.rt));
+    return this.write(() => renewId(this.rt));
   }
 
   /** Renews the authorization now (`license smart renew auth`). */
   renewAuthorization(): Promise<Outcome> {
-    return this.rt.exclusive(() => authorize(this.rt));
+    return this.write(() => authorize(this.rt));
   }
 
   /** Runs whatever is due at `clock.now()` (registration retry, ID renewal, authorization renewal or retry, expiries). */
   runDue(): Promise<Outcome[]> {
-    return this.rt.exclusive(async () => {
+    return this.write(async () => {
       // While a reservation is installed there is nothing to renew and nobody to call.
       this.reserved = await readReservation(this.rt);
       if (this.reserved.installed) return [];
@@ -211,10 +310,13 @@ export class Agent {
    * clock reading is kept in the state (saved atomically when time advanced), so that a clock set
    * back afterwards is noticed (`%SMART_LIC-4-CLOCK_BACKWARDS`) and gives no evaluation time back.
    * What `show license …` uses. A state that cannot be saved is reported (`CONFIG_NOT_SAVED`), not thrown.
+   * A read-only agent keeps nothing: the process holding the lock keeps its own clock readings.
    */
   readStatus(): Promise<AgentStatus> {
     return this.rt.exclusive(async () => {
-      const { now, wall } = await this.rt.recordClock().catch(() => this.rt.readClock());
+      const { now, wall } = this.readOnly
+        ? this.rt.readClock()
+        : await this.rt.recordClock().catch(() => this.rt.readClock());
       return applyReservation(buildStatus(this.rt.state, now, wall), this.reserved);
     });
   }
@@ -226,7 +328,7 @@ export class Agent {
    * Refusals throw a `SmartlicError` with one clear message and change nothing.
    */
   reservation(action: ReservationAction): Promise<ReservationStep> {
-    return this.rt.exclusive(async () => {
+    return this.write(async () => {
       const { state, step } = await runReservationAction(this.rt, action);
       this.reserved = state;
       await this.syncReservedClock();

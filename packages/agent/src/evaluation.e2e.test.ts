@@ -26,7 +26,7 @@ describe('evaluation period', () => {
     expect(s.authorization.status).toBe('EVAL MODE');
     expect(s.usage[0]?.status).toBe('EVAL MODE');
     expect(formatStatus(s)).toContain('Evaluation Period Remaining: 89 days, 0 hours, 4 minutes, 34 seconds');
-    expect((await h.open()).status()).toEqual(s);
+    expect((await h.openReadOnly()).status()).toEqual(s);
 
     await agent.setDestination(h.fake.url);
     expect((await agent.register(h.fake.createToken())).ok).toBe(true);

@@ -64,7 +64,7 @@ describe('an authority that no longer recognises the device’s certificates (se
       'License Authorization:\n  Status: EVAL MODE\n  Evaluation Period Remaining: 65 days, 18 hours, 43 minutes, 0 seconds',
     );
     // Persisted, and the evaluation clock runs again from where it stopped.
-    await check(await h.open(), renewalAt + DAY, LEFT - DAY);
+    await check(await h.openReadOnly(), renewalAt + DAY, LEFT - DAY);
     expect(agent.nextWakeAt()).toBe(renewalAt + LEFT - 30 * DAY);
 
     // The remedy: register again (the old product instance of this UDI is replaced).

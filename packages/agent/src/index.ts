@@ -1,6 +1,6 @@
 export type { ConversionReport } from './actions/convert.js';
 export type { DestinationOptions, DestinationResult } from './actions/destination.js';
-export { Agent, type AgentOptions, DEFAULT_REQUEST_TIMEOUT_MS } from './agent.js';
+export { Agent, type AgentOpenOptions, type AgentOptions, DEFAULT_REQUEST_TIMEOUT_MS } from './agent.js';
 export { EVALUATION_WARNING_DAYS } from './core/evaluation.js';
 export { JITTER_CAP_MS, JITTER_FRACTION } from './core/retry.js';
 export { ALLOWED_STATES } from './core/state-table.js';
@@ -49,6 +49,7 @@ export type {
   RegistrationStatus,
   UsageStatus,
 } from './state/agent-state.js';
+export { LOCK_FILE, type LockHolder } from './state/state-lock.js';
 export type { AgentStatus, StatusAttempt } from './status/agent-status.js';
 export { formatAll, formatStatus, formatSummary, formatUsage } from './status/format-status.js';
 export { formatDate, formatDuration } from './time-format.js';

@@ -77,12 +77,14 @@ describe('lifecycle', () => {
     expect(reopened.status().authorization.lastCommunicationAttempt?.result).toBe('SUCCEEDED');
   });
 
-  it('notices what another process saved', async () => {
+  it('lets one writer at a time change the state; a reader sees what it saved', async () => {
     const agent = await registered();
-    const other = await h.open();
-    await other.use('regid.2014-08.com.example.Extra', 1);
-    await agent.runDue();
-    expect(agent.status().usage.map((u) => u.tag)).toEqual([TAG, 'regid.2014-08.com.example.Extra']);
+    await expect(Agent.open(h.options())).rejects.toMatchObject({ code: 'STATE_LOCKED' });
+    const reader = await h.openReadOnly();
+    await agent.use('regid.2014-08.com.example.Extra', 1);
+    const seen = await reader.readStatus();
+    expect(seen.usage.map((u) => u.tag)).toEqual([TAG, 'regid.2014-08.com.example.Extra']);
+    await expect(reader.use(TAG, 2)).rejects.toThrow(/was opened read-only: it does not change the device state/);
   });
 
   it('renews its ID certificate with a new key after 180 days', async () => {
@@ -151,12 +153,13 @@ describe('lifecycle', () => {
   it('shows PENDING and "Waiting for reply" while a request is unanswered, also after a crash', async () => {
     const agent = await registered();
     await agent.setDestination(h.fake.url);
+    await h.closeAgents();
     const slow = await Agent.open(h.options({ requestTimeoutMs: 300 }));
     h.fake.override('authorize', { hang: true });
     const sent = h.fake.count('authorize');
     const pending = slow.renewAuthorization();
     while (h.fake.count('authorize') === sent) await new Promise((resolve) => setImmediate(resolve));
-    const crashed = await h.open();
+    const crashed = await h.openReadOnly();
     expect(crashed.status().authorization).toMatchObject({
       lastCommunicationAttempt: { result: 'PENDING' },
       failureReason: 'Waiting for reply',
@@ -164,6 +167,7 @@ describe('lifecycle', () => {
     expect(formatStatus(crashed.status())).toContain('Last Communication Attempt: PENDING on');
     expect(await pending).toMatchObject({ ok: false, message: SEND_FAILED });
     expect(slow.status().authorization.lastCommunicationAttempt?.result).toBe('FAILED');
+    await slow.close();
   });
 
   it('answers NOT_REGISTERED for renewals of an unregistered device, and refuses a second registration without force', async () => {

@@ -27,6 +27,8 @@ export interface RuntimeDeps {
   random: () => number;
   onEvent?: (event: AgentEvent) => void;
   requestTimeoutMs: number;
+  /** Reads the state without ever writing it: another process may hold its lock. */
+  readOnly?: boolean;
 }
 
 /**
@@ -79,6 +81,11 @@ export class AgentRuntime {
     });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Resolves once every operation started so far has ended. */
+  async idle(): Promise<void> {
+    await this.queue;
   }
 
   /**
@@ -162,6 +169,7 @@ export class AgentRuntime {
 
   /** Writes the state (next revision); a failure is reported as an event and thrown. */
   async save(): Promise<void> {
+    if (this.deps.readOnly) throw new Error(`The device state in ${this.deps.store.dir} was opened read-only`);
     this.state = { ...this.state, revision: this.state.revision + 1 };
     try {
       await this.deps.store.save(this.state);
@@ -174,7 +182,7 @@ export class AgentRuntime {
 
   /** Adopts the state another process saved since this one last read or wrote it. */
   private async refresh(): Promise<void> {
-    const loaded = await this.deps.store.load();
+    const loaded = await this.deps.store.load({ readOnly: this.deps.readOnly === true });
     if (loaded.state.revision === this.state.revision) return;
     this.state = loaded.state;
     this.key = loaded.key;

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Agent, ALLOWED_STATES } from '@smartlic/agent';
+import { Agent, ALLOWED_STATES, LOCK_FILE } from '@smartlic/agent';
 import { type RunningServer, startServer } from '@smartlic/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './harness.js';
@@ -85,12 +85,17 @@ describe('an agent killed at random points while it registers and renews', () =>
       const stateDir = join(dir.path, `device-${n}`);
       const agent = await Agent.init({ pid: 'C9300-24UX', sn: `KILL${n}` }, { stateDir });
       await agent.setDestination(server.url, { authorityRootPem: await readFile(server.rootCaPath, 'utf8') });
+      await agent.close(); // releases the writer lock for the worker
       for (let kill = 0; kill < KILLS_PER_DEVICE; kill++) {
         logs.push(await runAndKill(stateDir, token, random));
-        // Whatever the moment of the kill, the state opens, and shows a state of the table.
+        // The kill left the worker's writer lock behind, naming a process that is gone.
+        expect(JSON.parse(await readFile(join(stateDir, LOCK_FILE), 'utf8'))).toMatchObject({ command: 'agent-churn' });
+        // Whatever the moment of the kill, the state opens to write (the stale lock is taken
+        // over), and shows a state of the table.
         const reopened = await Agent.open({ stateDir });
         const s = reopened.status();
         expect(ALLOWED_STATES[s.registration.status]).toContain(s.authorization.status);
+        await reopened.close();
       }
       // And the device carries on: it completes a renewal (re-registering if a kill lost the
       // answer that carried its renewed certificate: the authority then refuses the old one).

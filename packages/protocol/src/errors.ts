@@ -66,6 +66,11 @@ export const ERRORS = {
     message: 'This device is not initialised: run `smartlic device init --pid PID` first.',
   },
   ALREADY_INITIALISED: { status: 0, message: 'This device is already initialised; its state was left as it was.' },
+  STATE_LOCKED: {
+    status: 0,
+    message:
+      'The device state in {dir} is in use by {holder}; stop it first, or run this command again once it has ended.',
+  },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** Every error code of the system. */

@@ -15,6 +15,8 @@ describe('state store', () => {
   let dir: string;
   const clock = new ManualClock();
   const options = () => ({ stateDir: dir, clock });
+  /** Initialises the device in `dir`, and closes it (releasing its writer lock). */
+  const initialised = async () => (await Agent.init({ pid: 'C9300' }, options())).close();
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'smartlic-store-'));
     dir = join(root, 'device');
@@ -29,7 +31,7 @@ describe('state store', () => {
   });
 
   it('refuses to initialise twice', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     await expect(Agent.init({ pid: 'C9300' }, options())).rejects.toMatchObject({ code: 'ALREADY_INITIALISED' });
   });
 
@@ -52,7 +54,7 @@ describe('state store', () => {
     ['an unknown status', (text: string) => text.replace('"UNREGISTERED"', '"HACKED"')],
     ['empty', () => ''],
   ])('refuses a state file that is %s with STATE_CORRUPT', async (_, spoil) => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     const file = join(dir, 'state.json');
     const text = await readFile(file, 'utf8');
     await writeFile(file, spoil(text));
@@ -63,6 +65,7 @@ describe('state store', () => {
   it('refuses a state edited by hand even when it is well formed, and says how to recover', async () => {
     const agent = await Agent.init({ pid: 'C9300' }, options());
     await agent.use('regid.tag', 1);
+    await agent.close();
     clock.advance(89 * 86_400_000);
     const file = join(dir, 'state.json');
     const text = await readFile(file, 'utf8');
@@ -77,9 +80,9 @@ describe('state store', () => {
   });
 
   it('refuses a state signed with another device key', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     const other = join(root, 'other');
-    await Agent.init({ pid: 'C9300' }, { stateDir: other, clock });
+    await (await Agent.init({ pid: 'C9300' }, { stateDir: other, clock })).close();
     await writeFile(join(dir, 'state.json'), await readFile(join(other, 'state.json')));
     await expect(Agent.open(options())).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
@@ -100,7 +103,10 @@ describe('state store', () => {
     const saved = (await store.load()).state.trust;
     expect(saved.anchors.map(fingerprintOf)).toEqual([root.fingerprint]);
     expect(saved.tlsTrustPoints?.map(fingerprintOf)).toEqual([proxyCa.fingerprint]);
-    expect((await Agent.open(options())).status().transport).toMatchObject({ trustAnchors: 1, tlsTrustPoints: 1 });
+    await agent.close();
+    const reopened = await Agent.open(options());
+    expect(reopened.status().transport).toMatchObject({ trustAnchors: 1, tlsTrustPoints: 1 });
+    await reopened.close();
 
     // The TLS trust points are covered by the MAC: moving one into the anchors by hand is refused.
     const edited = JSON.parse(await readFile(file, 'utf8')) as {
@@ -114,7 +120,7 @@ describe('state store', () => {
   });
 
   it('refuses an unsigned version 1 state', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     const file = join(dir, 'state.json');
     const { integrity: _, ...unsigned } = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     await writeFile(file, JSON.stringify({ ...unsigned, version: 1 }));
@@ -122,14 +128,14 @@ describe('state store', () => {
   });
 
   it('refuses to start a fresh device where a state was removed but its key left', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     await rm(join(dir, 'state.json'));
     await expect(Agent.open(options())).rejects.toThrow(/the state file is missing but its device key/);
     await expect(Agent.init({ pid: 'C9300' }, options())).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
 
   it('removes temporary files of writers that were killed, and keeps those of live ones', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     const dead = join(dir, 'state.json.999999.abcd.tmp');
     const live = join(dir, `state.json.${process.pid}.abcd.tmp`);
     await writeFile(dead, '{"version":');
@@ -140,19 +146,19 @@ describe('state store', () => {
   });
 
   it('refuses a state file truncated on disk', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     await truncate(join(dir, 'state.json'), 100);
     await expect(Agent.open(options())).rejects.toThrow('The device state file is damaged or was edited');
   });
 
   it('refuses a device key that does not belong to the state', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     await writeFile(join(dir, 'device-key.pem'), newDeviceKey().pem);
     await expect(Agent.open(options())).rejects.toMatchObject({ code: 'STATE_CORRUPT' });
   });
 
   it('refuses a state written by a newer version', async () => {
-    await Agent.init({ pid: 'C9300' }, options());
+    await initialised();
     const file = join(dir, 'state.json');
     await writeFile(file, (await readFile(file, 'utf8')).replace('"version": 2', '"version": 3'));
     await expect(Agent.open(options())).rejects.toThrow('newer smartlic');

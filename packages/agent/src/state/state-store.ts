@@ -1,9 +1,9 @@
-import { chmod, mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, SmartlicError } from '@smartlic/protocol/core';
 import { type DeviceKey, deviceKeyFromPem } from '../device-key.js';
 import type { AgentState } from './agent-state.js';
-import { removeStaleTempFiles, renameDurably, writeFileAtomic } from './atomic-file.js';
+import { readOptional, removeStaleTempFiles, renameDurably, writeFileAtomic } from './atomic-file.js';
 import { decodeState, encodeState, STATE_RECOVERY_HINT, verifyStateFile } from './state-codec.js';
 import { stateMacKey } from './state-mac.js';
 
@@ -58,28 +58,30 @@ export class StateStore {
 
   /**
    * Loads the state and its device key, checks the state's MAC, and finishes a key replacement a
-   * crash interrupted. Temporary files left by a process killed mid-write are removed.
+   * crash interrupted. Temporary files left by a process killed mid-write are removed. `readOnly`:
+   * changes nothing on disk (no clean-up, no key promotion), as another process may be writing.
    */
-  async load(): Promise<{ state: AgentState; key: DeviceKey }> {
+  async load(options: { readOnly?: boolean } = {}): Promise<{ state: AgentState; key: DeviceKey }> {
+    const readOnly = options.readOnly === true;
     const file = this.path('state');
     const text = await readOptional(file);
     if (text === undefined) {
       if ((await readOptional(this.path('key'))) !== undefined) throw this.stateMissing();
       throw new SmartlicError('NOT_INITIALISED', { context: { dir: this.dir } });
     }
-    await removeStaleTempFiles(this.dir);
+    if (!readOnly) await removeStaleTempFiles(this.dir);
     const read = decodeState(text, file);
     const named = read.state.deviceKeyFingerprint;
     const key = await this.readKey('key');
     if (key?.fingerprint === named) {
       const state = verifyStateFile(read, this.remember(key), file);
-      await rm(this.path('stagedKey'), { force: true });
+      if (!readOnly) await rm(this.path('stagedKey'), { force: true });
       return { state, key };
     }
     const staged = await this.readKey('stagedKey');
     if (staged?.fingerprint === named) {
       const state = verifyStateFile(read, this.remember(staged), file);
-      await this.promoteStagedKey();
+      if (!readOnly) await this.promoteStagedKey();
       return { state, key: staged };
     }
     throw new SmartlicError('STATE_CORRUPT', {
@@ -139,14 +141,5 @@ export class StateStore {
     } catch {
       return undefined;
     }
-  }
-}
-
-async function readOptional(path: string): Promise<string | undefined> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }

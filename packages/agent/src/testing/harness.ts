@@ -18,8 +18,15 @@ export interface AgentHarness {
   options(overrides?: Partial<AgentOptions>): AgentOptions;
   /** `Agent.init` in `dir` (PID `C9300-24UX`, SN `FCW2134L0RN` unless given). */
   init(identity?: Partial<DeviceIdentity>): Promise<Agent>;
-  /** `Agent.open` in `dir`. */
+  /**
+   * `Agent.open` in `dir`, as after a restart: the agents this harness opened before are closed
+   * first (they hold the state directory's writer lock).
+   */
   open(): Promise<Agent>;
+  /** `Agent.open` in `dir`, `readOnly`: as another process looking while the agent runs. */
+  openReadOnly(): Promise<Agent>;
+  /** Closes the agents this harness opened (`init`, `open`), releasing the writer lock. */
+  closeAgents(): Promise<void>;
   /** Names of the events seen, e.g. `%SMART_LIC-6-AGENT_REG_SUCCESS`. */
   eventNames(): string[];
   close(): Promise<void>;
@@ -41,16 +48,30 @@ export async function createAgentHarness(
     random: () => 0,
     ...overrides,
   });
+  const opened: Agent[] = [];
+  const track = async (agent: Promise<Agent>): Promise<Agent> => {
+    opened.push(await agent);
+    return opened.at(-1) as Agent;
+  };
+  const closeAgents = async (): Promise<void> => {
+    for (const agent of opened.splice(0)) await agent.close();
+  };
   return {
     clock,
     fake,
     dir,
     events,
     options: agentOptions,
-    init: (identity = {}) => Agent.init({ pid: 'C9300-24UX', sn: 'FCW2134L0RN', ...identity }, agentOptions()),
-    open: () => Agent.open(agentOptions()),
+    init: (identity = {}) => track(Agent.init({ pid: 'C9300-24UX', sn: 'FCW2134L0RN', ...identity }, agentOptions())),
+    open: async () => {
+      await closeAgents();
+      return track(Agent.open(agentOptions()));
+    },
+    openReadOnly: () => Agent.open({ ...agentOptions(), readOnly: true }),
+    closeAgents,
     eventNames: () => events.map((e) => e.name),
     close: async () => {
+      await closeAgents();
       await fake.close();
       await rm(join(dir, '..'), { recursive: true, force: true });
     },

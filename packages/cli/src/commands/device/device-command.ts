@@ -12,7 +12,7 @@ import {
 import { Command } from 'commander';
 import { CliError, parseInteger, print } from '../../output.js';
 import { conversionCommand } from './conversion-command.js';
-import { agentOptions, openDevice, stateDirOf } from './device-context.js';
+import { agentOptions, openDevice, openDeviceToRead, stateDirOf } from './device-context.js';
 import { reservationCommand } from './reservation-command.js';
 import { runCommand } from './run-command.js';
 
@@ -179,7 +179,7 @@ function showCommand(): Command {
       if (what === 'eventlog') {
         // Read straight from the directory, so that the log also shows when the state does not open.
         const events = await readEventLog(stateDirOf(cmd));
-        if (events.length === 0) await openDevice(cmd); // says why: not initialised, or damaged
+        if (events.length === 0) await openDeviceToRead(cmd); // says why: not initialised, or damaged
         print(events, opts, (list) =>
           list.length ? list.map(formatEventLogLine).join('\n') : 'The event log is empty.',
         );
@@ -187,8 +187,9 @@ function showCommand(): Command {
       }
       const view = VIEWS[what as keyof typeof VIEWS];
       if (!view) throw new CliError(`Unknown view "${what}": use status, summary, all, usage or eventlog.`);
-      const agent = await openDevice(cmd);
-      // Keeps the clock reading, so that a clock set back after this look is noticed.
+      // Keeps the clock reading, so that a clock set back after this look is noticed; while another
+      // process (`device run`) holds the state, it reads without keeping anything: that one keeps time.
+      const agent = await openDeviceToRead(cmd);
       print(await agent.readStatus(), opts, view);
     });
   return show;

@@ -9,12 +9,40 @@ export function stateDirOf(command: Command): string {
   return resolve(flags.state ?? process.env.SMARTLIC_DEVICE_STATE ?? './device-state');
 }
 
-/** Options every device command opens its agent with. */
-export function agentOptions(command: Command, onEvent?: (event: AgentEvent) => void): AgentOptions {
-  return { stateDir: stateDirOf(command), clock: processClock(), ...(onEvent ? { onEvent } : {}) };
+/** The command as typed, e.g. `smartlic device run`: what another process refused by the state lock is told. */
+function commandName(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
-/** Opens the device of this command's state directory. */
+/** Options every device command opens its agent with. */
+export function agentOptions(command: Command, onEvent?: (event: AgentEvent) => void): AgentOptions {
+  return {
+    stateDir: stateDirOf(command),
+    clock: processClock(),
+    processName: commandName(command),
+    ...(onEvent ? { onEvent } : {}),
+  };
+}
+
+/**
+ * Opens the device of this command's state directory to change it, holding its writer lock until
+ * the process ends: refused (`STATE_LOCKED`) while another process, such as `device run`, holds it.
+ */
 export function openDevice(command: Command, onEvent?: (event: AgentEvent) => void): Promise<Agent> {
   return Agent.open(agentOptions(command, onEvent));
+}
+
+/**
+ * Opens the device to look at it: to write when it can (so that `show` keeps its clock reading),
+ * read-only while another process holds the writer lock (that process keeps time itself).
+ */
+export async function openDeviceToRead(command: Command): Promise<Agent> {
+  try {
+    return await openDevice(command);
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'STATE_LOCKED') throw error;
+    return Agent.open({ ...agentOptions(command), readOnly: true });
+  }
 }

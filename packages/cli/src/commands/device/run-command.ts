@@ -6,8 +6,8 @@ import { processClock, processClockRate } from '../../clock.js';
 import { agentOptions } from './device-context.js';
 
 /**
- * Longest real time the daemon sleeps between looks at its timers, so that what another
- * process changed in the state (a registration, new usage) is picked up soon.
+ * Longest real time the daemon sleeps between looks at its timers, so that a host clock that
+ * jumped (set forward, or a suspended machine resuming) is noticed soon.
  */
 const MAX_NAP_MS = 10_000;
 /** Shortest real nap, so that a timer due now cannot make the loop spin. */
@@ -19,6 +19,8 @@ const stamp = (clock: Clock): string => new Date(clock.now()).toISOString();
  * `device run [--once]`: keeps the agent's timers going — registration retries, ID certificate
  * and authorization renewals and their retries, deadlines, the evaluation clock — printing every
  * event and outcome, until SIGINT or SIGTERM (then it exits 0 once the running step is saved).
+ * It holds the state directory's writer lock all along: other commands that would change the
+ * state are refused until it stops; `show license …` reads alongside it.
  * With SMARTLIC_DEV_CLOCK=1 and SMARTLIC_CLOCK_RATE=R it sleeps R times shorter, so months pass
  * in seconds. `--once`: run what is due now, then exit.
  */
@@ -51,6 +53,8 @@ export function runCommand(): Command {
       } finally {
         process.off('SIGINT', stop);
         process.off('SIGTERM', stop);
+        // Releases the state's writer lock: other commands may change the state again.
+        await agent.close();
       }
     });
 }
