@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate } from './allocation.js';
+import { allocate, headroom } from './allocation.js';
 
 const parents: Record<string, string> = { specific: 'generic', other: 'generic', generic: 'root' };
 const parentOf = (tag: string) => parents[tag];
@@ -52,5 +52,23 @@ describe('allocation over the license hierarchy', () => {
   it('is quantity − inUse for tags outside the hierarchy', () => {
     const a = allocate({ quantity: new Map([['x', 3]]), inUse: new Map([['x', 5]]), parentOf: () => undefined });
     expect(a.get('x')).toMatchObject({ surplus: -2, uncovered: 2 });
+  });
+
+  it('gives the headroom of a tag: its own pool left, then what its ancestors have left', () => {
+    const quantity = new Map([
+      ['specific', 1],
+      ['generic', 3],
+      ['root', 2],
+    ]);
+    // generic lends 2 to other; root is untouched.
+    const a = allocate({ quantity, inUse: new Map([['other', 2]]), parentOf });
+    expect(headroom('specific', a, parentOf)).toBe(1 + 1 + 2);
+    expect(headroom('other', a, parentOf)).toBe(0 + 1 + 2);
+    expect(headroom('root', a, parentOf)).toBe(2);
+    // A tag already short has spent its whole chain.
+    const short = allocate({ quantity, inUse: new Map([['specific', 9]]), parentOf });
+    expect(headroom('specific', short, parentOf)).toBe(0);
+    expect(headroom('other', short, parentOf)).toBe(0);
+    expect(headroom('x', a, () => undefined)).toBe(0);
   });
 });

@@ -79,6 +79,21 @@ export function allocate({ quantity, inUse, parentOf }: AllocationInput): Map<st
   return result;
 }
 
+/**
+ * How many more of `tag` an allocation can cover without uncovering demand it covers now:
+ * what the tag's own pools have left, then what each ancestor has left: where `allocate`
+ * would put more demand for `tag`. Zero when the tag is already short (its chain is then spent).
+ */
+export function headroom(
+  tag: string,
+  allocation: ReadonlyMap<string, TagAllocation>,
+  parentOf: (tag: string) => string | undefined,
+): number {
+  // Surplus is what is left minus what is uncovered; a tag with uncovered demand has nothing left.
+  const left = (t: string): number => Math.max(0, allocation.get(t)?.surplus ?? 0);
+  return [tag, ...ancestors(tag, parentOf)].reduce((sum, t) => sum + left(t), 0);
+}
+
 /** A tag's ancestors, nearest first; stops at a cycle (the catalogue refuses them anyway). */
 export function ancestors(tag: string, parentOf: (tag: string) => string | undefined): string[] {
   const chain: string[] = [];

@@ -19,11 +19,13 @@ import { notFound } from '../../errors.js';
 import type { Database, ReservationRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import { findVaWithAccount } from '../accounts/account-store.js';
+import { allocate, headroom } from '../compliance/allocation.js';
 import { readBalances } from '../compliance/balances.js';
 import { readInstanceUsage, releaseInstanceUsage, replaceInstanceUsage } from '../compliance/usage-store.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { deleteInstance, findInstanceByUdi, insertInstance } from '../instances/instance-store.js';
 import type { AuthorityPki } from '../pki/authority-pki.js';
+import { readTagTree } from '../tags/tag-tree.js';
 import {
   findReservationByInstance,
   findReservationByRequest,
@@ -66,8 +68,10 @@ const NEVER = Date.UTC(9999, 11, 31);
 /**
  * License reservation (SPEC §7): SLR and PLR from a request code, updates completed by a
  * confirmation code, and returns proven by a return code. The reserved counts are the usage
- * of a product instance that shows the reservation, so they are in `inUse` exactly once; a
- * UDI that is registered online cannot be reserved and a reserved UDI cannot register online.
+ * of a product instance that shows the reservation, so they are in `inUse` exactly once and
+ * are covered by the license hierarchy as online usage is (a child tag's reservation draws
+ * on its parents' pools); a UDI that is registered online cannot be reserved and a reserved
+ * UDI cannot register online.
  */
 export function createReservationService(deps: ReservationDeps) {
   const { db, transactor, clock, pki } = deps;
@@ -226,13 +230,14 @@ export function createReservationService(deps: ReservationDeps) {
         }
         const where = await place(trx, row.va_id);
         const now = clock.now();
-        await checkAvailable(trx, row.va_id, instanceId, licenses, now);
         const confirmed = JSON.parse(row.confirmed_licenses) as ReservedLicense[];
         // Until the device confirms, it may run either code: hold the larger count of each tag.
-        const held = new Map(confirmed.map((l) => [l.tag, l.count]));
-        for (const l of licenses) held.set(l.tag, Math.max(held.get(l.tag) ?? 0, l.count));
+        const counts = new Map(confirmed.map((l) => [l.tag, l.count]));
+        for (const l of licenses) counts.set(l.tag, Math.max(counts.get(l.tag) ?? 0, l.count));
+        const held = toLicenses(counts);
+        await checkAvailable(trx, row.va_id, instanceId, licenses, now, held);
         const current = await readInstanceUsage(trx, instanceId);
-        await replaceInstanceUsage(trx, { instanceId, vaId: row.va_id }, current, asUsage(toLicenses(held)));
+        await replaceInstanceUsage(trx, { instanceId, vaId: row.va_id }, current, asUsage(held));
         const sequence = row.sequence + 1;
         await updateReservation(trx, row.id, {
           sequence,
@@ -370,31 +375,42 @@ async function cancelUpdate(
   return view({ ...row, status: 'reserved', licenses: row.confirmed_licenses });
 }
 
-/** Refuses (`RESERVATION_INSUFFICIENT`) a count above what the VA has available besides this instance's own usage. */
+/**
+ * Refuses (`RESERVATION_INSUFFICIENT`) a count above what the VA can cover besides this
+ * instance's own usage, by the rules of online authorization (license hierarchy, SPEC §2):
+ * the tag's own pools first, then its ancestors' pools, as `allocate` gives them. `held` is
+ * everything the instance will hold (an update keeps its confirmed counts until it is
+ * confirmed). Tags are taken in turn, so siblings cannot both be given a parent's last licenses.
+ */
 async function checkAvailable(
   trx: Kysely<Database>,
   vaId: string,
   instanceId: string,
   licenses: readonly ReservedLicense[],
   now: number,
+  held: readonly ReservedLicense[] = licenses,
 ): Promise<void> {
   if (licenses.length === 0) return;
-  const balances = await readBalances(
-    trx,
-    vaId,
-    now,
-    licenses.map((l) => l.tag),
-  );
-  const own = new Map((await readInstanceUsage(trx, instanceId)).map((u) => [u.tag, u.count]));
+  const tree = await readTagTree(trx);
+  const own = await readInstanceUsage(trx, instanceId);
+  const tags = [...new Set([...held, ...own].flatMap((l) => tree.family(l.tag)))];
+  const balances = await readBalances(trx, vaId, now, tags);
+  const quantity = new Map([...balances].map(([tag, b]) => [tag, b.quantity]));
+  const inUse = new Map([...balances].map(([tag, b]) => [tag, b.inUse]));
+  const add = (tag: string, count: number) => inUse.set(tag, (inUse.get(tag) ?? 0) + count);
+  for (const u of own) add(u.tag, -u.count);
+  const asked = new Map(licenses.map((l) => [l.tag, l.count]));
+  for (const l of held) add(l.tag, Math.max(0, l.count - (asked.get(l.tag) ?? 0)));
   for (const l of licenses) {
-    const balance = balances.get(l.tag);
-    const available = Math.max(0, (balance?.quantity ?? 0) - (balance?.inUse ?? 0) + (own.get(l.tag) ?? 0));
+    const allocation = allocate({ quantity, inUse, parentOf: tree.parentOf });
+    const available = headroom(l.tag, allocation, tree.parentOf);
     if (l.count > available) {
       throw new SmartlicError('RESERVATION_INSUFFICIENT', {
         params: { tag: l.tag, requested: l.count, available },
         context: { tag: l.tag, requested: l.count, available },
       });
     }
+    add(l.tag, l.count);
   }
 }
 

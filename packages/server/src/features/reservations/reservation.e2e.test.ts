@@ -217,6 +217,119 @@ describe('reservation API', () => {
   });
 });
 
+describe('reservation over the license hierarchy', () => {
+  const PARENT = 'C9500 Network Advantage';
+  const CHILD = 'C9500 32C NW Advantage';
+  const SIBLING = 'C9500 24Y4C NW Advantage';
+  let t: TestServer;
+  let vaId: string;
+
+  const post = (path: string, body: unknown) => t.admin.request<Record<string, unknown>>('POST', path, body);
+  const row = async (tag: string) => (await t.admin.licenseDetails(vaId)).find((r) => r.tag === tag);
+  const reserve = (sn: string, licenses: Array<{ tag: string; count: number }>) => {
+    const device = offlineDevice(sn);
+    return {
+      device,
+      answer: post(`/api/v1/virtual-accounts/${vaId}/reservations`, { requestCode: device.requestCode, licenses }),
+    };
+  };
+
+  beforeAll(async () => {
+    t = await startTestServer({ clock: new ManualClock(Date.UTC(2026, 0, 1)) });
+    vaId = (await t.admin.setupVa()).vaId;
+    await t.admin.ok('POST', '/api/v1/tags', { tag: CHILD, parent: PARENT }, 200);
+    await t.admin.ok('POST', '/api/v1/tags', { tag: SIBLING, parent: PARENT }, 200);
+    await t.admin.addLicense(vaId, { tag: PARENT, count: 5 });
+    await post(`/api/v1/virtual-accounts/${vaId}/reservation-settings`, { allowed: true });
+  });
+  afterAll(async () => {
+    await t.dispose();
+  });
+
+  it('reserves a child tag from its parent pool, as online devices see it, and gives it back on return', async () => {
+    // More than child (0) and parent (5) have together: refused, nothing held.
+    const tooMany = await reserve('HIER0', [{ tag: CHILD, count: 6 }]).answer;
+    expect(tooMany.status).toBe(409);
+    expect(tooMany.body).toMatchObject({
+      code: 'RESERVATION_INSUFFICIENT',
+      message: `The Virtual Account does not have enough '${CHILD}' licenses available: 6 asked, 5 available.`,
+    });
+    expect(await row(CHILD)).toBeUndefined();
+
+    // 3 of the child, covered by the parent; the code names the tag the device asked for.
+    const { device, answer } = reserve('HIER1', [{ tag: CHILD, count: 3 }]);
+    const created = await answer;
+    expect(created.status).toBe(201);
+    expect(parseAuthorizationCode(created.body.authorizationCode as string).payload.licenses).toEqual([
+      { tag: CHILD, count: 3 },
+    ]);
+    expect(await row(CHILD)).toMatchObject({
+      quantity: 0,
+      inUse: 3,
+      parent: PARENT,
+      coveredByOwn: 0,
+      coveredBy: [{ tag: PARENT, count: 3 }],
+      surplus: 0,
+      alerts: [],
+    });
+    expect(await row(PARENT)).toMatchObject({ quantity: 5, inUse: 0, lentToChildren: 3, surplus: 2, alerts: [] });
+
+    // A sibling draws on the same parent pool: only 2 are left for it, and two tags of one
+    // request cannot both take the parent's last licenses.
+    const sibling = await reserve('HIER2', [{ tag: SIBLING, count: 3 }]).answer;
+    expect(sibling.body).toMatchObject({ code: 'RESERVATION_INSUFFICIENT' });
+    expect((sibling.body as { message: string }).message).toContain('3 asked, 2 available');
+    const both = await reserve('HIER3', [
+      { tag: CHILD, count: 2 },
+      { tag: SIBLING, count: 1 },
+    ]).answer;
+    expect((both.body as { message: string }).message).toContain(
+      `'${CHILD}' licenses available: 2 asked, 1 available`, // the sibling's 1 (first by name) took one of the 2
+    );
+
+    // An online device asking for 3 of the child gets the parent's last 2: out of compliance.
+    const token = (await t.admin.createToken(vaId)).token;
+    const online = t.device();
+    expect((await online.register(token)).status).toBe(200);
+    const status = async () =>
+      ((await online.authorize([{ tag: CHILD, count: 3 }])).body as { payload: { status: string } }).payload.status;
+    expect(await status()).toBe('OutOfCompliance');
+    expect(await row(CHILD)).toMatchObject({ inUse: 6, coveredBy: [{ tag: PARENT, count: 5 }], surplus: -1 });
+    expect(await row(PARENT)).toMatchObject({ lentToChildren: 5, surplus: 0 });
+
+    // Returning the reservation gives the parent's licenses back.
+    const { payload, mac } = device.macFor(created.body.authorizationCode as string);
+    const code = returnCode(mac, 'return', { reservationId: payload.reservationId, sequence: 1, udi: device.udi });
+    const returned = await post(`/api/v1/instances/${created.body.instanceId as string}/reservation/return`, { code });
+    expect(returned.status).toBe(200);
+    expect(await status()).toBe('InCompliance');
+    expect(await row(CHILD)).toMatchObject({ inUse: 3, coveredBy: [{ tag: PARENT, count: 3 }], surplus: 0 });
+    expect(await row(PARENT)).toMatchObject({ lentToChildren: 3, surplus: 2 });
+  });
+
+  it('counts what an update still holds until it is confirmed against the shared parent pool', async () => {
+    // The online device holds 3 of the parent's 5; a reservation takes the other 2.
+    const { device, answer } = reserve('HIER4', [{ tag: CHILD, count: 2 }]);
+    const created = await answer;
+    expect(created.status).toBe(201);
+    const instanceId = created.body.instanceId as string;
+    expect(await row(PARENT)).toMatchObject({ lentToChildren: 5, surplus: 0 });
+    // Moving it to the sibling would hold both codes' counts until confirmed: refused.
+    const moved = await post(`/api/v1/instances/${instanceId}/reservation`, { licenses: [{ tag: SIBLING, count: 2 }] });
+    expect((moved.body as { message: string }).message).toContain(
+      `'${SIBLING}' licenses available: 2 asked, 0 available`,
+    );
+    // Lowering it is fine, and the return gives everything back.
+    const lowered = await post(`/api/v1/instances/${instanceId}/reservation`, { licenses: [{ tag: CHILD, count: 1 }] });
+    expect(lowered.status).toBe(200);
+    const { payload, mac } = device.macFor(created.body.authorizationCode as string);
+    const code = returnCode(mac, 'return', { reservationId: payload.reservationId, sequence: 1, udi: device.udi });
+    expect((await post(`/api/v1/instances/${instanceId}/reservation/return`, { code })).status).toBe(200);
+    expect(await row(CHILD)).toMatchObject({ inUse: 3, coveredBy: [{ tag: PARENT, count: 3 }] });
+    expect(await row(PARENT)).toMatchObject({ lentToChildren: 3, surplus: 2 });
+  });
+});
+
 describe('reservation through a satellite', () => {
   it('answers every reservation route with one refusal', async () => {
     const dir = makeTempDir();

@@ -30,12 +30,22 @@ export function buildTagTree(
     families.set(root, list);
   }
   const familyOf = new Map<string, string[]>();
-  for (const list of families.values()) for (const tag of list) familyOf.set(tag, list.sort());
+  for (const list of families.values()) {
+    // Sorted before the loop: sorting the array being iterated would skip some of its tags.
+    list.sort();
+    for (const tag of list) familyOf.set(tag, list);
+  }
   return {
     parentOf,
     displayName: (tag) => names.get(tag),
     family: (tag) => familyOf.get(tag) ?? [tag],
   };
+}
+
+/** Reads the catalogue into a {@link TagTree} (in a transaction when the answer must match its writes). */
+export async function readTagTree(db: Kysely<Database>): Promise<TagTree> {
+  const rows = await db.selectFrom('tags').select(['tag', 'parent_tag', 'display_name']).execute();
+  return buildTagTree(rows);
 }
 
 /**
@@ -59,8 +69,7 @@ export class TagTreeCache {
     this.#tree = undefined;
   }
 
-  async #load(): Promise<TagTree> {
-    const rows = await this.db.selectFrom('tags').select(['tag', 'parent_tag', 'display_name']).execute();
-    return buildTagTree(rows);
+  #load(): Promise<TagTree> {
+    return readTagTree(this.db);
   }
 }
