@@ -74,4 +74,32 @@ describe('smartlic admin user and event', () => {
     const since = await cliJson<unknown[]>(admin(['event', 'list', '--va', vaId, '--since', '2999-01-01']));
     expect(since).toEqual([]);
   });
+
+  it('lists refusals of owner-only routes with --system, for the owner key only', async () => {
+    const user = await cliJson<{ apiKey: string }>(
+      admin(['user', 'create', 'admin@people.example', '--account', accountId, '--role', 'admin']),
+    );
+    const refused = await runCli(as(user.apiKey, ['account', 'create', 'Not Mine']));
+    expect(refused.code).not.toBe(0);
+    const system = await cliJson<Array<{ actor: string; type: string; detail: Record<string, unknown> }>>(
+      admin(['event', 'list', '--system', '--type', 'access.denied']),
+    );
+    expect(system[0]).toMatchObject({
+      actor: 'user:admin@people.example',
+      type: 'access.denied',
+      detail: { method: 'POST', route: '/api/v1/accounts', action: 'write' },
+    });
+    const all = await cliJson<Array<{ type: string }>>(admin(['event', 'list', '--all', '--limit', '500']));
+    expect(all.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['access.denied', 'account.created', 'token.created']),
+    );
+    const mine = await runCli(as(user.apiKey, ['event', 'list', '--system']));
+    expect(mine.code).not.toBe(0);
+    expect(mine.stderr).toMatch(/Only the server's owner key allows reading the whole event log\./);
+    const accountOnly = await cliJson<Array<{ detail: Record<string, unknown> }>>(
+      as(user.apiKey, ['event', 'list', '--account', accountId, '--type', 'access.denied']),
+    );
+    expect(accountOnly.some((e) => e.detail.route === '/api/v1/accounts')).toBe(false);
+    expect((await runCli(admin(['event', 'list', '--system', '--va', vaId]))).code).not.toBe(0);
+  });
 });

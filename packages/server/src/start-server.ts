@@ -6,6 +6,7 @@ import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key
 import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
 import { loadOrCreatePki } from './features/pki/authority-pki.js';
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
+import { prepareWebhookSecrets } from './features/webhooks/webhook-secrets.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { type OpenDatabase, openSqliteDatabase } from './storage/database.js';
@@ -30,10 +31,11 @@ export interface RunningServer {
 }
 
 /**
- * Starts the authority: data directory, database (migrated), PKI and bootstrap admin key
- * (created on the first start), then the HTTP server. Logs go to stdout as pino JSON;
+ * Starts the authority: data directory, database (migrated), PKI, secrets key and bootstrap
+ * admin key (created on the first start), then the HTTP server. Logs go to stdout as pino JSON;
  * nothing else is printed. Fails with a clear error for bad options, a satellite mode or a
- * PostgreSQL URL (not implemented yet), an unusable data directory or a busy port.
+ * PostgreSQL URL (not implemented yet), an unusable data directory, a missing or wrong
+ * secrets key (when the database holds secrets encrypted with it) or a busy port.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const config = parseServerConfig(options);
@@ -46,6 +48,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const transactor = createTransactor(database.db);
     await reconcileUsageTotals(transactor, logger);
     const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
+    const secrets = await prepareWebhookSecrets({ dataDir: config.dataDir, db: database.db, transactor, logger });
     const adminKey = await ensureBootstrapAdminKey({
       dataDir: config.dataDir,
       transactor,
@@ -60,6 +63,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clockToleranceMs: config.clockToleranceMs,
       mode: config.mode,
       transactor,
+      secrets,
     });
     await app.listen({ host: config.host, port: config.port });
     const url = urlOf(config.host, (app.server.address() as AddressInfo).port);

@@ -48,8 +48,11 @@ const EXPECTED: Record<string, Who[]> = {
   'POST /api/v1/api-keys/:keyId/revoke': ABOUT_LAB_USER,
   'GET /api/v1/virtual-accounts/:vaId/events': READ_VA,
   'GET /api/v1/accounts/:accountId/events': READ_ACCOUNT,
+  /** Events of every account and of none (refusals of owner-only routes): system-wide. */
+  'GET /api/v1/events': OWNER,
   'POST /api/v1/tags': OWNER,
-  'GET /api/v1/tags': OWNER,
+  /** The tag tree is global product data every license reader needs to read its license rows; only writing is the owner's. */
+  'GET /api/v1/tags': EVERYONE,
   'GET /api/v1/virtual-accounts/:vaId/reports/:kind': READ_VA,
   'POST /api/v1/jobs/run': OWNER,
   'POST /api/v1/accounts/:accountId/paks': WRITE_ACCOUNT,
@@ -286,6 +289,42 @@ describe('every role against every admin route', () => {
       headers: { authorization: `Bearer ${keys.other}` },
     });
     expect(stranger.body.message).toBe("You have no role on Virtual Account 'Lab', which reading tokens needs.");
+  });
+
+  it('lists refusals of owner-only routes to the owner only, with who, route and action', async () => {
+    t.clock.advance(1000);
+    const refused = await sendJson<{ code: string }>(`${t.url}/api/v1/accounts`, {
+      method: 'POST',
+      body: { name: 'Not mine to make' },
+      headers: { authorization: `Bearer ${keys.accAdmin}` },
+    });
+    expect(refused.status).toBe(403);
+    type Page = { items: Array<{ type: string; actor: string; accountId: string | null; detail: object }> };
+    const system = await owner<Page>('GET', '/api/v1/events?scope=system&type=access.denied&limit=1');
+    expect(system.items[0]).toMatchObject({
+      type: 'access.denied',
+      actor: 'user:acc-admin@acme.example',
+      accountId: null,
+      detail: { method: 'POST', route: '/api/v1/accounts', action: 'write' },
+    });
+    const all = await owner<Page>('GET', '/api/v1/events?type=access.denied&limit=500');
+    expect(all.items.some((e) => e.accountId === null)).toBe(true);
+    expect(all.items.some((e) => e.accountId === accountId)).toBe(true);
+
+    for (const who of ['accAdmin', 'vaAdmin', 'other'] as const) {
+      const answer = await sendJson(`${t.url}/api/v1/events?scope=system`, {
+        headers: { authorization: `Bearer ${keys[who]}` },
+      });
+      expect(answer.status, who).toBe(403);
+    }
+    const inAccount = await sendJson<Page>(
+      `${t.url}/api/v1/accounts/${accountId}/events?type=access.denied&limit=500`,
+      {
+        headers: { authorization: `Bearer ${keys.accAdmin}` },
+      },
+    );
+    expect(inAccount.body.items.length).toBeGreaterThan(0);
+    expect(inAccount.body.items.some((e) => (e.detail as { route?: string }).route === '/api/v1/accounts')).toBe(false);
   });
 
   it('shows a key with a role on one VA only that VA of the account', async () => {

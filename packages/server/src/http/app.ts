@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from '../crypto/secret-box.js';
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
@@ -68,6 +69,12 @@ export interface AppDeps {
   transactor?: Transactor;
   /** Period of the lifecycle jobs (real time); default one hour. */
   jobIntervalMs?: number;
+  /**
+   * Encrypts webhook secrets at rest; `startServer` passes the box of `<data>/secrets.key`
+   * (`prepareWebhookSecrets`). Default: a random key held in memory only (tests), so secrets
+   * written by this app cannot be read by another.
+   */
+  secrets?: SecretBox;
 }
 
 /**
@@ -78,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { db, pki, clock, logger } = deps;
   const transactor = deps.transactor ?? createTransactor(db);
   const clockToleranceMs = deps.clockToleranceMs ?? DEFAULT_TIMERS.clockToleranceMs;
+  const secrets = deps.secrets ?? createSecretBox(randomBytes(SECRET_KEY_BYTES));
 
   const app = Fastify({
     // As the base logger type, so that the app is a plain FastifyInstance for the routes.
@@ -115,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('preClose', async () => jobRunner?.stop());
   const paks = createPakService({ db, transactor, clock });
-  const webhookJobs = createWebhookJobs({ db, transactor, clock, logger });
+  const webhookJobs = createWebhookJobs({ db, transactor, clock, secrets, logger });
   app.decorate('webhookJobs', webhookJobs);
   // Webhook delivery and daily summaries run in the background only once listening;
   // they stop (aborting requests in flight) before queued database work is drained.
@@ -142,7 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       admin,
       createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),
     );
-    registerWebhookRoutes(admin, createWebhookService({ db, transactor, clock }));
+    registerWebhookRoutes(admin, createWebhookService({ db, transactor, clock, secrets }));
   });
   return app;
 }

@@ -6,6 +6,7 @@ import { licenseLifecycleMigration } from './migrations/0004-license-lifecycle.j
 import { reservationsMigration } from './migrations/0005-reservations.js';
 import { conversionAndWebhooksMigration } from './migrations/0006-conversion-and-webhooks.js';
 import { previousIdCertificateMigration } from './migrations/0007-previous-id-certificate.js';
+import { webhookSecretsAtRestMigration } from './migrations/0008-webhook-secrets-at-rest.js';
 
 /**
  * Every migration, in order, defined in code (not found by scanning a folder) so that the
@@ -19,6 +20,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0005-reservations': reservationsMigration,
   '0006-conversion-and-webhooks': conversionAndWebhooksMigration,
   '0007-previous-id-certificate': previousIdCertificateMigration,
+  '0008-webhook-secrets-at-rest': webhookSecretsAtRestMigration,
 };
 
 /** Kysely's provider over {@link MIGRATIONS}. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
-import { EventListQuery, EventPage } from './event-schemas.js';
+import { AllEventsQuery, EventListQuery, EventPage } from './event-schemas.js';
 import type { EventService } from './event-service.js';
 
 /** Admin routes of the event log. */
@@ -34,5 +34,22 @@ export function registerEventRoutes(app: FastifyInstance, events: EventService):
       ),
     },
     async (request) => events.listAccountEvents(request.params.accountId, parseInput(EventListQuery, request.query)),
+  );
+  // System-wide: events of no Smart Account (refusals of owner-only routes, tags…) are listed nowhere else.
+  app.get(
+    '/api/v1/events',
+    {
+      config: adminRoute(
+        'read',
+        'system',
+        {
+          summary: 'The whole event log (every account, and events of none), newest first',
+          query: AllEventsQuery,
+          response: EventPage,
+        },
+        'reading the whole event log',
+      ),
+    },
+    async (request) => events.listAllEvents(parseInput(AllEventsQuery, request.query)),
   );
 }

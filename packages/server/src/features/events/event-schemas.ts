@@ -15,6 +15,14 @@ export const EventListQuery = z.object({
   cursor: z.string().min(1).optional().describe("the previous page's nextCursor"),
 });
 
+/** `GET /events` (owner only): every event, or with `scope=system` those of no Smart Account. */
+export const AllEventsQuery = EventListQuery.extend({
+  scope: z
+    .enum(['all', 'system'])
+    .default('all')
+    .describe('system: only events of no Smart Account or VA, e.g. refusals of owner-only routes'),
+});
+
 export const EventView = z.object({
   id: z.string(),
   at: z.string(),

@@ -27,7 +27,7 @@ export interface EventView {
 
 /** The event log, read per VA or per Smart Account, newest first, paged by a cursor. */
 export function createEventService({ db }: { db: Kysely<Database> }) {
-  const page = async (where: { vaId?: string; accountId?: string }, input: EventListInput) => {
+  const page = async (where: { vaId?: string; accountId?: string; systemOnly?: boolean }, input: EventListInput) => {
     const rows = await listEvents(db, {
       ...where,
       ...(input.type === undefined ? {} : { types: input.type.split(',').map((t) => t.trim()) }),
@@ -52,6 +52,10 @@ export function createEventService({ db }: { db: Kysely<Database> }) {
     async listAccountEvents(accountId: string, input: EventListInput) {
       if (!(await findAccount(db, accountId))) throw notFound('Smart account', accountId);
       return page({ accountId }, input);
+    },
+    /** Every event; with `scope: 'system'` only those of no Smart Account and no VA. */
+    async listAllEvents(input: EventListInput & { scope: 'all' | 'system' }) {
+      return page(input.scope === 'system' ? { systemOnly: true } : {}, input);
     },
   };
 }

@@ -5,6 +5,8 @@ import type { Database, EventRow } from '../../storage/schema.js';
 export interface EventQuery {
   accountId?: string;
   vaId?: string;
+  /** Only events of no Smart Account and no VA (system-wide ones). */
+  systemOnly?: boolean;
   types?: readonly string[];
   actor?: string;
   since?: number;
@@ -17,6 +19,7 @@ export interface EventQuery {
 export async function listEvents(db: Kysely<Database>, q: EventQuery): Promise<EventRow[]> {
   let query = db.selectFrom('events').selectAll();
   if (q.vaId !== undefined) query = query.where('va_id', '=', q.vaId);
+  if (q.systemOnly) query = query.where('account_id', 'is', null).where('va_id', 'is', null);
   if (q.accountId !== undefined) {
     // Events recorded with their VA only (the device paths) belong to the VA's account too.
     const accountId = q.accountId;

@@ -29,7 +29,12 @@ export function registerTagRoutes(app: FastifyInstance, tags: TagService): void 
   );
   app.get(
     '/api/v1/tags',
-    { config: access('read', 'system', { summary: 'The tag catalogue with parents' }) },
+    {
+      // Reading is for every key: each role reads licenses somewhere (every role allows read,
+      // and every user holds one), and license rows name tags and parents, so the tree (global
+      // product tags, no account data) is needed to read them. Defining tags stays owner-only.
+      config: access('read', 'any', { summary: 'The tag catalogue with parents' }),
+    },
     async () => tags.listTags(),
   );
 }

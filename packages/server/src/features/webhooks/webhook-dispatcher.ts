@@ -1,9 +1,11 @@
 import { type Clock, HOUR, MINUTE } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
+import type { SecretBox } from '../../crypto/secret-box.js';
 import type { Logger } from '../../logger.js';
 import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
-import { sendWebhook, type WebhookSender } from './webhook-sender.js';
+import { revealWebhookSecret } from './webhook-secrets.js';
+import { type SendOutcome, sendWebhook, type WebhookSender } from './webhook-sender.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from './webhook-signature.js';
 import { type DueDelivery, readDueDeliveries } from './webhook-store.js';
 
@@ -21,6 +23,8 @@ export interface WebhookDispatcherDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
+  /** Opens the stored secrets (checked at start, so failing here means a corrupted row). */
+  secrets: SecretBox;
   logger?: Logger;
   send?: WebhookSender;
 }
@@ -35,18 +39,30 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps) {
   const aborter = new AbortController();
   let chain: Promise<unknown> = Promise.resolve();
 
+  const secretOf = (delivery: DueDelivery): string | null => {
+    try {
+      return revealWebhookSecret(deps.secrets, delivery.secret);
+    } catch {
+      return null;
+    }
+  };
+
   const attempt = async (delivery: DueDelivery): Promise<boolean> => {
     const timestamp = deps.clock.now();
-    const outcome = await send(
-      delivery.url,
-      delivery.payload,
-      {
-        [SIGNATURE_HEADER]: signWebhookBody(delivery.secret, delivery.payload),
-        [TIMESTAMP_HEADER]: String(timestamp),
-        [DELIVERY_HEADER]: delivery.id,
-      },
-      aborter.signal,
-    );
+    const secret = secretOf(delivery);
+    const outcome: SendOutcome =
+      secret === null
+        ? { ok: false, error: 'the stored webhook secret cannot be decrypted' }
+        : await send(
+            delivery.url,
+            delivery.payload,
+            {
+              [SIGNATURE_HEADER]: signWebhookBody(secret, delivery.payload),
+              [TIMESTAMP_HEADER]: String(timestamp),
+              [DELIVERY_HEADER]: delivery.id,
+            },
+            aborter.signal,
+          );
     // Stopped while sending: leave the delivery as it was, to be sent after the next start.
     if (!outcome.ok && aborter.signal.aborted) return false;
     const now = deps.clock.now();

@@ -1,5 +1,6 @@
 import type { Clock } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
+import type { SecretBox } from '../../crypto/secret-box.js';
 import type { Logger } from '../../logger.js';
 import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
@@ -14,6 +15,7 @@ export interface WebhookJobsDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
+  secrets: SecretBox;
   logger?: Logger;
   send?: WebhookSender;
   /** Real-time interval of the background loop; default {@link WEBHOOK_TICK_MS}. */

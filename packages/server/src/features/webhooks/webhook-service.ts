@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Clock } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
+import type { SecretBox } from '../../crypto/secret-box.js';
 import { notFound } from '../../errors.js';
 import type { Database, WebhookDeliveryRow, WebhookRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
@@ -45,10 +46,12 @@ export interface WebhookServiceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
+  /** Encrypts secrets for storage (see webhook-secrets.ts). */
+  secrets: SecretBox;
 }
 
 /** Webhooks of Smart Accounts and their deliveries. */
-export function createWebhookService({ db, transactor, clock }: WebhookServiceDeps) {
+export function createWebhookService({ db, transactor, clock, secrets }: WebhookServiceDeps) {
   return {
     /** Adds a webhook; the answer carries its secret (the only time it is shown). */
     async addWebhook(
@@ -57,11 +60,12 @@ export function createWebhookService({ db, transactor, clock }: WebhookServiceDe
       actor: Actor,
     ): Promise<WebhookView & { secret: string }> {
       const now = clock.now();
+      const secret = input.secret ?? `whsec_${randomBytes(32).toString('base64url')}`;
       const row: WebhookRow = {
         id: randomUUID(),
         account_id: accountId,
         url: input.url,
-        secret: input.secret ?? `whsec_${randomBytes(32).toString('base64url')}`,
+        secret: secrets.seal(secret),
         events: JSON.stringify([...new Set(input.events)]),
         created_at: now,
         disabled: 0,
@@ -83,7 +87,7 @@ export function createWebhookService({ db, transactor, clock }: WebhookServiceDe
           detail: { webhookId: row.id, url: row.url },
         });
       });
-      return { ...webhookView(row), secret: row.secret };
+      return { ...webhookView(row), secret };
     },
 
     async listWebhooks(accountId: string): Promise<WebhookView[]> {

@@ -88,6 +88,7 @@ export interface DueDelivery {
   payload: string;
   attempts: number;
   url: string;
+  /** As stored: encrypted (see webhook-secrets.ts). */
   secret: string;
 }
 
