@@ -55,6 +55,12 @@ export interface AgentOptions {
    * process refused by it learns who holds it. Default: the process's command line.
    */
   processName?: string;
+  /**
+   * How long to wait for another process's writer lock to be released before refusing with
+   * `STATE_LOCKED` (ms). Default: 2 s, enough for a short command such as `show` to end; a
+   * daemon such as `smartlic device run` holds its lock for as long as it runs.
+   */
+  lockWaitMs?: number;
 }
 
 /** How `Agent.open` opens an existing state. */
@@ -66,6 +72,9 @@ export interface AgentOpenOptions extends AgentOptions {
    */
   readOnly?: boolean;
 }
+
+/** Default time to wait for another process's writer lock. */
+export const DEFAULT_LOCK_WAIT_MS = 2000;
 
 /** Default timeout of one request to the authority. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
@@ -91,6 +100,7 @@ function lockStateDir(options: AgentOptions): Promise<StateLock> {
   return StateLock.acquire(
     options.stateDir,
     options.processName ?? [basename(process.argv[0] ?? 'node'), ...process.argv.slice(1)].join(' '),
+    { waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS },
   );
 }
 

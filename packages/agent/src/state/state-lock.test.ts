@@ -57,6 +57,17 @@ describe('the writer lock of a state directory', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it('waits up to lockWaitMs for a short-lived holder, and not at all with 0', async () => {
+    const first = await Agent.open(options());
+    await expect(Agent.open({ ...options(), lockWaitMs: 0 })).rejects.toMatchObject({ code: 'STATE_LOCKED' });
+    const started = Date.now();
+    setTimeout(() => void first.close(), 300);
+    const second = await Agent.open({ ...options(), lockWaitMs: 5000 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+    expect(second.readOnly).toBe(false);
+    await second.close();
+  });
+
   it('refuses a second writer in the same process, changing nothing, and lets one in after close', async () => {
     const agent = await Agent.open(options());
     const before = await readFile(join(dir, 'state.json'), 'utf8');

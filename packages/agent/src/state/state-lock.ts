@@ -42,8 +42,24 @@ export class StateLock {
     private readonly token: string,
   ) {}
 
-  /** Takes the lock of the directory `dir`, or throws `STATE_LOCKED` naming its live holder. */
-  static async acquire(dir: string, command: string): Promise<StateLock> {
+  /**
+   * Takes the lock of the directory `dir`. While a live process holds it, tries again every 50 ms
+   * for up to `waitMs`, then throws `STATE_LOCKED` naming that process.
+   */
+  static async acquire(dir: string, command: string, options: { waitMs?: number } = {}): Promise<StateLock> {
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    for (;;) {
+      try {
+        return await StateLock.tryAcquire(dir, command);
+      } catch (error) {
+        if (!(error instanceof SmartlicError) || error.code !== 'STATE_LOCKED' || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  /** One try at {@link acquire}: takes the lock or throws `STATE_LOCKED` at once. */
+  private static async tryAcquire(dir: string, command: string): Promise<StateLock> {
     const path = join(dir, LOCK_FILE);
     const mine: LockHolder = {
       pid: process.pid,

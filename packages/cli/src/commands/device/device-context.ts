@@ -28,7 +28,8 @@ export function agentOptions(command: Command, onEvent?: (event: AgentEvent) => 
 
 /**
  * Opens the device of this command's state directory to change it, holding its writer lock until
- * the process ends: refused (`STATE_LOCKED`) while another process, such as `device run`, holds it.
+ * the process ends: refused (`STATE_LOCKED`) while another process, such as `device run`, holds it
+ * (after waiting up to 2 s, for a short command such as `show` to end).
  */
 export function openDevice(command: Command, onEvent?: (event: AgentEvent) => void): Promise<Agent> {
   return Agent.open(agentOptions(command, onEvent));
@@ -40,7 +41,8 @@ export function openDevice(command: Command, onEvent?: (event: AgentEvent) => vo
  */
 export async function openDeviceToRead(command: Command): Promise<Agent> {
   try {
-    return await openDevice(command);
+    // No waiting: a holder that is not gone at once is a daemon, which keeps time itself.
+    return await Agent.open({ ...agentOptions(command), lockWaitMs: 0 });
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'STATE_LOCKED') throw error;
     return Agent.open({ ...agentOptions(command), readOnly: true });
