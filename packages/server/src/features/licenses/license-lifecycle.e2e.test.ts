@@ -117,6 +117,45 @@ describe('license hierarchy, lifecycle and reports (real HTTP, real SQLite)', ()
     expect(eventsOnDisk(t.dataDir, other.id).filter((e) => e.type === 'license.transferred')).toHaveLength(1);
   });
 
+  it('a transfer moves only what the hierarchy leaves free: a parent lending to a child keeps what it lends', async () => {
+    const { accountId, vaId } = await t.admin.setupVa();
+    const other = await t.admin.createVa(accountId, 'Other');
+    await t.admin.ok('POST', '/api/v1/tags', { tag: SPECIFIC, parent: GENERIC }, 200);
+    await t.admin.addLicense(vaId, { tag: GENERIC, count: 5 });
+    const device = t.device();
+    await device.register((await t.admin.createToken(vaId)).token);
+    const statusOf = async () =>
+      ((await device.authorize([{ tag: SPECIFIC, count: 3 }])).body as { payload: { status: string } }).payload.status;
+    expect(await statusOf()).toBe('InCompliance');
+    const path = `/api/v1/virtual-accounts/${vaId}/licenses/transfer`;
+
+    const refused = await t.admin.request('POST', path, { tag: GENERIC, count: 3, toVaId: other.id });
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      code: 'CONFLICT',
+      message: `Only 2 unused license(s) of ${GENERIC} can be transferred: 5 in the pool, 3 covering usage of ${SPECIFIC}, 2 can be transferred.`,
+    });
+    expect((await t.admin.licenseDetails(vaId)).find((r) => r.tag === GENERIC)).toMatchObject({ quantity: 5 });
+
+    await t.admin.ok('POST', path, { tag: GENERIC, count: 2, toVaId: other.id }, 200);
+    const rows = await t.admin.licenseDetails(vaId);
+    expect(rows.find((r) => r.tag === GENERIC)).toMatchObject({ quantity: 3, lentToChildren: 3, surplus: 0 });
+    expect(rows.find((r) => r.tag === SPECIFIC)).toMatchObject({ coveredBy: [{ tag: GENERIC, count: 3 }], alerts: [] });
+    expect(await statusOf()).toBe('InCompliance');
+    // Nothing is left to move.
+    expect((await t.admin.request('POST', path, { tag: GENERIC, count: 1, toVaId: other.id })).status).toBe(409);
+  });
+
+  it('without usage under it, a parent pool can be transferred whole', async () => {
+    const { accountId, vaId } = await t.admin.setupVa();
+    const other = await t.admin.createVa(accountId, 'Other');
+    await t.admin.ok('POST', '/api/v1/tags', { tag: SPECIFIC, parent: GENERIC }, 200);
+    await t.admin.addLicense(vaId, { tag: GENERIC, count: 5 });
+    const path = `/api/v1/virtual-accounts/${vaId}/licenses/transfer`;
+    await t.admin.ok('POST', path, { tag: GENERIC, count: 5, toVaId: other.id }, 200);
+    expect((await t.admin.listLicenses(other.id))[0]).toMatchObject({ tag: GENERIC, quantity: 5, surplus: 5 });
+  });
+
   it('lists instances with search and paging, transfers one with its usage, removes another', async () => {
     const { accountId, vaId } = await t.admin.setupVa();
     const other = await t.admin.createVa(accountId, 'Other');

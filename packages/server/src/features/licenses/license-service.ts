@@ -152,10 +152,12 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache }: 
       });
     },
 
-    /** Moves unused licenses of a tag to another VA of the same Smart Account (atomic; both VAs log it). */
+    /** Moves licenses of a tag to another VA of the same Smart Account, at most what the VA's allocation leaves free (atomic; both VAs log it). */
     async transferLicenses(vaId: string, input: TransferInput, actor: string): Promise<TransferResult> {
       const now = clock.now();
-      return transactor.run((trx) => transferLicenses(trx, vaId, input, { now, actor }));
+      // The same hierarchy authorization allocates with: moving a parent's licenses must not uncover children.
+      const tree = tagCache ? await tagCache.get() : buildTagTree([]);
+      return transactor.run((trx) => transferLicenses(trx, vaId, input, { now, actor, tree }));
     },
   };
 }
