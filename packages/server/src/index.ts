@@ -1,9 +1,35 @@
+import type { z } from 'zod';
+import type {
+  AccountView as AccountViewSchema,
+  VirtualAccountView as VirtualAccountViewSchema,
+} from './features/accounts/account-schemas.js';
+import type { EventPage as EventPageSchema, EventView as EventViewSchema } from './features/events/event-schemas.js';
+import type {
+  CreatedReservationAnswer as CreatedReservationAnswerSchema,
+  ReservationAnswer as ReservationAnswerSchema,
+} from './features/reservations/reservation-schemas.js';
+import type { TokenView as TokenViewSchema } from './features/tokens/token-schemas.js';
+import type {
+  ApiKeyCreated as ApiKeyCreatedSchema,
+  ApiKeyView as ApiKeyViewSchema,
+  UserCreated as UserCreatedSchema,
+  UserView as UserViewSchema,
+} from './features/users/user-schemas.js';
+
 export type { ServerConfig, ServerOptions } from './config.js';
 export { DEFAULT_PORT, parseServerConfig } from './config.js';
+export type { ConversionView, PakSkuView, PakView } from './features/conversion/pak-service.js';
+export type { InstancePage, InstanceService, InstanceView } from './features/instances/instance-service.js';
+export type { LicensePoolView, LicenseSummary } from './features/licenses/license-service.js';
+export type { TransferResult as LicenseTransferResult } from './features/licenses/license-transfer.js';
 export type { AuthorityPki } from './features/pki/authority-pki.js';
 export { loadOrCreatePki } from './features/pki/authority-pki.js';
+export type { ReservationService } from './features/reservations/reservation-service.js';
+export type { TagView } from './features/tags/tag-service.js';
+export type { DeliveryView, WebhookService, WebhookView } from './features/webhooks/webhook-service.js';
 export type { AppDeps } from './http/app.js';
 export { buildApp } from './http/app.js';
+export type { JobsOutcome } from './jobs/run-jobs.js';
 export type { RunningServer } from './start-server.js';
 export { startServer } from './start-server.js';
 export type { OpenDatabase } from './storage/database.js';
@@ -13,3 +39,16 @@ export type { Database } from './storage/schema.js';
 export type { Transactor } from './storage/transactor.js';
 export { createTransactor } from './storage/transactor.js';
 export { SERVER_VERSION } from './version.js';
+
+// The admin API's answers declared as zod schemas, as types (for the CLI's admin client).
+export type AccountView = z.output<typeof AccountViewSchema>;
+export type VirtualAccountView = z.output<typeof VirtualAccountViewSchema>;
+export type EventView = z.output<typeof EventViewSchema>;
+export type EventPage = z.output<typeof EventPageSchema>;
+export type TokenView = z.output<typeof TokenViewSchema>;
+export type UserCreated = z.output<typeof UserCreatedSchema>;
+export type UserView = z.output<typeof UserViewSchema>;
+export type ApiKeyView = z.output<typeof ApiKeyViewSchema>;
+export type ApiKeyCreated = z.output<typeof ApiKeyCreatedSchema>;
+export type CreatedReservationAnswer = z.output<typeof CreatedReservationAnswerSchema>;
+export type ReservationAnswer = z.output<typeof ReservationAnswerSchema>;

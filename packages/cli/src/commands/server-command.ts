@@ -45,6 +45,7 @@ export function serverCommand(): Command {
           `smartlic ${flags.mode} listening on ${server.url}`,
           `Admin API key: ${server.adminKeyPath} (${keyNote}; mode 0600)`,
           `Root CA for devices: ${server.rootCaPath}`,
+          `  (a device trusts it with: npx smartlic device call-home destination ${server.url} --root ${server.rootCaPath})`,
           'Log in with:',
           `  export SMARTLIC_SERVER=${server.url} SMARTLIC_API_KEY=$(cat ${server.adminKeyPath})`,
           '  npx smartlic admin account create "My Company" --domain example.com',

@@ -1,17 +1,7 @@
+import type { AccountView, VirtualAccountView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { print, table } from '../../output.js';
-
-interface Account {
-  id: string;
-  name: string;
-  domain: string;
-}
-interface VirtualAccount {
-  id: string;
-  name: string;
-  accountId: string;
-}
 
 /** `admin account create|list`. */
 export function accountCommand(connect: () => AdminConnection): Command {
@@ -22,7 +12,7 @@ export function accountCommand(connect: () => AdminConnection): Command {
     .option('--domain <domain>', 'the account domain, e.g. example.com')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { domain?: string; json?: boolean }) => {
-      const created = await adminRequest<Account>(connect(), 'POST', '/api/v1/accounts', {
+      const created = await adminRequest<AccountView>(connect(), 'POST', '/api/v1/accounts', {
         name,
         ...(opts.domain ? { domain: opts.domain } : {}),
       });
@@ -33,7 +23,7 @@ export function accountCommand(connect: () => AdminConnection): Command {
     .description('list Smart Accounts')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const accounts = await adminRequest<Account[]>(connect(), 'GET', '/api/v1/accounts');
+      const accounts = await adminRequest<AccountView[]>(connect(), 'GET', '/api/v1/accounts');
       print(accounts, opts, (rows) =>
         table(
           ['ID', 'NAME', 'DOMAIN'],
@@ -52,7 +42,7 @@ export function vaCommand(connect: () => AdminConnection): Command {
     .requiredOption('--account <id>', 'Smart Account id')
     .option('--json', 'print JSON')
     .action(async (name: string, opts: { account: string; json?: boolean }) => {
-      const created = await adminRequest<VirtualAccount>(
+      const created = await adminRequest<VirtualAccountView>(
         connect(),
         'POST',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/virtual-accounts`,
@@ -65,7 +55,7 @@ export function vaCommand(connect: () => AdminConnection): Command {
     .requiredOption('--account <id>', 'Smart Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { account: string; json?: boolean }) => {
-      const vas = await adminRequest<VirtualAccount[]>(
+      const vas = await adminRequest<VirtualAccountView[]>(
         connect(),
         'GET',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/virtual-accounts`,

@@ -1,11 +1,7 @@
+import type { EventPage } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, parseInteger, print, table } from '../../output.js';
-
-interface EventPage {
-  items: Array<{ at: string; actor: string; type: string; detail: Record<string, unknown> }>;
-  nextCursor: string | null;
-}
 
 interface ListOptions {
   va?: string;

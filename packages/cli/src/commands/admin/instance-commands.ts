@@ -1,17 +1,10 @@
+import type { InstancePage, InstanceService, InstanceView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { parseInteger, print, table } from '../../output.js';
 
-interface Instance {
-  id: string;
-  pid: string;
-  sn: string;
-  hostname?: string | null;
-  lastContact: string;
-  usage: { tag: string; count: number }[];
-  status: string;
-  alerts?: string[];
-}
+type RemovedInstance = Awaited<ReturnType<InstanceService['removeInstance']>>;
+type TransferredInstance = Awaited<ReturnType<InstanceService['transferInstance']>>;
 
 /** `admin instance list|remove|transfer`. */
 export function instanceCommands(connect: () => AdminConnection): Command {
@@ -27,7 +20,7 @@ export function instanceCommands(connect: () => AdminConnection): Command {
       const query = new URLSearchParams();
       if (opts.search) query.set('search', opts.search);
       if (opts.limit) query.set('limit', String(parseInteger(opts.limit, '--limit', 1)));
-      const answer = await adminRequest<Instance[] | { items: Instance[] }>(
+      const answer = await adminRequest<InstanceView[] | InstancePage>(
         connect(),
         'GET',
         `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/instances${query.size > 0 ? `?${query}` : ''}`,
@@ -45,7 +38,7 @@ export function instanceCommands(connect: () => AdminConnection): Command {
                 i.lastContact,
                 i.usage.map((u) => `${u.tag}×${u.count}`).join(', '),
                 i.status,
-                (i.alerts ?? []).join(', '),
+                i.alerts.join(', '),
               ]),
             ),
       );
@@ -56,7 +49,7 @@ export function instanceCommands(connect: () => AdminConnection): Command {
     .argument('<instanceId>', 'product instance id')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const removed = await adminRequest<{ id: string }>(
+      const removed = await adminRequest<RemovedInstance>(
         connect(),
         'DELETE',
         `/api/v1/instances/${encodeURIComponent(id)}`,
@@ -70,7 +63,7 @@ export function instanceCommands(connect: () => AdminConnection): Command {
     .requiredOption('--to <id>', 'destination Virtual Account id')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { to: string; json?: boolean }) => {
-      const moved = await adminRequest<{ id: string; toVaId: string }>(
+      const moved = await adminRequest<TransferredInstance>(
         connect(),
         'POST',
         `/api/v1/instances/${encodeURIComponent(id)}/transfer`,

@@ -1,3 +1,4 @@
+import type { JobsOutcome } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { print } from '../../output.js';
@@ -10,7 +11,7 @@ export function jobCommands(connect: () => AdminConnection): Command {
     .description('run every background job now, as of the server clock')
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const outcome = await adminRequest<Record<string, unknown>>(connect(), 'POST', '/api/v1/jobs/run');
+      const outcome = await adminRequest<JobsOutcome>(connect(), 'POST', '/api/v1/jobs/run');
       print(outcome, opts, (o) =>
         Object.entries(o)
           .map(([k, v]) => `${k}: ${String(v)}`)

@@ -1,17 +1,8 @@
+import type { LicensePoolView, LicenseSummary, LicenseTransferResult } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, parseInteger, print, table } from '../../output.js';
 import { defineTag } from './tag-commands.js';
-
-interface LicenseRow {
-  tag: string;
-  name?: string;
-  quantity: number;
-  inUse: number;
-  surplus: number;
-  alerts: string[];
-  coveredBy?: { tag: string; count: number }[];
-}
 
 const TYPES = ['perpetual', 'term', 'subscription'] as const;
 
@@ -57,7 +48,7 @@ export function licenseCommands(connect: () => AdminConnection): Command {
         // --parent defines the tag's parent in the hierarchy (as `tag define TAG --parent P`).
         if (opts.parent)
           await defineTag(connect(), { tag: opts.tag, parent: opts.parent, ...(opts.name ? { name: opts.name } : {}) });
-        const pool = await adminRequest<{ id: string; tag: string; quantity: number }>(
+        const pool = await adminRequest<LicensePoolView>(
           connect(),
           'POST',
           `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/licenses`,
@@ -78,7 +69,7 @@ export function licenseCommands(connect: () => AdminConnection): Command {
     .requiredOption('--va <id>', 'Virtual Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { va: string; json?: boolean }) => {
-      const rows = await adminRequest<LicenseRow[]>(
+      const rows = await adminRequest<LicenseSummary[]>(
         connect(),
         'GET',
         `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/licenses`,
@@ -89,11 +80,11 @@ export function licenseCommands(connect: () => AdminConnection): Command {
           : table(
               ['LICENSE', 'QUANTITY', 'IN USE', 'SURPLUS/SHORTAGE', 'ALERTS'],
               list.map((r) => [
-                r.name ? `${r.name} (${r.tag})` : r.tag,
+                r.name && r.name !== r.tag ? `${r.name} (${r.tag})` : r.tag,
                 r.quantity,
                 r.inUse,
                 signed(r.surplus),
-                [...r.alerts, ...(r.coveredBy ?? []).map((c) => `${c.count} covered by ${c.tag}`)].join(', '),
+                [...r.alerts, ...r.coveredBy.map((c) => `${c.count} covered by ${c.tag}`)].join(', '),
               ]),
             ),
       );
@@ -107,7 +98,7 @@ export function licenseCommands(connect: () => AdminConnection): Command {
     .requiredOption('--to <id>', 'destination Virtual Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { va: string; tag: string; count: string; to: string; json?: boolean }) => {
-      const result = await adminRequest<{ tag: string; count: number; toVaId: string }>(
+      const result = await adminRequest<LicenseTransferResult>(
         connect(),
         'POST',
         `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/licenses/transfer`,

@@ -1,38 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { ConversionView, PakView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, parseInteger, print, table } from '../../output.js';
-
-interface PakSku {
-  sku: string;
-  tag: string;
-  name: string;
-  quantity: number;
-  converted: number;
-  convertible: number;
-  type: string;
-  endsAt: string | null;
-}
-interface Pak {
-  id: string;
-  number: string;
-  orderNumber: string | null;
-  partialFulfilment: boolean;
-  status: string;
-  skus: PakSku[];
-}
-interface Conversion {
-  kind: string;
-  pakNumber: string | null;
-  sku: string | null;
-  udi: string | null;
-  legacyId: string | null;
-  vaId: string;
-  tag: string;
-  quantity: number;
-  at: string;
-  actor: string;
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -56,7 +26,7 @@ export function parseLineSpec(spec: string): { sku: string; quantity: number } {
   return { sku: spec.slice(0, at), quantity: parseInteger(spec.slice(at + 1), '--sku quantity', 1) };
 }
 
-function pakTable(paks: Pak[]): string {
+function pakTable(paks: PakView[]): string {
   if (paks.length === 0) return 'No PAKs in this Smart Account.';
   return table(
     ['PAK', 'ID', 'ORDER', 'PARTIAL', 'STATUS', 'SKU', 'LICENSE', 'QUANTITY', 'CONVERTIBLE'],
@@ -119,7 +89,7 @@ export function pakCommands(connect: () => AdminConnection): Command {
             skus: opts.sku.map(parseSkuSpec),
           };
         }
-        const created = await adminRequest<Pak>(
+        const created = await adminRequest<PakView>(
           connect(),
           'POST',
           `/api/v1/accounts/${encodeURIComponent(opts.account)}/paks`,
@@ -134,7 +104,7 @@ export function pakCommands(connect: () => AdminConnection): Command {
     .requiredOption('--account <id>', 'Smart Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { account: string; json?: boolean }) => {
-      const paks = await adminRequest<Pak[]>(
+      const paks = await adminRequest<PakView[]>(
         connect(),
         'GET',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/paks`,
@@ -150,10 +120,15 @@ export function pakCommands(connect: () => AdminConnection): Command {
     .option('--json', 'print JSON')
     .action(async (pakId: string, opts: { va: string; sku?: string[]; json?: boolean }) => {
       const lines = opts.sku?.map(parseLineSpec);
-      const after = await adminRequest<Pak>(connect(), 'POST', `/api/v1/paks/${encodeURIComponent(pakId)}/convert`, {
-        vaId: opts.va,
-        ...(lines ? { lines } : {}),
-      });
+      const after = await adminRequest<PakView>(
+        connect(),
+        'POST',
+        `/api/v1/paks/${encodeURIComponent(pakId)}/convert`,
+        {
+          vaId: opts.va,
+          ...(lines ? { lines } : {}),
+        },
+      );
       print(after, opts, (p) => `PAK ${p.number}: ${p.status}\n${pakTable([p])}`);
     });
   pak
@@ -162,7 +137,7 @@ export function pakCommands(connect: () => AdminConnection): Command {
     .requiredOption('--account <id>', 'Smart Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { account: string; json?: boolean }) => {
-      const rows = await adminRequest<Conversion[]>(
+      const rows = await adminRequest<ConversionView[]>(
         connect(),
         'GET',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/conversions`,

@@ -1,23 +1,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { authorizationCodeFile } from '@smartlic/protocol';
+import type { CreatedReservationAnswer, ReservationAnswer, ReservationService } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, print } from '../../output.js';
 
-interface Created {
-  id: string;
-  instanceId: string;
-  authorizationCode: string;
-}
-
-interface Reservation {
-  id: string;
-  instanceId: string;
-  status: string;
-  sequence: number;
-  plr: boolean;
-  licenses: { tag: string; count: number }[];
-}
+type ReservationSettings = Awaited<ReturnType<ReservationService['setAllowed']>>;
+type UpdatedReservation = Awaited<ReturnType<ReservationService['update']>>;
 
 /** `--license TAG:COUNT`, repeatable; the count follows the last colon. */
 function collectLicense(
@@ -61,7 +50,7 @@ export function reservationCommands(connect: () => AdminConnection): Command {
     .option('--disallow', 'forbid it instead')
     .option('--json', 'print JSON')
     .action(async (opts: { va: string; disallow?: boolean; json?: boolean }) => {
-      const answer = await adminRequest<{ vaId: string; allowed: boolean }>(
+      const answer = await adminRequest<ReservationSettings>(
         connect(),
         'POST',
         `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/reservation-settings`,
@@ -93,13 +82,23 @@ export function reservationCommands(connect: () => AdminConnection): Command {
         const requestCode = await codeArgument(opts.requestCode, 'request code');
         const va = encodeURIComponent(opts.va);
         const created = opts.plr
-          ? await adminRequest<Created>(connect(), 'POST', `/api/v1/virtual-accounts/${va}/reservations/plr`, {
-              requestCode,
-            })
-          : await adminRequest<Created>(connect(), 'POST', `/api/v1/virtual-accounts/${va}/reservations`, {
-              requestCode,
-              licenses: opts.license,
-            });
+          ? await adminRequest<CreatedReservationAnswer>(
+              connect(),
+              'POST',
+              `/api/v1/virtual-accounts/${va}/reservations/plr`,
+              {
+                requestCode,
+              },
+            )
+          : await adminRequest<CreatedReservationAnswer>(
+              connect(),
+              'POST',
+              `/api/v1/virtual-accounts/${va}/reservations`,
+              {
+                requestCode,
+                licenses: opts.license,
+              },
+            );
         await writeCode(opts.out, created.authorizationCode);
         print(
           created,
@@ -117,7 +116,7 @@ export function reservationCommands(connect: () => AdminConnection): Command {
     .option('--json', 'print JSON')
     .action(
       async (opts: { instance: string; license: { tag: string; count: number }[]; out?: string; json?: boolean }) => {
-        const answer = await adminRequest<{ authorizationCode: string }>(
+        const answer = await adminRequest<UpdatedReservation>(
           connect(),
           'POST',
           `/api/v1/instances/${encodeURIComponent(opts.instance)}/reservation`,
@@ -147,7 +146,7 @@ export function reservationCommands(connect: () => AdminConnection): Command {
       .option('--json', 'print JSON')
       .action(async (opts: { instance: string; code: string; json?: boolean }) => {
         const code = await codeArgument(opts.code, `${name} code`);
-        const answer = await adminRequest<Reservation>(
+        const answer = await adminRequest<ReservationAnswer>(
           connect(),
           'POST',
           `/api/v1/instances/${encodeURIComponent(opts.instance)}/reservation/${path}`,

@@ -1,13 +1,7 @@
+import type { TagView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { print } from '../../output.js';
-
-/** A tag of the catalogue as the server answers it. */
-export interface TagView {
-  tag: string;
-  name: string | null;
-  parent: string | null;
-}
 
 /** Defines a tag (display name, parent) through the API. */
 export function defineTag(

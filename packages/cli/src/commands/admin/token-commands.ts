@@ -1,17 +1,7 @@
+import type { TokenView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { parseInteger, print, table } from '../../output.js';
-
-interface Token {
-  id: string;
-  token: string;
-  description?: string | null;
-  expiresAt: string;
-  maxUses: number | null;
-  uses: number;
-  exportControlled: boolean;
-  status: string;
-}
 
 /** `admin token create|list|revoke`. */
 export function tokenCommands(connect: () => AdminConnection): Command {
@@ -34,7 +24,7 @@ export function tokenCommands(connect: () => AdminConnection): Command {
         exportControlled?: boolean;
         json?: boolean;
       }) => {
-        const created = await adminRequest<Token>(
+        const created = await adminRequest<TokenView>(
           connect(),
           'POST',
           `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/tokens`,
@@ -58,7 +48,7 @@ export function tokenCommands(connect: () => AdminConnection): Command {
     .requiredOption('--va <id>', 'Virtual Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { va: string; json?: boolean }) => {
-      const tokens = await adminRequest<Token[]>(
+      const tokens = await adminRequest<TokenView[]>(
         connect(),
         'GET',
         `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/tokens`,
@@ -72,7 +62,7 @@ export function tokenCommands(connect: () => AdminConnection): Command {
             t.expiresAt,
             `${t.uses}/${t.maxUses ?? '∞'}`,
             t.exportControlled ? 'Allowed' : 'Not Allowed',
-            t.description ?? '',
+            t.description,
             t.token,
           ]),
         ),
@@ -83,7 +73,7 @@ export function tokenCommands(connect: () => AdminConnection): Command {
     .description('revoke a token')
     .option('--json', 'print JSON')
     .action(async (tokenId: string, opts: { json?: boolean }) => {
-      const revoked = await adminRequest<Token>(
+      const revoked = await adminRequest<TokenView>(
         connect(),
         'POST',
         `/api/v1/tokens/${encodeURIComponent(tokenId)}/revoke`,

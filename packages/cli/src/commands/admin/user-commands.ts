@@ -1,28 +1,7 @@
+import type { ApiKeyCreated, ApiKeyView, UserCreated, UserView } from '@smartlic/server';
 import { Command, Option } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, print, table } from '../../output.js';
-
-interface CreatedUser {
-  id: string;
-  email: string;
-  created: boolean;
-  apiKey: string;
-  keyId: string;
-}
-interface User {
-  id: string;
-  email: string;
-  createdAt: string;
-  roles: Array<{ accountId: string; vaId: string | null; role: string }>;
-}
-interface ApiKey {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  apiKey?: string;
-}
 
 /** `admin user create|list` and `admin user key create|list|revoke`. */
 export function userCommands(connect: () => AdminConnection): Command {
@@ -39,7 +18,7 @@ export function userCommands(connect: () => AdminConnection): Command {
     .option('--va <id>', 'grant the role on this Virtual Account only')
     .option('--json', 'print JSON: {id, apiKey}')
     .action(async (email: string, opts: { account: string; role: string; va?: string; json?: boolean }) => {
-      const created = await adminRequest<CreatedUser>(connect(), 'POST', '/api/v1/users', {
+      const created = await adminRequest<UserCreated>(connect(), 'POST', '/api/v1/users', {
         email,
         accountId: opts.account,
         role: opts.role,
@@ -58,7 +37,7 @@ export function userCommands(connect: () => AdminConnection): Command {
     .requiredOption('--account <id>', 'Smart Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { account: string; json?: boolean }) => {
-      const users = await adminRequest<User[]>(
+      const users = await adminRequest<UserView[]>(
         connect(),
         'GET',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/users`,
@@ -82,7 +61,7 @@ export function userCommands(connect: () => AdminConnection): Command {
     .option('--name <name>', 'a name to recognise the key by')
     .option('--json', 'print JSON')
     .action(async (userId: string, opts: { name?: string; json?: boolean }) => {
-      const made = await adminRequest<ApiKey>(
+      const made = await adminRequest<ApiKeyCreated>(
         connect(),
         'POST',
         `/api/v1/users/${encodeURIComponent(userId)}/api-keys`,
@@ -95,7 +74,7 @@ export function userCommands(connect: () => AdminConnection): Command {
     .description("list a user's API keys (never the keys themselves)")
     .option('--json', 'print JSON')
     .action(async (userId: string, opts: { json?: boolean }) => {
-      const keys = await adminRequest<ApiKey[]>(
+      const keys = await adminRequest<ApiKeyView[]>(
         connect(),
         'GET',
         `/api/v1/users/${encodeURIComponent(userId)}/api-keys`,
@@ -112,7 +91,7 @@ export function userCommands(connect: () => AdminConnection): Command {
     .description('revoke an API key')
     .option('--json', 'print JSON')
     .action(async (keyId: string, opts: { json?: boolean }) => {
-      const revoked = await adminRequest<ApiKey>(
+      const revoked = await adminRequest<ApiKeyView>(
         connect(),
         'POST',
         `/api/v1/api-keys/${encodeURIComponent(keyId)}/revoke`,

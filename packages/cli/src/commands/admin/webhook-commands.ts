@@ -1,24 +1,9 @@
+import type { DeliveryView, WebhookService, WebhookView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { print, table } from '../../output.js';
 
-interface Webhook {
-  id: string;
-  url: string;
-  events: string[];
-  createdAt: string;
-  secret?: string;
-}
-interface Delivery {
-  id: string;
-  eventType: string;
-  status: string;
-  attempts: number;
-  createdAt: string;
-  nextAttemptAt: string | null;
-  deliveredAt: string | null;
-  lastError: string | null;
-}
+type AddedWebhook = Awaited<ReturnType<WebhookService['addWebhook']>>;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -40,7 +25,7 @@ export function webhookCommands(connect: () => AdminConnection): Command {
     )
     .option('--json', 'print JSON')
     .action(async (opts: { account: string; url: string; secret?: string; event?: string[]; json?: boolean }) => {
-      const created = await adminRequest<Webhook>(
+      const created = await adminRequest<AddedWebhook>(
         connect(),
         'POST',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/webhooks`,
@@ -50,7 +35,7 @@ export function webhookCommands(connect: () => AdminConnection): Command {
           ...(opts.event ? { events: opts.event } : {}),
         },
       );
-      print(created, opts, (w) => `Added webhook ${w.id} → ${w.url}\nSigning secret (shown once): ${w.secret ?? ''}`);
+      print(created, opts, (w) => `Added webhook ${w.id} → ${w.url}\nSigning secret (shown once): ${w.secret}`);
     });
   webhook
     .command('list')
@@ -58,7 +43,7 @@ export function webhookCommands(connect: () => AdminConnection): Command {
     .requiredOption('--account <id>', 'Smart Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { account: string; json?: boolean }) => {
-      const hooks = await adminRequest<Webhook[]>(
+      const hooks = await adminRequest<WebhookView[]>(
         connect(),
         'GET',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/webhooks`,
@@ -87,7 +72,7 @@ export function webhookCommands(connect: () => AdminConnection): Command {
     .argument('<webhookId>')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const delivery = await adminRequest<Delivery>(
+      const delivery = await adminRequest<DeliveryView>(
         connect(),
         'POST',
         `/api/v1/webhooks/${encodeURIComponent(id)}/test`,
@@ -100,7 +85,7 @@ export function webhookCommands(connect: () => AdminConnection): Command {
     .argument('<webhookId>')
     .option('--json', 'print JSON')
     .action(async (id: string, opts: { json?: boolean }) => {
-      const rows = await adminRequest<Delivery[]>(
+      const rows = await adminRequest<DeliveryView[]>(
         connect(),
         'GET',
         `/api/v1/webhooks/${encodeURIComponent(id)}/deliveries`,
