@@ -7,27 +7,7 @@ export * from './canonical.js';
 export * from './check.js';
 export * from './clock.js';
 export * from './errors.js';
-export type {
-  AccountInfo,
-  AuthorizeRequest,
-  AuthorizeResponse,
-  ComplianceStatus,
-  ConvertRequest,
-  ConvertResponse,
-  DeregisterRequest,
-  DeregisterResponse,
-  EntitlementUsage,
-  Envelope,
-  ErrorBody,
-  LegacyLicense,
-  RegisterRequest,
-  RegisterResponse,
-  RenewIdRequest,
-  RenewIdResponse,
-  Signature,
-  SignatureAlgorithm,
-  Udi,
-} from './messages.js';
+export type * from './messages.js';
 export * from './pki.js';
 export * from './reservation-codes.js';
 export * from './signing.js';

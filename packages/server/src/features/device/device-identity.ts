@@ -57,17 +57,20 @@ export async function authenticateInstance(
  * signed with a renewed certificate retires the previous one. Writes only when there is one.
  */
 export async function retirePreviousCertificate(trx: Kysely<Database>, identity: AuthenticatedInstance): Promise<void> {
-  if (identity.previous && identity.signedWith.serial === identity.idCertSerial) {
-    await clearPreviousIdCertificate(trx, identity.id, identity.idCertSerial);
-  }
+  if (retiresPrevious(identity)) await clearPreviousIdCertificate(trx, identity.id, identity.idCertSerial);
 }
 
 /** After the commit of {@link retirePreviousCertificate}: the cache forgets the retired certificate too. */
 export function forgetRetiredCertificate(deps: Pick<DeviceDeps, 'cache'>, identity: AuthenticatedInstance): void {
-  if (!identity.previous || identity.signedWith.serial !== identity.idCertSerial) return;
+  if (!retiresPrevious(identity)) return;
   const cached = deps.cache.get(identity.id);
   // Unless another request has cached something newer meanwhile.
   if (cached?.idCertSerial === identity.idCertSerial) deps.cache.set({ ...cached, previous: undefined });
+}
+
+/** A message signed with the current certificate while a previous one is still accepted. */
+function retiresPrevious(identity: AuthenticatedInstance): boolean {
+  return identity.previous !== undefined && identity.signedWith.serial === identity.idCertSerial;
 }
 
 /** Whether the instance's row still accepts the certificate the message was signed with. */
