@@ -16,7 +16,27 @@ export function adminConnection(flags: { server?: string; apiKey?: string }): Ad
       'No API key given: pass --api-key KEY or set SMARTLIC_API_KEY (the server wrote its first key to <data>/admin-api-key).',
     );
   }
-  return { server: server.replace(/\/+$/, ''), apiKey: apiKey.trim() };
+  return {
+    server: serverUrl(server, flags.server === undefined ? 'SMARTLIC_SERVER' : '--server'),
+    apiKey: apiKey.trim(),
+  };
+}
+
+/** The server's base URL, or one sentence saying how to write it (`127.0.0.1:8470` lacks its scheme). */
+function serverUrl(value: string, source: string): string {
+  const trimmed = value.trim().replace(/\/+$/, '');
+  let url: URL | undefined;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new CliError(
+      `${source} "${value}" is not an http(s) URL: write it with its scheme, e.g. http://${trimmed.replace(/^[a-z]+:\/\//i, '') || '127.0.0.1:8470'}.`,
+    );
+  }
+  return trimmed;
 }
 
 /** Calls the admin REST API and returns the parsed JSON body, or throws the server's one-sentence error. */
@@ -49,14 +69,18 @@ export async function adminRequest<T>(
   }
   if (!response.ok) {
     const error = parsed as { message?: string; fields?: Record<string, string[]> } | undefined;
-    const details = error?.fields
-      ? ` (${Object.entries(error.fields)
-          .map(([k, v]) => `${k}: ${v.join(', ')}`)
-          .join('; ')})`
-      : '';
-    throw new CliError(`${error?.message ?? `The server answered ${response.status}.`}${details}`);
+    const message = error?.message ?? `The server answered ${response.status}.`;
+    throw new CliError(`${message}${fieldDetails(message, error?.fields)}`);
   }
   return parsed as T;
+}
+
+/** The per-field messages the server's sentence does not already say, in parentheses (or nothing). */
+export function fieldDetails(message: string, fields: Record<string, string[]> | undefined): string {
+  const unsaid = Object.entries(fields ?? {}).flatMap(([field, messages]) =>
+    messages.map((m) => (field === '_' ? m : `${field}: ${m}`)).filter((detail) => !message.includes(detail)),
+  );
+  return unsaid.length > 0 ? ` (${unsaid.join('; ')})` : '';
 }
 
 /** Calls the admin REST API for a text answer (e.g. a CSV report); errors as {@link adminRequest}. */

@@ -25,6 +25,8 @@ export class CliError extends Error {
 export function describeError(error: unknown): string {
   if (error instanceof CliError || error instanceof SmartlicError) return error.message;
   if (error instanceof RangeError || error instanceof TypeError) return error.message;
+  // The server's start-up failures (taken port, unusable data directory) are sentences already.
+  if (error instanceof Error && error.name === 'StartupError') return error.message;
   if (error instanceof Error) return `Unexpected error: ${error.message}`;
   return `Unexpected error: ${String(error)}`;
 }

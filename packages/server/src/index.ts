@@ -31,7 +31,7 @@ export type { AppDeps } from './http/app.js';
 export { buildApp } from './http/app.js';
 export type { JobsOutcome } from './jobs/run-jobs.js';
 export type { RunningServer } from './start-server.js';
-export { startServer } from './start-server.js';
+export { StartupError, startServer } from './start-server.js';
 export type { OpenDatabase } from './storage/database.js';
 export { openSqliteDatabase } from './storage/database.js';
 export { migrateToLatest } from './storage/migrate.js';

@@ -159,7 +159,9 @@ describe('startServer', () => {
     try {
       const port = Number(new URL(t.url).port);
       const dataDir = tempDir();
-      await expect(startServer({ dataDir, port, logLevel: 'silent' })).rejects.toThrow(/EADDRINUSE/);
+      await expect(startServer({ dataDir, port, logLevel: 'silent' })).rejects.toThrow(
+        `Port ${port} on 127.0.0.1 is already in use (is another smartlic server running?): stop it, or choose another port with --port.`,
+      );
       // The failed start closed its database: a new start on the same directory works.
       const again = await startServer({ dataDir, port: 0, logLevel: 'silent' });
       await again.close();

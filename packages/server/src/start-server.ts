@@ -65,7 +65,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       transactor,
       secrets,
     });
-    await app.listen({ host: config.host, port: config.port });
+    await listen(app, config.host, config.port);
     const url = urlOf(config.host, (app.server.address() as AddressInfo).port);
     logger.info(
       {
@@ -104,13 +104,50 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
+/**
+ * Why the server could not start, as one sentence an operator can act on (taken port, unusable
+ * data directory or database); the CLI prints it without "Unexpected error".
+ */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/** Listens, turning a taken or forbidden port into one sentence that says what to do. */
+async function listen(app: Awaited<ReturnType<typeof buildApp>>, host: string, port: number): Promise<void> {
+  try {
+    await app.listen({ host, port });
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    if (code === 'EADDRINUSE') {
+      throw new StartupError(
+        `Port ${port} on ${host} is already in use (is another smartlic server running?): stop it, or choose another port with --port.`,
+        { cause },
+      );
+    }
+    if (code === 'EACCES') {
+      throw new StartupError(
+        `Listening on port ${port} of ${host} is not allowed for this user: choose a port above 1023 with --port.`,
+        {
+          cause,
+        },
+      );
+    }
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') {
+      throw new StartupError(`This machine has no address ${host} to listen on: choose another with --host.`, {
+        cause,
+      });
+    }
+    throw cause;
+  }
+}
+
 function ensureDataDir(dir: string): void {
   if (existsSync(dir)) return;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     chmodSync(dir, 0o700);
   } catch (cause) {
-    throw new Error(`Cannot create the data directory ${dir}: ${(cause as Error).message}`, { cause });
+    throw new StartupError(`Cannot create the data directory ${dir}: ${(cause as Error).message}`, { cause });
   }
 }
 
@@ -118,7 +155,7 @@ function openDatabase(file: string): OpenDatabase {
   try {
     return openSqliteDatabase(file);
   } catch (cause) {
-    throw new Error(`Cannot open the database ${file}: ${(cause as Error).message}`, { cause });
+    throw new StartupError(`Cannot open the database ${file}: ${(cause as Error).message}`, { cause });
   }
 }
 

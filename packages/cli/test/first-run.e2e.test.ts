@@ -1,0 +1,69 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+
+/**
+ * What a newcomer following the README stumbled on: a second server on a taken port, a server
+ * address without its scheme, validation messages said twice.
+ */
+describe('a first run without stumbles', () => {
+  let server: ServerProcess;
+  let cleanup: () => Promise<void>;
+
+  beforeAll(async () => {
+    const dir = await tempDir();
+    cleanup = dir.cleanup;
+    server = await startServerProcess(dir.path);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await cleanup?.();
+  });
+
+  it('says the port is taken and how to choose another, instead of EADDRINUSE', async () => {
+    const other = await tempDir();
+    try {
+      const port = new URL(server.url).port;
+      const out = await runCli(['server', '--data', other.path, '--port', port, '--log-level', 'silent']);
+      expect(out.code).not.toBe(0);
+      expect(out.stderr.trim()).toBe(
+        `smartlic: Port ${port} on 127.0.0.1 is already in use (is another smartlic server running?): stop it, or choose another port with --port.`,
+      );
+    } finally {
+      await other.cleanup();
+    }
+  });
+
+  it('asks for the scheme when SMARTLIC_SERVER is host:port', async () => {
+    const address = server.url.replace('http://', '');
+    const out = await runCli(['admin', 'account', 'list'], {
+      SMARTLIC_SERVER: address,
+      SMARTLIC_API_KEY: server.apiKey,
+    });
+    expect(out.code).not.toBe(0);
+    expect(out.stderr.trim()).toBe(
+      `smartlic: SMARTLIC_SERVER "${address}" is not an http(s) URL: write it with its scheme, e.g. http://${address}.`,
+    );
+    const flag = await runCli(['admin', '--server', 'ftp://x', '--api-key', server.apiKey, 'account', 'list']);
+    expect(flag.stderr).toMatch(/--server "ftp:\/\/x" is not an http\(s\) URL/);
+  });
+
+  it('says a validation failure once', async () => {
+    const env = { SMARTLIC_SERVER: server.url, SMARTLIC_API_KEY: server.apiKey };
+    const account = await runCli(
+      ['admin', 'account', 'create', 'Stumble Corp', '--domain', 'stumble.example', '--json'],
+      env,
+    );
+    const accountId = (JSON.parse(account.stdout) as { id: string }).id;
+    const va = await runCli(['admin', 'va', 'create', 'Lab', '--account', accountId, '--json'], env);
+    const vaId = (JSON.parse(va.stdout) as { id: string }).id;
+    const out = await runCli(['admin', 'token', 'create', '--va', vaId, '--days', '900'], env);
+    expect(out.code).not.toBe(0);
+    const sentence = out.stderr.trim();
+    expect(sentence).toMatch(/days/);
+    // Each field message appears once, not again in parentheses.
+    const message = /days: ([^;()]+)/.exec(sentence)?.[1];
+    expect(message).toBeDefined();
+    expect(sentence.split(message!).length - 1).toBe(1);
+  });
+});
