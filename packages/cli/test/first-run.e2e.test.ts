@@ -48,6 +48,15 @@ describe('a first run without stumbles', () => {
     expect(flag.stderr).toMatch(/--server "ftp:\/\/x" is not an http\(s\) URL/);
   });
 
+  it('refuses a flag where an option value belongs, instead of sending it as an id', async () => {
+    const env = { SMARTLIC_SERVER: server.url, SMARTLIC_API_KEY: server.apiKey };
+    const out = await runCli(['admin', 'va', 'create', 'Lab', '--account', '--json'], env);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr.trim()).toBe('smartlic: --account needs a value, but was followed by the flag --json.');
+    const accounts = await runCli(['admin', 'account', 'list', '--json'], env);
+    expect(accounts.code).toBe(0);
+  });
+
   it('says a validation failure once', async () => {
     const env = { SMARTLIC_SERVER: server.url, SMARTLIC_API_KEY: server.apiKey };
     const account = await runCli(
