@@ -1,5 +1,6 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { BIN, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 /**
  * What a newcomer following the README stumbled on: a second server on a taken port, a server
@@ -31,6 +32,45 @@ describe('a first run without stumbles', () => {
       );
     } finally {
       await other.cleanup();
+    }
+  });
+
+  it('prints its start message on stdout and its JSON logs on stderr', async () => {
+    const dir = await tempDir();
+    const child = spawn(process.execPath, [BIN, 'server', '--data', dir.path, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`server did not start:\n${stdout}${stderr}`)), 30_000);
+        const check = () => {
+          if (stdout.includes('npx smartlic admin account create') && stderr.includes('smartlic server listening')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        };
+        child.stdout.on('data', check);
+        child.stderr.on('data', check);
+      });
+      expect(stdout).toMatch(/^smartlic authority listening on http:\/\/127\.0\.0\.1:\d+\n/);
+      expect(stdout).not.toContain('{"level"');
+      const logs = stderr
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { msg: string });
+      expect(logs.map((l) => l.msg)).toContain('smartlic server listening');
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+      await dir.cleanup();
     }
   });
 

@@ -32,7 +32,8 @@ export interface RunningServer {
 
 /**
  * Starts the authority: data directory, database (migrated), PKI, secrets key and bootstrap
- * admin key (created on the first start), then the HTTP server. Logs go to stdout as pino JSON;
+ * admin key (created on the first start), then the HTTP server. Logs go to stderr as pino JSON
+ * (so that a host's own messages on stdout are never interleaved with them);
  * nothing else is printed. Fails with a clear error for bad options, a satellite mode or a
  * PostgreSQL URL (not implemented yet), an unusable data directory, a missing or wrong
  * secrets key (when the database holds secrets encrypted with it) or a busy port.
@@ -160,14 +161,17 @@ function openDatabase(file: string): OpenDatabase {
 }
 
 function createLogger(config: ServerConfig): Logger {
-  return pino({
-    name: 'smartlic',
-    level: config.logLevel,
-    redact: {
-      paths: ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'],
-      censor: '[redacted]',
+  return pino(
+    {
+      name: 'smartlic',
+      level: config.logLevel,
+      redact: {
+        paths: ['req.headers.authorization', 'request.headers.authorization', 'headers.authorization'],
+        censor: '[redacted]',
+      },
     },
-  });
+    pino.destination(2),
+  );
 }
 
 function urlOf(host: string, port: number): string {

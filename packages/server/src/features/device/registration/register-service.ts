@@ -109,7 +109,7 @@ export async function registerDevice(
     idCertExpiresAt: cert.expiresAt,
   });
   deps.logger?.info(
-    { instanceId, vaId: place.va.id, pid, sn, replaced: outcome.replaced },
+    { instanceId, vaId: place.va.id, productId: pid, serialNumber: sn, replaced: outcome.replaced },
     outcome.replaced ? 'Product instance registered again (force)' : 'Product instance registered',
   );
 
