@@ -26,6 +26,7 @@ export const SEND_TIMEOUT_MS = 10_000;
  * address between check and connect.
  */
 export function createWebhookSender(policy: WebhookTargetPolicy): WebhookSender {
+  const bounded: WebhookTargetPolicy = { ...policy, resolve: (host) => withinSendTimeout(policy.resolve(host)) };
   return async (url, body, headers, signal) => {
     let target: URL;
     try {
@@ -33,7 +34,7 @@ export function createWebhookSender(policy: WebhookTargetPolicy): WebhookSender 
     } catch {
       return { ok: false, error: 'invalid URL' };
     }
-    const vetted = await vetWebhookTarget(target, policy);
+    const vetted = await vetWebhookTarget(target, bounded);
     if (!vetted.ok) return vetted;
     return post(target, vetted.address, body, headers, signal);
   };
@@ -74,6 +75,19 @@ function post(
     request.on('error', (error) => resolve({ ok: false, error: error.message.slice(0, 500) }));
     request.end(body);
   });
+}
+
+/** `resolving`, or a rejection once {@link SEND_TIMEOUT_MS} has passed (a hung resolver must not hold a run). */
+function withinSendTimeout<T>(resolving: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('resolver timeout'), { code: 'ETIMEOUT' })),
+      SEND_TIMEOUT_MS,
+    );
+    timer.unref();
+  });
+  return Promise.race([resolving, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** A `lookup` for net.connect that answers every name with the one vetted address. */
