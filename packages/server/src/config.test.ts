@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { ManualClock, systemClock } from '@smartlic/protocol';
 import { describe, expect, it } from 'vitest';
 import { parseServerConfig, sqliteFileOf } from './config.js';
+import { systemResolver } from './features/webhooks/webhook-target.js';
 
 describe('server options', () => {
   it('fills in the defaults', () => {
@@ -14,6 +15,8 @@ describe('server options', () => {
       clock: systemClock,
       logLevel: 'info',
       clockToleranceMs: 3_600_000,
+      webhookAllowPrivate: false,
+      webhookResolver: systemResolver,
     });
   });
 
@@ -26,8 +29,16 @@ describe('server options', () => {
       clock,
       logLevel: 'silent',
       clockToleranceMs: 5,
+      webhookAllowPrivate: true,
     });
-    expect(config).toMatchObject({ host: '0.0.0.0', port: 0, clock, logLevel: 'silent', clockToleranceMs: 5 });
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 0,
+      clock,
+      logLevel: 'silent',
+      clockToleranceMs: 5,
+      webhookAllowPrivate: true,
+    });
   });
 
   it('refuses bad options, naming them', () => {

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, DEFAULT_TIMERS, SmartlicError, systemClock } from '@smartlic/protocol';
 import { z } from 'zod';
+import { type HostResolver, systemResolver } from './features/webhooks/webhook-target.js';
 import { issuesToFields, summarizeFields } from './validation.js';
 
 /** Options of {@link startServer}; the CLI maps its flags onto them. */
@@ -22,6 +23,10 @@ export interface ServerOptions {
   logLevel?: string;
   /** Tolerated device clock offset in ms; default one hour. */
   clockToleranceMs?: number;
+  /** Let webhooks reach loopback, private and link-local addresses (`--webhook-allow-private`); default false. */
+  webhookAllowPrivate?: boolean;
+  /** How webhook deliveries resolve host names; default the system resolver (tests inject one). */
+  webhookResolver?: HostResolver;
 }
 
 /** {@link ServerOptions} checked and completed with defaults. */
@@ -34,6 +39,8 @@ export interface ServerConfig {
   clock: Clock;
   logLevel: LogLevel;
   clockToleranceMs: number;
+  webhookAllowPrivate: boolean;
+  webhookResolver: HostResolver;
 }
 
 export const DEFAULT_PORT = 8470;
@@ -51,6 +58,8 @@ const OptionsSchema = z.object({
     .optional(),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   clockToleranceMs: z.number().int().min(0).default(DEFAULT_TIMERS.clockToleranceMs),
+  webhookAllowPrivate: z.boolean().default(false),
+  webhookResolver: z.custom<HostResolver>((v) => typeof v === 'function', 'must be a function').optional(),
 });
 
 /** Checks the options; a bad option fails at once with a message naming it. */
@@ -77,6 +86,8 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     clock: o.clock ?? systemClock,
     logLevel: o.logLevel,
     clockToleranceMs: o.clockToleranceMs,
+    webhookAllowPrivate: o.webhookAllowPrivate,
+    webhookResolver: o.webhookResolver ?? systemResolver,
   };
 }
 

@@ -27,6 +27,7 @@ export { loadOrCreatePki } from './features/pki/authority-pki.js';
 export type { ReservationService } from './features/reservations/reservation-service.js';
 export type { TagView } from './features/tags/tag-service.js';
 export type { DeliveryView, WebhookService, WebhookView } from './features/webhooks/webhook-service.js';
+export type { HostResolver, ResolvedAddress, WebhookTargetPolicy } from './features/webhooks/webhook-target.js';
 export type { AppDeps } from './http/app.js';
 export { buildApp } from './http/app.js';
 export type { JobsOutcome } from './jobs/run-jobs.js';

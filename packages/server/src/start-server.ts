@@ -65,6 +65,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       mode: config.mode,
       transactor,
       secrets,
+      webhookTargets: { allowPrivate: config.webhookAllowPrivate, resolve: config.webhookResolver },
     });
     await listen(app, config.host, config.port);
     const url = urlOf(config.host, (app.server.address() as AddressInfo).port);

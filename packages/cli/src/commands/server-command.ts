@@ -11,6 +11,7 @@ interface ServerFlags {
   mode: string;
   upstream?: string;
   logLevel: string;
+  webhookAllowPrivate?: boolean;
 }
 
 /** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
@@ -24,6 +25,7 @@ export function serverCommand(): Command {
     .option('--mode <mode>', 'authority or satellite', 'authority')
     .option('--upstream <url>', 'the authority a satellite synchronises with')
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug or silent', 'info')
+    .option('--webhook-allow-private', 'let webhooks reach loopback, private and link-local addresses')
     .action(async (flags: ServerFlags) => {
       if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
         throw new CliError(`--mode must be authority or satellite, not "${flags.mode}".`);
@@ -38,6 +40,7 @@ export function serverCommand(): Command {
         clock: processClock(),
         logLevel: flags.logLevel,
         ...(flags.db ? { dbUrl: flags.db } : {}),
+        ...(flags.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),
       });
       const keyNote = server.adminKeyCreated ? 'created now' : 'created at first start';
       process.stdout.write(

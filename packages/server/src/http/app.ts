@@ -31,7 +31,9 @@ import { registerUserRoutes } from '../features/users/user-routes.js';
 import { createUserService } from '../features/users/user-service.js';
 import { createWebhookJobs, type WebhookJobs } from '../features/webhooks/webhook-jobs.js';
 import { registerWebhookRoutes } from '../features/webhooks/webhook-routes.js';
+import { createWebhookSender } from '../features/webhooks/webhook-sender.js';
 import { createWebhookService } from '../features/webhooks/webhook-service.js';
+import { systemResolver, type WebhookTargetPolicy } from '../features/webhooks/webhook-target.js';
 import { registerJobRoutes } from '../jobs/job-routes.js';
 import { type JobRunner, startJobs } from '../jobs/run-jobs.js';
 import type { Logger } from '../logger.js';
@@ -75,6 +77,11 @@ export interface AppDeps {
    * written by this app cannot be read by another.
    */
   secrets?: SecretBox;
+  /**
+   * Where webhooks may be sent. Default: public addresses only, names resolved by the system
+   * resolver — the safe setting; `startServer` passes the operator's choice.
+   */
+  webhookTargets?: WebhookTargetPolicy;
 }
 
 /**
@@ -86,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const transactor = deps.transactor ?? createTransactor(db);
   const clockToleranceMs = deps.clockToleranceMs ?? DEFAULT_TIMERS.clockToleranceMs;
   const secrets = deps.secrets ?? createSecretBox(randomBytes(SECRET_KEY_BYTES));
+  const webhookTargets = deps.webhookTargets ?? { allowPrivate: false, resolve: systemResolver };
 
   const app = Fastify({
     // As the base logger type, so that the app is a plain FastifyInstance for the routes.
@@ -123,7 +131,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   app.addHook('preClose', async () => jobRunner?.stop());
   const paks = createPakService({ db, transactor, clock });
-  const webhookJobs = createWebhookJobs({ db, transactor, clock, secrets, logger });
+  const send = createWebhookSender(webhookTargets);
+  const webhookJobs = createWebhookJobs({ db, transactor, clock, secrets, logger, send });
   app.decorate('webhookJobs', webhookJobs);
   // Webhook delivery and daily summaries run in the background only once listening;
   // they stop (aborting requests in flight) before queued database work is drained.
@@ -150,7 +159,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       admin,
       createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),
     );
-    registerWebhookRoutes(admin, createWebhookService({ db, transactor, clock, secrets }));
+    registerWebhookRoutes(
+      admin,
+      createWebhookService({ db, transactor, clock, secrets, allowPrivate: webhookTargets.allowPrivate }),
+    );
   });
   return app;
 }

@@ -11,6 +11,7 @@ import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { createTransactor } from '../storage/transactor.js';
 import { makeTempDir } from './temp-dir.js';
+import { testResolver } from './test-resolver.js';
 
 /** `buildApp` listening on 127.0.0.1:0 over a migrated SQLite file, with its database at hand. */
 export interface TestApp {
@@ -22,7 +23,8 @@ export interface TestApp {
   dispose(): Promise<void>;
 }
 
-export async function startTestApp(): Promise<TestApp> {
+/** `webhookAllowPrivate`: webhooks to 127.0.0.1 may be added and sent to (default false); names never resolve. */
+export async function startTestApp(options: { webhookAllowPrivate?: boolean } = {}): Promise<TestApp> {
   const dir = makeTempDir();
   const clock = new ManualClock();
   const database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
@@ -31,7 +33,15 @@ export async function startTestApp(): Promise<TestApp> {
   const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
   const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
   const secrets = await prepareWebhookSecrets({ dataDir: dir.path, db: database.db, transactor });
-  const app = await buildApp({ db: database.db, pki, clock, logger: pino({ level: 'silent' }), transactor, secrets });
+  const app = await buildApp({
+    db: database.db,
+    pki,
+    clock,
+    logger: pino({ level: 'silent' }),
+    transactor,
+    secrets,
+    webhookTargets: { allowPrivate: options.webhookAllowPrivate ?? false, resolve: testResolver() },
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,

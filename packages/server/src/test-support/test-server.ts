@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { ManualClock, type SignatureAlgorithm } from '@smartlic/protocol';
+import type { HostResolver } from '../features/webhooks/webhook-target.js';
 import { type RunningServer, startServer } from '../start-server.js';
 import { AdminClient } from './admin-client.js';
 import { SimDevice } from './sim-device.js';
 import { makeTempDir } from './temp-dir.js';
+import { testResolver } from './test-resolver.js';
 
 /** A real server on 127.0.0.1, port 0, over a SQLite file in a temp dir, with a manual clock. */
 export interface TestServer {
@@ -23,7 +25,15 @@ export interface TestServer {
 let deviceCounter = 0;
 
 export async function startTestServer(
-  options: { clock?: ManualClock; dataDir?: string; clockToleranceMs?: number } = {},
+  options: {
+    clock?: ManualClock;
+    dataDir?: string;
+    clockToleranceMs?: number;
+    /** `--webhook-allow-private`: needed to deliver to receivers on 127.0.0.1. */
+    webhookAllowPrivate?: boolean;
+    /** Webhook name resolution; default: no name resolves (tests never use real DNS). */
+    webhookResolver?: HostResolver;
+  } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock();
   const temp = options.dataDir ? undefined : makeTempDir();
@@ -33,6 +43,8 @@ export async function startTestServer(
     port: 0,
     logLevel: 'silent',
     clock,
+    webhookAllowPrivate: options.webhookAllowPrivate ?? false,
+    webhookResolver: options.webhookResolver ?? testResolver(),
     ...(options.clockToleranceMs === undefined ? {} : { clockToleranceMs: options.clockToleranceMs }),
   });
   const apiKey = readFileSync(server.adminKeyPath, 'utf8').trim();

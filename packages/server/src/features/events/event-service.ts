@@ -4,6 +4,7 @@ import type { Database, EventRow } from '../../storage/schema.js';
 import { toIso } from '../../util/time.js';
 import { badRequest } from '../../validation.js';
 import { findAccount, findVirtualAccount } from '../accounts/account-store.js';
+import { redactUrlCredentials } from '../webhooks/webhook-target.js';
 import { listEvents } from './event-store.js';
 
 export interface EventListInput {
@@ -63,6 +64,9 @@ export function createEventService({ db }: { db: Kysely<Database> }) {
 export type EventService = ReturnType<typeof createEventService>;
 
 function eventView(row: EventRow): EventView {
+  const detail = JSON.parse(row.detail) as Record<string, unknown>;
+  // Webhook URLs recorded before credentials in them were refused.
+  if (row.type.startsWith('webhook.') && typeof detail.url === 'string') detail.url = redactUrlCredentials(detail.url);
   return {
     id: row.id,
     at: toIso(row.at),
@@ -70,7 +74,7 @@ function eventView(row: EventRow): EventView {
     type: row.type,
     accountId: row.account_id,
     vaId: row.va_id,
-    detail: JSON.parse(row.detail) as Record<string, unknown>,
+    detail,
   };
 }
 

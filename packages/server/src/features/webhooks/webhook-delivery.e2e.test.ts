@@ -50,7 +50,8 @@ describe('webhooks', () => {
   const secret = 'a-shared-secret-of-the-receiver';
 
   beforeAll(async () => {
-    t = await startTestServer();
+    // The receivers listen on 127.0.0.1.
+    t = await startTestServer({ webhookAllowPrivate: true });
     t.clock.set(Date.UTC(2027, 0, 10, 12, 0, 0));
     accountId = (await t.admin.createAccount('Hooks', 'hooks.example.com')).id;
   });

@@ -5,7 +5,7 @@ import type { Logger } from '../../logger.js';
 import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import { revealWebhookSecret } from './webhook-secrets.js';
-import { type SendOutcome, sendWebhook, type WebhookSender } from './webhook-sender.js';
+import type { SendOutcome, WebhookSender } from './webhook-sender.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, signWebhookBody, TIMESTAMP_HEADER } from './webhook-signature.js';
 import { type DueDelivery, readDueDeliveries } from './webhook-store.js';
 
@@ -26,7 +26,8 @@ export interface WebhookDispatcherDeps {
   /** Opens the stored secrets (checked at start, so failing here means a corrupted row). */
   secrets: SecretBox;
   logger?: Logger;
-  send?: WebhookSender;
+  /** Sends one delivery: `createWebhookSender(policy)`, which refuses private targets unless allowed. */
+  send: WebhookSender;
 }
 
 /**
@@ -35,7 +36,7 @@ export interface WebhookDispatcherDeps {
  * one is in progress starts after it.
  */
 export function createWebhookDispatcher(deps: WebhookDispatcherDeps) {
-  const send = deps.send ?? sendWebhook;
+  const { send } = deps;
   const aborter = new AbortController();
   let chain: Promise<unknown> = Promise.resolve();
 

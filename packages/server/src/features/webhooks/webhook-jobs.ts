@@ -17,7 +17,7 @@ export interface WebhookJobsDeps {
   clock: Clock;
   secrets: SecretBox;
   logger?: Logger;
-  send?: WebhookSender;
+  send: WebhookSender;
   /** Real-time interval of the background loop; default {@link WEBHOOK_TICK_MS}. */
   tickMs?: number;
 }

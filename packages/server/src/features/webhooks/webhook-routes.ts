@@ -45,7 +45,8 @@ export function registerWebhookRoutes(app: FastifyInstance, webhooks: WebhookSer
 
   app.post<{ Params: { webhookId: string } }>(
     '/api/v1/webhooks/:webhookId/test',
-    { config: adminRoute('write', 'account', { summary: 'Queue a test delivery to a webhook', status: 202 }) },
+    // Admin only: a test fire sends a request from the server on demand.
+    { config: adminRoute('admin', 'account', { summary: 'Queue a test delivery to a webhook', status: 202 }) },
     async (request, reply) => reply.code(202).send(await webhooks.testWebhook(request.params.webhookId)),
   );
 
@@ -53,13 +54,14 @@ export function registerWebhookRoutes(app: FastifyInstance, webhooks: WebhookSer
     '/api/v1/webhooks/:webhookId/deliveries',
     {
       config: adminRoute('read', 'account', {
-        summary: "A webhook's recent deliveries, newest first",
+        summary: "A webhook's recent deliveries, newest first (errors in detail for account admins only)",
         query: DeliveriesQuery,
       }),
     },
     async (request) => {
       const query = parseInput(DeliveriesQuery, request.query);
-      return webhooks.listDeliveries(request.params.webhookId, query.limit);
+      const viewer = request.principal ?? { owner: false, userId: null, grants: [] };
+      return webhooks.listDeliveries(request.params.webhookId, query.limit, viewer);
     },
   );
 }

@@ -61,7 +61,7 @@ describe('webhook secrets at rest', () => {
 
   it('stores secrets encrypted with <data>/secrets.key (0600), and deliveries still verify with the secret', async () => {
     const hookReceiver = await receiver();
-    const t = await startTestServer({ dataDir: tempDir() });
+    const t = await startTestServer({ dataDir: tempDir(), webhookAllowPrivate: true });
     cleanups.push(t.stop);
     const secret = 'the-receivers-own-shared-secret';
     const { id: accountId } = await t.admin.createAccount('Sealed');
@@ -141,7 +141,7 @@ describe('webhook secrets at rest', () => {
     await old.close();
     expect(existsSync(join(dataDir, 'secrets.key'))).toBe(false);
 
-    const t = await startTestServer({ dataDir });
+    const t = await startTestServer({ dataDir, webhookAllowPrivate: true });
     cleanups.push(t.stop);
     const [stored] = storedSecrets(dataDir);
     expect(stored).toMatch(/^v1:/);
@@ -155,7 +155,7 @@ describe('webhook secrets at rest', () => {
 
   it('refuses to start with a wrong, malformed or missing key once secrets are encrypted', async () => {
     const dataDir = tempDir();
-    const t = await startTestServer({ dataDir });
+    const t = await startTestServer({ dataDir, webhookAllowPrivate: true });
     const { id: accountId } = await t.admin.createAccount('Keyed');
     await t.admin.ok('POST', `/api/v1/accounts/${accountId}/webhooks`, { url: 'http://127.0.0.1:9/hook' });
     await t.stop();

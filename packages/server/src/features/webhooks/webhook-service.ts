@@ -1,11 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Clock } from '@smartlic/protocol';
+import { type Clock, SmartlicError } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { SecretBox } from '../../crypto/secret-box.js';
 import { notFound } from '../../errors.js';
 import type { Database, WebhookDeliveryRow, WebhookRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import { toIso } from '../../util/time.js';
+import { type AccessSubject, effectiveRole } from '../access/access-policy.js';
 import { findAccount } from '../accounts/account-store.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { dayStart } from './daily-summary.js';
@@ -19,8 +20,9 @@ import {
   listWebhooks,
   queueDeliveries,
 } from './webhook-store.js';
+import { redactUrlCredentials, webhookUrlRefusal } from './webhook-target.js';
 
-/** A webhook as listed (never with its secret). */
+/** A webhook as listed (never with its secret; credentials in old URLs shown as `***@`). */
 export interface WebhookView {
   id: string;
   accountId: string;
@@ -38,9 +40,17 @@ export interface DeliveryView {
   createdAt: string;
   nextAttemptAt: string | null;
   deliveredAt: string | null;
+  /** In detail (HTTP status, network error, refused address) for admins of the account; otherwise {@link COARSE_DELIVERY_ERROR}. */
   lastError: string | null;
   payload: unknown;
 }
+
+/**
+ * What a delivery's error says to someone who is not an admin of the account: whether it was
+ * refused, timed out, or answered some status would let anyone who can read deliveries
+ * probe the server's network through a webhook.
+ */
+export const COARSE_DELIVERY_ERROR = 'delivery failed';
 
 export interface WebhookServiceDeps {
   db: Kysely<Database>;
@@ -48,17 +58,26 @@ export interface WebhookServiceDeps {
   clock: Clock;
   /** Encrypts secrets for storage (see webhook-secrets.ts). */
   secrets: SecretBox;
+  /** `smartlic server --webhook-allow-private`: URLs to loopback, private… addresses may be added. */
+  allowPrivate: boolean;
 }
 
 /** Webhooks of Smart Accounts and their deliveries. */
-export function createWebhookService({ db, transactor, clock, secrets }: WebhookServiceDeps) {
+export function createWebhookService({ db, transactor, clock, secrets, allowPrivate }: WebhookServiceDeps) {
   return {
-    /** Adds a webhook; the answer carries its secret (the only time it is shown). */
+    /**
+     * Adds a webhook; the answer carries its secret (the only time it is shown). A URL with
+     * credentials, or (unless allowed) to a non-public address or `localhost`, is refused.
+     */
     async addWebhook(
       accountId: string,
       input: AddWebhookInput,
       actor: Actor,
     ): Promise<WebhookView & { secret: string }> {
+      const refusal = webhookUrlRefusal(input.url, allowPrivate);
+      if (refusal !== null) {
+        throw new SmartlicError('BAD_REQUEST', { message: refusal, context: { fields: { url: [refusal] } } });
+      }
       const now = clock.now();
       const secret = input.secret ?? `whsec_${randomBytes(32).toString('base64url')}`;
       const row: WebhookRow = {
@@ -107,7 +126,7 @@ export function createWebhookService({ db, transactor, clock, secrets }: Webhook
           actor,
           type: 'webhook.removed',
           accountId: hook.account_id,
-          detail: { webhookId, url: hook.url },
+          detail: { webhookId, url: redactUrlCredentials(hook.url) },
         });
       });
     },
@@ -138,11 +157,18 @@ export function createWebhookService({ db, transactor, clock, secrets }: Webhook
       return deliveryView(row);
     },
 
-    /** The most recent deliveries of a webhook (removed ones included), newest first. */
-    async listDeliveries(webhookId: string, limit: number): Promise<DeliveryView[]> {
-      const hook = await db.selectFrom('webhooks').select('id').where('id', '=', webhookId).executeTakeFirst();
+    /**
+     * The most recent deliveries of a webhook (removed ones included), newest first; errors
+     * in detail only for the owner and admins of the webhook's account.
+     */
+    async listDeliveries(webhookId: string, limit: number, viewer: AccessSubject): Promise<DeliveryView[]> {
+      const hook = await db.selectFrom('webhooks').select('account_id').where('id', '=', webhookId).executeTakeFirst();
       if (!hook) throw notFound('Webhook', webhookId);
-      return (await listDeliveries(db, webhookId, limit)).map(deliveryView);
+      const detailed = viewer.owner || effectiveRole(viewer, hook.account_id, null) === 'admin';
+      return (await listDeliveries(db, webhookId, limit)).map((row) => {
+        const view = deliveryView(row);
+        return detailed || view.lastError === null ? view : { ...view, lastError: COARSE_DELIVERY_ERROR };
+      });
     },
   };
 }
@@ -153,7 +179,7 @@ function webhookView(row: WebhookRow): WebhookView {
   return {
     id: row.id,
     accountId: row.account_id,
-    url: row.url,
+    url: redactUrlCredentials(row.url),
     events: JSON.parse(row.events) as string[],
     createdAt: toIso(Number(row.created_at)),
   };
