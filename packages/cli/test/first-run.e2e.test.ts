@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { USAGE_HINT } from '../src/commands/admin/report-commands.js';
 import { BIN, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 /**
@@ -114,5 +115,28 @@ describe('a first run without stumbles', () => {
     const message = /days: ([^;()]+)/.exec(sentence)?.[1];
     expect(message).toBeDefined();
     expect(sentence.split(message!).length - 1).toBe(1);
+  });
+
+  it('says why the usage report is empty before the first daily snapshot, and how to take one', async () => {
+    const env = { SMARTLIC_SERVER: server.url, SMARTLIC_API_KEY: server.apiKey };
+    const account = await runCli(
+      ['admin', 'account', 'create', 'Usage Corp', '--domain', 'usage.example', '--json'],
+      env,
+    );
+    const accountId = (JSON.parse(account.stdout) as { id: string }).id;
+    const va = await runCli(['admin', 'va', 'create', 'Lab', '--account', accountId, '--json'], env);
+    const vaId = (JSON.parse(va.stdout) as { id: string }).id;
+    await runCli(
+      ['admin', 'license', 'add', '--va', vaId, '--tag', 'regid.2026-01.com.example.U', '--count', '5'],
+      env,
+    );
+    const before = await runCli(['admin', 'report', 'usage', '--va', vaId, '--json'], env);
+    expect(before.code).toBe(0);
+    expect(JSON.parse(before.stdout)).toEqual([]);
+    expect(before.stderr.trim()).toBe(USAGE_HINT);
+    expect((await runCli(['admin', 'job', 'run'], env)).code).toBe(0);
+    const after = await runCli(['admin', 'report', 'usage', '--va', vaId, '--json'], env);
+    expect(JSON.parse(after.stdout)).toHaveLength(1);
+    expect(after.stderr).toBe('');
   });
 });

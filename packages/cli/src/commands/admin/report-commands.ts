@@ -4,6 +4,10 @@ import { CliError } from '../../output.js';
 
 const KINDS = ['licenses', 'instances', 'usage'] as const;
 
+/** Said (on stderr) when the usage report has no row yet: it is built from the daily snapshots. */
+export const USAGE_HINT =
+  'No usage snapshot in this range yet: the lifecycle jobs take one a day (checked hourly); `smartlic admin job run` takes one now.';
+
 /** `admin report licenses|instances|usage --va VA_ID [--format json|csv] [--from DAY] [--to DAY]`. */
 export function reportCommands(connect: () => AdminConnection): Command {
   return new Command('report')
@@ -24,7 +28,16 @@ export function reportCommands(connect: () => AdminConnection): Command {
       if (opts.from) query.set('from', opts.from);
       if (opts.to) query.set('to', opts.to);
       const path = `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/reports/${kind}?${query}`;
-      if (format === 'csv') process.stdout.write(await adminText(connect(), path));
-      else process.stdout.write(`${JSON.stringify(await adminRequest(connect(), 'GET', path), null, 2)}\n`);
+      let empty: boolean;
+      if (format === 'csv') {
+        const csv = await adminText(connect(), path);
+        process.stdout.write(csv);
+        empty = csv.trim().split('\n').length <= 1;
+      } else {
+        const rows = await adminRequest<unknown[]>(connect(), 'GET', path);
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        empty = rows.length === 0;
+      }
+      if (kind === 'usage' && empty) process.stderr.write(`${USAGE_HINT}\n`);
     });
 }
