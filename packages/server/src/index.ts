@@ -12,6 +12,7 @@ import type { TokenView as TokenViewSchema } from './features/tokens/token-schem
 import type {
   ApiKeyCreated as ApiKeyCreatedSchema,
   ApiKeyView as ApiKeyViewSchema,
+  RoleRemoved as RoleRemovedSchema,
   UserCreated as UserCreatedSchema,
   UserView as UserViewSchema,
 } from './features/users/user-schemas.js';
@@ -50,5 +51,6 @@ export type UserCreated = z.output<typeof UserCreatedSchema>;
 export type UserView = z.output<typeof UserViewSchema>;
 export type ApiKeyView = z.output<typeof ApiKeyViewSchema>;
 export type ApiKeyCreated = z.output<typeof ApiKeyCreatedSchema>;
+export type RoleRemoved = z.output<typeof RoleRemovedSchema>;
 export type CreatedReservationAnswer = z.output<typeof CreatedReservationAnswerSchema>;
 export type ReservationAnswer = z.output<typeof ReservationAnswerSchema>;
