@@ -19,10 +19,11 @@ interface Registered {
 const resolvers = new Map<string, Registered>();
 
 /**
- * Teaches access control what a route parameter (or body field) of that name points at,
- * e.g. `registerScopeResolver('instanceId', 'Product instance', async (db, id) => …)`.
- * Every admin route whose access scope is `account`, `va` or `user` needs one of its
- * parameters (or, failing that, its body's `vaId`/`accountId`) registered here.
+ * Teaches access control what place a route parameter (or body field) of that name points
+ * at, e.g. `registerScopeResolver('instanceId', 'Product instance', async (db, id) => …)`.
+ * Every admin route whose access scope is `account` or `va` needs one of its parameters
+ * (or, failing that, its body's or query's `vaId`/`accountId`) registered here; routes of
+ * scope `user` are resolved by {@link USER_RESOLVERS}.
  */
 export function registerScopeResolver(param: string, what: string, resolve: ScopeResolver): void {
   resolvers.set(param, { resolve, what });
