@@ -129,6 +129,39 @@ describe('users and API keys', () => {
     ).toBe(200);
   });
 
+  it('asks an admin of several places of a user to name the one a new key is for', async () => {
+    const gamma = (await t.admin.createAccount('Gamma')).id;
+    const both = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'both@x.example',
+      accountId,
+      role: 'admin',
+    });
+    await t.admin.ok('POST', '/api/v1/users', { email: 'both@x.example', accountId: gamma, role: 'admin' });
+    const erin = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'erin@x.example',
+      accountId,
+      role: 'user',
+    });
+    await t.admin.ok('POST', '/api/v1/users', { email: 'erin@x.example', accountId: gamma, role: 'viewer' });
+    const admin = new AdminClient(t.url, both.apiKey);
+    const ambiguous = await admin.request<{ fields: Record<string, string[]> }>(
+      'POST',
+      `/api/v1/users/${erin.id}/api-keys`,
+      {},
+    );
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.fields.accountId?.[0]).toMatch(/name one with accountId/);
+    const inGamma = await admin.ok<Key>('POST', `/api/v1/users/${erin.id}/api-keys`, { accountId: gamma });
+    expect(inGamma.scope).toEqual({ accountId: gamma, vaId: null });
+    const inLab = await admin.ok<Key>('POST', `/api/v1/users/${erin.id}/api-keys`, { accountId, vaId: labId });
+    expect(inLab.scope).toEqual({ accountId, vaId: labId });
+    // Listed: the keys scoped inside the caller's places, never erin's unscoped one.
+    const listed = await admin.ok<Key[]>('GET', `/api/v1/users/${erin.id}/api-keys`);
+    expect(listed.map((k) => k.id).sort()).toEqual([inGamma.id, inLab.id].sort());
+    expect((await admin.request('POST', `/api/v1/api-keys/${erin.keyId}/revoke`)).status).toBe(404);
+    expect((await admin.request('POST', `/api/v1/api-keys/${inGamma.id}/revoke`)).status).toBe(200);
+  });
+
   it('refuses a VA of another account, a bad role and a bad e-mail address', async () => {
     const other = (await t.admin.createAccount('Beta')).id;
     const wrong = await t.admin.request<{ code: string }>('POST', '/api/v1/users', {
