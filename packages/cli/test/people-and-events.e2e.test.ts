@@ -102,4 +102,29 @@ describe('smartlic admin user and event', () => {
     expect(accountOnly.some((e) => e.detail.route === '/api/v1/accounts')).toBe(false);
     expect((await runCli(admin(['event', 'list', '--system', '--va', vaId]))).code).not.toBe(0);
   });
+
+  it('lists roles with the place names, and removes a role by e-mail address', async () => {
+    const lab = await cliJson<{ id: string; apiKey: string }>(
+      admin(['user', 'create', 'lab-user@people.example', '--account', accountId, '--role', 'user', '--va', vaId]),
+    );
+    const listed = await runCli(admin(['user', 'list', '--account', accountId]));
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/lab-user@people\.example\s+user on VA 'Lab'/);
+    expect(listed.stdout).toMatch(/viewer on VA 'Lab'/);
+    expect((await runCli(as(lab.apiKey, ['token', 'create', '--va', vaId]))).code).toBe(0);
+
+    const removed = await cliJson<Record<string, unknown>>(
+      admin(['user', 'remove-role', 'lab-user@people.example', '--account', accountId, '--va', vaId]),
+    );
+    expect(removed).toMatchObject({ userId: lab.id, accountId, vaId, role: 'user' });
+    const refused = await runCli(as(lab.apiKey, ['token', 'create', '--va', vaId]));
+    expect(refused.code).not.toBe(0);
+    const again = await runCli(admin(['user', 'remove-role', lab.id, '--account', accountId, '--va', vaId]));
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toMatch(/holds no role on that place to remove/);
+    const events = await cliJson<Array<{ type: string; detail: Record<string, unknown> }>>(
+      admin(['event', 'list', '--va', vaId, '--type', 'user.role-removed']),
+    );
+    expect(events[0]?.detail).toMatchObject({ userId: lab.id, role: 'user' });
+  });
 });

@@ -12,6 +12,7 @@ import type { TokenView as TokenViewSchema } from './features/tokens/token-schem
 import type {
   ApiKeyCreated as ApiKeyCreatedSchema,
   ApiKeyView as ApiKeyViewSchema,
+  RoleRemoved as RoleRemovedSchema,
   UserCreated as UserCreatedSchema,
   UserView as UserViewSchema,
 } from './features/users/user-schemas.js';
@@ -51,5 +52,6 @@ export type UserCreated = z.output<typeof UserCreatedSchema>;
 export type UserView = z.output<typeof UserViewSchema>;
 export type ApiKeyView = z.output<typeof ApiKeyViewSchema>;
 export type ApiKeyCreated = z.output<typeof ApiKeyCreatedSchema>;
+export type RoleRemoved = z.output<typeof RoleRemovedSchema>;
 export type CreatedReservationAnswer = z.output<typeof CreatedReservationAnswerSchema>;
 export type ReservationAnswer = z.output<typeof ReservationAnswerSchema>;

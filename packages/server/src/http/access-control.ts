@@ -1,29 +1,54 @@
 import { type Clock, SmartlicError } from '@smartlic/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { notFound } from '../errors.js';
+import { notFoundOrNotAllowed } from '../errors.js';
 import {
-  type AccessSubject,
   anyVaRoleAllows,
+  type Caller,
+  canSeePlace,
   effectiveRole,
+  type Grant,
+  keyInside,
+  placesToActOnUser,
   type RouteAccess,
   roleAllows,
 } from '../features/access/access-policy.js';
-import { type ScopeTarget, scopeResolverFor } from '../features/access/scope-resolvers.js';
+import { type ScopeTarget, scopeResolverFor, USER_RESOLVERS } from '../features/access/scope-resolvers.js';
 import { actorOfPrincipal } from '../features/api-keys/api-key-service.js';
 import { recordEvent } from '../features/events/event-recorder.js';
 import { grantsOf } from '../features/users/user-store.js';
 import type { Database } from '../storage/schema.js';
 import type { Transactor } from '../storage/transactor.js';
 
-/** Body fields that name a target when no route parameter does (e.g. `POST /users {accountId, vaId}`). */
-const BODY_FIELDS = ['vaId', 'accountId'] as const;
+/**
+ * Body fields, then query fields, that name a target when no route parameter does
+ * (e.g. `POST /users {accountId, vaId}`, `DELETE /users/:userId/roles?accountId=…`).
+ */
+const PLACE_FIELDS = ['vaId', 'accountId'] as const;
+
+/** Where an `access.denied` event is written: a place, or the system log (both null). */
+interface LogPlace {
+  accountId: string | null;
+  vaId: string | null;
+}
+
+/**
+ * A refusal. `forbidden`: the caller can see the target and is told precisely what its role
+ * lacks (403). `hidden`: the caller holds no role there and gets the answer of an id that
+ * does not exist (404), so that nobody can probe for other accounts' ids.
+ */
+type Refusal =
+  | { kind: 'forbidden'; message: string; logAt: LogPlace[] }
+  | { kind: 'hidden'; error: SmartlicError; logAt: LogPlace[] };
 
 /**
  * Authorises every route of `scope` by its `config.access`: registering a route without
  * one throws (fail closed); at request time the target is found from the route parameters
- * (or the body) by the scope resolvers, and a principal whose roles do not allow the action
- * is answered `403 FORBIDDEN` naming what was refused, recorded as `access.denied`.
+ * (or the body, or the query) and a principal whose roles do not allow the action is
+ * refused: `403 FORBIDDEN` naming what was refused when it holds a role on the target,
+ * otherwise the same `404 NOT_FOUND` as for an id that does not exist. Each refusal is
+ * recorded as `access.denied` where the caller belongs (the target when it holds a role
+ * there, else the places where it holds roles, else the system log).
  */
 export function requireAccess(
   scope: FastifyInstance,
@@ -47,57 +72,60 @@ export function requireAccess(
       (await refusalFor(deps.db, principal, access, request)) ??
       (await destinationRefusal(deps.db, principal, access, request));
     if (refusal === null) return;
-    await deps.transactor.run((trx) =>
-      recordEvent(trx, {
-        at: deps.clock.now(),
-        actor: actorOfPrincipal(principal),
-        type: 'access.denied',
-        accountId: refusal.accountId,
-        vaId: refusal.vaId,
-        detail: {
-          method: request.method,
-          route: request.routeOptions.url,
-          action: access.action,
-          message: refusal.message,
-        },
-      }),
-    );
-    throw new SmartlicError('FORBIDDEN', { message: refusal.message });
+    const message = refusal.kind === 'forbidden' ? refusal.message : refusal.error.message;
+    await deps.transactor.run(async (trx) => {
+      for (const place of refusal.logAt) {
+        await recordEvent(trx, {
+          at: deps.clock.now(),
+          actor: actorOfPrincipal(principal),
+          type: 'access.denied',
+          accountId: place.accountId,
+          vaId: place.vaId,
+          detail: { method: request.method, route: request.routeOptions.url, action: access.action, message },
+        });
+      }
+    });
+    throw refusal.kind === 'forbidden' ? new SmartlicError('FORBIDDEN', { message }) : refusal.error;
   });
 }
 
-interface Refusal {
-  message: string;
-  accountId: string | null;
-  vaId: string | null;
+function whatOf(access: RouteAccess, request: FastifyRequest): string {
+  return access.what ?? describeAction(access.action, request.routeOptions.url ?? request.url);
 }
 
 async function refusalFor(
   db: Kysely<Database>,
-  subject: AccessSubject,
+  caller: Caller,
   access: RouteAccess,
   request: FastifyRequest,
 ): Promise<Refusal | null> {
-  const what = access.what ?? describeAction(access.action, request.routeOptions.url ?? request.url);
+  const what = whatOf(access, request);
   if (access.scope === 'system') {
-    return { message: `Only the server's owner key allows ${what}.`, accountId: null, vaId: null };
+    const message = `Only the server's owner key allows ${what}.`;
+    return { kind: 'forbidden', message, logAt: [{ accountId: null, vaId: null }] };
   }
-  const target = await findTarget(db, request);
-  if (target.kind === 'user') {
-    if (target.userId !== '' && target.userId === subject.userId) return null;
-    const theirs = target.userId === '' ? [] : await grantsOf(db, target.userId);
-    // Admin over every place the user holds a role, so that nobody can mint a key with more rights than their own.
-    const adminOverAll =
-      theirs.length > 0 && theirs.every((g) => effectiveRole(subject, g.accountId, g.vaId) === 'admin');
-    return adminOverAll
-      ? null
-      : {
-          message: `Only the user themself or an admin of every place where they hold a role allows ${what}.`,
-          accountId: null,
-          vaId: null,
-        };
+  if (access.scope === 'user') return userRefusal(db, caller, request);
+  return placeRefusal(db, caller, access, await findPlace(db, request), what);
+}
+
+/**
+ * A route about a user (their API keys): allowed to the user themself (within their key's
+ * scope) and to an admin of a place where the user holds a role (within that place, see
+ * `placesToActOnUser`). Anyone else is answered as if the user (or key) did not exist.
+ */
+async function userRefusal(db: Kysely<Database>, caller: Caller, request: FastifyRequest): Promise<Refusal | null> {
+  const params = (request.params ?? {}) as Record<string, string>;
+  for (const [name, id] of Object.entries(params)) {
+    const resolver = USER_RESOLVERS[name];
+    if (!resolver) continue;
+    const target = await resolver.resolve(db, id);
+    if (!target) throw notFoundOrNotAllowed(resolver.what, id);
+    const grants = target.userId === '' ? [] : await grantsOf(db, target.userId);
+    const places = placesToActOnUser(caller, target.userId, grants);
+    const inside = places === 'all' || (places.length > 0 && (!target.key || keyInside(target.key.scope, places)));
+    return inside ? null : { kind: 'hidden', error: notFoundOrNotAllowed(resolver.what, id), logAt: homeOf(caller) };
   }
-  return placeRefusal(db, subject, access, target, what);
+  throw new SmartlicError('BAD_REQUEST', { message: 'The request names no user.' });
 }
 
 /** Body fields that name a second place a request changes: the destination of a transfer. */
@@ -109,7 +137,7 @@ const DESTINATION_FIELDS = ['toVaId'] as const;
  */
 async function destinationRefusal(
   db: Kysely<Database>,
-  subject: AccessSubject,
+  caller: Caller,
   access: RouteAccess,
   request: FastifyRequest,
 ): Promise<Refusal | null> {
@@ -120,51 +148,79 @@ async function destinationRefusal(
     const value = body[field];
     if (typeof value !== 'string' || !resolver) continue;
     const target = await resolver.resolve(db, value);
-    if (!target) throw notFound(resolver.what, value);
-    if (target.kind !== 'place') continue;
-    const what = access.what ?? describeAction(access.action, request.routeOptions.url ?? request.url);
-    const refusal = await placeRefusal(db, subject, access, target, `${what} (as the destination)`);
+    if (target?.kind !== 'place') throw notFoundOrNotAllowed(resolver.what, value);
+    const found = { accountId: target.accountId, vaId: target.vaId, what: resolver.what, id: value };
+    const refusal = await placeRefusal(db, caller, access, found, `${whatOf(access, request)} (as the destination)`);
     if (refusal) return refusal;
   }
   return null;
 }
 
+interface FoundPlace {
+  accountId: string;
+  vaId: string | null;
+  /** How the place was named, for the refusal: e.g. "Virtual account" and its id. */
+  what: string;
+  id: string;
+}
+
 async function placeRefusal(
   db: Kysely<Database>,
-  subject: AccessSubject,
+  caller: Caller,
   access: RouteAccess,
-  target: Extract<ScopeTarget, { kind: 'place' }>,
+  target: FoundPlace,
   what: string,
 ): Promise<Refusal | null> {
-  const role = effectiveRole(subject, target.accountId, target.vaId);
+  const role = effectiveRole(caller, target.accountId, target.vaId);
   if (role !== null && roleAllows(role, access.action)) return null;
-  if (access.vaRolesSuffice && target.vaId === null && anyVaRoleAllows(subject, target.accountId, access.action)) {
+  if (access.vaRolesSuffice && target.vaId === null && anyVaRoleAllows(caller, target.accountId, access.action)) {
     return null;
+  }
+  if (!canSeePlace(caller, target.accountId, target.vaId)) {
+    return { kind: 'hidden', error: notFoundOrNotAllowed(target.what, target.id), logAt: homeOf(caller) };
   }
   const where = await placeName(db, target.accountId, target.vaId);
   const message =
     role === null
       ? `You have no role on ${where}, which ${what} needs.`
       : `Your role ${role} on ${where} does not allow ${what}.`;
-  return { message, accountId: target.accountId, vaId: target.vaId };
+  return { kind: 'forbidden', message, logAt: [{ accountId: target.accountId, vaId: target.vaId }] };
 }
 
-async function findTarget(
-  db: Kysely<Database>,
-  request: FastifyRequest,
-): Promise<ScopeTarget & ({ kind: 'user' } | { kind: 'place' })> {
+/**
+ * Where a caller belongs, for logging its refusals: each Smart Account where it holds a role
+ * on the account, else each VA where it holds one; the system log when it holds none.
+ */
+export function homeOf(caller: { grants: readonly Grant[] }): LogPlace[] {
+  const places: LogPlace[] = [];
+  const accounts = new Set(caller.grants.filter((g) => g.vaId === null).map((g) => g.accountId));
+  for (const accountId of accounts) places.push({ accountId, vaId: null });
+  const seen = new Set<string>();
+  for (const g of caller.grants) {
+    if (g.vaId === null || accounts.has(g.accountId) || seen.has(g.vaId)) continue;
+    seen.add(g.vaId);
+    places.push({ accountId: g.accountId, vaId: g.vaId });
+  }
+  return places.length > 0 ? places : [{ accountId: null, vaId: null }];
+}
+
+/** The place a route is about: from its parameters, else its body's or query's `vaId`/`accountId`. */
+async function findPlace(db: Kysely<Database>, request: FastifyRequest): Promise<FoundPlace> {
   const params = (request.params ?? {}) as Record<string, string>;
   const body = (request.body ?? {}) as Record<string, unknown>;
+  const query = (request.query ?? {}) as Record<string, unknown>;
   const candidates: Array<[string, string]> = Object.entries(params);
-  for (const field of BODY_FIELDS) {
-    if (typeof body[field] === 'string') candidates.push([field, body[field] as string]);
+  for (const source of [body, query]) {
+    for (const field of PLACE_FIELDS) {
+      if (typeof source[field] === 'string') candidates.push([field, source[field] as string]);
+    }
   }
-  for (const [name, value] of candidates) {
+  for (const [name, id] of candidates) {
     const resolver = scopeResolverFor(name);
     if (!resolver) continue;
-    const target = await resolver.resolve(db, value);
-    if (!target) throw notFound(resolver.what, value);
-    return target;
+    const target: ScopeTarget | undefined = await resolver.resolve(db, id);
+    if (target?.kind !== 'place') throw notFoundOrNotAllowed(resolver.what, id);
+    return { accountId: target.accountId, vaId: target.vaId, what: resolver.what, id };
   }
   throw new SmartlicError('BAD_REQUEST', {
     message: 'The request names no Smart Account or Virtual Account.',

@@ -88,4 +88,22 @@ describe('buildApp', () => {
     });
     expect(JSON.stringify(lines)).not.toContain(apiKey);
   });
+
+  it('never logs the query string, where a client may have put a key', async () => {
+    const key = apiKey.trim();
+    const asQuery = await sendJson(`${url}/api/v1/accounts?api_key=${encodeURIComponent(key)}`);
+    expect(asQuery.status).toBe(401);
+    const both = await sendJson(`${url}/api/v1/accounts?api_key=${encodeURIComponent(key)}&x=1`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(both.status).toBe(200);
+    const missing = await sendJson(`${url}/no/such/route?api_key=${encodeURIComponent(key)}`);
+    expect(missing.status).toBe(404);
+    expect(JSON.stringify(missing.body)).not.toContain(key);
+    const completed = lines.filter((l) => l.msg === 'request completed');
+    expect(completed.map((l) => l.url)).toEqual(['/api/v1/accounts', '/api/v1/accounts', '/no/such/route']);
+    expect(lines.length).toBeGreaterThan(3);
+    expect(JSON.stringify(lines)).not.toContain(key);
+    expect(JSON.stringify(lines)).not.toContain('api_key');
+  });
 });

@@ -42,9 +42,9 @@ import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { SERVER_VERSION } from '../version.js';
 import { requireAccess } from './access-control.js';
 import { requireApiKey } from './admin-auth.js';
-import { installErrorHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
-import { BODY_LIMIT_BYTES } from './limits.js';
+import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 import { collectRoutes, registerOpenApiRoute } from './openapi.js';
 import { RequestLog } from './request-log.js';
 import { registerSystemRoutes } from './system-routes.js';
@@ -99,6 +99,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // As the base logger type, so that the app is a plain FastifyInstance for the routes.
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
+    maxParamLength: MAX_PARAM_LENGTH,
+    // Errors before routing and connections that are not valid HTTP answer {code, message, requestId} too.
+    frameworkErrors,
+    clientErrorHandler,
     genReqId: () => randomUUID(),
     logController: new RequestLog(),
     return503OnClosing: true,

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { ERRORS, type ErrorBody, type ErrorCode, errorMessage, SmartlicError } from '@smartlic/protocol';
-import type { FastifyError, FastifyInstance } from 'fastify';
-import { BODY_LIMIT_BYTES } from './limits.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 
 /** How an error is answered: HTTP status, body, and how loudly it is logged. */
 export interface ErrorAnswer {
@@ -37,6 +39,14 @@ export function answerFor(error: unknown, requestId: string): ErrorAnswer {
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return simple('BAD_REQUEST', requestId, 'Unsupported Content-Type: send the body as application/json.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return simple(
+        'BAD_REQUEST',
+        requestId,
+        `A path parameter is too long (the limit is ${MAX_PARAM_LENGTH} characters).`,
+      );
+    case 'FST_ERR_BAD_URL':
+      return simple('BAD_REQUEST', requestId, 'The URL is not valid (a path segment is not valid percent-encoding).');
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
       return { ...simple('SERVER_BUSY', requestId), level: 'warn' };
@@ -83,11 +93,59 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return reply.status(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
     const body: ErrorBody = {
       code: 'NOT_FOUND',
-      message: `There is no route ${request.method} ${request.url.split('?')[0]}.`,
+      message: `There is no route ${request.method.slice(0, 20)} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}.`,
       requestId: request.id,
     };
     return reply.status(404).send(body);
   });
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors found before routing (a path parameter longer than
+ * {@link MAX_PARAM_LENGTH}, a URL that is not valid percent-encoding) answer like every
+ * other error, `{code, message, requestId}`, without echoing the URL.
+ */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const answer = answerFor(error, request.id);
+  request.log.info({ code: answer.body.code, message: answer.body.message }, 'Request refused');
+  void reply.status(answer.status).send(answer.body);
+}
+
+/** What a connection that is not valid HTTP is answered, by the parser's error code. */
+function clientErrorAnswer(code: string | undefined): { status: number; reason: string; message: string } {
+  switch (code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'Request Timeout', message: 'The request did not arrive in time.' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'Request Header Fields Too Large', message: 'The request headers are too large.' };
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return { status: 400, reason: 'Bad Request', message: 'The Content-Length header is not valid.' };
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+      return { status: 400, reason: 'Bad Request', message: 'The Transfer-Encoding header is not valid.' };
+    default:
+      return { status: 400, reason: 'Bad Request', message: 'The request is not valid HTTP.' };
+  }
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a connection that is not valid HTTP (bad request line,
+ * bad Content-Length, headers too large…) is answered `{code: 'BAD_REQUEST', message,
+ * requestId}` like any other error, and closed.
+ */
+export function clientErrorHandler(this: FastifyInstance, error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const requestId = randomUUID();
+  const { status, reason, message } = clientErrorAnswer(error.code);
+  const body = JSON.stringify({ code: 'BAD_REQUEST', message, requestId } satisfies ErrorBody);
+  this.log.info({ requestId, code: 'BAD_REQUEST', parserCode: error.code, message }, 'Request refused');
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
 }

@@ -116,7 +116,11 @@ function operationOf(route: ServedRoute, doc: RouteDoc): Record<string, unknown>
       ...(route.access
         ? {
             401: { description: 'no valid API key', content: errorContent },
-            403: { description: 'the key’s roles do not allow this', content: errorContent },
+            403: { description: 'the key’s roles on the target do not allow this', content: errorContent },
+            404: {
+              description: 'the target does not exist, or the key holds no role there (the same answer)',
+              content: errorContent,
+            },
           }
         : {}),
       default: { description: 'an error', content: errorContent },

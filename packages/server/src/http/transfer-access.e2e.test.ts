@@ -42,18 +42,21 @@ describe('transfers need rights on the destination VA', () => {
   });
   afterAll(() => t.dispose());
 
-  it('refuses a VA user moving licenses into a VA where it has no role, and records the refusal', async () => {
+  it('refuses a VA user moving licenses into a VA where it has no role, as if that VA did not exist', async () => {
     const refused = await labUser.request<Refusal>('POST', `/api/v1/virtual-accounts/${labId}/licenses/transfer`, {
       tag: TAG,
       count: 2,
       toVaId: prodId,
     });
-    expect(refused.status).toBe(403);
-    expect(refused.body.message).toMatch(/Prod.*as the destination/);
+    expect(refused.status).toBe(404);
+    expect(refused.body.message).toBe(`Virtual account '${prodId}' was not found, or you are not allowed to see it.`);
     const rows = await t.admin.listLicenses(labId);
     expect(rows.find((r) => r.tag === TAG)?.quantity).toBe(10);
-    const events = await t.admin.ok<{ items: { type: string }[] }>('GET', `/api/v1/virtual-accounts/${prodId}/events`);
-    expect(events.items.some((e) => e.type === 'access.denied')).toBe(true);
+    // Recorded where the refused user belongs (Lab), not in the VA it tried to reach.
+    const atHome = await t.admin.ok<{ items: { type: string }[] }>('GET', `/api/v1/virtual-accounts/${labId}/events`);
+    expect(atHome.items.some((e) => e.type === 'access.denied')).toBe(true);
+    const there = await t.admin.ok<{ items: { type: string }[] }>('GET', `/api/v1/virtual-accounts/${prodId}/events`);
+    expect(there.items.some((e) => e.type === 'access.denied')).toBe(false);
   });
 
   it('allows a user with rights on both VAs', async () => {

@@ -166,6 +166,12 @@ export interface ApiKeyRow {
   last_used_at: number | null;
   revoked_at: number | null;
   user_id: string | null;
+  /**
+   * The place the key is limited to (migration 0010, ADR 0006): a Smart Account, and with
+   * `scope_va_id` one of its VAs. Null: unscoped, the key carries every grant of its user.
+   */
+  scope_account_id?: string | null;
+  scope_va_id?: string | null;
 }
 
 /** A product activation key imported into a Smart Account (migration 0006). */

@@ -1,14 +1,16 @@
-import type { ApiKeyCreated, ApiKeyView, UserCreated, UserView } from '@smartlic/server';
+import type { ApiKeyCreated, ApiKeyView, RoleRemoved, UserCreated, UserView } from '@smartlic/server';
 import { Command, Option } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, print, table } from '../../output.js';
 
-/** `admin user create|list` and `admin user key create|list|revoke`. */
+/** `admin user create|list|remove-role` and `admin user key create|list|revoke`. */
 export function userCommands(connect: () => AdminConnection): Command {
   const user = new Command('user').description('users, their roles and API keys');
   user
     .command('create <email>')
-    .description('create a user (or grant an existing one a role) and print a new API key, shown once')
+    .description(
+      'grant a user a role (creating the user if new) and print a new API key, shown once, limited to the place you administer',
+    )
     .requiredOption('--account <id>', 'Smart Account id')
     .addOption(
       new Option('--role <role>', 'role on the account, or on the VA with --va')
@@ -26,7 +28,7 @@ export function userCommands(connect: () => AdminConnection): Command {
       });
       print({ id: created.id, apiKey: created.apiKey }, opts, () =>
         [
-          `${created.created ? 'User created' : 'Role granted to existing user'}: ${created.email} (id ${created.id}), role ${opts.role} on ${opts.va ? `Virtual Account ${opts.va}` : `Smart Account ${opts.account}`}.`,
+          `${created.created ? 'User added to the Smart Account' : 'Role granted'}: ${created.email} (id ${created.id}), role ${opts.role} on ${opts.va ? `Virtual Account ${opts.va}` : `Smart Account ${opts.account}`}.`,
           `API key (shown once, store it now): ${created.apiKey}`,
         ].join('\n'),
       );
@@ -48,9 +50,35 @@ export function userCommands(connect: () => AdminConnection): Command {
           rows.map((u) => [
             u.id,
             u.email,
-            u.roles.map((r) => `${r.role}${r.vaId ? `@va:${r.vaId}` : '@account'}`).join(', '),
+            u.roles
+              .map((r) =>
+                r.vaId ? `${r.role} on VA '${r.vaName ?? r.vaId}'` : `${r.role} on Smart Account '${r.accountName}'`,
+              )
+              .join(', '),
           ]),
         ),
+      );
+    });
+  user
+    .command('remove-role <user>')
+    .description("remove a user's role on a Smart Account (or with --va on one VA); USER is an e-mail address or id")
+    .requiredOption('--account <id>', 'Smart Account id')
+    .option('--va <id>', 'the role on this Virtual Account (default: the role on the whole Smart Account)')
+    .option('--json', 'print JSON: {userId, accountId, vaId, role, revokedKeys}')
+    .action(async (who: string, opts: { account: string; va?: string; json?: boolean }) => {
+      const connection = connect();
+      const userId = who.includes('@') ? await userIdOf(connection, opts.account, who) : who;
+      const query = new URLSearchParams({ accountId: opts.account, ...(opts.va ? { vaId: opts.va } : {}) });
+      const removed = await adminRequest<RoleRemoved>(
+        connection,
+        'DELETE',
+        `/api/v1/users/${encodeURIComponent(userId)}/roles?${query}`,
+      );
+      print(removed, opts, (r) =>
+        [
+          `Removed role ${r.role} of ${who} on ${r.vaId ? `Virtual Account ${r.vaId}` : `Smart Account ${r.accountId}`}.`,
+          ...(r.revokedKeys > 0 ? [`Revoked ${r.revokedKeys} API key(s) that no longer carried any role.`] : []),
+        ].join('\n'),
       );
     });
 
@@ -59,15 +87,26 @@ export function userCommands(connect: () => AdminConnection): Command {
     .command('create <userId>')
     .description('issue a new API key for a user (shown once)')
     .option('--name <name>', 'a name to recognise the key by')
+    .option('--account <id>', 'limit the key to this Smart Account (needed when you administer several of the user’s)')
+    .option('--va <id>', 'limit the key to this Virtual Account (with --account)')
     .option('--json', 'print JSON')
-    .action(async (userId: string, opts: { name?: string; json?: boolean }) => {
+    .action(async (userId: string, opts: { name?: string; account?: string; va?: string; json?: boolean }) => {
+      if (opts.va && !opts.account) throw new CliError('--va needs --account.');
       const made = await adminRequest<ApiKeyCreated>(
         connect(),
         'POST',
         `/api/v1/users/${encodeURIComponent(userId)}/api-keys`,
-        opts.name ? { name: opts.name } : {},
+        {
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.account ? { accountId: opts.account } : {}),
+          ...(opts.va ? { vaId: opts.va } : {}),
+        },
       );
-      print(made, opts, (k) => `API key ${k.id} created (shown once, store it now): ${k.apiKey}`);
+      print(
+        made,
+        opts,
+        (k) => `API key ${k.id} created (${scopeText(k.scope)}; shown once, store it now): ${k.apiKey}`,
+      );
     });
   key
     .command('list <userId>')
@@ -81,8 +120,8 @@ export function userCommands(connect: () => AdminConnection): Command {
       );
       print(keys, opts, (rows) =>
         table(
-          ['ID', 'NAME', 'CREATED', 'LAST USED', 'REVOKED'],
-          rows.map((k) => [k.id, k.name, k.createdAt, k.lastUsedAt ?? 'never', k.revokedAt ?? '']),
+          ['ID', 'NAME', 'SCOPE', 'CREATED', 'LAST USED', 'REVOKED'],
+          rows.map((k) => [k.id, k.name, scopeText(k.scope), k.createdAt, k.lastUsedAt ?? 'never', k.revokedAt ?? '']),
         ),
       );
     });
@@ -100,4 +139,22 @@ export function userCommands(connect: () => AdminConnection): Command {
       print(revoked, opts, (k) => `API key ${k.id} revoked.`);
     });
   return user;
+}
+
+/** How a key's scope reads in a table. */
+function scopeText(scope: ApiKeyView['scope']): string {
+  if (!scope) return 'all roles';
+  return scope.vaId ? `VA ${scope.vaId}` : `Smart Account ${scope.accountId}`;
+}
+
+/** The id of the user of `email` among the users of a Smart Account (the CLI takes either). */
+async function userIdOf(connection: AdminConnection, accountId: string, email: string): Promise<string> {
+  const users = await adminRequest<UserView[]>(
+    connection,
+    'GET',
+    `/api/v1/accounts/${encodeURIComponent(accountId)}/users`,
+  );
+  const found = users.find((u) => u.email === email.trim().toLowerCase());
+  if (!found) throw new CliError(`${email} holds no role in Smart Account ${accountId}.`);
+  return found.id;
 }

@@ -19,10 +19,11 @@ interface Registered {
 const resolvers = new Map<string, Registered>();
 
 /**
- * Teaches access control what a route parameter (or body field) of that name points at,
- * e.g. `registerScopeResolver('instanceId', 'Product instance', async (db, id) => …)`.
- * Every admin route whose access scope is `account`, `va` or `user` needs one of its
- * parameters (or, failing that, its body's `vaId`/`accountId`) registered here.
+ * Teaches access control what place a route parameter (or body field) of that name points
+ * at, e.g. `registerScopeResolver('instanceId', 'Product instance', async (db, id) => …)`.
+ * Every admin route whose access scope is `account` or `va` needs one of its parameters
+ * (or, failing that, its body's or query's `vaId`/`accountId`) registered here; routes of
+ * scope `user` are resolved by {@link USER_RESOLVERS}.
  */
 export function registerScopeResolver(param: string, what: string, resolve: ScopeResolver): void {
   resolvers.set(param, { resolve, what });
@@ -72,14 +73,39 @@ registerScopeResolver('instanceId', 'Product instance', async (db, id) => {
   return row && place(row.account_id, row.va_id);
 });
 
-registerScopeResolver('userId', 'User', async (db, id) => {
-  const row = await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
-  return row && { kind: 'user', userId: row.id };
-});
+/** A user named by a route parameter, and for `:keyId` the key's scope (null: unscoped). */
+export interface UserTarget {
+  userId: string;
+  key?: { scope: { accountId: string; vaId: string | null } | null };
+}
 
-registerScopeResolver('keyId', 'API key', async (db, id) => {
-  const row = await db.selectFrom('api_keys').select(['id', 'user_id']).where('id', '=', id).executeTakeFirst();
-  if (!row) return undefined;
-  // Keys of no user (the owner key) are the owner's business only.
-  return row.user_id === null ? { kind: 'user', userId: '' } : { kind: 'user', userId: row.user_id };
-});
+/**
+ * Finders of the user a `user`-scope route is about, by parameter name. Kept apart from the
+ * place resolvers, so that a route about a place (e.g. removing a role, `:userId` with the
+ * place in its query) is authorised by the place.
+ */
+export const USER_RESOLVERS: Readonly<
+  Record<string, { what: string; resolve: (db: Kysely<Database>, id: string) => Promise<UserTarget | undefined> }>
+> = {
+  userId: {
+    what: 'User',
+    resolve: async (db, id) => {
+      const row = await db.selectFrom('users').select('id').where('id', '=', id).executeTakeFirst();
+      return row && { userId: row.id };
+    },
+  },
+  keyId: {
+    what: 'API key',
+    resolve: async (db, id) => {
+      const row = await db
+        .selectFrom('api_keys')
+        .select(['user_id', 'scope_account_id', 'scope_va_id'])
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const scope = row.scope_account_id ? { accountId: row.scope_account_id, vaId: row.scope_va_id ?? null } : null;
+      // Keys of no user (the owner key) are the owner's business only.
+      return { userId: row.user_id ?? '', key: { scope } };
+    },
+  },
+};

@@ -1,8 +1,8 @@
 import { type Clock, MINUTE, SmartlicError } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
-import type { ApiKeyRole, Database } from '../../storage/schema.js';
+import type { ApiKeyRole, ApiKeyRow, Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
-import type { AccessSubject, Grant } from '../access/access-policy.js';
+import { type AccessSubject, type Grant, grantsWithin, type KeyScope } from '../access/access-policy.js';
 import { findUserWithGrants } from '../users/user-store.js';
 import { hashApiKey } from './api-key.js';
 import { findApiKeyByHash, touchApiKey } from './api-key-store.js';
@@ -15,7 +15,10 @@ export interface ApiPrincipal extends AccessSubject {
   userId: string | null;
   /** The user's e-mail address; null for the owner key. */
   email: string | null;
+  /** The grants of the user inside the key's scope (all of them for an unscoped key). */
   grants: Grant[];
+  /** The place the key is limited to; null for an unscoped key (and the owner key). */
+  scope: KeyScope | null;
 }
 
 /** How the event log names a principal: `user:<email>` or `key:<name>`. */
@@ -57,12 +60,18 @@ export function createApiKeyService({ db, transactor, clock }: ApiKeyServiceDeps
         await transactor.run((trx) => touchApiKey(trx, row.id, now));
       }
       const base = { keyId: row.id, name: row.name, role: row.role, userId: row.user_id };
-      if (row.role === 'owner') return { ...base, owner: true, email: null, grants: [] };
+      if (row.role === 'owner') return { ...base, owner: true, email: null, grants: [], scope: null };
       const user = row.user_id === null ? undefined : await findUserWithGrants(db, row.user_id);
       if (!user) throw new SmartlicError('UNAUTHENTICATED', { message: 'This API key belongs to no user.' });
-      return { ...base, owner: false, email: user.email, grants: user.grants };
+      const scope = keyScopeOf(row);
+      return { ...base, owner: false, email: user.email, grants: grantsWithin(user.grants, scope), scope };
     },
   };
 }
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;
+
+/** The scope of a key row; null when unscoped. */
+export function keyScopeOf(row: Pick<ApiKeyRow, 'scope_account_id' | 'scope_va_id'>): KeyScope | null {
+  return row.scope_account_id ? { accountId: row.scope_account_id, vaId: row.scope_va_id ?? null } : null;
+}

@@ -42,6 +42,7 @@ export type EventType =
   | 'satellite.sync-due'
   | 'user.created'
   | 'user.role-granted'
+  | 'user.role-removed'
   | 'api-key.created'
   | 'api-key.revoked'
   | 'access.denied';

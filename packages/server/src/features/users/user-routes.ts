@@ -1,9 +1,32 @@
-import type { FastifyInstance } from 'fastify';
+import { SmartlicError } from '@smartlic/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../../http/route-access.js';
 import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
-import { ApiKeyCreated, ApiKeyView, CreateKeyBody, CreateUserBody, UserCreated, UserView } from './user-schemas.js';
-import type { UserService } from './user-service.js';
+import {
+  ApiKeyCreated,
+  ApiKeyView,
+  CreateKeyBody,
+  CreateUserBody,
+  RemoveRoleQuery,
+  RoleRemoved,
+  UserCreated,
+  UserView,
+} from './user-schemas.js';
+import type { UserCaller, UserService } from './user-service.js';
+
+/** The caller of a user route: its access (grants inside its key's scope) and its event-log name. */
+function callerOf(request: FastifyRequest): UserCaller {
+  const principal = request.principal;
+  if (!principal) throw new SmartlicError('UNAUTHENTICATED');
+  return {
+    owner: principal.owner,
+    userId: principal.userId,
+    grants: principal.grants,
+    scope: principal.scope,
+    actor: actorOf(request),
+  };
+}
 
 /** Admin routes of users, roles and API keys. */
 export function registerUserRoutes(app: FastifyInstance, users: UserService): void {
@@ -14,7 +37,8 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
         'admin',
         'va',
         {
-          summary: 'Create a user (or grant an existing one a role) and issue an API key',
+          summary:
+            'Grant a user a role (creating the user if new) and issue an API key scoped to the place the caller administers',
           body: CreateUserBody,
           response: UserCreated,
           status: 201,
@@ -24,7 +48,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     },
     async (request, reply) => {
       const body = parseInput(CreateUserBody, request.body);
-      return reply.code(201).send(await users.createUser(body, actorOf(request)));
+      return reply.code(201).send(await users.createUser(body, callerOf(request)));
     },
   );
 
@@ -41,6 +65,26 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     async (request) => users.listAccountUsers(request.params.accountId),
   );
 
+  app.delete<{ Params: { userId: string } }>(
+    '/api/v1/users/:userId/roles',
+    {
+      config: adminRoute(
+        'admin',
+        'va',
+        {
+          summary: "Remove a user's role on a Smart Account (or, with vaId, on a VA)",
+          query: RemoveRoleQuery,
+          response: RoleRemoved,
+        },
+        'managing users and roles',
+      ),
+    },
+    async (request) => {
+      const query = parseInput(RemoveRoleQuery, request.query);
+      return users.removeRole(request.params.userId, query, callerOf(request));
+    },
+  );
+
   app.post<{ Params: { userId: string } }>(
     '/api/v1/users/:userId/api-keys',
     {
@@ -48,7 +92,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
         'write',
         'user',
         {
-          summary: 'Issue a new API key for a user (shown once)',
+          summary: 'Issue a new API key for a user (shown once), scoped to where the caller may act on the user',
           body: CreateKeyBody,
           response: ApiKeyCreated,
           status: 201,
@@ -58,7 +102,9 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     },
     async (request, reply) => {
       const body = parseInput(CreateKeyBody, request.body ?? {});
-      return reply.code(201).send(await users.createKey(request.params.userId, body.name, actorOf(request)));
+      const scope = body.accountId === undefined ? undefined : { accountId: body.accountId, vaId: body.vaId ?? null };
+      const made = await users.createKey(request.params.userId, { name: body.name, scope }, callerOf(request));
+      return reply.code(201).send(made);
     },
   );
 
@@ -68,11 +114,14 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
       config: adminRoute(
         'read',
         'user',
-        { summary: "List a user's API keys (never the secrets)", response: ApiKeyView.array() },
+        {
+          summary: "List a user's API keys where the caller may act on the user (never the secrets)",
+          response: ApiKeyView.array(),
+        },
         'listing API keys',
       ),
     },
-    async (request) => users.listKeys(request.params.userId),
+    async (request) => users.listKeys(request.params.userId, callerOf(request)),
   );
 
   app.post<{ Params: { keyId: string } }>(
@@ -80,6 +129,6 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       config: adminRoute('write', 'user', { summary: 'Revoke an API key', response: ApiKeyView }, 'revoking API keys'),
     },
-    async (request) => users.revokeKey(request.params.keyId, actorOf(request)),
+    async (request) => users.revokeKey(request.params.keyId, callerOf(request)),
   );
 }

@@ -37,41 +37,97 @@ export async function findUserWithGrants(
   return user && { email: user.email, grants: await grantsOf(db, userId) };
 }
 
+/** One role of a user in a Smart Account, with the names of the account and VA. */
+export interface NamedGrant {
+  accountId: string;
+  accountName: string;
+  vaId: string | null;
+  vaName: string | null;
+  role: RoleGrantRow['role'];
+  grantedAt: number;
+}
+
 /** Users holding any role in a Smart Account (on it or on one of its VAs), with those roles. */
 export async function listAccountUsers(
   db: Kysely<Database>,
   accountId: string,
-): Promise<Array<{ user: UserRow; grants: RoleGrantRow[] }>> {
+): Promise<Array<{ user: UserRow; grants: NamedGrant[] }>> {
   const rows = await db
     .selectFrom('role_grants')
     .innerJoin('users', 'users.id', 'role_grants.user_id')
+    .innerJoin('smart_accounts', 'smart_accounts.id', 'role_grants.account_id')
+    .leftJoin('virtual_accounts', 'virtual_accounts.id', 'role_grants.va_id')
     .select([
       'users.id',
       'users.email',
       'users.created_at',
+      'smart_accounts.name as account_name',
       'role_grants.va_id',
+      'virtual_accounts.name as va_name',
       'role_grants.role',
       'role_grants.granted_at',
     ])
     .where('role_grants.account_id', '=', accountId)
     .orderBy('users.email')
+    .orderBy('role_grants.va_id')
     .execute();
-  const byUser = new Map<string, { user: UserRow; grants: RoleGrantRow[] }>();
+  const byUser = new Map<string, { user: UserRow; grants: NamedGrant[] }>();
   for (const r of rows) {
     const entry = byUser.get(r.id) ?? { user: { id: r.id, email: r.email, created_at: r.created_at }, grants: [] };
-    entry.grants.push({ user_id: r.id, account_id: accountId, va_id: r.va_id, role: r.role, granted_at: r.granted_at });
+    entry.grants.push({
+      accountId,
+      accountName: r.account_name,
+      vaId: r.va_id === '' ? null : r.va_id,
+      vaName: r.va_id === '' ? null : (r.va_name ?? null),
+      role: r.role,
+      grantedAt: r.granted_at,
+    });
     byUser.set(r.id, entry);
   }
   return [...byUser.values()];
 }
 
-export async function listUserKeys(db: Kysely<Database>, userId: string) {
-  return db
-    .selectFrom('api_keys')
-    .select(['id', 'name', 'created_at', 'last_used_at', 'revoked_at'])
+/** Removes a user's role on a Smart Account (`vaId` null) or VA; the removed role, or undefined if there was none. */
+export async function deleteGrant(
+  db: Kysely<Database>,
+  userId: string,
+  accountId: string,
+  vaId: string | null,
+): Promise<RoleGrantRow['role'] | undefined> {
+  const row = await db
+    .selectFrom('role_grants')
+    .select('role')
     .where('user_id', '=', userId)
-    .orderBy('created_at')
+    .where('account_id', '=', accountId)
+    .where('va_id', '=', vaId ?? '')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  await db
+    .deleteFrom('role_grants')
+    .where('user_id', '=', userId)
+    .where('account_id', '=', accountId)
+    .where('va_id', '=', vaId ?? '')
     .execute();
+  return row.role;
+}
+
+const KEY_COLUMNS = [
+  'id',
+  'name',
+  'created_at',
+  'last_used_at',
+  'revoked_at',
+  'user_id',
+  'scope_account_id',
+  'scope_va_id',
+] as const;
+
+export async function listUserKeys(db: Kysely<Database>, userId: string) {
+  return db.selectFrom('api_keys').select(KEY_COLUMNS).where('user_id', '=', userId).orderBy('created_at').execute();
+}
+
+export async function findKey(db: Kysely<Database>, keyId: string) {
+  return db.selectFrom('api_keys').select(KEY_COLUMNS).where('id', '=', keyId).executeTakeFirst();
 }
 
 export async function revokeKey(db: Kysely<Database>, keyId: string, now: number): Promise<boolean> {

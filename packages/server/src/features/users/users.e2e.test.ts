@@ -15,6 +15,7 @@ interface Key {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  scope: { accountId: string; vaId: string | null } | null;
 }
 
 /** Issue 4 item 1: users, roles, per-user API keys (hashed, revocable, last used). */
@@ -52,10 +53,10 @@ describe('users and API keys', () => {
       {
         id: ann.id,
         email: 'ann@acme.example',
-        roles: expect.arrayContaining([
-          { accountId, vaId: null, role: 'viewer' },
-          { accountId, vaId: labId, role: 'admin' },
-        ]),
+        roles: [
+          { accountId, accountName: 'Acme', vaId: null, vaName: null, role: 'viewer' },
+          { accountId, accountName: 'Acme', vaId: labId, vaName: 'Lab', role: 'admin' },
+        ],
       },
     ]);
 
@@ -92,7 +93,8 @@ describe('users and API keys', () => {
     expect(refused.body.message).toBe('This API key has been revoked.');
   });
 
-  it('lets nobody mint a key for a user with more rights than their own', async () => {
+  it("lets a VA admin mint a key for the account's admin that carries nothing beyond that VA", async () => {
+    const shopId = (await t.admin.createVa(accountId, 'Shop')).id;
     const labAdmin = await t.admin.ok<Created>('POST', '/api/v1/users', {
       email: 'lab-admin@acme.example',
       accountId,
@@ -105,12 +107,59 @@ describe('users and API keys', () => {
       role: 'admin',
     });
     await t.admin.ok('POST', '/api/v1/users', { email: 'boss@acme.example', accountId, role: 'viewer', vaId: labId });
-    const refused = await new AdminClient(t.url, labAdmin.apiKey).request<{ code: string }>(
+    const made = await new AdminClient(t.url, labAdmin.apiKey).ok<Key & { apiKey: string }>(
       'POST',
       `/api/v1/users/${boss.id}/api-keys`,
       {},
     );
-    expect(refused.status).toBe(403);
+    expect(made.scope).toEqual({ accountId, vaId: labId });
+    const asBossInLab = new AdminClient(t.url, made.apiKey);
+    expect((await asBossInLab.request('GET', `/api/v1/virtual-accounts/${labId}/licenses`)).status).toBe(200);
+    expect((await asBossInLab.request('GET', `/api/v1/virtual-accounts/${shopId}/licenses`)).status).toBe(404);
+    expect((await asBossInLab.request('GET', `/api/v1/accounts/${accountId}/users`)).status).toBe(403);
+    const grantAccountWide = await asBossInLab.request('POST', '/api/v1/users', {
+      email: 'lab-admin@acme.example',
+      accountId,
+      role: 'admin',
+    });
+    expect(grantAccountWide.status).toBe(403);
+    // The boss's own key still carries the whole account.
+    expect(
+      (await new AdminClient(t.url, boss.apiKey).request('GET', `/api/v1/accounts/${accountId}/users`)).status,
+    ).toBe(200);
+  });
+
+  it('asks an admin of several places of a user to name the one a new key is for', async () => {
+    const gamma = (await t.admin.createAccount('Gamma')).id;
+    const both = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'both@x.example',
+      accountId,
+      role: 'admin',
+    });
+    await t.admin.ok('POST', '/api/v1/users', { email: 'both@x.example', accountId: gamma, role: 'admin' });
+    const erin = await t.admin.ok<Created>('POST', '/api/v1/users', {
+      email: 'erin@x.example',
+      accountId,
+      role: 'user',
+    });
+    await t.admin.ok('POST', '/api/v1/users', { email: 'erin@x.example', accountId: gamma, role: 'viewer' });
+    const admin = new AdminClient(t.url, both.apiKey);
+    const ambiguous = await admin.request<{ fields: Record<string, string[]> }>(
+      'POST',
+      `/api/v1/users/${erin.id}/api-keys`,
+      {},
+    );
+    expect(ambiguous.status).toBe(400);
+    expect(ambiguous.body.fields.accountId?.[0]).toMatch(/name one with accountId/);
+    const inGamma = await admin.ok<Key>('POST', `/api/v1/users/${erin.id}/api-keys`, { accountId: gamma });
+    expect(inGamma.scope).toEqual({ accountId: gamma, vaId: null });
+    const inLab = await admin.ok<Key>('POST', `/api/v1/users/${erin.id}/api-keys`, { accountId, vaId: labId });
+    expect(inLab.scope).toEqual({ accountId, vaId: labId });
+    // Listed: the keys scoped inside the caller's places, never erin's unscoped one.
+    const listed = await admin.ok<Key[]>('GET', `/api/v1/users/${erin.id}/api-keys`);
+    expect(listed.map((k) => k.id).sort()).toEqual([inGamma.id, inLab.id].sort());
+    expect((await admin.request('POST', `/api/v1/api-keys/${erin.keyId}/revoke`)).status).toBe(404);
+    expect((await admin.request('POST', `/api/v1/api-keys/${inGamma.id}/revoke`)).status).toBe(200);
   });
 
   it('refuses a VA of another account, a bad role and a bad e-mail address', async () => {
