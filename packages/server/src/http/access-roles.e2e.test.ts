@@ -291,7 +291,7 @@ describe('every role against every admin route of the OpenAPI document', () => {
     return { status: answer.status, code: answer.body?.code, message: answer.body?.message };
   };
 
-  /** Every row of every table (events other than refusals, and keys' last use, left out): what a refusal must not change. */
+  /** Every row of every table (events other than refusals, keys' last use and delivery attempts left out): what a refusal must not change. */
   const snapshot = (): string => {
     const sqlite = t.database.sqlite;
     const tables = sqlite
@@ -303,7 +303,10 @@ describe('every role against every admin route of the OpenAPI document', () => {
         dump[name] = sqlite.prepare("SELECT * FROM events WHERE type <> 'access.denied' ORDER BY id").all();
       } else {
         const rows = sqlite.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Array<Record<string, unknown>>;
-        dump[name] = name === 'api_keys' ? rows.map(({ last_used_at: _used, ...rest }) => rest) : rows;
+        if (name === 'api_keys') dump[name] = rows.map(({ last_used_at: _used, ...rest }) => rest);
+        // Deliveries are retried in the background while the test runs: only which ones exist counts.
+        else if (name === 'webhook_deliveries') dump[name] = rows.map((row) => row.id);
+        else dump[name] = rows;
       }
     }
     return JSON.stringify(dump);
