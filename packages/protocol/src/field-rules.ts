@@ -22,9 +22,10 @@ export const TAG_MAX = 256;
  * `regid.2014-08.com.cisco.CUSP-5,1.0_8f106f12-…` and `C9500 32C NW Advantage`.
  */
 export const TAG_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9 ._,:+/@()#~=-]*[A-Za-z0-9._,:+/@()#~=-])?$/;
+/** The characters a tag may hold, in words. */
+export const TAG_CHARACTERS = 'letters, digits, spaces and . , _ - : + / @ ( ) # ~ =, starting with a letter or digit';
 /** How the tag pattern is described in an error. */
-export const TAG_RULE =
-  'an entitlement tag: letters, digits, spaces and . , _ - : + / @ ( ) # ~ =, starting with a letter or digit';
+export const TAG_RULE = `an entitlement tag: ${TAG_CHARACTERS}`;
 
 /** The longest display name. */
 export const DISPLAY_NAME_MAX = 256;

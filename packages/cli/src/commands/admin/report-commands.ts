@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest, adminText } from '../../admin-client.js';
-import { CliError } from '../../output.js';
+import { CliError, print, terminalText } from '../../output.js';
 
 const KINDS = ['licenses', 'instances', 'usage'] as const;
 
@@ -24,7 +24,10 @@ export function reportCommands(connect: () => AdminConnection): Command {
       if (opts.from) query.set('from', opts.from);
       if (opts.to) query.set('to', opts.to);
       const path = `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/reports/${kind}?${query}`;
-      if (format === 'csv') process.stdout.write(await adminText(connect(), path));
-      else process.stdout.write(`${JSON.stringify(await adminRequest(connect(), 'GET', path), null, 2)}\n`);
+      // CSV stays byte for byte what the server wrote when saved or piped; on a terminal its controls are shown escaped.
+      if (format === 'csv') {
+        const csv = await adminText(connect(), path);
+        process.stdout.write(process.stdout.isTTY ? terminalText(csv, '\t\r\n') : csv);
+      } else print(await adminRequest(connect(), 'GET', path), { json: true }, () => '');
     });
 }
