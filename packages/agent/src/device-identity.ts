@@ -1,7 +1,15 @@
-import { SmartlicError } from '@smartlic/protocol/core';
+import {
+  type Check,
+  checkAsciiText,
+  checkHostname,
+  checkIdentifier,
+  HOSTNAME_RULE,
+  IDENTIFIER_RULE,
+  parseWith,
+  SmartlicError,
+} from '@smartlic/protocol/core';
 import type { DeviceIdentity } from './state/agent-state.js';
 
-const PRINTABLE = /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/;
 const SERIAL_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ0123456789';
 
 /** The default enforcement profile. */
@@ -19,11 +27,11 @@ export function randomSerial(random: () => number): string {
   return sn;
 }
 
-function check(value: string | undefined, what: string, max: number): void {
+/** Checks a field as the authority will (the protocol's rules), so that a device learns of bad input locally. */
+function check(value: string | undefined, what: string, rule: Check<string>, described: string): void {
   if (value === undefined) return;
-  if (typeof value !== 'string' || value.length > max || !PRINTABLE.test(value)) {
-    throw new SmartlicError('BAD_REQUEST', { message: `The ${what} must be 1–${max} printable characters.` });
-  }
+  if (!parseWith(rule, value).ok)
+    throw new SmartlicError('BAD_REQUEST', { message: `The ${what} must be ${described}.` });
 }
 
 /** Completes a partial identity with the defaults and checks every field; bad input is `BAD_REQUEST`. */
@@ -31,7 +39,7 @@ export function completeIdentity(
   partial: Partial<DeviceIdentity> & { pid: string },
   random: () => number,
 ): DeviceIdentity {
-  check(partial.pid, 'PID', 64);
+  check(partial.pid, 'PID', checkIdentifier(64), `1–64 characters of ${IDENTIFIER_RULE}`);
   if (!partial.pid) throw new SmartlicError('BAD_REQUEST', { message: 'A PID is required.' });
   const identity: DeviceIdentity = {
     pid: partial.pid,
@@ -40,9 +48,9 @@ export function completeIdentity(
     profile: partial.profile ?? DEFAULT_PROFILE,
     ...(partial.hostname === undefined ? {} : { hostname: partial.hostname }),
   };
-  check(identity.sn, 'serial number', 64);
-  check(identity.hostname, 'hostname', 255);
-  check(identity.softwareTag, 'software tag', 256);
-  check(identity.profile, 'profile', 64);
+  check(identity.sn, 'serial number', checkIdentifier(64), `1–64 characters of ${IDENTIFIER_RULE}`);
+  check(identity.hostname, 'hostname', checkHostname, `${HOSTNAME_RULE}, at most 253 characters`);
+  check(identity.softwareTag, 'software tag', checkIdentifier(256), `1–256 characters of ${IDENTIFIER_RULE}`);
+  check(identity.profile, 'profile', checkAsciiText(1, 64), '1–64 printable characters');
   return identity;
 }

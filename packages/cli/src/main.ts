@@ -1,4 +1,4 @@
-import { CliError, describeError } from './output.js';
+import { CliError, describeError, writeText } from './output.js';
 import { buildProgram } from './program.js';
 
 const program = buildProgram();
@@ -13,7 +13,7 @@ try {
     // commander has printed its own message (help, version or a usage error).
     process.exitCode = (error as { exitCode?: number }).exitCode ?? 1;
   } else {
-    process.stderr.write(`smartlic: ${describeError(error)}\n`);
+    writeText(process.stderr, `smartlic: ${describeError(error)}\n`);
     process.exitCode = error instanceof CliError ? error.exitCode : 1;
   }
 }

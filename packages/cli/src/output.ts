@@ -5,9 +5,34 @@ export interface OutputOptions {
   json?: boolean;
 }
 
-/** Prints `value` as JSON when asked, otherwise the text that `text` renders. */
+/**
+ * Characters a terminal acts on instead of showing: C0 controls (ESC starts colour, cursor and
+ * title sequences), DEL, C1 controls (U+009B is a one-character CSI), line and paragraph
+ * separators, and bidirectional overrides and isolates (which reorder what is shown).
+ */
+const CONTROLS = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * Text from the server or a device made safe to show on a terminal: every control character
+ * becomes its visible escape (ESC is shown as the six characters `\u001b`), except those in
+ * `keep` (a whole output keeps its line feeds; a table cell keeps nothing).
+ */
+export function terminalText(text: string, keep = ''): string {
+  return text.replace(CONTROLS, (c) => (keep.includes(c) ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+/** Writes human-readable text to `stream` through `terminalText`, keeping line feeds. */
+export function writeText(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(terminalText(text, '\n'));
+}
+
+/**
+ * Prints `value` as JSON when asked, otherwise the text that `text` renders; both through
+ * `writeText`. JSON stays JSON that parses to the same value: JSON.stringify escapes C0 controls
+ * itself, and the escapes `terminalText` writes for the rest (C1, bidi) are JSON's own.
+ */
 export function print<T>(value: T, options: OutputOptions, text: (value: T) => string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${text(value)}\n`);
+  writeText(process.stdout, `${options.json ? JSON.stringify(value, null, 2) : text(value)}\n`);
 }
 
 /** An error the CLI reports as one sentence on stderr with a non-zero exit code. */
@@ -31,9 +56,9 @@ export function describeError(error: unknown): string {
   return `Unexpected error: ${String(error)}`;
 }
 
-/** Formats rows as an aligned text table. */
+/** Formats rows as an aligned text table; every control character in a cell (a line feed too) is shown escaped. */
 export function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map(String))];
+  const cells = [headers, ...rows.map((r) => r.map((c) => terminalText(String(c))))];
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells
     .map((r) =>

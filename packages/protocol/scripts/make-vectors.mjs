@@ -105,6 +105,116 @@ const convertVectors = [
     valid: false,
   },
 ];
+/** Device text and dates that would break listings, terminals or spreadsheets, and their legitimate neighbours. */
+const registerWith = (change) => ({
+  type: 'register',
+  ...fresh,
+  idToken: 'tok',
+  softwareTag: 'regid.x',
+  udi,
+  hostname: 'sw1',
+  csr,
+  force: false,
+  ...change,
+});
+const authorizeWith = (entitlement, change = {}) => ({
+  ...payload,
+  entitlements: [{ tag: 'regid.2014-08.com.example.A', count: 1, ...entitlement }],
+  ...change,
+});
+const convertWith = (change) => ({ type: 'convert', ...ident, licenses: [{ ...legacy, ...change }] });
+const hostileVectors = [
+  {
+    name: 'register with a dashed, dotted host name',
+    type: 'register',
+    message: registerWith({ hostname: 'core-sw1.lab_2.example.com' }),
+    valid: true,
+  },
+  {
+    name: 'register with an escape sequence in the host name',
+    type: 'register',
+    message: registerWith({ hostname: 'sw1\u001b[31m' }),
+    valid: false,
+  },
+  {
+    name: 'register with a space in the host name',
+    type: 'register',
+    message: registerWith({ hostname: 'sw 1' }),
+    valid: false,
+  },
+  {
+    name: 'register with a space in the serial number',
+    type: 'register',
+    message: registerWith({ udi: { ...udi, sn: 'FCW 2134' } }),
+    valid: false,
+  },
+  {
+    name: 'register with a line break in the software tag',
+    type: 'register',
+    message: registerWith({ softwareTag: 'regid.x\nregid.y' }),
+    valid: false,
+  },
+  {
+    name: 'register stamped before 2000',
+    type: 'register',
+    message: registerWith({ timestamp: 0 }),
+    valid: false,
+  },
+  {
+    name: 'authorize a tag with spaces and a comma',
+    type: 'authorize',
+    message: authorizeWith({ tag: 'C9500 32C NW Advantage', displayName: 'C9500 32C Network Advantage, 1.0' }),
+    valid: true,
+  },
+  {
+    name: 'authorize a tag with a NUL',
+    type: 'authorize',
+    message: authorizeWith({ tag: 'regid.x\u0000' }),
+    valid: false,
+  },
+  {
+    name: 'authorize a tag that is a spreadsheet formula',
+    type: 'authorize',
+    message: authorizeWith({ tag: '=HYPERLINK("http://x","y")' }),
+    valid: false,
+  },
+  {
+    name: 'authorize a display name with an escape sequence',
+    type: 'authorize',
+    message: authorizeWith({ displayName: 'Advantage\u001b[2J' }),
+    valid: false,
+  },
+  {
+    name: 'authorize stamped beyond the range of a date',
+    type: 'authorize',
+    message: authorizeWith({}, { timestamp: 8640000000000001 }),
+    valid: false,
+  },
+  {
+    name: 'convert a term license ending on 9999-12-31',
+    type: 'convert',
+    message: convertWith({ type: 'term', endsAt: 253402214400000 }),
+    valid: true,
+  },
+  {
+    name: 'convert a term license ending beyond the range of a date',
+    type: 'convert',
+    message: convertWith({ type: 'term', endsAt: 8640000000000001 }),
+    valid: false,
+  },
+  {
+    name: 'convert a term license ending after 9999',
+    type: 'convert',
+    message: convertWith({ type: 'term', endsAt: 253402300800000 }),
+    valid: false,
+  },
+  {
+    name: 'convert a license whose name holds a control character',
+    type: 'convert',
+    message: convertWith({ name: 'IP\u0007Services' }),
+    valid: false,
+  },
+];
 write('messages.json', [
   {
     name: 'register ok',
@@ -176,6 +286,7 @@ write('messages.json', [
     valid: false,
   },
   ...convertVectors,
+  ...hostileVectors,
 ]);
 
 console.log('vectors written');

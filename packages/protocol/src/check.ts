@@ -73,15 +73,17 @@ export function string(rules: StringRules = {}): Check<string> {
 export interface IntegerRules {
   min?: number;
   max?: number;
+  /** How to name the bounds in an error ("a date from … to …"); default "an integer ≥ min" / "≤ max". */
+  expected?: string;
 }
 
 /** A safe integer within the given bounds (inclusive). */
 export function integer(rules: IntegerRules = {}): Check<number> {
-  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = rules;
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER, expected } = rules;
   return (v, p) => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v)) return fail(p, 'an integer');
-    if (v < min) return fail(p, `an integer ≥ ${min}`);
-    if (v > max) return fail(p, `an integer ≤ ${max}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) return fail(p, expected ?? 'an integer');
+    if (v < min) return fail(p, expected ?? `an integer ≥ ${min}`);
+    if (v > max) return fail(p, expected ?? `an integer ≤ ${max}`);
     return v;
   };
 }

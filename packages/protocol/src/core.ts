@@ -7,6 +7,7 @@ export * from './canonical.js';
 export * from './check.js';
 export * from './clock.js';
 export * from './errors.js';
+export * from './field-rules.js';
 export type * from './messages.js';
 export * from './pki.js';
 export * from './reservation-codes.js';

@@ -1,4 +1,22 @@
 import { z } from 'zod';
+import {
+  ASCII_TEXT_PATTERN,
+  ASCII_TEXT_RULE,
+  DATE_RULE,
+  DISPLAY_NAME_MAX,
+  DISPLAY_NAME_PATTERN,
+  DISPLAY_NAME_RULE,
+  HOSTNAME_MAX,
+  HOSTNAME_PATTERN,
+  HOSTNAME_RULE,
+  IDENTIFIER_PATTERN,
+  IDENTIFIER_RULE,
+  MAX_DATE_MS,
+  MIN_DATE_MS,
+  TAG_MAX,
+  TAG_PATTERN,
+  TAG_RULE,
+} from './field-rules.js';
 import { PROTOCOL_VERSION } from './wire.js';
 
 /** Signature algorithms a message may be signed with. ES256 (ECDSA P-256, SHA-256) is the default. */
@@ -8,14 +26,60 @@ export type SignatureAlgorithm = z.infer<typeof SignatureAlgorithm>;
 const base64url = z.string().regex(/^[A-Za-z0-9_-]+$/, 'must be base64url');
 const pem = z.string().min(1).max(16_384).includes('-----BEGIN');
 const serial = z.string().regex(/^[0-9a-f]{1,40}$/, 'must be a lowercase hex serial');
-const tag = z.string().min(1).max(256);
 const nonce = base64url.min(16).max(64);
+
+/** A date in ms since the epoch, from 2000-01-01 to 9999-12-31: every date field of every message. */
+export const DateMs = z
+  .number()
+  .int(`must be ${DATE_RULE}`)
+  .min(MIN_DATE_MS, `must be ${DATE_RULE}`)
+  .max(MAX_DATE_MS, `must be ${DATE_RULE}`);
+
+/** An entitlement tag (see `TAG_PATTERN`); the admin routes take tags with this schema too. */
+export const EntitlementTag = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(TAG_MAX, `must be at most ${TAG_MAX} characters`)
+  .regex(TAG_PATTERN, `must be ${TAG_RULE}`);
+
+/** A display name of at most 256 characters (maybe empty: add `.min(1)`), printable text without control characters. */
+export const DisplayName = z
+  .string()
+  .max(DISPLAY_NAME_MAX, `must be at most ${DISPLAY_NAME_MAX} characters`)
+  .regex(DISPLAY_NAME_PATTERN, `must be ${DISPLAY_NAME_RULE}`);
+
+/** A host name (RFC 1123, underscores tolerated), at most 253 characters. */
+export const Hostname = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(HOSTNAME_MAX, `must be at most ${HOSTNAME_MAX} characters`)
+  .regex(HOSTNAME_PATTERN, `must be ${HOSTNAME_RULE}`);
+
+/** A PID, SN or software tag of 1–`max` characters: printable ASCII without spaces. */
+function identifier(max: number) {
+  return z
+    .string()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(IDENTIFIER_PATTERN, `must be ${IDENTIFIER_RULE}`);
+}
+
+/** Printable ASCII text of `min`–`max` characters, spaces only between words. */
+function asciiText(min: number, max: number) {
+  return z
+    .string()
+    .min(min, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .regex(ASCII_TEXT_PATTERN, `must be ${ASCII_TEXT_RULE}`);
+}
+
+const tag = EntitlementTag;
 
 /** Fields every device→server message carries against replay (SPEC §3). */
 const freshness = {
   version: z.literal(PROTOCOL_VERSION),
   /** Device wall-clock time, ms since the epoch. */
-  timestamp: z.number().int().nonnegative(),
+  timestamp: DateMs,
   /** At least 96 random bits, base64url; never sent twice. */
   nonce,
 };
@@ -29,7 +93,7 @@ const identified = {
 };
 
 /** A product's identity: PID (product id) and SN (serial number). */
-export const Udi = z.object({ pid: z.string().min(1).max(64), sn: z.string().min(1).max(64) });
+export const Udi = z.object({ pid: identifier(64), sn: identifier(64) });
 export type Udi = z.infer<typeof Udi>;
 
 /** SPEC §4.1: registration with an ID token and a CSR; signed with the CSR's key. */
@@ -37,9 +101,9 @@ export const RegisterRequest = z.object({
   type: z.literal('register'),
   ...freshness,
   idToken: z.string().min(1).max(512),
-  softwareTag: z.string().min(1).max(256),
+  softwareTag: identifier(256),
   udi: Udi,
-  hostname: z.string().min(1).max(255).optional(),
+  hostname: Hostname.optional(),
   csr: pem,
   force: z.boolean(),
 });
@@ -59,7 +123,7 @@ const idCertificateFields = {
   idCertificate: pem,
   idCertSerial: serial,
   /** When the ID certificate stops being valid (ms since the epoch). */
-  idCertExpiresAt: z.number().int(),
+  idCertExpiresAt: DateMs,
   /** When the device should renew its ID certificate, counted from issue (ms). */
   renewIntervalMs: z.number().int().positive(),
   signingCertificate: pem,
@@ -79,8 +143,8 @@ export type RegisterResponse = z.infer<typeof RegisterResponse>;
 export const EntitlementUsage = z.object({
   tag,
   count: z.number().int().nonnegative().max(1_000_000_000),
-  version: z.string().max(64).optional(),
-  displayName: z.string().max(256).optional(),
+  version: asciiText(0, 64).optional(),
+  displayName: DisplayName.optional(),
   enforceMode: z.enum(['enforced', 'not-enforced']).optional(),
 });
 export type EntitlementUsage = z.infer<typeof EntitlementUsage>;
@@ -110,9 +174,9 @@ export const AuthorizeResponse = z.object({
       displayName: z.string().optional(),
     }),
   ),
-  authorizedAt: z.number().int(),
+  authorizedAt: DateMs,
   /** When this authorization lapses (90 days by default). */
-  expiresAt: z.number().int(),
+  expiresAt: DateMs,
   /** When the device should renew, counted from `authorizedAt` (30 days by default). */
   renewIntervalMs: z.number().int().positive(),
   /** How soon to retry after a failed renewal (server's choice; agent defaults otherwise). */
@@ -141,15 +205,15 @@ export type DeregisterResponse = z.infer<typeof DeregisterResponse>;
 /** SPEC §4.5: one legacy license a device holds (e.g. a PAK/RTU feature key). */
 export const LegacyLicense = z.object({
   /** Unique id of the legacy license on this device (e.g. PAK number and feature key); converted once per device UDI. */
-  legacyId: z.string().min(1).max(256),
+  legacyId: asciiText(1, 256),
   /** The smart license (entitlement tag) it converts to. */
   tag,
   count: z.number().int().positive().max(1_000_000_000),
-  name: z.string().min(1).max(256).optional(),
+  name: DisplayName.min(1, 'must not be empty').optional(),
   /** Pool type of the deposited licenses; default perpetual. */
   type: z.enum(['perpetual', 'term', 'subscription']).optional(),
   /** When term/subscription licenses end (ms since the epoch); required for them. */
-  endsAt: z.number().int().positive().optional(),
+  endsAt: DateMs.optional(),
 });
 export type LegacyLicense = z.infer<typeof LegacyLicense>;
 

@@ -30,7 +30,7 @@ export interface SignatureVector {
 /** A message vector: `message` is a request payload of `type` that its schema must accept exactly when `valid`. */
 export interface MessageVector {
   name: string;
-  type: 'register' | 'authorize' | 'renew-id' | 'deregister';
+  type: 'register' | 'authorize' | 'renew-id' | 'deregister' | 'convert';
   message: Record<string, unknown>;
   valid: boolean;
 }

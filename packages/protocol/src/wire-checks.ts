@@ -18,6 +18,14 @@ import {
   string,
   unknown,
 } from './check.js';
+import {
+  checkAsciiText,
+  checkDateMs,
+  checkDisplayName,
+  checkHostname,
+  checkIdentifier,
+  checkTag,
+} from './field-rules.js';
 import type * as schema from './messages.js';
 import { PROTOCOL_VERSION } from './wire.js';
 
@@ -33,30 +41,30 @@ const serial = string({ pattern: SERIAL, patternName: 'a lowercase hex serial' }
 /** A UUID as zod's `z.uuid()` accepts it (RFC 9562 variant, or the nil and max UUIDs). */
 export const checkUuid = string({ pattern: UUID, patternName: 'a UUID' });
 const uuid = checkUuid;
-const tag = string({ min: 1, max: 256 });
+const tag = checkTag;
+const date = checkDateMs;
 const anyString = string();
-const int = integer();
 const nonNegative = integer({ min: 0 });
 const positive = integer({ min: 1 });
 
 const freshness = {
   version: literal(PROTOCOL_VERSION),
-  timestamp: nonNegative,
+  timestamp: date,
   nonce: base64url({ min: 16, max: 64 }),
 };
 
 const identified = { ...freshness, instanceId: uuid, idCertSerial: serial, signingCertSerial: serial };
 
 export const checkSignatureAlgorithm = oneOf('ES256', 'Ed25519');
-export const checkUdi = object({ pid: string({ min: 1, max: 64 }), sn: string({ min: 1, max: 64 }) });
+export const checkUdi = object({ pid: checkIdentifier(64), sn: checkIdentifier(64) });
 
 export const checkRegisterRequest = object({
   type: literal('register'),
   ...freshness,
   idToken: string({ min: 1, max: 512 }),
-  softwareTag: string({ min: 1, max: 256 }),
+  softwareTag: checkIdentifier(256),
   udi: checkUdi,
-  hostname: optional(string({ min: 1, max: 255 })),
+  hostname: optional(checkHostname),
   csr: pem,
   force: boolean,
 });
@@ -72,7 +80,7 @@ const idCertificateFields = {
   instanceId: uuid,
   idCertificate: pem,
   idCertSerial: serial,
-  idCertExpiresAt: int,
+  idCertExpiresAt: date,
   renewIntervalMs: positive,
   signingCertificate: pem,
   signingCertSerial: serial,
@@ -88,8 +96,8 @@ export const checkRegisterResponse = object({
 export const checkEntitlementUsage = object({
   tag,
   count: integer({ min: 0, max: 1_000_000_000 }),
-  version: optional(string({ max: 64 })),
-  displayName: optional(string({ max: 256 })),
+  version: optional(checkAsciiText(0, 64)),
+  displayName: optional(checkDisplayName()),
   enforceMode: optional(oneOf('enforced', 'not-enforced')),
 });
 
@@ -109,8 +117,8 @@ export const checkAuthorizeResponse = object({
   entitlements: array(
     object({ tag, requested: nonNegative, status: checkComplianceStatus, displayName: optional(anyString) }),
   ),
-  authorizedAt: int,
-  expiresAt: int,
+  authorizedAt: date,
+  expiresAt: date,
   renewIntervalMs: positive,
   retryIntervalMs: positive,
 });
@@ -126,12 +134,12 @@ export const checkDeregisterRequest = object({ type: literal('deregister'), ...i
 export const checkDeregisterResponse = object({ type: literal('deregister-response'), ...freshness, instanceId: uuid });
 
 export const checkLegacyLicense = object({
-  legacyId: string({ min: 1, max: 256 }),
+  legacyId: checkAsciiText(1, 256),
   tag,
   count: integer({ min: 1, max: 1_000_000_000 }),
-  name: optional(string({ min: 1, max: 256 })),
+  name: optional(checkDisplayName(1)),
   type: optional(oneOf('perpetual', 'term', 'subscription')),
-  endsAt: optional(positive),
+  endsAt: optional(date),
 });
 
 export const checkConvertRequest = object({

@@ -1,4 +1,4 @@
-import { SmartlicError } from '@smartlic/protocol';
+import { DateMs, DisplayName, EntitlementTag, SmartlicError } from '@smartlic/protocol';
 import { z } from 'zod';
 
 /** Per-field messages of a zod error, keyed by dotted path (`_` for the value itself). */
@@ -41,14 +41,24 @@ export function badRequest(fields: Record<string, string[]>): SmartlicError {
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 
-/** An ISO-8601 date (`2027-01-31`) or date-time (`2027-01-31T12:00:00Z`) → ms since the epoch (UTC when no zone is given). */
+/**
+ * An ISO-8601 date (`2027-01-31`) or date-time (`2027-01-31T12:00:00Z`) → ms since the epoch (UTC
+ * when no zone is given), within the bounds every date of the device protocol has (`DateMs`).
+ */
 export const IsoDate = z
   .string()
   .trim()
   .refine((v) => ISO_DATE.test(v) && isCalendarDate(v) && !Number.isNaN(parseIsoDate(v)), {
     message: 'must be an ISO-8601 date such as 2027-01-31 or 2027-01-31T12:00:00Z',
   })
-  .transform(parseIsoDate);
+  .transform(parseIsoDate)
+  .pipe(DateMs);
+
+/** An entitlement tag given to an admin route: trimmed, then held to the device protocol's rule (`EntitlementTag`). */
+export const TagInput = z.string().trim().pipe(EntitlementTag);
+
+/** A display name given to an admin route: trimmed, not empty, printable (`DisplayName`). */
+export const NameInput = z.string().trim().pipe(DisplayName.min(1, 'must not be empty'));
 
 /** Whether the date part names a real day (JavaScript would read 2027-02-30 as March 2). */
 function isCalendarDate(value: string): boolean {

@@ -1,3 +1,4 @@
+import { checkTag, parseWith, TAG_CHARACTERS, TAG_MAX } from '@smartlic/protocol/core';
 import { authorizationStatus } from '../core/derive-status.js';
 import type { Outcome } from '../outcome.js';
 import type { AgentRuntime } from '../runtime.js';
@@ -11,8 +12,13 @@ const MAX_COUNT = 1_000_000_000;
  * the authority at once; an unidentified one runs on its evaluation period.
  */
 export async function declareUsage(rt: AgentRuntime, tag: string, count: number): Promise<Outcome> {
-  if (typeof tag !== 'string' || tag.length === 0 || tag.length > 256) {
-    return { action: 'use', ok: false, code: 'BAD_REQUEST', message: 'The entitlement tag must be 1–256 characters.' };
+  if (!parseWith(checkTag, tag).ok) {
+    return {
+      action: 'use',
+      ok: false,
+      code: 'BAD_REQUEST',
+      message: `The entitlement tag must be 1–${TAG_MAX} ${TAG_CHARACTERS}.`,
+    };
   }
   if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
     return {

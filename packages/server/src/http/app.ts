@@ -121,7 +121,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const device = createDeviceService({ db, transactor, clock, pki, cache, clockToleranceMs, logger, tags: tagTree });
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const accounts = createAccountService({ db, transactor, clock });
-  const licenses = createLicenseService({ db, transactor, clock, tags: tagTree });
+  const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger });
   const tokens = createTokenService({ db, transactor, clock });
   const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
   // Lifecycle jobs (silent instances, expiries, usage snapshots) run on the clock once listening.

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { recordEvent } from '../features/events/event-recorder.js';
 import { expiryThreshold } from '../features/licenses/license-expiry.js';
 import type { Database } from '../storage/schema.js';
+import { toIso } from '../util/time.js';
 import { markOnce } from './job-marks.js';
 
 /** Logs `token.expired` once for every token whose date has passed (revoked tokens excepted). */
@@ -26,7 +27,7 @@ export async function logExpiredTokens(trx: Kysely<Database>, now: number): Prom
       detail: {
         tokenId: row.id,
         description: row.description,
-        expiresAt: new Date(Number(row.expires_at)).toISOString(),
+        expiresAt: toIso(Number(row.expires_at)),
       },
     });
     count++;
@@ -61,7 +62,7 @@ export async function logLicenseExpiry(
       tag: row.tag,
       quantity: Number(row.quantity),
       type: row.type,
-      endsAt: new Date(endsAt).toISOString(),
+      endsAt: toIso(endsAt),
     };
     if (endsAt <= now) {
       if (await markOnce(trx, 'license.expired', row.id, now)) {

@@ -5,6 +5,7 @@ import { recordEvent } from '../features/events/event-recorder.js';
 import { removeInstance } from '../features/instances/instance-lifecycle.js';
 import { notReservedInstance } from '../features/reservations/reservation-store.js';
 import type { Database } from '../storage/schema.js';
+import { toIso } from '../util/time.js';
 import { markOnce } from './job-marks.js';
 
 /** What one run of {@link handleSilentInstances} did. */
@@ -40,7 +41,7 @@ export async function handleSilentInstances(trx: Kysely<Database>, now: number):
       instanceId: row.id,
       pid: row.pid,
       sn: row.sn,
-      lastContact: new Date(lastContact).toISOString(),
+      lastContact: toIso(lastContact),
       silentDays,
     };
     if (await markOnce(trx, 'instance.silent', subject, now)) {

@@ -1,7 +1,7 @@
 import type { EventPage } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
-import { CliError, parseInteger, print, table } from '../../output.js';
+import { CliError, parseInteger, print, table, writeText } from '../../output.js';
 
 interface ListOptions {
   va?: string;
@@ -65,7 +65,7 @@ export function eventCommands(connect: () => AdminConnection): Command {
         );
         return more ? `${text}\n${more}` : text;
       });
-      if (opts.json && more) process.stderr.write(`${more}\n`);
+      if (opts.json && more) writeText(process.stderr, `${more}\n`);
     });
   return event;
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest, adminText } from '../../admin-client.js';
-import { CliError } from '../../output.js';
+import { CliError, print, terminalText } from '../../output.js';
 
 const KINDS = ['licenses', 'instances', 'usage'] as const;
 
@@ -29,13 +29,14 @@ export function reportCommands(connect: () => AdminConnection): Command {
       if (opts.to) query.set('to', opts.to);
       const path = `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/reports/${kind}?${query}`;
       let empty: boolean;
+      // CSV stays byte for byte what the server wrote when saved or piped; on a terminal its controls are shown escaped.
       if (format === 'csv') {
         const csv = await adminText(connect(), path);
-        process.stdout.write(csv);
+        process.stdout.write(process.stdout.isTTY ? terminalText(csv, '\t\r\n') : csv);
         empty = csv.trim().split('\n').length <= 1;
       } else {
         const rows = await adminRequest<unknown[]>(connect(), 'GET', path);
-        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        print(rows, { json: true }, () => '');
         empty = rows.length === 0;
       }
       if (kind === 'usage' && empty) process.stderr.write(`${USAGE_HINT}\n`);

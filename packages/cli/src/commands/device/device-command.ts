@@ -10,7 +10,7 @@ import {
   readEventLog,
 } from '@smartlic/agent';
 import { Command } from 'commander';
-import { CliError, parseInteger, print } from '../../output.js';
+import { CliError, parseInteger, print, writeText } from '../../output.js';
 import { conversionCommand } from './conversion-command.js';
 import { agentOptions, openDevice, openDeviceToRead, stateDirOf } from './device-context.js';
 import { reservationCommand } from './reservation-command.js';
@@ -21,11 +21,11 @@ async function report(agent: Agent, outcome: Outcome, opts: { json?: boolean }, 
   if (opts.json) print({ outcome, status: agent.status() }, opts, () => '');
   if (!outcome.ok) throw new CliError(`${failurePrefix}${outcome.message}`);
   if (opts.json) return;
-  process.stdout.write(`${outcome.message}\n`);
+  writeText(process.stdout, `${outcome.message}\n`);
   // What the action set off at once (the authorization after a registration) is reported too;
   // it does not fail the command: the agent retries it on its own schedule.
   for (const followUp of outcome.followUps ?? []) {
-    (followUp.ok ? process.stdout : process.stderr).write(`${followUp.ok ? '' : 'Warning: '}${followUp.message}\n`);
+    writeText(followUp.ok ? process.stdout : process.stderr, `${followUp.ok ? '' : 'Warning: '}${followUp.message}\n`);
   }
 }
 
@@ -100,11 +100,11 @@ export function deviceCommand(): Command {
       });
       const transport = agent.status().transport;
       const via = transport.proxy ? ` through the HTTP proxy ${transport.proxy}` : '';
-      process.stdout.write(`Call-home destination set to ${url} (${transport.type}${via})\n`);
+      writeText(process.stdout, `Call-home destination set to ${url} (${transport.type}${via})\n`);
       if (result.pinnedFingerprint) {
         process.stdout.write(`Trusting the server's root CA, SHA-256 fingerprint ${result.pinnedFingerprint}\n`);
       }
-      if (result.warning) process.stderr.write(`Warning: ${result.warning}\n`);
+      if (result.warning) writeText(process.stderr, `Warning: ${result.warning}\n`);
     });
 
   device

@@ -3,6 +3,7 @@ import { Agent, type AgentEvent, formatEvent, type Outcome } from '@smartlic/age
 import type { Clock } from '@smartlic/protocol';
 import { Command } from 'commander';
 import { processClock, processClockRate } from '../../clock.js';
+import { writeText } from '../../output.js';
 import { agentOptions } from './device-context.js';
 
 /**
@@ -33,7 +34,7 @@ export function runCommand(): Command {
       const clock = processClock();
       const rate = processClockRate();
       const print = (event: AgentEvent) =>
-        process.stdout.write(`${new Date(event.at).toISOString()} ${formatEvent(event)}\n`);
+        writeText(process.stdout, `${new Date(event.at).toISOString()} ${formatEvent(event)}\n`);
       const agent = await Agent.open({ ...agentOptions(cmd, print), clock });
       const abort = new AbortController();
       const stop = () => abort.abort();
@@ -60,7 +61,7 @@ export function runCommand(): Command {
 }
 
 function printOutcome(clock: Clock, outcome: Outcome): void {
-  process.stdout.write(`${stamp(clock)} ${outcome.action}: ${outcome.message}\n`);
+  writeText(process.stdout, `${stamp(clock)} ${outcome.action}: ${outcome.message}\n`);
 }
 
 /** Real time to sleep until the agent's next timer, on a clock running `rate` times real time. */

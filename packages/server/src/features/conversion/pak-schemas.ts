@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate } from '../../validation.js';
+import { IsoDate, NameInput, TagInput } from '../../validation.js';
 
 const text = (max: number) =>
   z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
@@ -8,8 +8,8 @@ const quantity = z.number().int('must be a whole number').min(1, 'must be at lea
 /** One SKU of a PAK as imported. */
 export const PakSkuBody = z.object({
   sku: text(128),
-  tag: text(256),
-  name: text(256).optional(),
+  tag: TagInput,
+  name: NameInput.optional(),
   quantity,
   type: z.enum(['perpetual', 'term', 'subscription']).default('perpetual'),
   endsAt: IsoDate.optional(),

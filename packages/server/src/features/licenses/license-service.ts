@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import { notFound } from '../../errors.js';
+import type { Logger } from '../../logger.js';
 import type { Database, LicensePoolRow, PoolType } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
-import { toIso } from '../../util/time.js';
+import { isShowableTime, toIso } from '../../util/time.js';
 import { badRequest } from '../../validation.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
 import type { Coverage } from '../compliance/allocation.js';
@@ -63,10 +64,22 @@ export interface LicenseServiceDeps {
   clock: Clock;
   /** The license hierarchy; without it every tag stands alone. */
   tags?: TagTreeCache;
+  /** Where a pool whose end no date can express is reported (once per pool); listings show it as `invalid date`. */
+  logger?: Logger;
 }
 
 /** License pools of a VA and their balance against usage. */
-export function createLicenseService({ db, transactor, clock, tags: tagCache }: LicenseServiceDeps) {
+export function createLicenseService({ db, transactor, clock, tags: tagCache, logger }: LicenseServiceDeps) {
+  const reportedPools = new Set<string>();
+  /** Warns once per pool of an end no date can express (a damaged row: the routes refuse such dates). */
+  const reportUnshowableEnd = (pool: { id: string; va_id: string; tag: string }, endsAt: number) => {
+    if (reportedPools.has(pool.id)) return;
+    reportedPools.add(pool.id);
+    logger?.warn(
+      { poolId: pool.id, vaId: pool.va_id, tag: pool.tag, endsAt },
+      'A license pool ends at a time no date can express; listings show it as "invalid date"',
+    );
+  };
   return {
     /** Adds a pool of `count` licenses of `tag`, active from now. */
     async addLicense(vaId: string, input: AddLicenseInput, actor = 'system'): Promise<LicensePoolView> {
@@ -124,6 +137,7 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache }: 
       for (const pool of await readActivePools(db, vaId, now)) {
         if (pool.ends_at === null) continue;
         const end = Number(pool.ends_at);
+        if (!isShowableTime(end)) reportUnshowableEnd(pool, end);
         ends.set(pool.tag, Math.min(end, ends.get(pool.tag) ?? end));
       }
       const tags = [...new Set([...poolTags.keys(), ...balances.keys()])].sort();

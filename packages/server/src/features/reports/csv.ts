@@ -1,9 +1,20 @@
 /** A CSV cell value. */
 export type CsvValue = string | number | boolean | null | undefined;
 
-/** One field, quoted as RFC 4180 requires when it holds a comma, a quote or a line break. */
+/**
+ * Text a spreadsheet would run as a formula: it starts with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return (OWASP, CSV injection). Device-supplied hostnames and tags reach reports.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One field, quoted as RFC 4180 requires when it holds a comma, a quote or a line break. A text
+ * cell that a spreadsheet would read as a formula gets a leading `'`, which shows it as text;
+ * numbers (a shortage of −2) stay numbers.
+ */
 export function csvField(value: CsvValue): string {
-  const text = value === null || value === undefined ? '' : String(value);
+  let text = value === null || value === undefined ? '' : String(value);
+  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 

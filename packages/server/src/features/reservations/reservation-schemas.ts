@@ -1,6 +1,7 @@
 import { z } from 'zod';
+import { TagInput } from '../../validation.js';
 
-const license = z.strictObject({ tag: z.string().min(1).max(256), count: z.number().int().min(1).max(1_000_000_000) });
+const license = z.strictObject({ tag: TagInput, count: z.number().int().min(1).max(1_000_000_000) });
 
 export const ReservationSettingsBody = z.strictObject({ allowed: z.boolean() });
 

@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { access, actorOf } from '../../http/route-access.js';
-import { parseInput } from '../../validation.js';
+import { NameInput, parseInput, TagInput } from '../../validation.js';
 import type { TagService } from './tag-service.js';
 
-const Tag = z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
-
 export const DefineTagBody = z.object({
-  tag: Tag,
-  name: z.string().trim().min(1, 'must not be empty').max(256).optional(),
-  parent: Tag.nullable().optional(),
+  tag: TagInput,
+  name: NameInput.optional(),
+  parent: TagInput.nullable().optional(),
 });
 
 /** Admin routes of the tag catalogue (license hierarchy). */
