@@ -99,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // As the base logger type, so that the app is a plain FastifyInstance for the routes.
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT_BYTES,
-    maxParamLength: MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
     // Errors before routing and connections that are not valid HTTP answer {code, message, requestId} too.
     frameworkErrors,
     clientErrorHandler,
