@@ -70,8 +70,8 @@ export interface AppDeps {
   /** Period of the lifecycle jobs (real time); default one hour. */
   jobIntervalMs?: number;
   /**
-   * Encrypts webhook secrets at rest; `startServer` passes the box of `<data>/secrets.key`
-   * (`prepareWebhookSecrets`). Default: a random key held in memory only (tests), so secrets
+   * Encrypts webhook secrets and token values at rest; `startServer` passes the box of `<data>/secrets.key`
+   * (`prepareSecretsAtRest`). Default: a random key held in memory only (tests), so secrets
    * written by this app cannot be read by another.
    */
   secrets?: SecretBox;
@@ -110,7 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const accounts = createAccountService({ db, transactor, clock });
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree });
-  const tokens = createTokenService({ db, transactor, clock });
+  const tokens = createTokenService({ db, transactor, clock, secrets });
   const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
   // Lifecycle jobs (silent instances, expiries, usage snapshots) run on the clock once listening.
   const jobDeps = { transactor, keyCache: cache, logger, clock };

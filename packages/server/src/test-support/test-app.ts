@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
-import { prepareWebhookSecrets } from '../features/webhooks/webhook-secrets.js';
+import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
 import { buildApp } from '../http/app.js';
 import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
@@ -30,7 +30,7 @@ export async function startTestApp(): Promise<TestApp> {
   const transactor = createTransactor(database.db);
   const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
   const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
-  const secrets = await prepareWebhookSecrets({ dataDir: dir.path, db: database.db, transactor });
+  const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({ db: database.db, pki, clock, logger: pino({ level: 'silent' }), transactor, secrets });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -81,3 +81,10 @@ export function visibleAccountIds(subject: AccessSubject): Set<string> | null {
 export function canSeeVa(subject: AccessSubject, accountId: string, vaId: string): boolean {
   return subject.owner || effectiveRole(subject, accountId, vaId) !== null;
 }
+
+/** Whether `subject` may do `action` in VA `vaId` of account `accountId` (the owner may do everything). */
+export function mayActOnVa(subject: AccessSubject, action: AccessAction, accountId: string, vaId: string): boolean {
+  if (subject.owner) return true;
+  const role = effectiveRole(subject, accountId, vaId);
+  return role !== null && roleAllows(role, action);
+}
