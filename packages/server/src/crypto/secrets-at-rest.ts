@@ -39,9 +39,7 @@ export async function prepareSecretsAtRest(deps: {
   transactor: Transactor;
   logger?: Logger;
 }): Promise<SecretBox> {
-  const columns = await Promise.all(
-    SEALED_COLUMNS.map(async (c) => ({ ...c, rows: await readColumn(deps.db, c) })),
-  );
+  const columns = await Promise.all(SEALED_COLUMNS.map(async (c) => ({ ...c, rows: await readColumn(deps.db, c) })));
   const anySealed = columns.some((c) => c.rows.some((r) => isSealed(r.value)));
   const { box, path } = loadOrCreateSecretsKey({
     dataDir: deps.dataDir,

@@ -6,6 +6,8 @@ import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from '../crypto/sec
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
+import { registerDeviceConversionRoutes } from '../features/conversion/device-conversion-routes.js';
+import { createDeviceConversionService } from '../features/conversion/device-conversion-service.js';
 import { registerPakRoutes } from '../features/conversion/pak-routes.js';
 import { createPakService } from '../features/conversion/pak-service.js';
 import { registerDeviceRoutes } from '../features/device/device-routes.js';
@@ -146,6 +148,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerReportRoutes(admin, createReportService({ db, licenses, instances }));
     registerJobRoutes(admin, jobDeps);
     registerPakRoutes(admin, paks);
+    registerDeviceConversionRoutes(admin, createDeviceConversionService({ db, transactor, clock }));
     registerReservationRoutes(
       admin,
       createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),
