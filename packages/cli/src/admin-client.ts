@@ -22,7 +22,7 @@ export function adminConnection(flags: { server?: string; apiKey?: string }): Ad
 /** Calls the admin REST API and returns the parsed JSON body, or throws the server's one-sentence error. */
 export async function adminRequest<T>(
   connection: AdminConnection,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<T> {

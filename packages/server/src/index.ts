@@ -21,6 +21,10 @@ import type {
 
 export type { ServerConfig, ServerOptions } from './config.js';
 export { DEFAULT_PORT, parseServerConfig } from './config.js';
+export type {
+  ConversionSettingsView,
+  DeviceConversionView,
+} from './features/conversion/device-conversion-schemas.js';
 export type { ConversionView, PakSkuView, PakView } from './features/conversion/pak-service.js';
 export type { InstancePage, InstanceService, InstanceView } from './features/instances/instance-service.js';
 export type { LicensePoolView, LicenseSummary } from './features/licenses/license-service.js';
