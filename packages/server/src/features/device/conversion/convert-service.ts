@@ -7,7 +7,12 @@ import {
   SmartlicError,
 } from '@smartlic/protocol';
 import { sql, type Transaction } from 'kysely';
-import type { Database, DeviceConversionReason, DeviceConversionRequestRow } from '../../../storage/schema.js';
+import type {
+  Database,
+  DeviceConversionReason,
+  DeviceConversionRequestRow,
+  VaConversionSettingRow,
+} from '../../../storage/schema.js';
 import { badRequest } from '../../../validation.js';
 import {
   autoConvertedCount,
@@ -17,7 +22,7 @@ import {
 import { depositPool, historyBase } from '../../conversion/pak-service.js';
 import { insertConversion } from '../../conversion/pak-store.js';
 import { deviceActor } from '../../events/device-events.js';
-import { recordEvent } from '../../events/event-recorder.js';
+import { type EventType, recordEvent } from '../../events/event-recorder.js';
 import { touchInstance } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
@@ -88,174 +93,209 @@ async function decideReport(
   at: { instanceId: string; vaId: string; now: number },
   licenses: readonly LegacyLicense[],
 ): Promise<ReportResult> {
-  const { rows } = await sql<{ pid: string; sn: string; account_id: string }>`
-    select i.pid, i.sn, va.account_id from instances i join virtual_accounts va on va.id = i.va_id
-    where i.id = ${at.instanceId}`.execute(trx);
-  const instance = rows[0]!;
-  const udi = `PID:${instance.pid} SN:${instance.sn}`;
-  const actor = deviceActor(at.instanceId);
-  const event = (type: 'conversion.device-requested' | 'conversion.device-refused', detail: Record<string, unknown>) =>
-    recordEvent(trx, {
-      at: at.now,
-      actor,
-      type,
-      accountId: instance.account_id,
-      vaId: at.vaId,
-      detail: { instanceId: at.instanceId, udi, ...detail },
-    });
-
+  const device = await reportingDevice(trx, at);
   const settings = await readConversionSettings(trx, at.vaId);
   if (settings.mode === 'off') {
-    await event('conversion.device-refused', { reason: 'disabled', licenses: licenses.length });
+    await recordReportEvent(trx, device, 'conversion.device-refused', {
+      reason: 'disabled',
+      licenses: licenses.length,
+    });
     return { refused: new SmartlicError('CONVERSION_DISABLED') };
   }
-
-  const seen = new Set(
-    (
-      await trx
-        .selectFrom('device_conversions')
-        .select('legacy_id')
-        .where('udi', '=', udi)
-        .where(
-          'legacy_id',
-          'in',
-          licenses.map((l) => l.legacyId),
-        )
-        .execute()
-    ).map((r) => r.legacy_id),
+  const seen = await reportedBefore(
+    trx,
+    device.udi,
+    licenses.map((l) => l.legacyId),
   );
   const fresh = licenses.filter((l) => !seen.has(l.legacyId));
   const requested = fresh.reduce((n, l) => n + l.count, 0);
   if (requested > settings.max_per_report) {
-    await event('conversion.device-refused', {
-      reason: 'over-report-cap',
-      requested,
-      limit: settings.max_per_report,
-    });
+    const limit = settings.max_per_report;
+    await recordReportEvent(trx, device, 'conversion.device-refused', { reason: 'over-report-cap', requested, limit });
     return {
       refused: new SmartlicError('CONVERSION_LIMIT', {
-        params: { requested, limit: settings.max_per_report },
-        context: { fields: { 'payload.licenses': [`ask for at most ${settings.max_per_report} licenses`] } },
+        params: { requested, limit },
+        context: { fields: { 'payload.licenses': [`ask for at most ${limit} licenses`] } },
       }),
     };
   }
 
-  let autoUsed = await autoConvertedCount(trx, udi);
-  const decided = fresh.map((license): DeviceConversionRequestRow => {
-    const reason: DeviceConversionReason =
-      settings.mode === 'review'
-        ? 'review'
-        : license.count > settings.auto_max_per_license
-          ? 'over-license-cap'
-          : autoUsed + license.count > settings.auto_max_per_device
-            ? 'over-device-cap'
-            : 'under-caps';
-    if (reason === 'under-caps') autoUsed += license.count;
-    return {
-      id: randomUUID(),
-      account_id: instance.account_id,
-      va_id: at.vaId,
-      instance_id: at.instanceId,
-      udi,
-      legacy_id: license.legacyId,
-      tag: license.tag,
-      display_name: license.name ?? null,
-      count: license.count,
-      type: license.type ?? 'perpetual',
-      ends_at: license.endsAt ?? null,
-      status: reason === 'under-caps' ? 'approved' : 'pending',
-      reason,
-      requested_at: at.now,
-      decided_at: reason === 'under-caps' ? at.now : null,
-      decided_by: reason === 'under-caps' ? 'auto' : null,
-    };
-  });
-  if (decided.length > 0) {
-    await trx
-      .insertInto('device_conversions')
-      .values(decided.map((d) => ({ udi, legacy_id: d.legacy_id, instance_id: at.instanceId, at: at.now })))
-      .execute();
-    await insertConversionRequests(trx, decided);
-  }
+  const reasons = decideLicenses(settings, fresh, await autoConvertedCount(trx, device.udi));
+  const decided = fresh.map((license, i) => requestRow(device, license, reasons[i]!));
+  const deposited = await recordDecisions(trx, device, decided);
+  const outcomeOf = new Map<string, ConversionOutcome>(
+    decided.map((d) => [d.legacy_id, d.status === 'approved' ? 'deposited' : 'pending']),
+  );
+  return {
+    deposited,
+    licenses: licenses.map((l) => ({
+      legacyId: l.legacyId,
+      tag: l.tag,
+      count: l.count,
+      outcome: outcomeOf.get(l.legacyId) ?? 'already-reported',
+    })),
+  };
+}
 
+/**
+ * Why each newly reported license is deposited at once (`under-caps`) or waits for an admin:
+ * the VA reviews every one, it is over the per-license cap, or the device's automatic
+ * allowance (`autoUsed` of it spent before this report) would be exceeded. Pure.
+ */
+export function decideLicenses(
+  caps: Pick<VaConversionSettingRow, 'mode' | 'auto_max_per_license' | 'auto_max_per_device'>,
+  fresh: ReadonlyArray<{ count: number }>,
+  autoUsed: number,
+): DeviceConversionReason[] {
+  let used = autoUsed;
+  return fresh.map((license) => {
+    if (caps.mode === 'review') return 'review';
+    if (license.count > caps.auto_max_per_license) return 'over-license-cap';
+    if (used + license.count > caps.auto_max_per_device) return 'over-device-cap';
+    used += license.count;
+    return 'under-caps';
+  });
+}
+
+/** The reporting device as the records name it. */
+interface ReportingDevice {
+  instanceId: string;
+  vaId: string;
+  accountId: string;
+  udi: string;
+  actor: string;
+  now: number;
+}
+
+async function reportingDevice(
+  trx: Transaction<Database>,
+  at: { instanceId: string; vaId: string; now: number },
+): Promise<ReportingDevice> {
+  const { rows } = await sql<{ pid: string; sn: string; account_id: string }>`
+    select i.pid, i.sn, va.account_id from instances i join virtual_accounts va on va.id = i.va_id
+    where i.id = ${at.instanceId}`.execute(trx);
+  const instance = rows[0]!;
+  return {
+    ...at,
+    accountId: instance.account_id,
+    udi: `PID:${instance.pid} SN:${instance.sn}`,
+    actor: deviceActor(at.instanceId),
+  };
+}
+
+/** The legacy ids among `legacyIds` this device (UDI) has reported before, whatever became of them. */
+async function reportedBefore(trx: Transaction<Database>, udi: string, legacyIds: string[]): Promise<Set<string>> {
+  const rows = await trx
+    .selectFrom('device_conversions')
+    .select('legacy_id')
+    .where('udi', '=', udi)
+    .where('legacy_id', 'in', legacyIds)
+    .execute();
+  return new Set(rows.map((r) => r.legacy_id));
+}
+
+function requestRow(
+  device: ReportingDevice,
+  license: LegacyLicense,
+  reason: DeviceConversionReason,
+): DeviceConversionRequestRow {
+  const auto = reason === 'under-caps';
+  return {
+    id: randomUUID(),
+    account_id: device.accountId,
+    va_id: device.vaId,
+    instance_id: device.instanceId,
+    udi: device.udi,
+    legacy_id: license.legacyId,
+    tag: license.tag,
+    display_name: license.name ?? null,
+    count: license.count,
+    type: license.type ?? 'perpetual',
+    ends_at: license.endsAt ?? null,
+    status: auto ? 'approved' : 'pending',
+    reason,
+    requested_at: device.now,
+    decided_at: auto ? device.now : null,
+    decided_by: auto ? 'auto' : null,
+  };
+}
+
+/**
+ * Records the newly reported licenses (once per UDI and legacy id), deposits the approved
+ * ones with their history, and logs the report; answers what was deposited per tag.
+ */
+async function recordDecisions(
+  trx: Transaction<Database>,
+  device: ReportingDevice,
+  decided: readonly DeviceConversionRequestRow[],
+): Promise<ConvertResponse['deposited']> {
+  if (decided.length === 0) return [];
+  await trx
+    .insertInto('device_conversions')
+    .values(
+      decided.map((d) => ({ udi: device.udi, legacy_id: d.legacy_id, instance_id: device.instanceId, at: device.now })),
+    )
+    .execute();
+  await insertConversionRequests(trx, decided);
   const totals = new Map<string, number>();
   const approved = decided.filter((d) => d.status === 'approved');
   for (const d of approved) {
     await depositPool(trx, {
-      vaId: at.vaId,
+      vaId: device.vaId,
       tag: d.tag,
       name: d.display_name,
       quantity: d.count,
       type: d.type,
       endsAt: d.ends_at,
-      now: at.now,
+      now: device.now,
     });
     await insertConversion(trx, {
-      ...historyBase(instance.account_id, at.vaId, at.now, actor),
-      instance_id: at.instanceId,
-      udi,
+      ...historyBase(device.accountId, device.vaId, device.now, device.actor),
+      instance_id: device.instanceId,
+      udi: device.udi,
       legacy_id: d.legacy_id,
       tag: d.tag,
       quantity: d.count,
     });
     totals.set(d.tag, (totals.get(d.tag) ?? 0) + d.count);
   }
-
-  const outcomeOf = new Map<string, ConversionOutcome>(
-    decided.map((d) => [d.legacy_id, d.status === 'approved' ? 'deposited' : 'pending']),
-  );
-  const outcomes = licenses.map((l) => ({
-    legacyId: l.legacyId,
-    tag: l.tag,
-    count: l.count,
-    outcome: outcomeOf.get(l.legacyId) ?? 'already-reported',
-  }));
-  if (decided.length > 0) {
-    await event('conversion.device-requested', {
-      licenses: decided.map((d) => ({
+  const pending = decided.filter((d) => d.status === 'pending');
+  await recordReportEvent(trx, device, 'conversion.device-requested', {
+    licenses: decided.map((d) => ({ legacyId: d.legacy_id, tag: d.tag, count: d.count, status: d.status })),
+  });
+  if (approved.length > 0) {
+    await recordReportEvent(trx, device, 'conversion.device-led', {
+      licenses: approved.map((d) => ({ legacyId: d.legacy_id, tag: d.tag, count: d.count })),
+    });
+  }
+  if (pending.length > 0) {
+    await recordReportEvent(trx, device, 'conversion.device-pending', {
+      conversions: pending.map((d) => ({
+        id: d.id,
         legacyId: d.legacy_id,
         tag: d.tag,
         count: d.count,
-        outcome: outcomeOf.get(d.legacy_id),
+        reason: d.reason,
       })),
     });
   }
-  if (approved.length > 0) {
-    await recordEvent(trx, {
-      at: at.now,
-      actor,
-      type: 'conversion.device-led',
-      accountId: instance.account_id,
-      vaId: at.vaId,
-      detail: {
-        instanceId: at.instanceId,
-        udi,
-        licenses: approved.map((d) => ({ legacyId: d.legacy_id, tag: d.tag, count: d.count })),
-      },
-    });
-  }
-  const pending = decided.filter((d) => d.status === 'pending');
-  if (pending.length > 0) {
-    await recordEvent(trx, {
-      at: at.now,
-      actor,
-      type: 'conversion.device-pending',
-      accountId: instance.account_id,
-      vaId: at.vaId,
-      detail: {
-        instanceId: at.instanceId,
-        udi,
-        conversions: pending.map((d) => ({
-          id: d.id,
-          legacyId: d.legacy_id,
-          tag: d.tag,
-          count: d.count,
-          reason: d.reason,
-        })),
-      },
-    });
-  }
-  return { deposited: [...totals].map(([tag, count]) => ({ tag, count })), licenses: outcomes };
+  return [...totals].map(([tag, count]) => ({ tag, count }));
+}
+
+function recordReportEvent(
+  trx: Transaction<Database>,
+  device: ReportingDevice,
+  type: Extract<EventType, `conversion.device-${string}`>,
+  detail: Record<string, unknown>,
+): Promise<void> {
+  return recordEvent(trx, {
+    at: device.now,
+    actor: device.actor,
+    type,
+    accountId: device.accountId,
+    vaId: device.vaId,
+    detail: { instanceId: device.instanceId, udi: device.udi, ...detail },
+  });
 }
 
 function checkLicenses(licenses: readonly LegacyLicense[], now: number): void {
