@@ -54,6 +54,8 @@ export const conversionReviewAndTokenHashesMigration: Migration = {
       .columns(['udi', 'legacy_id'])
       .unique()
       .execute();
+    // A device's automatic allowance is summed over its history rows.
+    await db.schema.createIndex('conversions_udi').on('conversions').column('udi').execute();
 
     await db.schema.alterTable('tokens').addColumn('token_hash', 'text').execute();
     const rows = await sql<{ id: string; token: string }>`select id, token from tokens`.execute(db);
@@ -74,6 +76,7 @@ export const conversionReviewAndTokenHashesMigration: Migration = {
     await sql`update tokens set token = substr(token, 7)`.execute(db);
     await db.schema.dropIndex('tokens_token_hash').execute();
     await db.schema.alterTable('tokens').dropColumn('token_hash').execute();
+    await db.schema.dropIndex('conversions_udi').execute();
     await db.schema.dropTable('device_conversion_requests').execute();
     await db.schema.dropTable('va_conversion_settings').execute();
   },
