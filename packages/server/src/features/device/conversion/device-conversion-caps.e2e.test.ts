@@ -178,6 +178,11 @@ describe('device-led conversion: off by default, capped, reviewed', () => {
       detail: { mode: 'on', autoMaxPerLicense: 5 },
     });
 
+    // Admins hear of what waits for them through a webhook.
+    const hook = await t.admin.ok<{ id: string }>('POST', `/api/v1/accounts/${accountId}/webhooks`, {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['conversion.device-pending'],
+    });
     const device = await newDevice(vaId);
     const answer = await report(device, [
       { legacyId: 'PAK-1:small', tag: 'regid.small', count: 5 },
@@ -201,6 +206,13 @@ describe('device-led conversion: off by default, capped, reviewed', () => {
       ['PAK-1:term', 'over-license-cap'],
     ]);
     const [large, term] = pending as [Conversion, Conversion];
+    const deliveries = await t.admin.ok<Array<{ eventType: string; status: string }>>(
+      'GET',
+      `/api/v1/webhooks/${hook.id}/deliveries`,
+    );
+    expect(deliveries).toEqual([
+      expect.objectContaining({ eventType: 'conversion.device-pending', status: 'pending' }),
+    ]);
     expect((await events(vaId, 'conversion.device-pending'))[0]?.detail).toMatchObject({
       conversions: [{ id: large.id }, { id: term.id }],
     });
