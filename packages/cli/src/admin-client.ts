@@ -42,7 +42,7 @@ function serverUrl(value: string, source: string): string {
 /** Calls the admin REST API and returns the parsed JSON body, or throws the server's one-sentence error. */
 export async function adminRequest<T>(
   connection: AdminConnection,
-  method: 'GET' | 'POST' | 'DELETE',
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
   path: string,
   body?: unknown,
 ): Promise<T> {

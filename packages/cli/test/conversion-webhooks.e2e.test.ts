@@ -75,34 +75,68 @@ describe('PAK conversion, device-led conversion and webhooks through the CLI', (
     expect(text.stdout).toContain('PAK PAK-1 CUSP-5');
   });
 
-  it('converts a device-led report once', async () => {
+  it('converts a device-led report once, once an admin has turned conversion on', async () => {
     const token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId]))).token;
     expect((await device(['init', '--pid', 'WS-C3850-24T', '--sn', 'FOC1234'])).code).toBe(0);
     expect((await device(['call-home', 'destination', server.url, '--root', server.rootCaPath])).code).toBe(0);
     expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
+    const convert = (...licenses: string[]) =>
+      device(['license', 'smart', 'conversion', 'start', ...licenses.flatMap((l) => ['--license', l]), '--json']);
 
-    const args = [
-      'license',
-      'smart',
-      'conversion',
-      'start',
-      '--license',
-      'PAK-9:ipbase:regid.c3850.ipbase:2',
-      '--json',
-    ];
-    const first = await device(args);
+    // Off by default: one clear refusal.
+    const off = await convert('PAK-9:ipbase:regid.c3850.ipbase:2');
+    expect(off.code).not.toBe(0);
+    expect(off.stderr).toContain(
+      'Conversion failed: Device-led conversion is not enabled in this Virtual Account; an administrator of the Virtual Account can enable it.',
+    );
+    const shown = await cliJson<{ deviceConversion: { mode: string; autoMaxPerLicense: number } }>(
+      admin(['va', 'show', '--va', vaId]),
+    );
+    expect(shown).toMatchObject({ id: vaId, reservationAllowed: false, deviceConversion: { mode: 'off' } });
+    const badMode = await runCli(admin(['va', 'set', '--va', vaId, '--device-conversion', 'yes']));
+    expect(badMode.code).not.toBe(0);
+    expect(badMode.stderr).toContain('--device-conversion must be on, off or review, not "yes".');
+    const set = await cliJson(
+      admin(['va', 'set', '--va', vaId, '--device-conversion', 'on', '--conversion-auto-max', '10']),
+    );
+    expect(set).toMatchObject({ vaId, mode: 'on', autoMaxPerLicense: 10, maxLicensesPerReport: 1000 });
+    const text = await runCli(admin(['va', 'show', '--va', vaId]));
+    expect(text.stdout).toContain('Device-led conversion: on (10 per legacy license and 1000 per device');
+
+    const first = await convert('PAK-9:ipbase:regid.c3850.ipbase:2', 'PAK-9:ap:regid.c3850.ap:50');
     expect(first.stderr).toBe('');
     expect(JSON.parse(first.stdout)).toMatchObject({
       ok: true,
       alreadyConverted: false,
       deposited: [{ tag: 'regid.c3850.ipbase', count: 2 }],
+      pending: [{ legacyId: 'PAK-9:ap', tag: 'regid.c3850.ap', count: 50 }],
+      message:
+        'Converted: 2 × regid.c3850.ipbase. Awaiting approval by an administrator of the Virtual Account: 50 × regid.c3850.ap (PAK-9:ap).',
     });
-    const second = await device(args);
+    const second = await convert('PAK-9:ipbase:regid.c3850.ipbase:2', 'PAK-9:ap:regid.c3850.ap:50');
     expect(JSON.parse(second.stdout)).toMatchObject({ ok: true, alreadyConverted: true, deposited: [] });
+
+    const pending = await cliJson<Array<{ id: string; legacyId: string; reason: string }>>(
+      admin(['conversion', 'list', '--va', vaId, '--pending']),
+    );
+    expect(pending.map((c) => [c.legacyId, c.reason])).toEqual([['PAK-9:ap', 'over-license-cap']]);
+    const approved = await runCli(admin(['conversion', 'approve', pending[0]!.id]));
+    expect(approved.stdout).toContain(`Device conversion ${pending[0]!.id} (50 × regid.c3850.ap`);
+    expect(approved.stdout).toContain('approved.');
+    const again = await runCli(admin(['conversion', 'reject', pending[0]!.id]));
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('was already approved');
+    const all = await cliJson<Array<{ status: string }>>(admin(['conversion', 'list', '--va', vaId]));
+    expect(all.map((c) => c.status)).toEqual(['approved', 'approved']);
+    const licenses = await cliJson<Array<{ tag: string; quantity: number }>>(admin(['license', 'list', '--va', vaId]));
+    expect(licenses.filter((l) => l.tag.startsWith('regid.c3850')).map((l) => [l.tag, l.quantity])).toEqual([
+      ['regid.c3850.ap', 50],
+      ['regid.c3850.ipbase', 2],
+    ]);
     const history = await cliJson<Array<{ kind: string; legacyId: string }>>(
       admin(['pak', 'history', '--account', accountId]),
     );
-    expect(history.filter((h) => h.kind === 'device').map((h) => h.legacyId)).toEqual(['PAK-9:ipbase']);
+    expect(history.filter((h) => h.kind === 'device').map((h) => h.legacyId)).toEqual(['PAK-9:ipbase', 'PAK-9:ap']);
   });
 
   it('adds, lists, tests and removes a webhook', async () => {

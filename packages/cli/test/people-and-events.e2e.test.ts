@@ -127,4 +127,24 @@ describe('smartlic admin user and event', () => {
     );
     expect(events[0]?.detail).toMatchObject({ userId: lab.id, role: 'user' });
   });
+
+  it('shows token values to those who may create tokens, and to a viewer only a hint', async () => {
+    const created = await cliJson<{ id: string; token: string }>(admin(['token', 'create', '--va', vaId]));
+    const viewer = await cliJson<{ apiKey: string }>(
+      admin(['user', 'create', 'reader@people.example', '--account', accountId, '--role', 'viewer', '--va', vaId]),
+    );
+    const user = await cliJson<{ apiKey: string }>(
+      admin(['user', 'create', 'doer@people.example', '--account', accountId, '--role', 'user', '--va', vaId]),
+    );
+    type Listed = { id: string; token: string | null; tokenHint: string };
+    const mine = (rows: Listed[]) => rows.find((t) => t.id === created.id);
+    expect(mine(await cliJson<Listed[]>(as(user.apiKey, ['token', 'list', '--va', vaId])))).toMatchObject({
+      token: created.token,
+    });
+    const seen = mine(await cliJson<Listed[]>(as(viewer.apiKey, ['token', 'list', '--va', vaId])));
+    expect(seen).toEqual(expect.objectContaining({ token: null, tokenHint: `…${created.token.slice(-4)}` }));
+    const text = await runCli(as(viewer.apiKey, ['token', 'list', '--va', vaId]));
+    expect(text.stdout).toContain(`…${created.token.slice(-4)}`);
+    expect(text.stdout).not.toContain(created.token);
+  });
 });

@@ -99,6 +99,12 @@ const convertVectors = [
     valid: false,
   },
   {
+    name: 'convert with a count above the protocol ceiling',
+    type: 'convert',
+    message: { type: 'convert', ...ident, licenses: [{ ...legacy, count: p.LEGACY_LICENSE_COUNT_MAX + 1 }] },
+    valid: false,
+  },
+  {
     name: 'convert without a legacy id',
     type: 'convert',
     message: { type: 'convert', ...ident, licenses: [{ tag: legacy.tag, count: 1 }] },

@@ -35,6 +35,17 @@ export const ERRORS = {
   TOKEN_EXPIRED: { status: 403, message: 'The ID token has expired.' },
   TOKEN_USED_UP: { status: 403, message: 'The ID token has reached its maximum number of uses.' },
   ALREADY_REGISTERED: { status: 409, message: 'Product Already Registered' },
+  // --- device-led conversion (SPEC §4.5) ---
+  CONVERSION_DISABLED: {
+    status: 403,
+    message:
+      'Device-led conversion is not enabled in this Virtual Account; an administrator of the Virtual Account can enable it.',
+  },
+  CONVERSION_LIMIT: {
+    status: 403,
+    message:
+      'This conversion report asks for {requested} licenses; the Virtual Account accepts at most {limit} per report.',
+  },
   // --- admin API ---
   UNAUTHENTICATED: { status: 401, message: 'An API key is required: pass --api-key or set SMARTLIC_API_KEY.' },
   FORBIDDEN: { status: 403, message: 'You do not have the rights for this action.' },

@@ -17,7 +17,7 @@ import {
   TAG_PATTERN,
   TAG_RULE,
 } from './field-rules.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { LEGACY_LICENSE_COUNT_MAX, PROTOCOL_VERSION } from './wire.js';
 
 /** Signature algorithms a message may be signed with. ES256 (ECDSA P-256, SHA-256) is the default. */
 export const SignatureAlgorithm = z.enum(['ES256', 'Ed25519']);
@@ -208,7 +208,8 @@ export const LegacyLicense = z.object({
   legacyId: asciiText(1, 256),
   /** The smart license (entitlement tag) it converts to. */
   tag,
-  count: z.number().int().positive().max(1_000_000_000),
+  /** At most {@link LEGACY_LICENSE_COUNT_MAX}. */
+  count: z.number().int().positive().max(LEGACY_LICENSE_COUNT_MAX),
   name: DisplayName.min(1, 'must not be empty').optional(),
   /** Pool type of the deposited licenses; default perpetual. */
   type: z.enum(['perpetual', 'term', 'subscription']).optional(),
@@ -229,8 +230,18 @@ export const ConvertRequest = z.object({
 export type ConvertRequest = z.infer<typeof ConvertRequest>;
 
 /**
+ * What became of one reported legacy license: `deposited` by this report, `pending` an
+ * administrator's approval (over the Virtual Account's automatic cap, or the VA reviews every
+ * conversion), or `already-reported` (reported before: this report changed nothing for it).
+ */
+export const ConversionOutcome = z.enum(['deposited', 'pending', 'already-reported']);
+export type ConversionOutcome = z.infer<typeof ConversionOutcome>;
+
+/**
  * SPEC §4.5 response: what this report deposited (per tag). `alreadyConverted` is true when
- * every reported license had been converted before, so nothing was deposited.
+ * every reported license had been reported before, so nothing was deposited or put aside for
+ * approval. `licenses` (absent from older authorities) says what became of each reported
+ * license; a `pending` one is deposited later if an administrator approves it.
  */
 export const ConvertResponse = z.object({
   type: z.literal('convert-response'),
@@ -238,6 +249,16 @@ export const ConvertResponse = z.object({
   instanceId: z.uuid(),
   deposited: z.array(z.object({ tag, count: z.number().int().positive() })),
   alreadyConverted: z.boolean(),
+  licenses: z
+    .array(
+      z.object({
+        legacyId: z.string().min(1).max(256),
+        tag,
+        count: z.number().int().positive(),
+        outcome: ConversionOutcome,
+      }),
+    )
+    .optional(),
 });
 export type ConvertResponse = z.infer<typeof ConvertResponse>;
 

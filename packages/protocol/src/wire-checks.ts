@@ -27,7 +27,7 @@ import {
   checkTag,
 } from './field-rules.js';
 import type * as schema from './messages.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { LEGACY_LICENSE_COUNT_MAX, PROTOCOL_VERSION } from './wire.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const SERIAL = /^[0-9a-f]{1,40}$/;
@@ -136,7 +136,7 @@ export const checkDeregisterResponse = object({ type: literal('deregister-respon
 export const checkLegacyLicense = object({
   legacyId: checkAsciiText(1, 256),
   tag,
-  count: integer({ min: 1, max: 1_000_000_000 }),
+  count: integer({ min: 1, max: LEGACY_LICENSE_COUNT_MAX }),
   name: optional(checkDisplayName(1)),
   type: optional(oneOf('perpetual', 'term', 'subscription')),
   endsAt: optional(date),
@@ -148,12 +148,24 @@ export const checkConvertRequest = object({
   licenses: array(checkLegacyLicense, { min: 1, max: 100 }),
 });
 
+export const checkConversionOutcome = oneOf('deposited', 'pending', 'already-reported');
+
 export const checkConvertResponse = object({
   type: literal('convert-response'),
   ...freshness,
   instanceId: uuid,
   deposited: array(object({ tag, count: positive })),
   alreadyConverted: boolean,
+  licenses: optional(
+    array(
+      object({
+        legacyId: string({ min: 1, max: 256 }),
+        tag,
+        count: positive,
+        outcome: checkConversionOutcome,
+      }),
+    ),
+  ),
 });
 
 export const checkSignature = object({
@@ -208,6 +220,7 @@ type AllAgree = [
   Agrees<typeof checkLegacyLicense, schema.LegacyLicense>,
   Agrees<typeof checkConvertRequest, schema.ConvertRequest>,
   Agrees<typeof checkConvertResponse, schema.ConvertResponse>,
+  Agrees<typeof checkConversionOutcome, schema.ConversionOutcome>,
   Agrees<typeof checkSignature, schema.Signature>,
   Agrees<typeof checkErrorBody, schema.ErrorBody>,
   Agrees<typeof checkUdi, schema.Udi>,

@@ -9,3 +9,9 @@ export const DEVICE_ROUTES = {
   deregister: '/api/v1/device/deregister',
   convert: '/api/v1/device/convert',
 } as const;
+
+/**
+ * The most licenses one legacy license of a device-led conversion report may carry
+ * (SPEC §4.5): an absolute ceiling of the protocol; each Virtual Account caps far lower.
+ */
+export const LEGACY_LICENSE_COUNT_MAX = 100_000;

@@ -8,7 +8,10 @@ import type {
   CreatedReservationAnswer as CreatedReservationAnswerSchema,
   ReservationAnswer as ReservationAnswerSchema,
 } from './features/reservations/reservation-schemas.js';
-import type { TokenView as TokenViewSchema } from './features/tokens/token-schemas.js';
+import type {
+  CreatedTokenView as CreatedTokenViewSchema,
+  TokenView as TokenViewSchema,
+} from './features/tokens/token-schemas.js';
 import type {
   ApiKeyCreated as ApiKeyCreatedSchema,
   ApiKeyView as ApiKeyViewSchema,
@@ -19,6 +22,10 @@ import type {
 
 export type { ServerConfig, ServerOptions } from './config.js';
 export { DEFAULT_PORT, parseServerConfig } from './config.js';
+export type {
+  ConversionSettingsView,
+  DeviceConversionView,
+} from './features/conversion/device-conversion-schemas.js';
 export type { ConversionView, PakSkuView, PakView } from './features/conversion/pak-service.js';
 export type { InstancePage, InstanceService, InstanceView } from './features/instances/instance-service.js';
 export type { LicensePoolView, LicenseSummary } from './features/licenses/license-service.js';
@@ -48,6 +55,7 @@ export type VirtualAccountView = z.output<typeof VirtualAccountViewSchema>;
 export type EventView = z.output<typeof EventViewSchema>;
 export type EventPage = z.output<typeof EventPageSchema>;
 export type TokenView = z.output<typeof TokenViewSchema>;
+export type CreatedTokenView = z.output<typeof CreatedTokenViewSchema>;
 export type UserCreated = z.output<typeof UserCreatedSchema>;
 export type UserView = z.output<typeof UserViewSchema>;
 export type ApiKeyView = z.output<typeof ApiKeyViewSchema>;

@@ -2,11 +2,11 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
+import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
 import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
 import { loadOrCreatePki } from './features/pki/authority-pki.js';
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
-import { prepareWebhookSecrets } from './features/webhooks/webhook-secrets.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { type OpenDatabase, openSqliteDatabase } from './storage/database.js';
@@ -49,7 +49,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const transactor = createTransactor(database.db);
     await reconcileUsageTotals(transactor, logger);
     const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
-    const secrets = await prepareWebhookSecrets({ dataDir: config.dataDir, db: database.db, transactor, logger });
+    const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
     const adminKey = await ensureBootstrapAdminKey({
       dataDir: config.dataDir,
       transactor,

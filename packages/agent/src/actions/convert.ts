@@ -9,16 +9,23 @@ export type ConversionReport =
       ok: true;
       /** What this report deposited into the device's Virtual Account, per tag. */
       deposited: Array<{ tag: string; count: number }>;
-      /** True when every reported license had been converted before: nothing was deposited. */
+      /** True when every reported license had been reported before: nothing was deposited. */
       alreadyConverted: boolean;
+      /**
+       * Licenses of this report that wait for an administrator's approval (over the Virtual
+       * Account's automatic caps, or it reviews every conversion); deposited if approved.
+       * Empty from an authority that does not say.
+       */
+      pending: Array<{ legacyId: string; tag: string; count: number }>;
       message: string;
     }
   | { ok: false; message: string; code?: ErrorCode };
 
 /**
  * `license smart conversion start`: reports the legacy licenses the device holds to the
- * authority, which deposits each into the device's VA once (per UDI and legacy id). The
- * device must be registered. Never throws: failures are `{ ok: false }`. Changes no agent state,
+ * authority, which deposits each into the device's VA once (per UDI and legacy id) if the VA
+ * accepts device-led conversion and the license is under its automatic caps, or keeps it
+ * pending an administrator's approval. The device must be registered. Never throws: failures are `{ ok: false }`. Changes no agent state,
  * unless the authority no longer recognises the device's certificates: then the device is
  * unregistered and falls back to its evaluation period (`identity-rejected`).
  */
@@ -55,11 +62,33 @@ export async function reportLegacyLicenses(
     }
     return failed(result.failure);
   }
-  const { deposited, alreadyConverted } = result.payload;
-  const message = alreadyConverted
-    ? 'These licenses were already converted; nothing was deposited.'
-    : `Converted: ${deposited.map((d) => `${d.count} × ${d.tag}`).join(', ')}.`;
-  return { ok: true, deposited, alreadyConverted, message };
+  const { deposited, alreadyConverted, licenses: outcomes = [] } = result.payload;
+  const pending = outcomes
+    .filter((l) => l.outcome === 'pending')
+    .map(({ legacyId, tag, count }) => ({ legacyId, tag, count }));
+  return {
+    ok: true,
+    deposited,
+    alreadyConverted,
+    pending,
+    message: reportMessage(deposited, pending, alreadyConverted),
+  };
+}
+
+function reportMessage(
+  deposited: ReadonlyArray<{ tag: string; count: number }>,
+  pending: ReadonlyArray<{ legacyId: string; tag: string; count: number }>,
+  alreadyConverted: boolean,
+): string {
+  if (alreadyConverted) return 'These licenses were already converted; nothing was deposited.';
+  const parts: string[] = [];
+  if (deposited.length > 0) parts.push(`Converted: ${deposited.map((d) => `${d.count} × ${d.tag}`).join(', ')}.`);
+  if (pending.length > 0) {
+    parts.push(
+      `Awaiting approval by an administrator of the Virtual Account: ${pending.map((p) => `${p.count} × ${p.tag} (${p.legacyId})`).join(', ')}.`,
+    );
+  }
+  return parts.join(' ');
 }
 
 function failed(failure: { reason: string; code?: ErrorCode }): ConversionReport {

@@ -5,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { writeFileAtomic } from '../util/atomic-file.js';
 import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from './secret-box.js';
 
-/** `<data>/secrets.key`: the AES-256 key of secrets stored encrypted (webhook secrets). */
+/** `<data>/secrets.key`: the AES-256 key of secrets stored encrypted (webhook secrets, registration token values). */
 export function secretsKeyPath(dataDir: string): string {
   return join(dataDir, 'secrets.key');
 }
@@ -24,7 +24,7 @@ export function loadOrCreateSecretsKey(options: { dataDir: string; mustExist: bo
   if (!existsSync(path)) {
     if (options.mustExist) {
       throw new Error(
-        `The secrets key ${path} is missing, but the database holds webhook secrets encrypted with it: restore the file from a backup (a new key cannot decrypt them).`,
+        `The secrets key ${path} is missing, but the database holds secrets encrypted with it (webhook secrets, registration token values): restore the file from a backup (a new key cannot decrypt them).`,
       );
     }
     writeFileAtomic(path, randomBytes(SECRET_KEY_BYTES), 0o600);

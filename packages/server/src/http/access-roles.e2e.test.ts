@@ -66,6 +66,12 @@ const EXPECTED: Record<string, Who[]> = {
   'GET /api/v1/accounts/:accountId/paks': READ_ACCOUNT,
   'POST /api/v1/paks/:pakId/convert': WRITE_ACCOUNT,
   'GET /api/v1/accounts/:accountId/conversions': READ_ACCOUNT,
+  'GET /api/v1/virtual-accounts/:vaId/conversion-settings': READ_VA,
+  /** Turning device-led conversion on lets devices deposit licenses: admins of the VA only. */
+  'PATCH /api/v1/virtual-accounts/:vaId/conversion-settings': ADMIN_VA,
+  'GET /api/v1/virtual-accounts/:vaId/device-conversions': READ_VA,
+  'POST /api/v1/device-conversions/:conversionId/approve': ADMIN_VA,
+  'POST /api/v1/device-conversions/:conversionId/reject': ADMIN_VA,
   'POST /api/v1/virtual-accounts/:vaId/reservation-settings': ADMIN_VA,
   'GET /api/v1/virtual-accounts/:vaId/reservation-settings': READ_VA,
   'POST /api/v1/virtual-accounts/:vaId/reservations': WRITE_VA,
@@ -225,6 +231,32 @@ describe('every role against every admin route of the OpenAPI document', () => {
             skus: [{ sku: 'S1', tag: 'T', quantity: 5 }],
           })
         ).id;
+      case 'conversionId': {
+        // A device-led conversion waiting for an admin, as a device's report over the caps leaves it.
+        const id = randomUUID();
+        await t.database.db
+          .insertInto('device_conversion_requests')
+          .values({
+            id,
+            account_id: accountId,
+            va_id: labId,
+            instance_id: randomUUID(),
+            udi: `PID:C9300 SN:${unique('SN')}`,
+            legacy_id: unique('PAK'),
+            tag: 'T',
+            display_name: null,
+            count: 500,
+            type: 'perpetual',
+            ends_at: null,
+            status: 'pending',
+            reason: 'over-license-cap',
+            requested_at: t.clock.now(),
+            decided_at: null,
+            decided_by: null,
+          })
+          .execute();
+        return id;
+      }
       case 'webhookId':
         return (
           await owner<{ id: string }>('POST', `/api/v1/accounts/${accountId}/webhooks`, {
@@ -261,6 +293,8 @@ describe('every role against every admin route of the OpenAPI document', () => {
         return { tag: unique('tag') };
       case 'POST /api/v1/virtual-accounts/:vaId/reservation-settings':
         return { allowed: true };
+      case 'PATCH /api/v1/virtual-accounts/:vaId/conversion-settings':
+        return { mode: 'on' };
       default:
         return {};
     }

@@ -137,6 +137,7 @@ describe('admin REST API', () => {
       expect(token).toEqual({
         id: expect.any(String),
         token: expect.stringMatching(/^T[A-Za-z0-9_-]{64}$/),
+        tokenHint: expect.stringMatching(/^…[A-Za-z0-9_-]{4}$/),
         vaId,
         description: '',
         createdAt: new Date(t.clock.now()).toISOString(),
@@ -156,6 +157,9 @@ describe('admin REST API', () => {
       });
       expect(limited).toMatchObject({ description: 'lab', maxUses: 2, exportControlled: true });
       expect((await t.admin.listTokens(vaId)).map((x) => x.id)).toEqual([token.id, limited.id]);
+      // The owner may create tokens, so the list shows their values to copy.
+      expect((await t.admin.listTokens(vaId)).map((x) => x.token)).toEqual([token.token, limited.token]);
+      expect(token.tokenHint).toBe(`…${token.token.slice(-4)}`);
 
       const revoked = await t.admin.revokeToken(token.id);
       expect(revoked.status).toBe('REVOKED');

@@ -6,6 +6,8 @@ import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from '../crypto/sec
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
+import { registerDeviceConversionRoutes } from '../features/conversion/device-conversion-routes.js';
+import { createDeviceConversionService } from '../features/conversion/device-conversion-service.js';
 import { registerPakRoutes } from '../features/conversion/pak-routes.js';
 import { createPakService } from '../features/conversion/pak-service.js';
 import { registerDeviceRoutes } from '../features/device/device-routes.js';
@@ -72,8 +74,8 @@ export interface AppDeps {
   /** Period of the lifecycle jobs (real time); default one hour. */
   jobIntervalMs?: number;
   /**
-   * Encrypts webhook secrets at rest; `startServer` passes the box of `<data>/secrets.key`
-   * (`prepareWebhookSecrets`). Default: a random key held in memory only (tests), so secrets
+   * Encrypts webhook secrets and token values at rest; `startServer` passes the box of `<data>/secrets.key`
+   * (`prepareSecretsAtRest`). Default: a random key held in memory only (tests), so secrets
    * written by this app cannot be read by another.
    */
   secrets?: SecretBox;
@@ -122,7 +124,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const accounts = createAccountService({ db, transactor, clock });
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger });
-  const tokens = createTokenService({ db, transactor, clock });
+  const tokens = createTokenService({ db, transactor, clock, secrets });
   const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
   // Lifecycle jobs (silent instances, expiries, usage snapshots) run on the clock once listening.
   const jobDeps = { transactor, keyCache: cache, logger, clock };
@@ -159,6 +161,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerReportRoutes(admin, createReportService({ db, licenses, instances }));
     registerJobRoutes(admin, jobDeps);
     registerPakRoutes(admin, paks);
+    registerDeviceConversionRoutes(admin, createDeviceConversionService({ db, transactor, clock }));
     registerReservationRoutes(
       admin,
       createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),

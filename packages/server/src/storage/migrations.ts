@@ -7,6 +7,7 @@ import { reservationsMigration } from './migrations/0005-reservations.js';
 import { conversionAndWebhooksMigration } from './migrations/0006-conversion-and-webhooks.js';
 import { previousIdCertificateMigration } from './migrations/0007-previous-id-certificate.js';
 import { webhookSecretsAtRestMigration } from './migrations/0008-webhook-secrets-at-rest.js';
+import { conversionReviewAndTokenHashesMigration } from './migrations/0009-conversion-review-and-token-hashes.js';
 import { scopedApiKeysMigration } from './migrations/0010-scoped-api-keys.js';
 
 /**
@@ -22,6 +23,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0006-conversion-and-webhooks': conversionAndWebhooksMigration,
   '0007-previous-id-certificate': previousIdCertificateMigration,
   '0008-webhook-secrets-at-rest': webhookSecretsAtRestMigration,
+  '0009-conversion-review-and-token-hashes': conversionReviewAndTokenHashesMigration,
   '0010-scoped-api-keys': scopedApiKeysMigration,
 };
 

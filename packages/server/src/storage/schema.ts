@@ -28,6 +28,8 @@ export interface Database {
   webhook_summaries: WebhookSummaryRow;
   va_reservation_settings: VaReservationSettingRow;
   reservations: ReservationRow;
+  va_conversion_settings: VaConversionSettingRow;
+  device_conversion_requests: DeviceConversionRequestRow;
 }
 
 /** One entry of the event log; `detail` is a JSON object. */
@@ -72,8 +74,14 @@ export interface LicensePoolRow {
 export interface TokenRow {
   id: string;
   va_id: string;
-  /** The token itself: operators copy it from the token list, as in the vendor's portal. */
+  /**
+   * The token, encrypted with the secrets key (`v1:…`, see `features/tokens/token-values.ts`;
+   * `plain:<token>` between migration 0009 and the next start), so that users and admins can
+   * copy it from the token list, as in the vendor's portal. Never looked up by.
+   */
   token: string;
+  /** SHA-256 of the token, hex: what registration looks the token up by (migration 0009). */
+  token_hash: string;
   description: string;
   created_at: number;
   expires_at: number;
@@ -323,4 +331,50 @@ export interface ReservationRow {
   created_at: number;
   updated_at: number;
   returned_at: number | null;
+}
+
+/**
+ * Device-led conversion in a VA (migration 0009; no row: `off`). `on`: licenses under the
+ * caps are deposited at once, the others wait for an administrator; `review`: every one waits.
+ */
+export type DeviceConversionMode = 'off' | 'on' | 'review';
+
+/** A VA's device-led conversion settings and caps. */
+export interface VaConversionSettingRow {
+  va_id: string;
+  mode: DeviceConversionMode;
+  /** Most licenses (sum of counts of newly reported legacy licenses) one report may ask for; more is refused. */
+  max_per_report: number;
+  /** Most licenses one legacy license may carry to be deposited without an administrator. */
+  auto_max_per_license: number;
+  /** Most licenses one device (UDI) may have deposited without an administrator, over all its reports. */
+  auto_max_per_device: number;
+  updated_at: number;
+}
+
+/** `approved` by the caps (`decided_by` 'auto') or an administrator; `pending` one; `rejected` by one. */
+export type DeviceConversionStatus = 'pending' | 'approved' | 'rejected';
+
+/** Why a reported legacy license was (or was not) deposited at once. */
+export type DeviceConversionReason = 'under-caps' | 'review' | 'over-license-cap' | 'over-device-cap';
+
+/** One legacy license a device reported (once per UDI and legacy id), and what became of it. */
+export interface DeviceConversionRequestRow {
+  id: string;
+  account_id: string;
+  va_id: string;
+  instance_id: string;
+  udi: string;
+  legacy_id: string;
+  tag: string;
+  display_name: string | null;
+  count: number;
+  type: PoolType;
+  ends_at: number | null;
+  status: DeviceConversionStatus;
+  reason: DeviceConversionReason;
+  requested_at: number;
+  decided_at: number | null;
+  /** 'auto', or the actor (`user:<email>`, `key:<name>`) who approved or rejected it. */
+  decided_by: string | null;
 }

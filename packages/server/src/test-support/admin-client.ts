@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 import type { InstanceView } from '../features/instances/instance-service.js';
-import type { TokenView } from '../features/tokens/token-service.js';
+import type { CreatedTokenView, TokenView } from '../features/tokens/token-service.js';
 import { type JsonAnswer, sendJson } from './http.js';
 
 export interface LicenseRow {
@@ -89,7 +89,7 @@ export class AdminClient {
     vaId: string,
     body: { description?: string; days?: number; maxUses?: number; exportControlled?: boolean } = {},
   ) {
-    return this.ok<TokenBody>('POST', `/api/v1/virtual-accounts/${vaId}/tokens`, body);
+    return this.ok<CreatedTokenView>('POST', `/api/v1/virtual-accounts/${vaId}/tokens`, body);
   }
 
   listTokens(vaId: string) {
@@ -97,7 +97,7 @@ export class AdminClient {
   }
 
   revokeToken(tokenId: string) {
-    return this.ok<TokenBody>('POST', `/api/v1/tokens/${tokenId}/revoke`, undefined, 200);
+    return this.ok<CreatedTokenView>('POST', `/api/v1/tokens/${tokenId}/revoke`, undefined, 200);
   }
 
   listInstances(vaId: string) {

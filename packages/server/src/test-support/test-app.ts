@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { ManualClock } from '@smartlic/protocol';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
-import { prepareWebhookSecrets } from '../features/webhooks/webhook-secrets.js';
 import { buildApp } from '../http/app.js';
 import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
@@ -32,7 +32,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean } = 
   const transactor = createTransactor(database.db);
   const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
   const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
-  const secrets = await prepareWebhookSecrets({ dataDir: dir.path, db: database.db, transactor });
+  const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
     pki,

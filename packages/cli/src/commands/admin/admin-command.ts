@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { type AdminConnection, adminConnection } from '../../admin-client.js';
 import { CliError } from '../../output.js';
 import { accountCommand, vaCommand } from './account-commands.js';
+import { conversionCommands } from './conversion-commands.js';
 import { eventCommands } from './event-commands.js';
 import { instanceCommands } from './instance-commands.js';
 import { jobCommands } from './job-commands.js';
@@ -30,6 +31,7 @@ export function adminCommand(): Command {
   admin.addCommand(tokenCommands(connect));
   admin.addCommand(instanceCommands(connect));
   admin.addCommand(pakCommands(connect));
+  admin.addCommand(conversionCommands(connect));
   admin.addCommand(webhookCommands(connect));
   admin.addCommand(reservationCommands(connect));
   admin.addCommand(tagCommands(connect));

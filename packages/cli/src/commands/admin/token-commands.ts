@@ -1,4 +1,4 @@
-import type { TokenView } from '@smartlic/server';
+import type { CreatedTokenView, TokenView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { parseInteger, print, table } from '../../output.js';
@@ -24,7 +24,7 @@ export function tokenCommands(connect: () => AdminConnection): Command {
         exportControlled?: boolean;
         json?: boolean;
       }) => {
-        const created = await adminRequest<TokenView>(
+        const created = await adminRequest<CreatedTokenView>(
           connect(),
           'POST',
           `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/tokens`,
@@ -63,7 +63,8 @@ export function tokenCommands(connect: () => AdminConnection): Command {
             `${t.uses}/${t.maxUses ?? '∞'}`,
             t.exportControlled ? 'Allowed' : 'Not Allowed',
             t.description,
-            t.token,
+            // Null for a viewer: only those who may create tokens see their values.
+            t.token ?? t.tokenHint,
           ]),
         ),
       );
@@ -73,7 +74,7 @@ export function tokenCommands(connect: () => AdminConnection): Command {
     .description('revoke a token')
     .option('--json', 'print JSON')
     .action(async (tokenId: string, opts: { json?: boolean }) => {
-      const revoked = await adminRequest<TokenView>(
+      const revoked = await adminRequest<CreatedTokenView>(
         connect(),
         'POST',
         `/api/v1/tokens/${encodeURIComponent(tokenId)}/revoke`,

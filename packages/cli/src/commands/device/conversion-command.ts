@@ -18,7 +18,9 @@ export function conversionCommand(): Command {
   const conversion = new Command('conversion').description('device-led conversion of legacy licenses');
   conversion
     .command('start')
-    .description('report the legacy licenses this device holds; each is deposited into its Virtual Account once')
+    .description(
+      'report the legacy licenses this device holds; each is deposited into its Virtual Account once, if the VA allows it (or waits for an admin)',
+    )
     .requiredOption(
       '--license <LEGACY_ID:TAG:COUNT>',
       'a legacy license (repeatable)',

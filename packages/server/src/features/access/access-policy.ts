@@ -167,3 +167,10 @@ export function keyInside(keyScope: KeyScope | null, places: KeyScope[] | 'all')
   if (places === 'all') return true;
   return keyScope !== null && places.some((p) => placeWithin(keyScope, p));
 }
+
+/** Whether `subject` may do `action` in VA `vaId` of account `accountId` (the owner may do everything). */
+export function mayActOnVa(subject: AccessSubject, action: AccessAction, accountId: string, vaId: string): boolean {
+  if (subject.owner) return true;
+  const role = effectiveRole(subject, accountId, vaId);
+  return role !== null && roleAllows(role, action);
+}

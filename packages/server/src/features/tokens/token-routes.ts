@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { access, actorOf } from '../../http/route-access.js';
 import { parseInput } from '../../validation.js';
-import { CreateTokenBody, TokenView } from './token-schemas.js';
+import { mayActOnVa } from '../access/access-policy.js';
+import { CreatedTokenView, CreateTokenBody, TokenView } from './token-schemas.js';
 import type { TokenService } from './token-service.js';
 
 /** Admin routes of registration tokens. */
@@ -12,7 +13,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
       config: access('write', 'va', {
         summary: 'Create a registration token',
         body: CreateTokenBody,
-        response: TokenView,
+        response: CreatedTokenView,
         status: 201,
       }),
     },
@@ -24,13 +25,25 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
 
   app.get<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/tokens',
-    { config: access('read', 'va', { summary: "List a VA's registration tokens", response: TokenView.array() }) },
-    async (request) => tokens.listTokens(request.params.vaId),
+    {
+      config: access('read', 'va', {
+        summary: "List a VA's registration tokens (their values only to those who may create tokens there)",
+        response: TokenView.array(),
+      }),
+    },
+    async (request) => {
+      const principal = request.principal;
+      // The value is shown to those who may create tokens in the VA (write: user, admin), never to viewers.
+      return tokens.listTokens(
+        request.params.vaId,
+        ({ accountId, vaId }) => principal !== null && mayActOnVa(principal, 'write', accountId, vaId),
+      );
+    },
   );
 
   app.post<{ Params: { tokenId: string } }>(
     '/api/v1/tokens/:tokenId/revoke',
-    { config: access('write', 'va', { summary: 'Revoke a registration token', response: TokenView }) },
+    { config: access('write', 'va', { summary: 'Revoke a registration token', response: CreatedTokenView }) },
     async (request) => tokens.revokeToken(request.params.tokenId, actorOf(request)),
   );
 }

@@ -7,9 +7,15 @@ export const CreateTokenBody = z.object({
   exportControlled: z.boolean().default(false),
 });
 
+/**
+ * A token as listed. `token` is the value to copy, shown only to those who may create tokens
+ * in the VA (user and admin roles); to the others (viewers) it is null and `tokenHint` its
+ * last four characters, so that they can tell tokens apart.
+ */
 export const TokenView = z.object({
   id: z.string(),
-  token: z.string(),
+  token: z.string().nullable(),
+  tokenHint: z.string(),
   vaId: z.string(),
   description: z.string(),
   createdAt: z.string(),
@@ -20,3 +26,6 @@ export const TokenView = z.object({
   revokedAt: z.string().nullable(),
   status: z.enum(['ACTIVE', 'EXPIRED', 'REVOKED', 'USED_UP']),
 });
+
+/** A token as created or revoked (both need the right to create tokens): with its value. */
+export const CreatedTokenView = TokenView.extend({ token: z.string() });

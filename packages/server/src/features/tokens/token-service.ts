@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type Clock, DAY } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
+import type { SecretBox } from '../../crypto/secret-box.js';
 import { notFound } from '../../errors.js';
 import type { Database, TokenRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
@@ -9,6 +10,7 @@ import { findVirtualAccount } from '../accounts/account-store.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { type TokenStatus, tokenStatus } from './token-status.js';
 import { findTokenById, insertToken, listTokens, revokeToken } from './token-store.js';
+import { revealToken, storedToken, tokenHint } from './token-values.js';
 
 export interface CreateTokenInput {
   description?: string | undefined;
@@ -19,9 +21,12 @@ export interface CreateTokenInput {
   exportControlled: boolean;
 }
 
+/** A token as listed; `token` is null for a reader who may not copy tokens (see `TokenView` schema). */
 export interface TokenView {
   id: string;
-  token: string;
+  token: string | null;
+  /** The token's last four characters, e.g. `…x7Qa`, for everyone. */
+  tokenHint: string;
   vaId: string;
   description: string;
   createdAt: string;
@@ -33,11 +38,19 @@ export interface TokenView {
   status: TokenStatus;
 }
 
+/** A token with its value: what creating or revoking one answers. */
+export type CreatedTokenView = TokenView & { token: string };
+
 export interface TokenServiceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
+  /** Encrypts token values at rest (`<data>/secrets.key`). */
+  secrets: SecretBox;
 }
+
+/** Whether the reader may copy the tokens of a VA of that Smart Account (may create tokens there). */
+export type MayCopyTokens = (place: { accountId: string; vaId: string }) => boolean;
 
 /** A new registration token: `T` and 48 random bytes in base64url (65 characters). */
 export function newTokenValue(): string {
@@ -47,15 +60,18 @@ export function newTokenValue(): string {
 }
 
 /** Registration (ID) tokens of a VA. */
-export function createTokenService({ db, transactor, clock }: TokenServiceDeps) {
-  const view = (row: TokenRow): TokenView => toTokenView(row, clock.now());
+export function createTokenService({ db, transactor, clock, secrets }: TokenServiceDeps) {
+  const withValue = (row: TokenRow): CreatedTokenView => {
+    const token = revealToken(secrets, row.token);
+    return { ...toTokenView(row, clock.now(), token), token };
+  };
   return {
-    async createToken(vaId: string, input: CreateTokenInput, actor: Actor = 'system'): Promise<TokenView> {
+    async createToken(vaId: string, input: CreateTokenInput, actor: Actor = 'system'): Promise<CreatedTokenView> {
       const now = clock.now();
       const row: TokenRow = {
         id: randomUUID(),
         va_id: vaId,
-        token: newTokenValue(),
+        ...storedToken(secrets, newTokenValue()),
         description: input.description ?? '',
         created_at: now,
         expires_at: now + input.days * DAY,
@@ -83,16 +99,23 @@ export function createTokenService({ db, transactor, clock }: TokenServiceDeps) 
           },
         });
       });
-      return view(row);
+      return withValue(row);
     },
 
-    async listTokens(vaId: string): Promise<TokenView[]> {
-      if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
-      return (await listTokens(db, vaId)).map(view);
+    /** A VA's tokens; their values only when `mayCopy` the VA's tokens. */
+    async listTokens(vaId: string, mayCopy: MayCopyTokens): Promise<TokenView[]> {
+      const va = await findVirtualAccount(db, vaId);
+      if (!va) throw notFound('Virtual account', vaId);
+      const reveal = mayCopy({ accountId: va.account_id, vaId });
+      const now = clock.now();
+      return (await listTokens(db, vaId)).map((row) => {
+        const token = revealToken(secrets, row.token);
+        return toTokenView(row, now, reveal ? token : null, tokenHint(token));
+      });
     },
 
     /** Revokes a token; revoking it again changes nothing. */
-    async revokeToken(tokenId: string, actor: Actor = 'system'): Promise<TokenView> {
+    async revokeToken(tokenId: string, actor: Actor = 'system'): Promise<CreatedTokenView> {
       const row = await transactor.run(async (trx) => {
         const before = await findTokenById(trx, tokenId);
         if (!before) throw notFound('Token', tokenId);
@@ -111,17 +134,24 @@ export function createTokenService({ db, transactor, clock }: TokenServiceDeps) 
         }
         return findTokenById(trx, tokenId);
       });
-      return view(row!);
+      return withValue(row!);
     },
   };
 }
 
 export type TokenService = ReturnType<typeof createTokenService>;
 
-export function toTokenView(row: TokenRow, now: number): TokenView {
+/** The view of a token row; `token` is the value to show (null: hidden), `hint` defaults from it. */
+export function toTokenView<T extends string | null>(
+  row: TokenRow,
+  now: number,
+  token: T,
+  hint: string = tokenHint(token ?? ''),
+): TokenView & { token: T } {
   return {
     id: row.id,
-    token: row.token,
+    token,
+    tokenHint: hint,
     vaId: row.va_id,
     description: row.description,
     createdAt: toIso(row.created_at),

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, TokenRow } from '../../storage/schema.js';
+import { tokenHash } from './token-values.js';
 
 export async function insertToken(db: Kysely<Database>, row: TokenRow): Promise<void> {
   await db.insertInto('tokens').values(row).execute();
@@ -9,8 +10,9 @@ export async function findTokenById(db: Kysely<Database>, id: string): Promise<T
   return db.selectFrom('tokens').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** The token a device presents, found by its SHA-256 (the value itself is stored encrypted). */
 export async function findTokenByValue(db: Kysely<Database>, token: string): Promise<TokenRow | undefined> {
-  return db.selectFrom('tokens').selectAll().where('token', '=', token).executeTakeFirst();
+  return db.selectFrom('tokens').selectAll().where('token_hash', '=', tokenHash(token)).executeTakeFirst();
 }
 
 export async function listTokens(db: Kysely<Database>, vaId: string): Promise<TokenRow[]> {

@@ -5,6 +5,8 @@ export const ALERT_EVENT_TYPES = [
   'license.expiring',
   'license.expired',
   'satellite.sync-due',
+  /** Licenses a device reported wait for an admin of the VA to approve or reject them. */
+  'conversion.device-pending',
 ] as const;
 
 /** The daily event summary's type. */

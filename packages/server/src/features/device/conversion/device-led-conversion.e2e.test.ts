@@ -18,6 +18,8 @@ describe('device-led conversion', () => {
     t = await startTestServer();
     accountId = (await t.admin.createAccount('DLC', 'dlc.example.com')).id;
     vaId = (await t.admin.createVa(accountId, 'Campus')).id;
+    // Device-led conversion is off until an admin of the VA turns it on (defaults caps: 100 per license).
+    await t.admin.ok('PATCH', `/api/v1/virtual-accounts/${vaId}/conversion-settings`, { mode: 'on' }, 200);
     device = t.device('WS-C3850-24T');
     expect((await device.register((await t.admin.createToken(vaId)).token)).status).toBe(200);
   });
@@ -36,6 +38,10 @@ describe('device-led conversion', () => {
         { tag: 'regid.c3850.ipservices', count: 1 },
         { tag: 'regid.c3850.ap', count: 25 },
       ],
+      licenses: [
+        { legacyId: LEGACY[0]!.legacyId, tag: 'regid.c3850.ipservices', count: 1, outcome: 'deposited' },
+        { legacyId: LEGACY[1]!.legacyId, tag: 'regid.c3850.ap', count: 25, outcome: 'deposited' },
+      ],
     });
     const quantities = async () =>
       Object.fromEntries((await t.admin.listLicenses(vaId)).map((l) => [l.tag, l.quantity]));
@@ -44,7 +50,11 @@ describe('device-led conversion', () => {
     t.clock.advance(1000);
     const second = await device.sendVerified(DEVICE_ROUTES.convert, 'convert', report(LEGACY));
     expect(second.status).toBe(200);
-    expect((second.body as { payload: unknown }).payload).toMatchObject({ alreadyConverted: true, deposited: [] });
+    expect((second.body as { payload: unknown }).payload).toMatchObject({
+      alreadyConverted: true,
+      deposited: [],
+      licenses: LEGACY.map((l) => expect.objectContaining({ legacyId: l.legacyId, outcome: 'already-reported' })),
+    });
     expect(await quantities()).toEqual({ 'regid.c3850.ap': 25, 'regid.c3850.ipservices': 1 });
 
     const history = await t.admin.ok<Array<{ kind: string; legacyId: string; udi: string; instanceId: string }>>(
@@ -78,7 +88,7 @@ describe('device-led conversion', () => {
     expect((replay.body as { code: string }).code).toBe('REPLAYED_NONCE');
 
     const forged = report([{ legacyId: 'x', tag: 'regid.x', count: 1000 }]);
-    forged.payload.licenses = [{ legacyId: 'x', tag: 'regid.x', count: 1_000_000 }];
+    forged.payload.licenses = [{ legacyId: 'x', tag: 'regid.x', count: 50_000 }];
     const mismatch = await device.send(DEVICE_ROUTES.convert, forged);
     expect((mismatch.body as { code: string }).code).toBe('SIGNATURE_MISMATCH');
 
