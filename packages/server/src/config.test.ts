@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { ManualClock, systemClock } from '@smartlic/protocol';
 import { describe, expect, it } from 'vitest';
 import { parseServerConfig, sqliteFileOf } from './config.js';
+import { DEFAULT_RATE_LIMITS } from './http/rate-limits.js';
 
 describe('server options', () => {
   it('fills in the defaults', () => {
@@ -14,7 +15,24 @@ describe('server options', () => {
       clock: systemClock,
       logLevel: 'info',
       clockToleranceMs: 3_600_000,
+      rateLimits: { register: 600, registerPerToken: 600, device: 120, admin: 3000, authFailures: 30 },
     });
+  });
+
+  it('completes partial rate limits with the defaults, and takes them off', () => {
+    expect(parseServerConfig({ dataDir: 'd', rateLimits: { register: 5, admin: 7 } }).rateLimits).toEqual({
+      ...DEFAULT_RATE_LIMITS,
+      register: 5,
+      admin: 7,
+    });
+    expect(parseServerConfig({ dataDir: 'd', rateLimits: 'off' }).rateLimits).toBe('off');
+  });
+
+  it('refuses rate limits that are not whole numbers of at least 1, or unknown', () => {
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: { register: 0 } })).toThrow(/rateLimits\.register/);
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: { device: 1.5 } })).toThrow(/rateLimits\.device/);
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: { burst: 3 } as never })).toThrow(/rateLimits/);
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: 'on' as never })).toThrow(/rateLimits/);
   });
 
   it('keeps what is given', () => {

@@ -2,6 +2,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, DEFAULT_TIMERS, SmartlicError, systemClock } from '@smartlic/protocol';
 import { z } from 'zod';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limits.js';
 import { issuesToFields, summarizeFields } from './validation.js';
 
 /** Options of {@link startServer}; the CLI maps its flags onto them. */
@@ -22,6 +23,8 @@ export interface ServerOptions {
   logLevel?: string;
   /** Tolerated device clock offset in ms; default one hour. */
   clockToleranceMs?: number;
+  /** Request limits per minute, each defaulting to `DEFAULT_RATE_LIMITS`; `'off'` for benchmarks and tests that flood. */
+  rateLimits?: Partial<RateLimits> | 'off';
 }
 
 /** {@link ServerOptions} checked and completed with defaults. */
@@ -34,6 +37,7 @@ export interface ServerConfig {
   clock: Clock;
   logLevel: LogLevel;
   clockToleranceMs: number;
+  rateLimits: RateLimits | 'off';
 }
 
 export const DEFAULT_PORT = 8470;
@@ -51,7 +55,22 @@ const OptionsSchema = z.object({
     .optional(),
   logLevel: z.enum(LOG_LEVELS).default('info'),
   clockToleranceMs: z.number().int().min(0).default(DEFAULT_TIMERS.clockToleranceMs),
+  rateLimits: z
+    .union([z.literal('off'), z.object(rateLimitFields()).strict()], {
+      error: '"off", or limits per minute: register, registerPerToken, device, admin, authFailures',
+    })
+    .default({})
+    .transform((v) => (v === 'off' ? v : { ...DEFAULT_RATE_LIMITS, ...v })),
 });
+
+/** Each limit is optional, a whole number of requests per minute, at least 1. */
+function rateLimitFields() {
+  const perMinute = z.number().min(1).max(10_000_000).refine(Number.isInteger, 'must be a whole number').optional();
+  return Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS).map((k) => [k, perMinute])) as Record<
+    keyof RateLimits,
+    typeof perMinute
+  >;
+}
 
 /** Checks the options; a bad option fails at once with a message naming it. */
 export function parseServerConfig(options: ServerOptions): ServerConfig {
@@ -77,6 +96,7 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     clock: o.clock ?? systemClock,
     logLevel: o.logLevel,
     clockToleranceMs: o.clockToleranceMs,
+    rateLimits: o.rateLimits,
   };
 }
 

@@ -7,6 +7,7 @@ import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-ke
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { prepareWebhookSecrets } from '../features/webhooks/webhook-secrets.js';
 import { buildApp } from '../http/app.js';
+import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
 import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { createTransactor } from '../storage/transactor.js';
@@ -31,7 +32,15 @@ export async function startTestApp(): Promise<TestApp> {
   const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
   const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
   const secrets = await prepareWebhookSecrets({ dataDir: dir.path, db: database.db, transactor });
-  const app = await buildApp({ db: database.db, pki, clock, logger: pino({ level: 'silent' }), transactor, secrets });
+  const app = await buildApp({
+    db: database.db,
+    pki,
+    clock,
+    logger: pino({ level: 'silent' }),
+    transactor,
+    secrets,
+    rateLimits: DEFAULT_RATE_LIMITS,
+  });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     app,

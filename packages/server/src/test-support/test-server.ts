@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ManualClock, type SignatureAlgorithm } from '@smartlic/protocol';
+import type { ServerOptions } from '../config.js';
 import { type RunningServer, startServer } from '../start-server.js';
 import { AdminClient } from './admin-client.js';
 import { SimDevice } from './sim-device.js';
@@ -23,7 +24,12 @@ export interface TestServer {
 let deviceCounter = 0;
 
 export async function startTestServer(
-  options: { clock?: ManualClock; dataDir?: string; clockToleranceMs?: number } = {},
+  options: {
+    clock?: ManualClock;
+    dataDir?: string;
+    clockToleranceMs?: number;
+    rateLimits?: ServerOptions['rateLimits'];
+  } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock();
   const temp = options.dataDir ? undefined : makeTempDir();
@@ -34,6 +40,7 @@ export async function startTestServer(
     logLevel: 'silent',
     clock,
     ...(options.clockToleranceMs === undefined ? {} : { clockToleranceMs: options.clockToleranceMs }),
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
   });
   const apiKey = readFileSync(server.adminKeyPath, 'utf8').trim();
   const rootCaPem = readFileSync(server.rootCaPath, 'utf8');
