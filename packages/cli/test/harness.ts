@@ -52,15 +52,19 @@ export interface ServerProcess {
   stop: () => Promise<void>;
 }
 
-/** Starts `smartlic server --data DIR --port PORT` (0: any free port) and waits until it prints its URL. */
+/**
+ * Starts `smartlic server --data DIR --port PORT` (0: any free port), with `args` after, and waits
+ * until it prints its URL.
+ */
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},
   port = 0,
+  args: string[] = [],
 ): Promise<ServerProcess> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn'],
+    [BIN, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...args],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
