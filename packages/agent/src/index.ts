@@ -2,7 +2,7 @@ export type { ConversionReport } from './actions/convert.js';
 export type { DestinationOptions, DestinationResult } from './actions/destination.js';
 export { Agent, type AgentOpenOptions, type AgentOptions, DEFAULT_REQUEST_TIMEOUT_MS } from './agent.js';
 export { EVALUATION_WARNING_DAYS } from './core/evaluation.js';
-export { JITTER_CAP_MS, JITTER_FRACTION } from './core/retry.js';
+export { JITTER_CAP_MS, JITTER_FRACTION, RETRY_AFTER_SPREAD_MS } from './core/retry.js';
 export { ALLOWED_STATES } from './core/state-table.js';
 export { DEFAULT_PROFILE, defaultSoftwareTag } from './device-identity.js';
 export type { AgentEnforcerOptions } from './enforcement/agent-enforcement.js';

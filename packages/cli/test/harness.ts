@@ -52,7 +52,10 @@ export interface ServerProcess {
   stop: () => Promise<void>;
 }
 
-/** Starts `smartlic server --data DIR --port PORT` (0: any free port) and `args`, and waits until it prints its URL. */
+/**
+ * Starts `smartlic server --data DIR --port PORT` (0: any free port), with `args` after, and waits
+ * until it prints its URL.
+ */
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},

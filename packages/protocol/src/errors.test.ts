@@ -22,5 +22,8 @@ describe('error table', () => {
     expect(e.status).toBe(503);
     expect(e.retryable).toBe(true);
     expect(new SmartlicError('TOKEN_EXPIRED').retryable).toBe(false);
+    const limited = new SmartlicError('RATE_LIMITED', { params: { seconds: 42 } });
+    expect(limited).toMatchObject({ status: 429, retryable: true });
+    expect(limited.message).toBe('Too many requests from this client: wait 42 seconds, then try again.');
   });
 });

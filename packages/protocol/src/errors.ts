@@ -12,6 +12,11 @@ export const ERRORS = {
   UNSUPPORTED_ALGORITHM: { status: 400, message: 'This signature algorithm is not supported.' },
   NOT_FOUND: { status: 404, message: 'No such resource.' },
   SERVER_BUSY: { status: 503, message: 'Your request could not be processed now. Please try again' },
+  /** Answered with `Retry-After` (seconds); the agent waits at least that long, plus jitter. */
+  RATE_LIMITED: {
+    status: 429,
+    message: 'Too many requests from this client: wait {seconds} seconds, then try again.',
+  },
   INTERNAL: { status: 500, message: 'An internal error occurred; it has been logged.' },
   NOT_IMPLEMENTED: { status: 501, message: 'This function is not implemented yet.' },
   // --- signatures, identity and replay (SPEC §3) ---
@@ -95,6 +100,7 @@ export function errorMessage(code: ErrorCode, params: Record<string, string | nu
 /** Codes after which a retry can succeed without anything changing on the caller's side. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SERVER_BUSY',
+  'RATE_LIMITED',
   'INTERNAL',
   'SEND_FAILED',
   'WAITING_FOR_REPLY',

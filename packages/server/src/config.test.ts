@@ -3,6 +3,7 @@ import { ManualClock, systemClock } from '@smartlic/protocol';
 import { describe, expect, it } from 'vitest';
 import { parseServerConfig, sqliteFileOf } from './config.js';
 import { systemResolver } from './features/webhooks/webhook-target.js';
+import { DEFAULT_RATE_LIMITS } from './http/rate-limits.js';
 
 describe('server options', () => {
   it('fills in the defaults', () => {
@@ -17,7 +18,24 @@ describe('server options', () => {
       clockToleranceMs: 3_600_000,
       webhookAllowPrivate: false,
       webhookResolver: systemResolver,
+      rateLimits: { register: 600, registerPerToken: 600, device: 120, admin: 3000, authFailures: 30 },
     });
+  });
+
+  it('completes partial rate limits with the defaults, and takes them off', () => {
+    expect(parseServerConfig({ dataDir: 'd', rateLimits: { register: 5, admin: 7 } }).rateLimits).toEqual({
+      ...DEFAULT_RATE_LIMITS,
+      register: 5,
+      admin: 7,
+    });
+    expect(parseServerConfig({ dataDir: 'd', rateLimits: 'off' }).rateLimits).toBe('off');
+  });
+
+  it('refuses rate limits that are not whole numbers of at least 1, or unknown', () => {
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: { register: 0 } })).toThrow(/rateLimits\.register/);
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: { device: 1.5 } })).toThrow(/rateLimits\.device/);
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: { burst: 3 } as never })).toThrow(/rateLimits/);
+    expect(() => parseServerConfig({ dataDir: 'd', rateLimits: 'on' as never })).toThrow(/rateLimits/);
   });
 
   it('keeps what is given', () => {

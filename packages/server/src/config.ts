@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type Clock, DEFAULT_TIMERS, SmartlicError, systemClock } from '@smartlic/protocol';
 import { z } from 'zod';
 import { type HostResolver, systemResolver } from './features/webhooks/webhook-target.js';
+import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limits.js';
 import { issuesToFields, summarizeFields } from './validation.js';
 
 /** Options of {@link startServer}; the CLI maps its flags onto them. */
@@ -27,6 +28,8 @@ export interface ServerOptions {
   webhookAllowPrivate?: boolean;
   /** How webhook deliveries resolve host names; default the system resolver (tests inject one). */
   webhookResolver?: HostResolver;
+  /** Request limits per minute, each defaulting to `DEFAULT_RATE_LIMITS`; `'off'` for benchmarks and tests that flood. */
+  rateLimits?: Partial<RateLimits> | 'off';
 }
 
 /** {@link ServerOptions} checked and completed with defaults. */
@@ -41,6 +44,7 @@ export interface ServerConfig {
   clockToleranceMs: number;
   webhookAllowPrivate: boolean;
   webhookResolver: HostResolver;
+  rateLimits: RateLimits | 'off';
 }
 
 export const DEFAULT_PORT = 8470;
@@ -60,7 +64,22 @@ const OptionsSchema = z.object({
   clockToleranceMs: z.number().int().min(0).default(DEFAULT_TIMERS.clockToleranceMs),
   webhookAllowPrivate: z.boolean().default(false),
   webhookResolver: z.custom<HostResolver>((v) => typeof v === 'function', 'must be a function').optional(),
+  rateLimits: z
+    .union([z.literal('off'), z.object(rateLimitFields()).strict()], {
+      error: '"off", or limits per minute: register, registerPerToken, device, admin, authFailures',
+    })
+    .default({})
+    .transform((v) => (v === 'off' ? v : { ...DEFAULT_RATE_LIMITS, ...v })),
 });
+
+/** Each limit is optional, a whole number of requests per minute, at least 1. */
+function rateLimitFields() {
+  const perMinute = z.number().min(1).max(10_000_000).refine(Number.isInteger, 'must be a whole number').optional();
+  return Object.fromEntries(Object.keys(DEFAULT_RATE_LIMITS).map((k) => [k, perMinute])) as Record<
+    keyof RateLimits,
+    typeof perMinute
+  >;
+}
 
 /** Checks the options; a bad option fails at once with a message naming it. */
 export function parseServerConfig(options: ServerOptions): ServerConfig {
@@ -88,6 +107,7 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     clockToleranceMs: o.clockToleranceMs,
     webhookAllowPrivate: o.webhookAllowPrivate,
     webhookResolver: o.webhookResolver ?? systemResolver,
+    rateLimits: o.rateLimits,
   };
 }
 

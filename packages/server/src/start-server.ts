@@ -62,6 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clock: config.clock,
       logger,
       clockToleranceMs: config.clockToleranceMs,
+      rateLimits: config.rateLimits,
       mode: config.mode,
       transactor,
       secrets,

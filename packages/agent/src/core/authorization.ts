@@ -5,7 +5,7 @@ import { authorizationStatus, udiText } from './derive-status.js';
 import type { Effects } from './effects.js';
 import { describeFailure, type Failure, failureRecord } from './failure.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
-import { authorizationRetryDelay, jittered, outOfComplianceDelay } from './retry.js';
+import { authorizationRetryDelay, jittered, outOfComplianceDelay, retryAt } from './retry.js';
 
 /** An authorization request is on its way: "Last Communication Attempt: PENDING", "Waiting for reply". */
 export function onAuthorizeSent(state: AgentState, fx: Effects): void {
@@ -84,7 +84,10 @@ function successMessage(state: AgentState): string {
   return `Authorization status: ${status}${next ? `; next renewal ${formatDate(next)}` : ''}.`;
 }
 
-/** The request failed: the status stays as it was; the failure and the next retry are recorded. */
+/**
+ * The request failed: the status stays as it was; the failure and the next retry are recorded
+ * (after a `Retry-After`, no earlier than it, with jitter).
+ */
 export function onAuthorizeFailed(state: AgentState, failure: Failure, fx: Effects): void {
   const auth = state.authorization;
   auth.lastAttempt = { at: fx.now, result: 'FAILED' };
@@ -92,7 +95,7 @@ export function onAuthorizeFailed(state: AgentState, failure: Failure, fx: Effec
   auth.failingSince ??= fx.now;
   const delay = authorizationRetryDelay(auth, fx.now);
   const deadline = auth.grant && auth.expiredAt === undefined ? auth.grant.expiresAt : undefined;
-  auth.nextAttemptAt = jittered(fx.now + delay, delay, fx.u, deadline);
+  auth.nextAttemptAt = retryAt(failure, fx.now, delay, fx.u, deadline);
   reportCommFailure(fx, failure);
   fx.event(
     'AUTH_RENEW_FAILED',

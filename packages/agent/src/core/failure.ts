@@ -11,6 +11,8 @@ export interface Failure {
   transport: boolean;
   /** Technical detail for events, never shown as the reason. */
   detail?: string;
+  /** How long the authority asked to wait before the next attempt (`Retry-After` of a 429 or 503). */
+  retryAfterMs?: number;
 }
 
 /** A failure carrying `code`'s standard message. */

@@ -5,7 +5,7 @@ import type { Effects } from './effects.js';
 import { evaluationRemaining } from './evaluation.js';
 import { describeFailure, type Failure, failureRecord } from './failure.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
-import { ID_RENEW_RETRY_MS, jittered } from './retry.js';
+import { afterRetryAfter, ID_RENEW_RETRY_MS, jittered } from './retry.js';
 
 /** A renewed ID certificate (for the new device key whose fingerprint is given) replaces the old one. */
 export function onRenewIdSucceeded(
@@ -48,12 +48,22 @@ function retryBefore(cert: IdCertificate, nominal: number, intervalMs: number, f
   return nominal > lastUseful ? undefined : jittered(nominal, intervalMs, fx.u, lastUseful);
 }
 
-/** ID renewal failed: retry hourly until it succeeds or the certificate expires. */
+/** After a `Retry-After`: no earlier than it, with jitter, if that is still before the certificate expires. */
+function afterRetryAfterBefore(cert: IdCertificate, retryAfterMs: number, fx: Effects): number | undefined {
+  const lastUseful = cert.expiresAt - 1;
+  return fx.now + retryAfterMs > lastUseful ? undefined : afterRetryAfter(fx.now, retryAfterMs, fx.u, lastUseful);
+}
+
+/** ID renewal failed: retry hourly (or when the authority's `Retry-After` says) until it succeeds or the certificate expires. */
 export function onRenewIdFailed(state: AgentState, failure: Failure, fx: Effects): void {
   const reg = state.registration;
   reg.lastRenewal = { at: fx.now, result: 'FAILED' };
   reg.failure = failureRecord(failure, fx.now);
-  const next = reg.certificate && retryBefore(reg.certificate, fx.now + ID_RENEW_RETRY_MS, ID_RENEW_RETRY_MS, fx);
+  const next =
+    reg.certificate &&
+    (failure.retryAfterMs === undefined
+      ? retryBefore(reg.certificate, fx.now + ID_RENEW_RETRY_MS, ID_RENEW_RETRY_MS, fx)
+      : afterRetryAfterBefore(reg.certificate, failure.retryAfterMs, fx));
   if (next) reg.nextRenewalAt = next;
   else delete reg.nextRenewalAt;
   reportCommFailure(fx, failure);

@@ -5,7 +5,7 @@ import type { Effects } from './effects.js';
 import { describeFailure, type Failure, failureRecord } from './failure.js';
 import { renewalTime } from './identity.js';
 import { failedOutcome, reportCommFailure } from './outcomes.js';
-import { jittered, registrationRetryDelay } from './retry.js';
+import { registrationRetryDelay, retryAt } from './retry.js';
 
 /**
  * `license smart register idtoken …`: a registration becomes pending; the shell sends it at once.
@@ -82,8 +82,8 @@ export function onRegisterSucceeded(state: AgentState, response: RegisterRespons
 }
 
 /**
- * A registration attempt failed. Retryable failures (5xx, network, the device clock being off)
- * keep it REGISTERING with the next attempt scheduled; others end in REGISTRATION FAILED and the
+ * A registration attempt failed. Retryable failures (5xx, 429, network, the device clock being off)
+ * keep it REGISTERING with the next attempt scheduled (after a `Retry-After`, no earlier than it); others end in REGISTRATION FAILED and the
  * token is forgotten. A forced re-registration of a registered device leaves the registration as
  * it was, unless the attempt may have reached the authority unanswered: then it is retried.
  */
@@ -103,7 +103,7 @@ export function onRegisterFailed(state: AgentState, failure: Failure, fx: Effect
   if (pending && retry && (!reg.certificate || unanswered)) {
     const delay = registrationRetryDelay(pending.firstAttemptAt, fx.now);
     const { maybeDelivered: _, ...rest } = pending;
-    reg.pending = { ...rest, nextAttemptAt: jittered(fx.now + delay, delay, fx.u) };
+    reg.pending = { ...rest, nextAttemptAt: retryAt(failure, fx.now, delay, fx.u) };
     if (unanswered) reg.pending.maybeDelivered = true;
   }
   if (!reg.certificate) {

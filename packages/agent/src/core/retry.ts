@@ -1,5 +1,6 @@
-import { DAY, DEFAULT_TIMERS } from '@smartlic/protocol/core';
+import { DAY, DEFAULT_TIMERS, MINUTE } from '@smartlic/protocol/core';
 import type { AuthorizationState, Grant } from '../state/agent-state.js';
+import type { Failure } from './failure.js';
 
 const T = DEFAULT_TIMERS;
 
@@ -25,6 +26,33 @@ export function jitterMs(intervalMs: number, u: number): number {
 export function jittered(nominal: number, intervalMs: number, u: number, deadline?: number): number {
   const at = nominal + jitterMs(intervalMs, u);
   return deadline === undefined ? at : Math.max(nominal, Math.min(at, deadline));
+}
+
+/** After a `Retry-After`, the next attempts of a fleet spread over at least this long… */
+export const RETRY_AFTER_SPREAD_MS = MINUTE;
+
+/**
+ * When to try again after the authority said "wait `retryAfterMs`" (429 `Retry-After`): never
+ * earlier than that, plus a jitter of `u` times the wait (at least a minute, at most a day), so
+ * that devices told the same time — a site behind one address — do not come back together.
+ * Before `deadline` if the jitter would pass it, but never before the wait is over.
+ */
+export function afterRetryAfter(now: number, retryAfterMs: number, u: number, deadline?: number): number {
+  const nominal = now + Math.max(0, retryAfterMs);
+  const spread = Math.min(Math.max(retryAfterMs, RETRY_AFTER_SPREAD_MS), JITTER_CAP_MS);
+  const draw = Number.isFinite(u) ? Math.min(Math.max(u, 0), 1) : 0;
+  const at = nominal + Math.floor(draw * spread);
+  return deadline === undefined ? at : Math.max(nominal, Math.min(at, deadline));
+}
+
+/**
+ * The next attempt after `failure` at `now`: when the authority said how long to wait
+ * ({@link afterRetryAfter}), then; otherwise the `delayMs` schedule with jitter ({@link jittered}).
+ */
+export function retryAt(failure: Failure, now: number, delayMs: number, u: number, deadline?: number): number {
+  return failure.retryAfterMs === undefined
+    ? jittered(now + delayMs, delayMs, u, deadline)
+    : afterRetryAfter(now, failure.retryAfterMs, u, deadline);
 }
 
 /** Registration retry: every 15 minutes for 4 hours from the first attempt, then hourly (seed 004). */

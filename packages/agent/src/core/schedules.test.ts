@@ -11,7 +11,7 @@ import {
 } from '../testing/core-fixtures.js';
 import { observeClock } from './agent-time.js';
 import type { Failure } from './failure.js';
-import { JITTER_CAP_MS, jittered, jitterMs } from './retry.js';
+import { afterRetryAfter, JITTER_CAP_MS, jittered, jitterMs } from './retry.js';
 import { nextDueAction, nextWakeAt } from './scheduler.js';
 import { transition } from './transition.js';
 
@@ -145,6 +145,54 @@ describe('schedules', () => {
     const busy: Failure = { reason: 'busy', code: 'SERVER_BUSY', retryable: true, transport: false };
     state = transition(state, { type: 'register-failed', failure: busy }, T0 + 15 * MINUTE).state;
     expect(state.registration.pending?.maybeDelivered).toBeUndefined();
+  });
+
+  it('waits at least the Retry-After of a 429, plus a jitter over at least a minute, never past a deadline', () => {
+    expect(afterRetryAfter(T0, 30_000, 0)).toBe(T0 + 30_000);
+    expect(afterRetryAfter(T0, 30_000, 0.5)).toBe(T0 + 30_000 + 30_000);
+    expect(afterRetryAfter(T0, 10 * MINUTE, 0.5)).toBe(T0 + 15 * MINUTE);
+    expect(afterRetryAfter(T0, 10 * DAY, 0.999_999)).toBeLessThan(T0 + 11 * DAY);
+    expect(afterRetryAfter(T0, 30_000, Number.NaN)).toBe(T0 + 30_000);
+    expect(afterRetryAfter(T0, 30_000, 0.9, T0 + 40_000)).toBe(T0 + 40_000);
+    // A deadline before the wait is over does not make the attempt earlier than the authority allows.
+    expect(afterRetryAfter(T0, 30_000, 0.9, T0 + 10_000)).toBe(T0 + 30_000);
+  });
+
+  it('schedules the next registration, authorization and ID renewal after a 429 by its Retry-After', () => {
+    const limited: Failure = {
+      reason: 'Too many requests from this client: wait 42 seconds, then try again.',
+      code: 'RATE_LIMITED',
+      retryable: true,
+      transport: false,
+      retryAfterMs: 42_000,
+    };
+    const pending = run(fresh(), [[{ type: 'register-requested', idToken: 'tok', force: false }, T0]]);
+    const reg = transition(pending, { type: 'register-failed', failure: limited }, T0, 0.5).state.registration;
+    expect(reg).toMatchObject({ status: 'REGISTERING', failure: { reason: limited.reason, code: 'RATE_LIMITED' } });
+    // 42 s, then half of a minute of spread (not the 15-minute registration retry).
+    expect(reg.pending?.nextAttemptAt).toBe(T0 + 42_000 + 30_000);
+    // Every draw keeps the attempt at or after the wait; the fleet spreads over the window.
+    const draws = Array.from({ length: 100 }, (_, i) => i / 100);
+    const times = draws.map(
+      (u) => transition(pending, { type: 'register-failed', failure: limited }, T0, u).state.registration.pending,
+    );
+    for (const p of times) expect(p?.nextAttemptAt ?? 0).toBeGreaterThanOrEqual(T0 + 42_000);
+    for (const p of times) expect(p?.nextAttemptAt ?? Infinity).toBeLessThan(T0 + 42_000 + MINUTE);
+    expect(new Set(times.map((p) => p?.nextAttemptAt)).size).toBe(100);
+
+    const auth = transition(
+      authorized(T0, 'InCompliance', 23 * HOUR),
+      { type: 'authorize-failed', failure: limited },
+      T0 + 30 * DAY,
+    ).state.authorization;
+    expect(auth.nextAttemptAt).toBe(T0 + 30 * DAY + 42_000);
+    expect(auth.failure).toMatchObject({ reason: limited.reason, code: 'RATE_LIMITED' });
+
+    const renew = transition(registered(T0), { type: 'renew-id-failed', failure: limited }, T0 + 180 * DAY).state;
+    expect(renew.registration.nextRenewalAt).toBe(T0 + 180 * DAY + 42_000);
+    // Not when the wait would end after the certificate expired.
+    const late = transition(registered(T0), { type: 'renew-id-failed', failure: limited }, T0 + 360 * DAY - 1000).state;
+    expect(late.registration.nextRenewalAt).toBeUndefined();
   });
 
   it('gives each evaluation expiry warning once; a device that slept through several gets one', () => {

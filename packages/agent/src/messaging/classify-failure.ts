@@ -1,5 +1,6 @@
 import {
   checkErrorBody,
+  DAY,
   type ErrorBody,
   errorMessage,
   isErrorCode,
@@ -65,7 +66,20 @@ export function httpFailure(response: TransportResponse): Failure {
     retryable: serverSide || (code !== undefined && new SmartlicError(code).retryable),
     transport: false,
     detail: `HTTP ${response.status}${body?.requestId ? `, request ${body.requestId}` : ''}`,
+    ...(serverSide ? retryAfterOf(response.retryAfter) : {}),
   };
+}
+
+/** Longest wait taken from a `Retry-After`, so that a broken header cannot park the agent for good. */
+export const MAX_RETRY_AFTER_MS = DAY;
+
+/**
+ * `Retry-After` in delay-seconds (what smartlic sends) as `{retryAfterMs}`, at most a day; an
+ * HTTP-date, or anything else, is ignored (the agent's own retry schedule applies).
+ */
+export function retryAfterOf(header: string | undefined): { retryAfterMs?: number } {
+  if (header === undefined || !/^\s*\d{1,10}\s*$/.test(header)) return {};
+  return { retryAfterMs: Math.min(Number(header) * 1000, MAX_RETRY_AFTER_MS) };
 }
 
 /** A response that failed verification: "Data and signature do not match" (seed 003 scenario 9). */

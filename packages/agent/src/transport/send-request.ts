@@ -65,8 +65,14 @@ export function sendRequest(
       });
       response.on('end', () => {
         const contentType = response.headers['content-type'];
+        const retryAfter = response.headers['retry-after'];
         const text = Buffer.concat(chunks).toString('utf8');
-        finish(undefined, { status: response.statusCode ?? 0, ...(contentType ? { contentType } : {}), body: text });
+        finish(undefined, {
+          status: response.statusCode ?? 0,
+          ...(contentType ? { contentType } : {}),
+          ...(retryAfter ? { retryAfter } : {}),
+          body: text,
+        });
       });
       response.on('error', (error) => finish(classifySocketError(error)));
       response.on('close', () => finish(new TransportError('unreachable', 'The connection closed mid-response.')));

@@ -5,6 +5,8 @@ export const MAX_RESPONSE_BYTES = 1024 * 1024;
 export interface TransportResponse {
   status: number;
   contentType?: string;
+  /** The `Retry-After` header, as sent (a 429 or 503 says how long to wait). */
+  retryAfter?: string;
   body: string;
 }
 

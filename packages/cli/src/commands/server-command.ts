@@ -2,8 +2,9 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { processClock } from '../clock.js';
 import { CliError, parseInteger } from '../output.js';
+import { type RateLimitFlags, rateLimitsOf, withRateLimitFlags } from './server-rate-limits.js';
 
-interface ServerFlags {
+interface ServerFlags extends RateLimitFlags {
   data: string;
   db?: string;
   host: string;
@@ -16,7 +17,7 @@ interface ServerFlags {
 
 /** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
 export function serverCommand(): Command {
-  return new Command('server')
+  return withRateLimitFlags(new Command('server'))
     .description('run a smartlic server (authority or satellite)')
     .option('--data <dir>', 'data directory', './data')
     .option('--db <url>', 'database URL (default: SQLite in the data directory)')
@@ -30,6 +31,7 @@ export function serverCommand(): Command {
       if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
         throw new CliError(`--mode must be authority or satellite, not "${flags.mode}".`);
       }
+      const rateLimits = rateLimitsOf(flags);
       // Loaded on demand: device and admin commands should not pay for the server's start-up.
       const { startServer } = await import('@smartlic/server');
       const server = await startServer({
@@ -39,6 +41,7 @@ export function serverCommand(): Command {
         mode: flags.mode,
         clock: processClock(),
         logLevel: flags.logLevel,
+        rateLimits,
         ...(flags.db ? { dbUrl: flags.db } : {}),
         ...(flags.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),
       });

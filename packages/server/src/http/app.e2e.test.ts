@@ -13,6 +13,7 @@ import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { sendJson } from '../test-support/http.js';
 import { makeTempDir } from '../test-support/temp-dir.js';
 import { buildApp } from './app.js';
+import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 
 /** buildApp with its own parts: a log captured in memory and a transactor a test can break. */
 describe('buildApp', () => {
@@ -46,7 +47,7 @@ describe('buildApp', () => {
     const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
     const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor: real, clock });
     apiKey = readFileSync(key.path, 'utf8');
-    app = await buildApp({ db: database.db, pki, clock, logger, transactor });
+    app = await buildApp({ db: database.db, pki, clock, logger, transactor, rateLimits: DEFAULT_RATE_LIMITS });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   });

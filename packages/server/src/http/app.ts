@@ -48,6 +48,7 @@ import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './err
 import { installJsonBodyParser } from './json-body.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 import { collectRoutes, registerOpenApiRoute } from './openapi.js';
+import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
 import { registerSystemRoutes } from './system-routes.js';
 
@@ -65,6 +66,8 @@ export interface AppDeps {
   pki: AuthorityPki;
   clock: Clock;
   logger: Logger;
+  /** Request limits per minute (`DEFAULT_RATE_LIMITS` for real use); `'off'` for benchmarks that flood on purpose. */
+  rateLimits: RateLimits | 'off';
   /** Tolerated device clock offset; default one hour. */
   clockToleranceMs?: number;
   /** `satellite` refuses reservation routes (SPEC §7); the rest of satellite mode is not built yet. */
@@ -88,7 +91,7 @@ export interface AppDeps {
 
 /**
  * Builds the fastify app (not listening): device routes, admin REST API behind API keys,
- * health and root CA. Closing the app waits for queued database work.
+ * health and root CA; device routes and the admin API are rate limited (`http/rate-limits.ts`). Closing the app waits for queued database work.
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { db, pki, clock, logger } = deps;
@@ -114,6 +117,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('principal', null);
   installJsonBodyParser(app);
   installErrorHandlers(app);
+  const limits = await installRateLimits(app, deps.rateLimits);
   app.addHook('onClose', async () => {
     await transactor.drain();
   });
@@ -146,10 +150,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => webhookJobs.stop());
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
-  registerDeviceRoutes(app, device);
+  registerDeviceRoutes(app, device, limits);
   registerOpenApiRoute(app, routes);
   await app.register(async (admin) => {
+    admin.addHook('onRequest', limits.authGate);
     requireApiKey(admin, apiKeys);
+    admin.addHook('onRequest', limits.admin);
     requireAccess(admin, { db, transactor, clock });
     registerUserRoutes(admin, createUserService({ db, transactor, clock }));
     registerEventRoutes(admin, createEventService({ db }));

@@ -9,11 +9,13 @@ export interface ErrorAnswer {
   status: number;
   body: ErrorBody;
   level: 'info' | 'warn' | 'error';
+  /** Extra response headers: `Retry-After` for `RATE_LIMITED`. */
+  headers?: Record<string, string>;
 }
 
 /**
  * Translates any error into the answer of the API: `SmartlicError`s keep their code,
- * message and fields; fastify's body errors become `MALFORMED_JSON`, `BODY_TOO_LARGE` or
+ * message and fields (and `Retry-After` when they say how long to wait); fastify's body errors become `MALFORMED_JSON`, `BODY_TOO_LARGE` or
  * `BAD_REQUEST`; a busy database is `SERVER_BUSY`; anything else is `INTERNAL` and never
  * shows its cause.
  */
@@ -21,10 +23,12 @@ export function answerFor(error: unknown, requestId: string): ErrorAnswer {
   if (error instanceof SmartlicError) {
     const status = error.status >= 400 ? error.status : 500;
     const fields = fieldsOf(error.context.fields);
+    const retryAfter = error.context.retryAfterSeconds;
     return {
       status,
       body: { code: error.code, message: error.message, requestId, ...(fields ? { fields } : {}) },
       level: status >= 500 ? 'error' : 'info',
+      ...(typeof retryAfter === 'number' ? { headers: { 'retry-after': String(retryAfter) } } : {}),
     };
   }
   const code = (error as { code?: unknown } | null)?.code;
@@ -90,6 +94,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     } else {
       request.log[answer.level]({ code: answer.body.code, message: answer.body.message }, 'Request refused');
     }
+    if (answer.headers) reply.headers(answer.headers);
     return reply.status(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => {

@@ -7,6 +7,7 @@ import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { buildApp } from '../http/app.js';
+import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
 import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { createTransactor } from '../storage/transactor.js';
@@ -41,6 +42,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean } = 
     transactor,
     secrets,
     webhookTargets: { allowPrivate: options.webhookAllowPrivate ?? false, resolve: testResolver() },
+    rateLimits: DEFAULT_RATE_LIMITS,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { ManualClock, type SignatureAlgorithm } from '@smartlic/protocol';
+import type { ServerOptions } from '../config.js';
 import type { HostResolver } from '../features/webhooks/webhook-target.js';
 import { type RunningServer, startServer } from '../start-server.js';
 import { AdminClient } from './admin-client.js';
@@ -33,6 +34,7 @@ export async function startTestServer(
     webhookAllowPrivate?: boolean;
     /** Webhook name resolution; default: no name resolves (tests never use real DNS). */
     webhookResolver?: HostResolver;
+    rateLimits?: ServerOptions['rateLimits'];
   } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock();
@@ -46,6 +48,7 @@ export async function startTestServer(
     webhookAllowPrivate: options.webhookAllowPrivate ?? false,
     webhookResolver: options.webhookResolver ?? testResolver(),
     ...(options.clockToleranceMs === undefined ? {} : { clockToleranceMs: options.clockToleranceMs }),
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
   });
   const apiKey = readFileSync(server.adminKeyPath, 'utf8').trim();
   const rootCaPem = readFileSync(server.rootCaPath, 'utf8');

@@ -14,6 +14,7 @@ import {
 } from '@smartlic/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { z } from 'zod';
+import type { RateLimiter } from '../../http/rate-limits.js';
 import { publicRoute } from '../../http/route-config.js';
 import type { DeviceService } from './device-service.js';
 
@@ -26,26 +27,33 @@ function deviceDoc(summary: string, request: z.ZodType, response: z.ZodType) {
   });
 }
 
-/** The device endpoint: one POST route per message type; bodies and answers are signed envelopes. */
-export function registerDeviceRoutes(app: FastifyInstance, device: DeviceService): void {
+/**
+ * The device endpoint: one POST route per message type; bodies and answers are signed envelopes.
+ * Registration is limited per address and per token, the other messages per product instance.
+ */
+export function registerDeviceRoutes(app: FastifyInstance, device: DeviceService, limits: RateLimiter): void {
+  const perInstance = { preHandler: limits.device };
   app.post(
     DEVICE_ROUTES.register,
-    { config: deviceDoc('Register a product instance with a token', RegisterRequest, RegisterResponse) },
+    {
+      config: deviceDoc('Register a product instance with a token', RegisterRequest, RegisterResponse),
+      preHandler: limits.register,
+    },
     async (request) => device.register(device.accept('register', request.body)),
   );
   app.post(
     DEVICE_ROUTES.authorize,
-    { config: deviceDoc('Authorize entitlement usage', AuthorizeRequest, AuthorizeResponse) },
+    { config: deviceDoc('Authorize entitlement usage', AuthorizeRequest, AuthorizeResponse), ...perInstance },
     async (request) => device.authorize(device.accept('authorize', request.body)),
   );
   app.post(
     DEVICE_ROUTES.renewId,
-    { config: deviceDoc('Renew the ID certificate', RenewIdRequest, RenewIdResponse) },
+    { config: deviceDoc('Renew the ID certificate', RenewIdRequest, RenewIdResponse), ...perInstance },
     async (request) => device.renewId(device.accept('renew-id', request.body)),
   );
   app.post(
     DEVICE_ROUTES.deregister,
-    { config: deviceDoc('Deregister the instance', DeregisterRequest, DeregisterResponse) },
+    { config: deviceDoc('Deregister the instance', DeregisterRequest, DeregisterResponse), ...perInstance },
     async (request) => device.deregister(device.accept('deregister', request.body)),
   );
   app.post(
@@ -56,6 +64,7 @@ export function registerDeviceRoutes(app: FastifyInstance, device: DeviceService
         ConvertRequest,
         ConvertResponse,
       ),
+      ...perInstance,
     },
     async (request) => device.convert(device.accept('convert', request.body)),
   );

@@ -51,7 +51,9 @@ export type EventType =
   | 'user.role-removed'
   | 'api-key.created'
   | 'api-key.revoked'
-  | 'access.denied';
+  | 'access.denied'
+  | 'registration.refused'
+  | 'instance.takeover-refused';
 
 /** Who acted: a user (`user:<email>`), an API key (`key:<name>`), a device (`device:<instanceId>`), or `system` (jobs). */
 export type Actor = string;

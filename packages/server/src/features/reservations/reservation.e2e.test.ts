@@ -15,6 +15,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../http/app.js';
+import { DEFAULT_RATE_LIMITS } from '../../http/rate-limits.js';
 import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
 import { migrateToLatest } from '../../storage/migrate.js';
 import { createTransactor } from '../../storage/transactor.js';
@@ -349,6 +350,7 @@ describe('reservation through a satellite', () => {
         clock,
         logger: pino({ level: 'silent' }),
         transactor,
+        rateLimits: DEFAULT_RATE_LIMITS,
         mode: 'satellite',
       });
       await app.listen({ host: '127.0.0.1', port: 0 });

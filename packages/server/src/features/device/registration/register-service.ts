@@ -16,11 +16,14 @@ import type { DeviceRequest } from '../device-request.js';
 import { verifyDeviceSignature } from '../device-signature.js';
 import { recordNonce } from '../nonce-store.js';
 import { replayedNonce } from '../replay.js';
+import { alreadyRegistered, recordTakeoverRefusal, type TakeoverAttempt } from './takeover-refusal.js';
 
 /**
  * Registration (SPEC §4.1): the message is signed with the key of its CSR; the token must
  * be known, not revoked, not expired and not used up; a UDI already registered is refused
- * unless `force`, which removes the old instance and its usage in the same transaction.
+ * unless `force`, which removes the old instance and its usage in the same transaction — and
+ * only an instance of the token's own Smart Account: a forced registration of a UDI held by
+ * another account is refused in the same words as an unforced one, and recorded in both logs.
  * The new instance gets an ID certificate from the signing certificate.
  */
 export async function registerDevice(
@@ -50,57 +53,77 @@ export async function registerDevice(
   const { pid, sn } = payload.udi;
   const cert = await issueIdCertificate(pki, csr, { instanceId, pid, sn, domain: place.account.domain }, now);
 
-  const outcome = await transactor.run(async (trx) => {
-    if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
-    const check = checkToken(await findTokenByValue(trx, payload.idToken), now);
-    if (!check.ok) throw tokenRefusalError(check.reason);
-    const token = check.token;
-    const existing = await findInstanceByUdi(trx, pid, sn);
-    if (existing && !payload.force) {
-      throw new SmartlicError('ALREADY_REGISTERED', {
-        context: { fields: { udi: [`PID:${pid} SN:${sn} is already registered; register with force to replace it`] } },
+  const outcome = await transactor
+    .run(async (trx) => {
+      if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
+      const check = checkToken(await findTokenByValue(trx, payload.idToken), now);
+      if (!check.ok) throw tokenRefusalError(check.reason);
+      const token = check.token;
+      const existing = await findInstanceByUdi(trx, pid, sn);
+      if (existing) {
+        // `force` replaces an instance of the token's own Smart Account only (never another's).
+        const holder = await findVaWithAccount(trx, existing.va_id);
+        const sameAccount = holder?.account.id === place.account.id;
+        if (!payload.force || !sameAccount) {
+          const takeover: TakeoverAttempt | undefined = payload.force
+            ? {
+                target: { instanceId: existing.id, accountId: holder?.account.id ?? null, vaId: existing.va_id },
+                source: { accountId: place.account.id, vaId: token.va_id, tokenId: token.id },
+                pid,
+                sn,
+                hostname: payload.hostname ?? null,
+              }
+            : undefined;
+          throw alreadyRegistered(pid, sn, takeover);
+        }
+      }
+      if (existing && (await hasActiveReservation(trx, existing.id))) {
+        // A reserved device holds its licenses offline: replacing it would count them twice or lose them.
+        throw new SmartlicError('ALREADY_REGISTERED', {
+          message: `Product Already Registered: PID:${pid} SN:${sn} holds a license reservation; return it before registering online.`,
+        });
+      }
+      if (existing) {
+        await releaseInstanceUsage(trx, { instanceId: existing.id, vaId: existing.va_id });
+        await deleteInstance(trx, existing.id);
+        cache.delete(existing.id);
+      }
+      if (!(await consumeTokenUse(trx, token.id, now))) throw tokenRefusalError('USED_UP');
+      await insertInstance(trx, {
+        id: instanceId,
+        va_id: token.va_id,
+        token_id: token.id,
+        pid,
+        sn,
+        hostname: payload.hostname ?? null,
+        software_tag: payload.softwareTag,
+        public_key_spki: csr.spkiBase64,
+        id_cert_pem: cert.pem,
+        id_cert_serial: cert.serial,
+        id_cert_expires_at: cert.expiresAt,
+        registered_at: now,
+        last_contact_at: now,
+        export_controlled: token.export_controlled,
       });
-    }
-    if (existing && (await hasActiveReservation(trx, existing.id))) {
-      // A reserved device holds its licenses offline: replacing it would count them twice or lose them.
-      throw new SmartlicError('ALREADY_REGISTERED', {
-        message: `Product Already Registered: PID:${pid} SN:${sn} holds a license reservation; return it before registering online.`,
+      const actor = deviceActor(instanceId);
+      const where = { accountId: place.account.id, vaId: token.va_id };
+      await recordEvent(trx, {
+        at: now,
+        actor,
+        type: 'token.used',
+        ...where,
+        detail: { tokenId: token.id, instanceId },
       });
-    }
-    if (existing) {
-      await releaseInstanceUsage(trx, { instanceId: existing.id, vaId: existing.va_id });
-      await deleteInstance(trx, existing.id);
-      cache.delete(existing.id);
-    }
-    if (!(await consumeTokenUse(trx, token.id, now))) throw tokenRefusalError('USED_UP');
-    await insertInstance(trx, {
-      id: instanceId,
-      va_id: token.va_id,
-      token_id: token.id,
-      pid,
-      sn,
-      hostname: payload.hostname ?? null,
-      software_tag: payload.softwareTag,
-      public_key_spki: csr.spkiBase64,
-      id_cert_pem: cert.pem,
-      id_cert_serial: cert.serial,
-      id_cert_expires_at: cert.expiresAt,
-      registered_at: now,
-      last_contact_at: now,
-      export_controlled: token.export_controlled,
-    });
-    const actor = deviceActor(instanceId);
-    const where = { accountId: place.account.id, vaId: token.va_id };
-    await recordEvent(trx, { at: now, actor, type: 'token.used', ...where, detail: { tokenId: token.id, instanceId } });
-    await recordEvent(trx, {
-      at: now,
-      actor,
-      type: 'instance.registered',
-      ...where,
-      detail: { instanceId, pid, sn, hostname: payload.hostname ?? null, replaced: existing?.id ?? null },
-    });
-    return { exportControlled: token.export_controlled === 1, replaced: existing?.id };
-  });
+      await recordEvent(trx, {
+        at: now,
+        actor,
+        type: 'instance.registered',
+        ...where,
+        detail: { instanceId, pid, sn, hostname: payload.hostname ?? null, replaced: existing?.id ?? null },
+      });
+      return { exportControlled: token.export_controlled === 1, replaced: existing?.id };
+    })
+    .catch((error: unknown) => recordTakeoverRefusal(deps, error));
   cache.set({
     id: instanceId,
     vaId: preview.token.va_id,

@@ -88,7 +88,8 @@ describe('a UDI registered twice', () => {
     const again = t.device('C9300-24UX', 'FCW2134L0RN');
     const refused = await again.register(token.token);
     expect(refused.status).toBe(409);
-    expect(errorOf(refused)).toMatchObject({ code: 'ALREADY_REGISTERED', message: 'Product Already Registered' });
+    expect(errorOf(refused)).toMatchObject({ code: 'ALREADY_REGISTERED', message: alreadyRegistered('FCW2134L0RN') });
+    expect(errorOf(refused).message).toMatch(/^Product Already Registered: /);
     expect((await t.admin.listTokens(vaId))[0]?.uses).toBe(1);
 
     const forced = await again.register(token.token, { force: true });
@@ -108,16 +109,122 @@ describe('a UDI registered twice', () => {
     expect(await t.admin.listLicenses(vaId)).toMatchObject([{ tag: TAG, inUse: 4 }]);
   });
 
-  it('moves a device to another VA with force, releasing its usage in the old one', async () => {
-    const a = await t.admin.setupVa('Alpha');
-    const b = await t.admin.setupVa('Beta');
+  it('moves a device to another VA of the same Smart Account with force, releasing its usage in the old one', async () => {
+    const { accountId, vaId: labId } = await t.admin.setupVa('Alpha');
+    const prodId = (await t.admin.createVa(accountId, 'Prod')).id;
     const d = t.device('PID', 'SN-MOVE');
-    await d.register((await t.admin.createToken(a.vaId)).token);
+    await d.register((await t.admin.createToken(labId)).token);
     await d.authorize([{ tag: TAG, count: 2 }]);
     const moved = t.device('PID', 'SN-MOVE');
-    expect((await moved.register((await t.admin.createToken(b.vaId)).token, { force: true })).status).toBe(200);
-    expect(await t.admin.listInstances(a.vaId)).toEqual([]);
-    expect(await t.admin.listLicenses(a.vaId)).toEqual([]);
-    expect((await t.admin.listInstances(b.vaId)).map((i) => i.id)).toEqual([moved.instanceId]);
+    expect((await moved.register((await t.admin.createToken(prodId)).token, { force: true })).status).toBe(200);
+    expect(await t.admin.listInstances(labId)).toEqual([]);
+    expect(await t.admin.listLicenses(labId)).toEqual([]);
+    expect((await t.admin.listInstances(prodId)).map((i) => i.id)).toEqual([moved.instanceId]);
+  });
+});
+
+/** The one refusal text for a UDI that is already registered (PID `PID` unless given). */
+function alreadyRegistered(sn: string, pid = 'C9300-24UX'): string {
+  return (
+    `Product Already Registered: PID:${pid} SN:${sn} is already registered. With force, only an instance of the ` +
+    "token's own Smart Account can be replaced; one registered elsewhere must be removed there first."
+  );
+}
+
+interface EventItem {
+  type: string;
+  actor: string;
+  accountId: string | null;
+  vaId: string | null;
+  detail: Record<string, unknown>;
+}
+
+describe('a UDI held by another Smart Account (force cannot take it over)', () => {
+  let t: TestServer;
+  beforeEach(async () => {
+    t = await startTestServer();
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  async function events(vaId: string): Promise<EventItem[]> {
+    return (await t.admin.ok<{ items: EventItem[] }>('GET', `/api/v1/virtual-accounts/${vaId}/events?limit=500`)).items;
+  }
+
+  it('refuses the takeover in the same words as any other, records it in both logs, and leaves the instance working', async () => {
+    const victim = await t.admin.setupVa('Victim Corp');
+    const attacker = await t.admin.setupVa('Attacker Ltd');
+    await t.admin.addLicense(victim.vaId, { tag: TAG, count: 5 });
+    const victimToken = await t.admin.createToken(victim.vaId);
+    const attackerToken = await t.admin.createToken(attacker.vaId);
+    const device = t.device('C9300-24UX', 'FCW-VICTIM');
+    expect((await device.register(victimToken.token)).status).toBe(200);
+    expect((await device.authorize([{ tag: TAG, count: 2 }])).status).toBe(200);
+
+    const thief = t.device('C9300-24UX', 'FCW-VICTIM');
+    const forced = await thief.register(attackerToken.token, { force: true, hostname: 'evil' });
+    const unforced = await thief.register(attackerToken.token);
+    const sameAccount = await t.device('C9300-24UX', 'FCW-VICTIM').register(victimToken.token);
+    // One answer for all three: nothing tells the attacker where the UDI lives, or that force made a difference.
+    for (const answer of [forced, unforced, sameAccount]) {
+      expect(answer.status).toBe(409);
+      const { requestId, ...rest } = errorOf(answer);
+      expect(requestId).toEqual(expect.any(String));
+      expect(rest).toEqual({ code: 'ALREADY_REGISTERED', message: alreadyRegistered('FCW-VICTIM') });
+    }
+
+    // Nothing changed: the victim's instance, its usage, and no token use counted for the attacker.
+    expect((await t.admin.listInstances(victim.vaId)).map((i) => i.id)).toEqual([device.instanceId]);
+    expect(await t.admin.listInstances(attacker.vaId)).toEqual([]);
+    expect(await t.admin.listLicenses(victim.vaId)).toMatchObject([{ tag: TAG, inUse: 2 }]);
+    expect((await t.admin.listTokens(attacker.vaId))[0]?.uses).toBe(0);
+
+    // The victim's device goes on as before.
+    expect((await device.authorize([{ tag: TAG, count: 3 }])).status).toBe(200);
+    expect((await device.renewId()).status).toBe(200);
+    expect(await t.admin.listLicenses(victim.vaId)).toMatchObject([{ tag: TAG, inUse: 3 }]);
+
+    // The attacker's log: one refused forced registration, naming the UDI and the token.
+    const refused = (await events(attacker.vaId)).filter((e) => e.type === 'registration.refused');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({
+      actor: `token:${attackerToken.id}`,
+      accountId: attacker.accountId,
+      vaId: attacker.vaId,
+      detail: { pid: 'C9300-24UX', sn: 'FCW-VICTIM', tokenId: attackerToken.id, hostname: 'evil', force: true },
+    });
+    expect(JSON.stringify(refused)).not.toContain(victim.accountId);
+    expect(JSON.stringify(refused)).not.toContain(victim.vaId);
+    expect(JSON.stringify(refused)).not.toContain(device.instanceId);
+
+    // The victim's log: one refused attempt on its instance, without naming who made it.
+    const attempts = (await events(victim.vaId)).filter((e) => e.type === 'instance.takeover-refused');
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]).toMatchObject({
+      actor: 'system',
+      accountId: victim.accountId,
+      vaId: victim.vaId,
+      detail: { instanceId: device.instanceId, pid: 'C9300-24UX', sn: 'FCW-VICTIM' },
+    });
+    expect(String(attempts[0]?.detail.message)).toMatch(
+      /registration with force from another Smart Account was refused/,
+    );
+    for (const secret of [attacker.accountId, attacker.vaId, attackerToken.id, attackerToken.token, 'Attacker Ltd']) {
+      expect(JSON.stringify(attempts)).not.toContain(secret);
+    }
+  });
+
+  it('still lets the same Smart Account replace its own instance with force', async () => {
+    const { vaId } = await t.admin.setupVa('Own');
+    const token = await t.admin.createToken(vaId);
+    const first = t.device('C9300-24UX', 'FCW-OWN');
+    expect((await first.register(token.token)).status).toBe(200);
+    const again = t.device('C9300-24UX', 'FCW-OWN');
+    expect((await again.register(token.token, { force: true })).status).toBe(200);
+    expect((await t.admin.listInstances(vaId)).map((i) => i.id)).toEqual([again.instanceId]);
+    const types = (await events(vaId)).map((e) => e.type);
+    expect(types).not.toContain('registration.refused');
+    expect(types).not.toContain('instance.takeover-refused');
   });
 });

@@ -1,0 +1,129 @@
+import { createHash } from 'node:crypto';
+import fastifyRateLimit from '@fastify/rate-limit';
+import { SmartlicError } from '@smartlic/protocol';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+/**
+ * Request limits, each per minute (SPEC §10 "rate limits"). A request over a limit is answered
+ * `429 RATE_LIMITED` with `Retry-After` (seconds until the window ends) and changes nothing.
+ */
+export interface RateLimits {
+  /** Registrations per source address. */
+  register: number;
+  /** Registrations per registration token. */
+  registerPerToken: number;
+  /** Other device messages (authorize, renew-id, deregister, convert) per product instance. */
+  device: number;
+  /** Admin API requests per API key. */
+  admin: number;
+  /**
+   * Failed authentications per source address: an unknown, malformed or revoked API key, or an
+   * unknown registration token. Once reached, every admin request and registration from that
+   * address is answered 429 until the window ends, whatever key or token it carries.
+   */
+  authFailures: number;
+}
+
+/**
+ * Defaults that real use does not reach: a site of 500 devices behind one NAT address that all
+ * register at once after an outage, with one token, fits in a minute; a device sends a few
+ * messages a month; a busy portal or script stays well under 50 admin requests a second. A
+ * flood, a token or key guesser, or one compromised key is slowed to these rates.
+ */
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  register: 600,
+  registerPerToken: 600,
+  device: 120,
+  admin: 3000,
+  authFailures: 30,
+};
+
+/** The window every limit counts in. */
+export const RATE_LIMIT_WINDOW_MS = 60_000;
+
+/** Hooks that enforce {@link RateLimits}; each throws `RATE_LIMITED` when its limit is reached. */
+export interface RateLimiter {
+  /** Registration (preHandler, body parsed): failed-authentication gate, per address, per token. */
+  register(request: FastifyRequest): Promise<void>;
+  /** Other device messages (preHandler, body parsed): per product instance named in the body. */
+  device(request: FastifyRequest): Promise<void>;
+  /** Admin API, before the key is checked: refuses an address over its failed-authentication limit. */
+  authGate(request: FastifyRequest): Promise<void>;
+  /** Admin API, after the key is checked: per API key. */
+  admin(request: FastifyRequest): Promise<void>;
+}
+
+type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
+
+/**
+ * Installs `@fastify/rate-limit` (in-memory counters, per server process) and returns the hooks
+ * the routes declare; with `'off'` the hooks do nothing. Failed authentications are counted by an
+ * `onError` hook on `app`, so install this before any route.
+ */
+export async function installRateLimits(app: FastifyInstance, limits: RateLimits | 'off'): Promise<RateLimiter> {
+  if (limits === 'off') {
+    const none = async (): Promise<void> => undefined;
+    return { register: none, device: none, authGate: none, admin: none };
+  }
+  await app.register(fastifyRateLimit, { global: false });
+  const limiter = (max: number, keyGenerator?: (request: FastifyRequest) => string): Limiter =>
+    app.createRateLimit({ max, timeWindow: RATE_LIMIT_WINDOW_MS, ...(keyGenerator ? { keyGenerator } : {}) });
+  const perAddress = limiter(limits.register);
+  const perToken = limiter(limits.registerPerToken, (r) => `token:${digest(payloadField(r, 'idToken'))}`);
+  const perInstance = limiter(limits.device, (r) => `instance:${payloadField(r, 'instanceId')}`);
+  const perKey = limiter(limits.admin, (r) => `key:${r.principal?.keyId ?? ''}`);
+  const authFailures = limiter(limits.authFailures);
+
+  app.addHook('onError', async (request, _reply, error) => {
+    if (isAuthFailure(request, error)) await authFailures(request);
+  });
+  const authGate = async (request: FastifyRequest): Promise<void> => {
+    const seen = await authFailures(request, { increment: false });
+    if (!seen.isAllowed && seen.remaining <= 0) throw rateLimited(seen.ttlInSeconds);
+  };
+  return {
+    authGate,
+    async register(request) {
+      await authGate(request);
+      await enforce(perAddress, request);
+      if (payloadField(request, 'idToken') !== undefined) await enforce(perToken, request);
+    },
+    async device(request) {
+      if (payloadField(request, 'instanceId') !== undefined) await enforce(perInstance, request);
+    },
+    admin: (request) => enforce(perKey, request),
+  };
+}
+
+async function enforce(limiter: Limiter, request: FastifyRequest): Promise<void> {
+  const result = await limiter(request);
+  if (!result.isAllowed && result.isExceeded) throw rateLimited(result.ttlInSeconds);
+}
+
+/** `RATE_LIMITED`, telling the client how many seconds to wait (`Retry-After`). */
+export function rateLimited(seconds: number): SmartlicError {
+  const wait = Math.max(1, Math.ceil(seconds));
+  return new SmartlicError('RATE_LIMITED', { params: { seconds: wait }, context: { retryAfterSeconds: wait } });
+}
+
+/** A guess at a credential: a presented API key that was not accepted, or an unknown registration token. */
+function isAuthFailure(request: FastifyRequest, error: unknown): boolean {
+  if (!(error instanceof SmartlicError)) return false;
+  if (error.code === 'TOKEN_INVALID') return true;
+  return error.code === 'UNAUTHENTICATED' && request.headers.authorization !== undefined;
+}
+
+/** A string field of a device message's payload (the body is parsed, not yet validated). */
+function payloadField(request: FastifyRequest, name: 'idToken' | 'instanceId'): string | undefined {
+  const payload = (request.body as { payload?: Record<string, unknown> } | null | undefined)?.payload;
+  const value = payload?.[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Tokens are counted under a digest, so that the limiter holds no secret. */
+function digest(value: string | undefined): string {
+  return createHash('sha256')
+    .update(value ?? '')
+    .digest('base64url')
+    .slice(0, 22);
+}
