@@ -4,7 +4,7 @@ import { createCsr, generateKeyPair, SmartlicError } from '@smartlic/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { verifyCsr } from './csr.js';
-import { der, ECDSA_SHA256, splitCsr } from './der-template.js';
+import { canonicalSpkiJwk, der, ECDSA_SHA256, splitCsr } from './der-template.js';
 import { x509 } from './x509.js';
 
 const toDer = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
@@ -147,11 +147,7 @@ describe('verifyCsr', () => {
     const compressed = ECDH.convertKey(point, 'prime256v1', undefined, undefined, 'compressed') as Buffer;
     const ecP256 = Buffer.from('301306072a8648ce3d020106082a8648ce3d030107', 'hex'); // id-ecPublicKey, prime256v1
     const spki = der(0x30, ecP256, der(0x03, Buffer.from([0]), compressed));
-    const name = der(0x30, der(0x31, der(0x30, der(0x06, Buffer.from('550403', 'hex')), der(0x0c, Buffer.from('d')))));
-    const info = der(0x30, der(0x02, Buffer.from([0])), name, spki, der(0xa0));
-    const signature = sign('sha256', info, pair.privateKey);
-    const request = der(0x30, info, ECDSA_SHA256, der(0x03, Buffer.from([0]), signature));
-    const csr = await verifyCsr(toPem(request));
+    const csr = await verifyCsr(toPem(signedRequest(spki, (info) => sign('sha256', info, pair.privateKey))));
     expect(csr.publicKey.equals(pair.publicKey)).toBe(true);
     expect(csr.spki).toEqual(
       createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' }),
@@ -199,4 +195,36 @@ describe('verifyCsr', () => {
       { numRuns: 100 },
     );
   });
+
+  it('reads keys in Node’s own SPKI form as JWKs, to the same key, and refuses points off the curve', async () => {
+    for (let i = 0; i < 40; i++) {
+      const pair = generateKeyPair(i % 2 ? 'Ed25519' : 'ES256');
+      const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+      const jwk = canonicalSpkiJwk(spki);
+      expect(jwk).toBeDefined();
+      const key = createPublicKey({ key: jwk!, format: 'jwk' });
+      expect(key.equals(pair.publicKey)).toBe(true);
+      expect(key.export({ type: 'spki', format: 'der' })).toEqual(spki);
+    }
+    // A P-256 request whose point is moved off the curve (last byte of y), signed over correctly.
+    const pair = generateKeyPair('ES256');
+    const spki = Buffer.from(pair.publicKey.export({ type: 'spki', format: 'der' }));
+    spki[spki.length - 1]! ^= 1;
+    const off = signedRequest(spki, (info) => sign('sha256', info, pair.privateKey));
+    expect((await refusal(toPem(off))).message).toBe(BAD_KEY);
+    // A coordinate at or above the field prime is not read as a JWK, and the DER decoder refuses it.
+    const big = Buffer.from(spki);
+    big.fill(0xff, 27, 59);
+    expect(canonicalSpkiJwk(big)).toBeUndefined();
+    expect((await refusal(toPem(signedRequest(big, (info) => sign('sha256', info, pair.privateKey))))).message).toBe(
+      BAD_KEY,
+    );
+  });
 });
+
+/** A PKCS #10 request for `spki`, signed by `signer` (ES256). */
+function signedRequest(spki: Buffer, signer: (info: Buffer) => Buffer): Buffer {
+  const name = der(0x30, der(0x31, der(0x30, der(0x06, Buffer.from('550403', 'hex')), der(0x0c, Buffer.from('d')))));
+  const info = der(0x30, der(0x02, Buffer.from([0])), name, spki, der(0xa0));
+  return der(0x30, info, ECDSA_SHA256, der(0x03, Buffer.from([0]), signer(info)));
+}

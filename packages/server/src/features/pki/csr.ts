@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { algorithmOfKey, type SignatureAlgorithm, SmartlicError } from '@smartlic/protocol';
-import { type CsrParts, ECDSA_SHA256, ED25519, splitCsr } from './der-template.js';
+import { type CsrParts, canonicalSpkiJwk, ECDSA_SHA256, ED25519, splitCsr } from './der-template.js';
 
 /** A CSR whose self-signature verified. */
 export interface VerifiedCsr {
@@ -27,15 +27,7 @@ const PEM =
  */
 export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
   const parts = readCsr(pem);
-  let publicKey: KeyObject;
-  try {
-    publicKey = createPublicKey({ key: parts.spki, format: 'der', type: 'spki' });
-  } catch (cause) {
-    throw new SmartlicError('BAD_CSR', {
-      message: 'The certificate signing request is not valid: its public key cannot be read.',
-      cause,
-    });
-  }
+  const { publicKey, spki } = readKey(parts.spki);
   let alg: SignatureAlgorithm;
   try {
     alg = algorithmOfKey(publicKey);
@@ -52,8 +44,26 @@ export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
       message: 'The certificate signing request is not valid: its signature does not verify.',
     });
   }
-  const spki = publicKey.export({ type: 'spki', format: 'der' });
   return { publicKey, spki, spkiBase64: spki.toString('base64'), alg };
+}
+
+/**
+ * The key of the request, and its SPKI as Node writes it. A key already in that form (what
+ * devices send) is imported as a JWK, which is much faster; any other form is decoded from
+ * DER and written again.
+ */
+function readKey(der: Buffer): { publicKey: KeyObject; spki: Buffer } {
+  try {
+    const jwk = canonicalSpkiJwk(der);
+    if (jwk) return { publicKey: createPublicKey({ key: jwk, format: 'jwk' }), spki: Buffer.from(der) };
+    const publicKey = createPublicKey({ key: der, format: 'der', type: 'spki' });
+    return { publicKey, spki: publicKey.export({ type: 'spki', format: 'der' }) };
+  } catch (cause) {
+    throw new SmartlicError('BAD_CSR', {
+      message: 'The certificate signing request is not valid: its public key cannot be read.',
+      cause,
+    });
+  }
 }
 
 function readCsr(pem: string): CsrParts {
