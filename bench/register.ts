@@ -44,8 +44,19 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET_SHARE = 0.5;
 const TARGET_P99_MS = 50;
 
+/** Server processes still running: stopped if the benchmark is interrupted. */
+const children = new Set<ChildProcess>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGTERM');
+    process.exit(130);
+  });
+}
+
 function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout?.on('data', (c: Buffer) => {
