@@ -13,6 +13,10 @@
 //   BENCH_RUNS=1 BENCH_SECONDS=5 npm run bench:register
 //   BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' BENCH_RUNS=1 npm run bench:register
 //   BENCH_WRITE=0 …                     (print only; do not rewrite bench/RESULTS.md)
+//   BENCH_BASELINE_CLI=/tmp/old/packages/cli/bin/smartlic.js …   (also measure an older build, same runs)
+//
+// The server's CPU time per registration (all its threads, from /proc) is printed beside the
+// rates: on a machine shared with other work the rates follow the load, that figure much less.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -219,24 +223,44 @@ async function issuerRates(seconds: number): Promise<{ library: number; template
   }
 }
 
+/** One concurrency level: the load result and the server's CPU time (all threads) per registration. */
+interface Level extends LoadResult {
+  cpuMsPerRequest: number | undefined;
+}
+
+interface ServerRun {
+  levels: Record<(typeof LEVELS)[number], Level>;
+}
+
 interface Run {
   ceiling: number;
   issuer: { library: number; template: number };
-  levels: Record<(typeof LEVELS)[number], LoadResult>;
+  current: ServerRun;
+  baseline?: ServerRun;
 }
 
-async function oneRun(run: number): Promise<Run> {
-  process.stdout.write(`run ${run}: crypto ceiling, 3 s on one core…\n`);
-  const ceiling = await cryptoCeiling(3);
-  process.stdout.write(`run ${run}: ID-certificate path in-process, 2 s each…\n`);
-  const issuer = await issuerRates(2);
+/** CPU time (user + system, every thread) of a process so far, in ms; undefined where /proc is not. */
+async function cpuMs(pid: number | undefined): Promise<number | undefined> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
 
+/**
+ * Starts `smartlic server` from `cli` on a fresh data directory, registers `perLevel` new
+ * devices as fast as it answers at each concurrency level, and stops it.
+ */
+async function measureServer(cli: string, label: string, perLevel: number): Promise<ServerRun> {
   const dataDir = await mkdtemp(join(tmpdir(), 'smartlic-bench-'));
   // TODO(rate limits): device registration has no rate limit option in this tree yet; when it
   // has one, start the server with it off here, or the benchmark measures the limiter.
   const server = await startProcess([
     ...SERVER_NODE_ARGS,
-    join(ROOT, 'packages/cli/bin/smartlic.js'),
+    cli,
     'server',
     '--data',
     dataDir,
@@ -256,37 +280,56 @@ async function oneRun(run: number): Promise<Run> {
     });
     const keys = await deviceKeys(200);
     const port = Number(new URL(server.url).port);
-    const perLevel = Math.ceil(ceiling * SECONDS * 1.3);
-    process.stdout.write(`run ${run}: pre-signing ${perLevel * LEVELS.length + 2000} registrations…\n`);
+    process.stdout.write(`${label}: pre-signing ${perLevel * LEVELS.length + 2000} registrations…\n`);
     const warmup = registrations(token.token, keys, 'W', 2000);
     const queues = LEVELS.map((level) => registrations(token.token, keys, `L${level}-`, perLevel));
     // Warm-up (JIT, caches, the database file), then the measured runs.
     await runLoad(port, 20, 3_000, () => warmup.pop());
-    const levels = {} as Run['levels'];
+    const levels = {} as ServerRun['levels'];
     for (const [i, level] of LEVELS.entries()) {
-      process.stdout.write(`run ${run}: ${SECONDS} s at ${level} concurrent devices…\n`);
+      process.stdout.write(`${label}: ${SECONDS} s at ${level} concurrent devices…\n`);
       const queue = queues[i]!;
-      levels[level] = await runLoad(port, level, SECONDS * 1000, () => queue.pop());
-      if (levels[level].errors > 0) {
-        process.stdout.write(`  status counts: ${JSON.stringify(levels[level].statusCounts)}\n`);
-      }
+      const cpuBefore = await cpuMs(server.child.pid);
+      const result = await runLoad(port, level, SECONDS * 1000, () => queue.pop());
+      const cpuAfter = await cpuMs(server.child.pid);
+      const cpuMsPerRequest =
+        cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests;
+      levels[level] = { ...result, cpuMsPerRequest };
+      if (result.errors > 0) process.stdout.write(`  status counts: ${JSON.stringify(result.statusCounts)}\n`);
     }
-    return { ceiling, issuer, levels };
+    return { levels };
   } finally {
     await stop(server.child);
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
+/** A build of the server before ADR 0008 to measure beside this one, e.g. an extracted and built older commit. */
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
+
+async function oneRun(run: number): Promise<Run> {
+  process.stdout.write(`run ${run}: crypto ceiling, 3 s on one core…\n`);
+  const ceiling = await cryptoCeiling(3);
+  process.stdout.write(`run ${run}: ID-certificate path in-process, 2 s each…\n`);
+  const issuer = await issuerRates(2);
+  const perLevel = Math.ceil(ceiling * SECONDS * 1.3);
+  const current = await measureServer(join(ROOT, 'packages/cli/bin/smartlic.js'), `run ${run}`, perLevel);
+  const baseline = BASELINE_CLI
+    ? await measureServer(BASELINE_CLI, `run ${run} baseline`, Math.ceil(perLevel / 2))
+    : undefined;
+  return { ceiling, issuer, current, ...(baseline ? { baseline } : {}) };
+}
+
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 const spread = (values: number[], digits = 0) =>
   values.length > 1 ? ` (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})` : '';
-const share = (r: Run) => r.levels[50].perSecond / r.ceiling;
+const share = (r: Run) => r.current.levels[50].perSecond / r.ceiling;
 
-function row(name: string, results: LoadResult[]): string {
-  const of = (f: (r: LoadResult) => number, digits: number) =>
+function row(name: string, results: Level[]): string {
+  const of = (f: (r: Level) => number, digits: number) =>
     `${median(results.map(f)).toFixed(digits)}${spread(results.map(f), digits)}`;
-  return `| ${name} | ${of((r) => r.requests, 0)} | ${of((r) => r.perSecond, 0)} | ${of((r) => r.p50Ms, 1)} | ${of((r) => r.p99Ms, 1)} | ${results.reduce((s, r) => s + r.errors, 0)} |`;
+  const cpu = results.every((r) => r.cpuMsPerRequest !== undefined) ? of((r) => r.cpuMsPerRequest!, 2) : '';
+  return `| ${name} | ${of((r) => r.requests, 0)} | ${of((r) => r.perSecond, 0)} | ${of((r) => r.p50Ms, 1)} | ${of((r) => r.p99Ms, 1)} | ${results.reduce((s, r) => s + r.errors, 0)} | ${cpu} |`;
 }
 
 async function main(): Promise<void> {
@@ -297,7 +340,7 @@ async function main(): Promise<void> {
   // The run reported as "the" result is the median by share of the ceiling at 50 devices.
   const ordered = [...runs].sort((a, b) => share(a) - share(b));
   const mid = ordered[Math.floor((ordered.length - 1) / 2)]!;
-  const at50 = mid.levels[50];
+  const at50 = mid.current.levels[50];
   const pass = share(mid) >= TARGET_SHARE && at50.p99Ms < TARGET_P99_MS && at50.errors === 0;
   const ceilings = runs.map((r) => r.ceiling);
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
@@ -308,19 +351,32 @@ async function main(): Promise<void> {
     `${RUNS} run${RUNS === 1 ? '' : 's'}, each on a fresh server and data directory; ${SECONDS} s per concurrency level (one keep-alive connection per device, every request a new UDI under one token); SQLite WAL, synchronous=FULL.`,
     `Figures are the median${RUNS > 1 ? ' (and the range) of the runs' : ''}.`,
     '',
-    '| run | requests | per second | p50 ms | p99 ms | errors |',
-    '|---|---|---|---|---|---|',
+    '| run | requests | per second | p50 ms | p99 ms | errors | server CPU ms per request |',
+    '|---|---|---|---|---|---|---|',
     ...LEVELS.map((level) =>
       row(
         `registration, ${level} devices`,
-        runs.map((r) => r.levels[level]),
+        runs.map((r) => r.current.levels[level]),
       ),
     ),
-    `| crypto ceiling: envelope verify + CSR verify + certificate sign + response sign (ES256), one core | | ${median(ceilings).toFixed(0)}${spread(ceilings)} | | | |`,
-    `| CSR check + ID certificate in-process, @peculiar/x509 (before ADR 0008) | | ${median(runs.map((r) => r.issuer.library)).toFixed(0)}${spread(runs.map((r) => r.issuer.library))} | | | |`,
-    `| CSR check + ID certificate in-process, DER template + node:crypto | | ${median(runs.map((r) => r.issuer.template)).toFixed(0)}${spread(runs.map((r) => r.issuer.template))} | | | |`,
+    ...(runs.every((r) => r.baseline)
+      ? LEVELS.map((level) =>
+          row(
+            `registration before ADR 0008 (baseline), ${level} devices`,
+            runs.map((r) => r.baseline!.levels[level]),
+          ),
+        )
+      : []),
+    `| crypto ceiling: envelope verify + CSR verify + certificate sign + response sign (ES256), one core | | ${median(ceilings).toFixed(0)}${spread(ceilings)} | | | | ${(1000 / median(ceilings)).toFixed(2)} |`,
+    `| CSR check + ID certificate in-process, @peculiar/x509 (before ADR 0008) | | ${median(runs.map((r) => r.issuer.library)).toFixed(0)}${spread(runs.map((r) => r.issuer.library))} | | | | |`,
+    `| CSR check + ID certificate in-process, DER template + node:crypto | | ${median(runs.map((r) => r.issuer.template)).toFixed(0)}${spread(runs.map((r) => r.issuer.template))} | | | | |`,
     '',
     `Registration rate: **${(100 * share(mid)).toFixed(1)}% of the crypto ceiling** at 50 devices (median run${RUNS > 1 ? `; runs: ${runs.map((r) => `${(100 * share(r)).toFixed(1)}%`).join(', ')}` : ''}); p99 ${at50.p99Ms.toFixed(1)} ms.`,
+    ...(at50.cpuMsPerRequest === undefined
+      ? []
+      : [
+          `Server CPU per registration at 50 devices: ${at50.cpuMsPerRequest.toFixed(2)} ms (all threads), ${((at50.cpuMsPerRequest * mid.ceiling) / 1000).toFixed(1)}× the crypto's ${(1000 / mid.ceiling).toFixed(2)} ms${mid.baseline?.levels[50].cpuMsPerRequest ? `; before ADR 0008: ${mid.baseline.levels[50].cpuMsPerRequest.toFixed(2)} ms` : ''}.`,
+        ]),
     `Target: ≥ ${100 * TARGET_SHARE}% of the crypto ceiling and p99 < ${TARGET_P99_MS} ms at 50 devices — ${pass ? 'PASS' : 'FAIL'}.`,
     '',
   ];
