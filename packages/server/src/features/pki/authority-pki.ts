@@ -12,6 +12,7 @@ import {
 } from '@smartlic/protocol';
 import type { Logger } from '../../logger.js';
 import { createRootCertificate, createSigningCertificate } from './certificate-factory.js';
+import { type IdCertificateTemplate, idCertificateTemplate } from './der-template.js';
 import {
   ensurePkiDir,
   type PkiPaths,
@@ -34,9 +35,11 @@ export interface AuthorityPki {
   signingKey: KeyObject;
   /** The algorithm of `signingKey` (ES256). */
   signingAlg: SignatureAlgorithm;
-  /** The same key for @peculiar/x509, which signs ID certificates. */
+  /** The same key for @peculiar/x509 (the reference path ID certificates are tested against). */
   signingWebKey: webcrypto.CryptoKey;
   signingCertificate: x509.X509Certificate;
+  /** What every ID certificate of this signing certificate shares (ADR 0008). */
+  idCertTemplate: IdCertificateTemplate;
 }
 
 /** Warn this long before the signing certificate expires. */
@@ -71,6 +74,10 @@ export async function loadOrCreatePki(options: {
       'The signing certificate expires soon',
     );
   }
+  const signingAlg = algorithmOfKey(signing.pair.privateKey);
+  if (signingAlg !== 'ES256') {
+    throw new Error(`${paths.signingKey} is an ${signingAlg} key; the signing key must be ECDSA P-256 (ES256).`);
+  }
   return {
     rootCaPem: root.pem,
     rootCaPath: paths.rootCert,
@@ -78,9 +85,10 @@ export async function loadOrCreatePki(options: {
     signingCertSerial: signing.serial,
     signingNotAfter: signing.notAfter,
     signingKey: signing.pair.privateKey,
-    signingAlg: algorithmOfKey(signing.pair.privateKey),
+    signingAlg,
     signingWebKey: (await toWebKeys(signing.pair)).privateKey,
     signingCertificate: signing.cert,
+    idCertTemplate: idCertificateTemplate(Buffer.from(signing.cert.rawData)),
   };
 }
 

@@ -82,6 +82,8 @@ export interface IdCertificateRequest {
 /**
  * An ID certificate: subject `CN=<instance id>, serialNumber=PID:<pid> SN:<sn>, O=<domain>`,
  * not a CA, for digital signatures and client authentication, signed by the signing key.
+ * The server issues them from the DER template (`issueIdCertificate`, ADR 0008); this
+ * @peculiar/x509 version is the reference the template is tested against, field for field.
  */
 export async function createIdCertificate(
   request: IdCertificateRequest,

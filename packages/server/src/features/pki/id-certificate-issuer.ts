@@ -1,7 +1,10 @@
-import { DAY, DEFAULT_TIMERS, normalizeSerial } from '@smartlic/protocol';
+import { type KeyObject, sign } from 'node:crypto';
+import { DAY, DEFAULT_TIMERS, SmartlicError } from '@smartlic/protocol';
 import type { AuthorityPki } from './authority-pki.js';
-import { BACKDATE_MS, createIdCertificate, toCertTime } from './certificate-factory.js';
+import { BACKDATE_MS, toCertTime } from './certificate-factory.js';
 import type { VerifiedCsr } from './csr.js';
+import { certificateDer, certificatePem, idCertificateTbs } from './der-template.js';
+import { newCertificateSerial } from './serial.js';
 
 /** An ID certificate as it is stored and sent to the device. */
 export interface IssuedIdCertificate {
@@ -21,7 +24,10 @@ export interface IdCertificateSubject {
 
 /**
  * Issues an ID certificate for `subject` and the CSR's key, valid 360 days from `now`
- * (never beyond the signing certificate), signed by the signing key.
+ * (never beyond the signing certificate), signed by the signing key: the DER template of
+ * ADR 0008, signed with node:crypto on the thread pool. The certificate is field for field
+ * what `createIdCertificate` (@peculiar/x509) makes. A PID or SN with characters a
+ * certificate subject should not hold is refused with `BAD_REQUEST`.
  */
 export async function issueIdCertificate(
   pki: AuthorityPki,
@@ -33,13 +39,48 @@ export async function issueIdCertificate(
     // A person must act (renew the signing certificate); devices get INTERNAL, the log the cause.
     throw new Error(`The signing certificate ${pki.signingCertSerial} has expired or expires within a day`);
   }
+  checkSubjectText(subject);
   const notAfter = toCertTime(Math.min(now + DEFAULT_TIMERS.idCertValidityMs, pki.signingNotAfter)).getTime();
-  const cert = await createIdCertificate(
-    { ...subject, publicKey: csr.x509PublicKey, notBefore: now - BACKDATE_MS, notAfter },
-    pki.signingCertificate,
-    pki.signingWebKey,
+  const serial = newCertificateSerial();
+  const tbs = idCertificateTbs(pki.idCertTemplate, {
+    serialHex: serial,
+    notBefore: toCertTime(now - BACKDATE_MS).getTime(),
+    notAfter,
+    commonName: subject.instanceId,
+    serialNumber: `PID:${subject.pid} SN:${subject.sn}`,
+    organization: subject.domain,
+    spki: csr.spki,
+  });
+  const signature = await signDerAsync(tbs, pki.signingKey);
+  return { pem: certificatePem(certificateDer(pki.idCertTemplate, tbs, signature)), serial, expiresAt: notAfter };
+}
+
+/**
+ * Control characters have no place in a certificate subject, and backslashes and double quotes
+ * are read as escapes by X.500 string parsers (the library this replaces mangled them, as it
+ * did a value starting with `#`, which only the domain could): a PID, SN or domain holding
+ * any of them is refused, as is text that is not well-formed Unicode.
+ */
+const UNFIT_TEXT = /[\p{Cc}"\\]|[\uD800-\uDFFF]/u;
+const SUBJECT_FIELDS = { pid: 'PID', sn: 'SN', domain: 'domain' } as const;
+
+function checkSubjectText(subject: IdCertificateSubject): void {
+  const fields = (Object.keys(SUBJECT_FIELDS) as (keyof typeof SUBJECT_FIELDS)[]).filter(
+    (field) => UNFIT_TEXT.test(subject[field]) || (field === 'domain' && subject.domain.startsWith('#')),
   );
-  return { pem: cert.toString('pem'), serial: normalizeSerial(cert.serialNumber), expiresAt: notAfter };
+  if (fields.length === 0) return;
+  const problem = 'must be printable text without backslashes or double quotes';
+  throw new SmartlicError('BAD_REQUEST', {
+    message: `The request is not valid: the ${fields.map((f) => SUBJECT_FIELDS[f]).join(' and ')} ${problem}.`,
+    context: { fields: Object.fromEntries(fields.map((f) => [f === 'domain' ? f : `udi.${f}`, [problem]])) },
+  });
+}
+
+/** An ECDSA-SHA256 signature in DER (as X.509 carries it), computed on the thread pool. */
+function signDerAsync(bytes: Buffer, key: KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    sign('sha256', bytes, key, (error, signature) => (error ? reject(error) : resolve(signature)));
+  });
 }
 
 /**

@@ -1,0 +1,54 @@
+import { X509Certificate } from 'node:crypto';
+import type { Envelope, RegisterResponse } from '@smartlic/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { errorOf } from '../../../test-support/sim-device.js';
+import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
+
+describe('the UDI in the ID certificate subject', () => {
+  let t: TestServer;
+  let vaId: string;
+  beforeEach(async () => {
+    t = await startTestServer();
+    ({ vaId } = await t.admin.setupVa());
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  it('carries any printable text, UTF-8 included, as it was sent', async () => {
+    const token = await t.admin.createToken(vaId);
+    for (const alg of ['ES256', 'Ed25519'] as const) {
+      const answer = await t.device('Ü-PID ✓', `SN 😀 ${alg}`, alg).register(token.token);
+      expect(answer.status).toBe(200);
+      const { payload } = answer.body as Envelope<RegisterResponse>;
+      const cert = new X509Certificate(payload.idCertificate);
+      expect(cert.subject.split('\n')).toEqual([
+        `CN=${payload.instanceId}`,
+        `serialNumber=PID:Ü-PID ✓ SN:SN 😀 ${alg}`,
+        expect.stringMatching(/^O=\S+$/),
+      ]);
+      expect(cert.verify(new X509Certificate(payload.signingCertificate).publicKey)).toBe(true);
+    }
+  });
+
+  it('refuses a PID or SN with control characters, backslashes or double quotes, and changes nothing', async () => {
+    const token = await t.admin.createToken(vaId);
+    const cases = [
+      { pid: 'C9300\tX', sn: 'FCW1', message: 'the PID must', field: 'udi.pid' },
+      { pid: 'C9300', sn: 'FCW"2"', message: 'the SN must', field: 'udi.sn' },
+      { pid: 'C9300', sn: 'FCW\\0a3', message: 'the SN must', field: 'udi.sn' },
+    ];
+    for (const { pid, sn, message, field } of cases) {
+      const answer = await t.device(pid, sn).register(token.token);
+      expect(answer.status).toBe(400);
+      expect(errorOf(answer)).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: `The request is not valid: ${message} be printable text without backslashes or double quotes.`,
+        requestId: expect.any(String),
+      });
+      expect(JSON.stringify(answer.body)).toContain(field);
+    }
+    expect(await t.admin.listInstances(vaId)).toEqual([]);
+    expect((await t.admin.listTokens(vaId))[0]).toMatchObject({ uses: 0 });
+  });
+});
