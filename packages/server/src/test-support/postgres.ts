@@ -70,6 +70,45 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   };
 }
 
+/** A database lent to one test at a time; `release` empties it for the next test of the file. */
+export interface LeasedDatabase {
+  url: string;
+  /** Empties every table (keeping the schema and its migration marks) and lends the database again. */
+  release(): Promise<void>;
+}
+
+const free: string[] = [];
+
+/**
+ * A database for one test: one of this test file's databases that an earlier test released
+ * (its tables emptied, its schema kept), else a fresh one. Creating a database and migrating
+ * it costs about a second; emptying one a few tens of ms. Test files run in separate
+ * workers, so they never share a database.
+ */
+export async function acquireTestDatabase(): Promise<LeasedDatabase> {
+  const url = free.pop() ?? (await createTestDatabase()).url;
+  let released = false;
+  return {
+    url,
+    async release() {
+      if (released) return;
+      released = true;
+      await emptyDatabase(url);
+      free.push(url);
+    },
+  };
+}
+
+async function emptyDatabase(url: string): Promise<void> {
+  await withAdmin(url, async (client) => {
+    const { rows } = await client.query<{ name: string }>(
+      `select quote_ident(tablename) as name from pg_tables
+       where schemaname = 'public' and tablename not like 'kysely_migration%'`,
+    );
+    if (rows.length > 0) await client.query(`truncate ${rows.map((r) => r.name).join(', ')} cascade`);
+  });
+}
+
 async function withAdmin<T>(url: string, use: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();

@@ -11,7 +11,7 @@ import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/d
 import { migrateToLatest } from '../storage/migrate.js';
 import { openPostgresDatabase } from '../storage/postgres.js';
 import { createTransactor } from '../storage/transactor.js';
-import { createTestDatabase, defaultTestEngine, type TestDatabase } from './postgres.js';
+import { acquireTestDatabase, defaultTestEngine, type LeasedDatabase } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
 import { testResolver } from './test-resolver.js';
 
@@ -34,7 +34,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
   const dir = makeTempDir();
   const clock = new ManualClock();
   const engine = options.engine ?? defaultTestEngine();
-  const testDatabase: TestDatabase | undefined = engine === 'postgres' ? await createTestDatabase() : undefined;
+  const testDatabase: LeasedDatabase | undefined = engine === 'postgres' ? await acquireTestDatabase() : undefined;
   const database = testDatabase
     ? await openPostgresDatabase(testDatabase.url)
     : openSqliteDatabase(join(dir.path, 'smartlic.db'));
@@ -64,7 +64,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
       await app.close();
       await database.close();
       dir.remove();
-      await testDatabase?.drop();
+      await testDatabase?.release();
     },
   };
 }
