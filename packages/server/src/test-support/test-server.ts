@@ -44,7 +44,7 @@ export async function startTestServer(
     engine?: Engine;
     clock?: ManualClock;
     dataDir?: string;
-    /** PostgreSQL: the database of an earlier server (with its `dataDir`); default a fresh one. */
+    /** PostgreSQL: the database of an earlier server (to start it again, with its `dataDir`); default a fresh one. */
     dbUrl?: string;
     clockToleranceMs?: number;
     /** `--webhook-allow-private`: needed to deliver to receivers on 127.0.0.1. */
@@ -55,9 +55,6 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock();
   const engine = options.engine ?? defaultTestEngine();
-  if (engine === 'postgres' && options.dataDir && !options.dbUrl) {
-    throw new Error('Restarting a PostgreSQL test server needs the dbUrl of the first start along with its dataDir.');
-  }
   const temp = options.dataDir ? undefined : makeTempDir();
   const dataDir = options.dataDir ?? temp!.path;
   let database: LeasedDatabase | undefined;
