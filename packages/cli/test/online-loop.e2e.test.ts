@@ -1,5 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  acquireTestDatabase,
+  describeEachEngine,
+  type LeasedDatabase,
+} from '../../server/src/test-support/postgres.js';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 interface LicenseRow {
@@ -17,9 +22,12 @@ interface Status {
 
 const TAG_A = 'regid.2026-01.com.example.A_1.0';
 
-describe('the online loop through the CLI, a real server and real devices', () => {
+describeEachEngine('the online loop through the CLI, a real server and real devices', (engine) => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
+  let database: LeasedDatabase | undefined;
+  /** `--db postgres://…` on PostgreSQL; nothing on SQLite (the file in the data directory). */
+  let dbArgs: string[] = [];
   let vaId: string;
   let token: string;
 
@@ -49,7 +57,11 @@ describe('the online loop through the CLI, a real server and real devices', () =
 
   beforeAll(async () => {
     dir = await tempDir();
-    server = await startServerProcess(join(dir.path, 'data'));
+    if (engine === 'postgres') {
+      database = await acquireTestDatabase();
+      dbArgs = ['--db', database.url];
+    }
+    server = await startServerProcess(join(dir.path, 'data'), {}, 0, dbArgs);
     const account = await cliJson<{ id: string }>(
       admin(['account', 'create', 'Example Corp', '--domain', 'example.com']),
     );
@@ -63,6 +75,7 @@ describe('the online loop through the CLI, a real server and real devices', () =
   afterAll(async () => {
     await server?.stop();
     await dir?.cleanup();
+    await database?.release();
   });
 
   it('two devices using 4 of 10 are AUTHORIZED; in use 8, surplus +2', async () => {
@@ -149,7 +162,7 @@ describe('the online loop through the CLI, a real server and real devices', () =
     const before = await cliJson<unknown[]>(admin(['instance', 'list', '--va', vaId]));
     const licensesBefore = await licenses();
     await server.stop();
-    server = await startServerProcess(server.dataDir, {}, Number(new URL(server.url).port));
+    server = await startServerProcess(server.dataDir, {}, Number(new URL(server.url).port), dbArgs);
     expect(server.output()).toMatch(/created at first start/);
     expect(await cliJson<unknown[]>(admin(['instance', 'list', '--va', vaId]))).toHaveLength(before.length);
     expect(await licenses()).toEqual(licensesBefore);

@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { ManualClock, systemClock } from '@smartlic/protocol';
 import { describe, expect, it } from 'vitest';
-import { parseServerConfig, sqliteFileOf } from './config.js';
+import { databaseTargetOf, parseServerConfig, sqliteFileOf } from './config.js';
 import { systemResolver } from './features/webhooks/webhook-target.js';
 import { DEFAULT_RATE_LIMITS } from './http/rate-limits.js';
 
@@ -12,7 +12,7 @@ describe('server options', () => {
       host: '127.0.0.1',
       port: 8470,
       mode: 'authority',
-      dbFile: join(resolve('data'), 'smartlic.db'),
+      database: { engine: 'sqlite', file: join(resolve('data'), 'smartlic.db') },
       clock: systemClock,
       logLevel: 'info',
       clockToleranceMs: 3_600_000,
@@ -74,7 +74,19 @@ describe('server options', () => {
     expect(sqliteFileOf('file:///var/x.db', '/d')).toBe('/var/x.db');
     expect(sqliteFileOf('/var/x.db', '/d')).toBe('/var/x.db');
     expect(sqliteFileOf('rel.db', '/d')).toBe(resolve('rel.db'));
-    expect(() => sqliteFileOf('postgresql://h/db', '/d')).toThrow(/PostgreSQL is not supported yet/);
     expect(() => sqliteFileOf('mysql://h/db', '/d')).toThrow(/Unsupported database URL/);
+  });
+
+  it('takes postgres:// and postgresql:// URLs as PostgreSQL, and refuses one without a database', () => {
+    expect(databaseTargetOf('postgres://u:p@h:5433/lic', '/d')).toEqual({
+      engine: 'postgres',
+      url: 'postgres://u:p@h:5433/lic',
+    });
+    expect(databaseTargetOf('postgresql://h/lic', '/d')).toEqual({ engine: 'postgres', url: 'postgresql://h/lic' });
+    expect(databaseTargetOf(undefined, '/d')).toEqual({ engine: 'sqlite', file: '/d/smartlic.db' });
+    expect(() => databaseTargetOf('postgres://u:secret@h:5432', '/d')).toThrow(
+      'The PostgreSQL URL "postgres://u:***@h:5432" names no database: write postgres://user:password@host:port/database.',
+    );
+    expect(() => databaseTargetOf('postgres://u:secret@h:99999/x', '/d')).toThrow(/is not a valid URL/);
   });
 });

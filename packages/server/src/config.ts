@@ -16,7 +16,10 @@ export interface ServerOptions {
   port?: number;
   /** `authority` (default) or `satellite` (not implemented yet). */
   mode?: 'authority' | 'satellite';
-  /** Database: a SQLite path or `sqlite:PATH` (default `<dataDir>/smartlic.db`). PostgreSQL is not supported yet. */
+  /**
+   * Database: a SQLite path or `sqlite:PATH` (default `<dataDir>/smartlic.db`), or a PostgreSQL URL
+   * `postgres://user:password@host:port/database` (the database must exist; the server migrates it).
+   */
   dbUrl?: string;
   /** Time source; default the system clock. */
   clock?: Clock;
@@ -38,7 +41,7 @@ export interface ServerConfig {
   host: string;
   port: number;
   mode: 'authority';
-  dbFile: string;
+  database: DatabaseTarget;
   clock: Clock;
   logLevel: LogLevel;
   clockToleranceMs: number;
@@ -46,6 +49,9 @@ export interface ServerConfig {
   webhookResolver: HostResolver;
   rateLimits: RateLimits | 'off';
 }
+
+/** Where the data lives: a SQLite file or a PostgreSQL database. */
+export type DatabaseTarget = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string };
 
 export const DEFAULT_PORT = 8470;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -101,7 +107,7 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     host: o.host,
     port: o.port,
     mode: 'authority',
-    dbFile: sqliteFileOf(o.dbUrl, dataDir),
+    database: databaseTargetOf(o.dbUrl, dataDir),
     clock: o.clock ?? systemClock,
     logLevel: o.logLevel,
     clockToleranceMs: o.clockToleranceMs,
@@ -111,27 +117,47 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
   };
 }
 
-/** The SQLite file a `--db` value names; PostgreSQL and unknown schemes are refused clearly. */
-export function sqliteFileOf(dbUrl: string | undefined, dataDir: string): string {
-  if (dbUrl === undefined) return join(dataDir, 'smartlic.db');
-  if (/^postgres(ql)?:\/\//i.test(dbUrl)) {
-    throw new SmartlicError('NOT_IMPLEMENTED', {
-      message: `PostgreSQL is not supported yet (${redactUrl(dbUrl)}); omit the database URL to use SQLite at ${join(dataDir, 'smartlic.db')}.`,
+/** The database a `--db` value names: PostgreSQL for `postgres://` or `postgresql://`, else a SQLite file. */
+export function databaseTargetOf(dbUrl: string | undefined, dataDir: string): DatabaseTarget {
+  if (dbUrl !== undefined && /^postgres(ql)?:\/\//i.test(dbUrl)) {
+    checkPostgresUrl(dbUrl);
+    return { engine: 'postgres', url: dbUrl };
+  }
+  return { engine: 'sqlite', file: sqliteFileOf(dbUrl, dataDir) };
+}
+
+function checkPostgresUrl(dbUrl: string): void {
+  let url: URL;
+  try {
+    url = new URL(dbUrl);
+  } catch {
+    throw new SmartlicError('BAD_REQUEST', {
+      message: `The PostgreSQL URL "${redactUrl(dbUrl)}" is not a valid URL: write postgres://user:password@host:port/database (percent-encode special characters in the password).`,
     });
   }
+  if (url.pathname.replace(/^\//, '') === '') {
+    throw new SmartlicError('BAD_REQUEST', {
+      message: `The PostgreSQL URL "${redactUrl(dbUrl)}" names no database: write postgres://user:password@host:port/database.`,
+    });
+  }
+}
+
+/** The SQLite file a `--db` value names; unknown schemes are refused clearly. */
+export function sqliteFileOf(dbUrl: string | undefined, dataDir: string): string {
+  if (dbUrl === undefined) return join(dataDir, 'smartlic.db');
   let path: string;
   if (/^file:\/\//i.test(dbUrl)) path = fileURLToPath(dbUrl);
   else if (/^sqlite:/i.test(dbUrl)) path = dbUrl.replace(/^sqlite:(\/\/)?/i, '');
   else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dbUrl)) {
     throw new SmartlicError('BAD_REQUEST', {
-      message: `Unsupported database URL "${redactUrl(dbUrl)}": use a SQLite file path or sqlite:PATH.`,
+      message: `Unsupported database URL "${redactUrl(dbUrl)}": use a SQLite file path, sqlite:PATH or postgres://user:password@host:port/database.`,
     });
   } else path = dbUrl;
   if (path === '') throw new SmartlicError('BAD_REQUEST', { message: 'The SQLite database URL names no file.' });
   return isAbsolute(path) ? path : resolve(path);
 }
 
-/** A URL without its password, fit for an error message. */
-function redactUrl(url: string): string {
+/** A URL without its password, fit for an error message or a log. */
+export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 }

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
-import { parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
+import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
 import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
@@ -11,6 +11,7 @@ import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { type OpenDatabase, openSqliteDatabase } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
+import { openPostgresDatabase } from './storage/postgres.js';
 import { createTransactor } from './storage/transactor.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -34,15 +35,17 @@ export interface RunningServer {
  * Starts the authority: data directory, database (migrated), PKI, secrets key and bootstrap
  * admin key (created on the first start), then the HTTP server. Logs go to stderr as pino JSON
  * (so that a host's own messages on stdout are never interleaved with them);
- * nothing else is printed. Fails with a clear error for bad options, a satellite mode or a
- * PostgreSQL URL (not implemented yet), an unusable data directory, a missing or wrong
- * secrets key (when the database holds secrets encrypted with it) or a busy port.
+ * nothing else is printed. The database is a SQLite file or PostgreSQL (`dbUrl`); the data
+ * directory holds the PKI and keys either way. Fails with a clear error for bad options, a
+ * satellite mode (not implemented yet), an unusable data directory, a database that cannot be
+ * opened or reached (refused login, no such database), a missing or wrong secrets key (when
+ * the database holds secrets encrypted with it) or a busy port.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const config = parseServerConfig(options);
   ensureDataDir(config.dataDir);
   const logger = createLogger(config);
-  const database = openDatabase(config.dbFile);
+  const database = await openDatabase(config.database);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   try {
     await migrateToLatest(database.db);
@@ -74,6 +77,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       {
         url,
         dataDir: config.dataDir,
+        database: config.database.engine,
         mode: config.mode,
         version: SERVER_VERSION,
         signingCertSerial: pki.signingCertSerial,
@@ -154,11 +158,18 @@ function ensureDataDir(dir: string): void {
   }
 }
 
-function openDatabase(file: string): OpenDatabase {
+async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
+  if (target.engine === 'postgres') {
+    try {
+      return await openPostgresDatabase(target.url);
+    } catch (cause) {
+      throw new StartupError((cause as Error).message, { cause });
+    }
+  }
   try {
-    return openSqliteDatabase(file);
+    return openSqliteDatabase(target.file);
   } catch (cause) {
-    throw new StartupError(`Cannot open the database ${file}: ${(cause as Error).message}`, { cause });
+    throw new StartupError(`Cannot open the database ${target.file}: ${(cause as Error).message}`, { cause });
   }
 }
 

@@ -16,7 +16,7 @@ export interface ErrorAnswer {
 /**
  * Translates any error into the answer of the API: `SmartlicError`s keep their code,
  * message and fields (and `Retry-After` when they say how long to wait); fastify's body errors become `MALFORMED_JSON`, `BODY_TOO_LARGE` or
- * `BAD_REQUEST`; a busy database is `SERVER_BUSY`; anything else is `INTERNAL` and never
+ * `BAD_REQUEST`; a busy or conflicting database (SQLite or PostgreSQL) is `SERVER_BUSY`; anything else is `INTERNAL` and never
  * shows its cause.
  */
 export function answerFor(error: unknown, requestId: string): ErrorAnswer {
@@ -53,6 +53,9 @@ export function answerFor(error: unknown, requestId: string): ErrorAnswer {
       return simple('BAD_REQUEST', requestId, 'The URL is not valid (a path segment is not valid percent-encoding).');
     case 'SQLITE_BUSY':
     case 'SQLITE_LOCKED':
+    case '40001': // PostgreSQL: serialization failure (outside the transactor's retries)
+    case '40P01': // deadlock detected
+    case '53300': // too many connections
       return { ...simple('SERVER_BUSY', requestId), level: 'warn' };
     case 'SQLITE_CONSTRAINT_UNIQUE':
     case 'SQLITE_CONSTRAINT_PRIMARYKEY':

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AdminClient } from '../test-support/admin-client.js';
+import { describeEachEngine } from '../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
 interface Created {
@@ -11,7 +12,7 @@ interface Refusal {
 }
 
 /** A transfer changes its destination too: a role on the source VA alone does not allow it. */
-describe('transfers need rights on the destination VA', () => {
+describeEachEngine('transfers need rights on the destination VA', (engine) => {
   let t: TestServer;
   let accountId: string;
   let labId: string;
@@ -21,7 +22,7 @@ describe('transfers need rights on the destination VA', () => {
   const TAG = 'regid.2026-01.com.example.A';
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     accountId = (await t.admin.createAccount('Acme')).id;
     labId = (await t.admin.createVa(accountId, 'Lab')).id;
     prodId = (await t.admin.createVa(accountId, 'Prod')).id;

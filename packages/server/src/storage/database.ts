@@ -1,13 +1,27 @@
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, PostgresAdapter, SqliteDialect } from 'kysely';
 import type { Database } from './schema.js';
 import { withStatementCache } from './statement-cache.js';
 
-/** An open database: Kysely for queries, and the driver's handle for pragmas and checks. */
+/** The database engines the server runs on. */
+export type Engine = 'sqlite' | 'postgres';
+
+/** An open database: Kysely for queries, whichever engine is behind it. */
 export interface OpenDatabase {
+  engine: Engine;
   db: Kysely<Database>;
-  sqlite: BetterSqlite3.Database;
   close(): Promise<void>;
+}
+
+/** An open SQLite database, with the driver's handle for pragmas and checks. */
+export interface OpenSqliteDatabase extends OpenDatabase {
+  engine: 'sqlite';
+  sqlite: BetterSqlite3.Database;
+}
+
+/** The engine behind `db` (read from its dialect adapter). */
+export function engineOf(db: Kysely<Database>): Engine {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
 /**
@@ -15,7 +29,7 @@ export interface OpenDatabase {
  * WAL (readers never block the writer), synchronous=FULL (an acknowledged commit survives
  * a crash or power loss), foreign keys enforced, and a 5 s busy timeout.
  */
-export function openSqliteDatabase(file: string): OpenDatabase {
+export function openSqliteDatabase(file: string): OpenSqliteDatabase {
   const sqlite = new BetterSqlite3(file);
   try {
     const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
@@ -32,6 +46,7 @@ export function openSqliteDatabase(file: string): OpenDatabase {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   let closed = false;
   return {
+    engine: 'sqlite',
     db,
     sqlite,
     async close() {

@@ -1,5 +1,7 @@
 import { SmartlicError } from '@smartlic/protocol';
 import { type Kysely, sql, type Transaction } from 'kysely';
+import { engineOf } from './database.js';
+import { createSerializableTransactor } from './postgres-transactor.js';
 import type { Database } from './schema.js';
 
 /** A unit of work against the database; it must use `trx` only and must not wait on anything but it. */
@@ -24,8 +26,27 @@ interface Job {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
+/** Options of a transactor. */
+export interface TransactorOptions {
+  /** SQLite: units per group commit; default 128. */
+  maxBatch?: number;
+  /** Units waiting (SQLite) or in flight (PostgreSQL) beyond which new work is refused with `SERVER_BUSY`; default 10,000. */
+  maxQueue?: number;
+}
+
 /**
- * A transactor with group commit. With synchronous=FULL every commit costs an fsync
+ * The transactor for `db`'s engine: group commit on SQLite ({@link createGroupCommitTransactor}),
+ * one SERIALIZABLE transaction per unit, retried on conflicts, on PostgreSQL
+ * ({@link createSerializableTransactor}).
+ */
+export function createTransactor(db: Kysely<Database>, options: TransactorOptions = {}): Transactor {
+  return engineOf(db) === 'postgres'
+    ? createSerializableTransactor(db, options)
+    : createGroupCommitTransactor(db, options);
+}
+
+/**
+ * SQLite: a transactor with group commit. With synchronous=FULL every commit costs an fsync
  * (~0.25 ms here), which alone would cap the server near 4,000 writes/s. Work that arrives
  * while a batch is being written is queued; the next batch runs all of it in one
  * transaction, each unit inside its own SAVEPOINT, so one unit's failure rolls back that
@@ -33,10 +54,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
  * holds one unit and this is an ordinary transaction. Beyond `maxQueue` waiting units, new
  * work is refused at once with `SERVER_BUSY`.
  */
-export function createTransactor(
-  db: Kysely<Database>,
-  options: { maxBatch?: number; maxQueue?: number } = {},
-): Transactor {
+export function createGroupCommitTransactor(db: Kysely<Database>, options: TransactorOptions = {}): Transactor {
   const maxBatch = options.maxBatch ?? 128;
   const maxQueue = options.maxQueue ?? 10_000;
   const queue: Job[] = [];

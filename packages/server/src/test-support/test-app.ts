@@ -8,14 +8,17 @@ import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-ke
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
-import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
+import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
+import { openPostgresDatabase } from '../storage/postgres.js';
 import { createTransactor } from '../storage/transactor.js';
+import { acquireTestDatabase, defaultTestEngine, type LeasedDatabase } from './postgres.js';
 import { makeTempDir } from './temp-dir.js';
 import { testResolver } from './test-resolver.js';
 
-/** `buildApp` listening on 127.0.0.1:0 over a migrated SQLite file, with its database at hand. */
+/** `buildApp` listening on 127.0.0.1:0 over a migrated database (SQLite file or fresh PostgreSQL database), with it at hand. */
 export interface TestApp {
+  engine: Engine;
   app: FastifyInstance;
   url: string;
   database: OpenDatabase;
@@ -24,11 +27,18 @@ export interface TestApp {
   dispose(): Promise<void>;
 }
 
-/** `webhookAllowPrivate`: webhooks to 127.0.0.1 may be added and sent to (default false); names never resolve. */
-export async function startTestApp(options: { webhookAllowPrivate?: boolean } = {}): Promise<TestApp> {
+/**
+ * `webhookAllowPrivate`: webhooks to 127.0.0.1 may be added and sent to (default false); names never resolve.
+ * `engine`: default `SMARTLIC_TEST_ENGINE`, else sqlite.
+ */
+export async function startTestApp(options: { webhookAllowPrivate?: boolean; engine?: Engine } = {}): Promise<TestApp> {
   const dir = makeTempDir();
   const clock = new ManualClock();
-  const database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
+  const engine = options.engine ?? defaultTestEngine();
+  const testDatabase: LeasedDatabase | undefined = engine === 'postgres' ? await acquireTestDatabase() : undefined;
+  const database = testDatabase
+    ? await openPostgresDatabase(testDatabase.url)
+    : openSqliteDatabase(join(dir.path, 'smartlic.db'));
   await migrateToLatest(database.db);
   const transactor = createTransactor(database.db);
   const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
@@ -46,6 +56,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean } = 
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
+    engine,
     app,
     url,
     database,
@@ -55,6 +66,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean } = 
       await app.close();
       await database.close();
       dir.remove();
+      await testDatabase?.release();
     },
   };
 }

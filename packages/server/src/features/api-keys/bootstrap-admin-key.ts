@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '@smartlic/protocol';
 import type { Logger } from '../../logger.js';
@@ -52,10 +52,17 @@ export async function ensureBootstrapAdminKey(deps: {
     return { path, created: false };
   }
 
+  // On PostgreSQL a unit may run again after a conflict, e.g. with another server process
+  // starting on the same database: if that one's key won, the file this one wrote is void.
+  let wroteFile = false;
   return transactor.run(async (trx) => {
-    if ((await countLiveKeys(trx, 'owner')) > 0) return { path, created: false };
+    if ((await countLiveKeys(trx, 'owner')) > 0) {
+      if (wroteFile) rmSync(path, { force: true });
+      return { path, created: false };
+    }
     const key = generateApiKey();
     writeFileAtomic(path, key, 0o600);
+    wroteFile = true;
     await insertApiKey(trx, newOwnerKey(key, clock.now()));
     logger?.info({ path }, 'Created the bootstrap admin API key');
     return { path, created: true };

@@ -1,9 +1,8 @@
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
-import { migrateToLatest } from '../../storage/migrate.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { OpenDatabase } from '../../storage/database.js';
 import { createTransactor, type Transactor } from '../../storage/transactor.js';
-import { makeTempDir } from '../../test-support/temp-dir.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
+import { openTestDatabase } from '../../test-support/test-database.js';
 import { reconcileUsageTotals } from './usage-reconcile.js';
 import {
   readInstanceUsage,
@@ -13,8 +12,8 @@ import {
   type UsageEntry,
 } from './usage-store.js';
 
-describe('usage store', () => {
-  const dir = makeTempDir();
+describeEachEngine('usage store', (engine) => {
+  let handle: Awaited<ReturnType<typeof openTestDatabase>>;
   let database: OpenDatabase;
   let transactor: Transactor;
   const owner = (instanceId: string) => ({ instanceId, vaId: 'va' });
@@ -25,8 +24,8 @@ describe('usage store', () => {
   });
 
   beforeAll(async () => {
-    database = openSqliteDatabase(join(dir.path, 'u.db'));
-    await migrateToLatest(database.db);
+    handle = await openTestDatabase(engine);
+    database = handle.database;
     transactor = createTransactor(database.db);
     const { db } = database;
     await db.insertInto('smart_accounts').values({ id: 'sa', name: 'A', domain: 'a.example', created_at: 0 }).execute();
@@ -54,8 +53,7 @@ describe('usage store', () => {
     }
   });
   afterAll(async () => {
-    await database.close();
-    dir.remove();
+    await handle?.dispose();
   });
 
   const replace = (id: string, next: UsageEntry[]) =>

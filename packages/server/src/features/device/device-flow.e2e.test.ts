@@ -1,6 +1,7 @@
 import type { Envelope } from '@smartlic/protocol';
 import { DAY, HOUR, MINUTE } from '@smartlic/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 const TAG_A = 'regid.2014-08.com.example.A';
@@ -18,10 +19,10 @@ function payloadOf<T>(body: unknown): T {
   return (body as Envelope<T>).payload;
 }
 
-describe('device flow over HTTP', () => {
+describeEachEngine('device flow over HTTP', (engine) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
   });
   afterEach(async () => {
     await t.dispose();

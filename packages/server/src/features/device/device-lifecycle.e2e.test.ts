@@ -1,15 +1,16 @@
 import { DEVICE_ROUTES, type Envelope } from '@smartlic/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { errorOf } from '../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 const TAG = 'regid.2014-08.com.example.A';
 
-describe('renewal of the ID certificate and deregistration', () => {
+describeEachEngine('renewal of the ID certificate and deregistration', (engine) => {
   let t: TestServer;
   let vaId: string;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     ({ vaId } = await t.admin.setupVa());
     await t.admin.addLicense(vaId, { tag: TAG, count: 10 });
   });

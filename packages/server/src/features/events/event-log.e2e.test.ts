@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 interface Event {
@@ -16,7 +17,7 @@ interface Page {
 }
 
 /** Issue 4 item 5: every change of SPEC §2's list is in the event log, with who, what and when. */
-describe('event log', () => {
+describeEachEngine('event log', (engine) => {
   let t: TestServer;
   let accountId: string;
   let vaId: string;
@@ -24,7 +25,7 @@ describe('event log', () => {
   const types = async (query = '') => (await events(query)).items.map((e) => e.type).reverse();
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     accountId = (await t.admin.createAccount('Acme')).id;
     t.clock.advance(1000);
     vaId = (await t.admin.createVa(accountId, 'Lab')).id;

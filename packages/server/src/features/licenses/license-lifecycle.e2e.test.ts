@@ -1,26 +1,29 @@
-import { join } from 'node:path';
 import { DAY } from '@smartlic/protocol';
-import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 const GENERIC = 'C9500 Network Advantage';
 const SPECIFIC = 'C9500 32C NW Advantage';
 const TAG = 'regid.2026-01.com.example.A';
 
-function eventsOnDisk(dataDir: string, vaId: string): Array<{ type: string; actor: string; detail: string }> {
-  const db = new BetterSqlite3(join(dataDir, 'smartlic.db'), { readonly: true });
-  try {
-    return db.prepare('select type, actor, detail from events where va_id = ? order by at, rowid').all(vaId) as never;
-  } finally {
-    db.close();
-  }
+function eventsOnDisk(t: TestServer, vaId: string): Promise<Array<{ type: string; actor: string; detail: string }>> {
+  // Event ids sort in the order the events were recorded.
+  return t.inspect((db) =>
+    db
+      .selectFrom('events')
+      .select(['type', 'actor', 'detail'])
+      .where('va_id', '=', vaId)
+      .orderBy('at')
+      .orderBy('id')
+      .execute(),
+  );
 }
 
-describe('license hierarchy, lifecycle and reports (real HTTP, real SQLite)', () => {
+describeEachEngine('license hierarchy, lifecycle and reports (real HTTP, real database)', (engine) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
   });
   afterEach(async () => {
     await t.dispose();
@@ -94,7 +97,7 @@ describe('license hierarchy, lifecycle and reports (real HTTP, real SQLite)', ()
       t.admin.ok('POST', '/api/v1/jobs/run', undefined, 200),
       t.admin.ok('POST', '/api/v1/jobs/run', undefined, 200),
     ]);
-    const types = eventsOnDisk(t.dataDir, vaId).map((e) => e.type);
+    const types = (await eventsOnDisk(t, vaId)).map((e) => e.type);
     expect(types.filter((x) => x === 'license.expiring')).toHaveLength(1);
     expect(types.filter((x) => x === 'license.expired')).toHaveLength(1);
   });
@@ -113,8 +116,8 @@ describe('license hierarchy, lifecycle and reports (real HTTP, real SQLite)', ()
     await t.admin.ok('POST', path, { tag: TAG, count: 3, toVaId: other.id }, 200);
     expect((await t.admin.listLicenses(vaId))[0]).toMatchObject({ quantity: 2, inUse: 2, surplus: 0 });
     expect((await t.admin.listLicenses(other.id))[0]).toMatchObject({ quantity: 3, inUse: 0, surplus: 3 });
-    expect(eventsOnDisk(t.dataDir, vaId).filter((e) => e.type === 'license.transferred')).toHaveLength(1);
-    expect(eventsOnDisk(t.dataDir, other.id).filter((e) => e.type === 'license.transferred')).toHaveLength(1);
+    expect((await eventsOnDisk(t, vaId)).filter((e) => e.type === 'license.transferred')).toHaveLength(1);
+    expect((await eventsOnDisk(t, other.id)).filter((e) => e.type === 'license.transferred')).toHaveLength(1);
   });
 
   it('a transfer moves only what the hierarchy leaves free: a parent lending to a child keeps what it lends', async () => {
@@ -191,7 +194,7 @@ describe('license hierarchy, lifecycle and reports (real HTTP, real SQLite)', ()
     await t.admin.ok('DELETE', `/api/v1/instances/${devices[1]!.instanceId}`, undefined, 200);
     expect((await t.admin.listLicenses(vaId))[0]).toMatchObject({ inUse: 2 });
     expect((await devices[1]!.authorize([{ tag: TAG, count: 1 }])).status).toBe(404);
-    const types = eventsOnDisk(t.dataDir, vaId).map((e) => e.type);
+    const types = (await eventsOnDisk(t, vaId)).map((e) => e.type);
     expect(types).toContain('instance.transferred');
     expect(types).toContain('instance.removed');
   });
@@ -219,7 +222,7 @@ describe('license hierarchy, lifecycle and reports (real HTTP, real SQLite)', ()
     t.clock.advance(275 * DAY);
     await runTwice();
     expect(await t.admin.listInstances(vaId)).toEqual([]);
-    const types = eventsOnDisk(t.dataDir, vaId).map((e) => e.type);
+    const types = (await eventsOnDisk(t, vaId)).map((e) => e.type);
     for (const type of ['instance.silent', 'instance.usage-released', 'instance.removed', 'token.expired']) {
       expect(
         types.filter((x) => x === type),

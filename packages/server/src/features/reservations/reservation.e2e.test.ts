@@ -20,6 +20,7 @@ import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js
 import { migrateToLatest } from '../../storage/migrate.js';
 import { createTransactor } from '../../storage/transactor.js';
 import { sendJson } from '../../test-support/http.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { makeTempDir } from '../../test-support/temp-dir.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { ensureBootstrapAdminKey } from '../api-keys/bootstrap-admin-key.js';
@@ -39,7 +40,7 @@ function offlineDevice(sn: string) {
   return { udi, requestCode, macFor };
 }
 
-describe('reservation API', () => {
+describeEachEngine('reservation API', (engine) => {
   let t: TestServer;
   let vaId: string;
   let otherVa: string;
@@ -48,7 +49,7 @@ describe('reservation API', () => {
   const inUse = async (va = vaId) => (await t.admin.listLicenses(va)).find((l) => l.tag === TAG)?.inUse ?? 0;
 
   beforeAll(async () => {
-    t = await startTestServer({ clock: new ManualClock(Date.UTC(2026, 0, 1)) });
+    t = await startTestServer({ engine, clock: new ManualClock(Date.UTC(2026, 0, 1)) });
     const account = await t.admin.createAccount('Air Gap', 'airgap.example');
     vaId = (await t.admin.createVa(account.id, 'Bunker')).id;
     otherVa = (await t.admin.createVa(account.id, 'Closed')).id;
@@ -218,7 +219,7 @@ describe('reservation API', () => {
   });
 });
 
-describe('reservation over the license hierarchy', () => {
+describeEachEngine('reservation over the license hierarchy', (engine) => {
   const PARENT = 'C9500 Network Advantage';
   const CHILD = 'C9500 32C NW Advantage';
   const SIBLING = 'C9500 24Y4C NW Advantage';
@@ -236,7 +237,7 @@ describe('reservation over the license hierarchy', () => {
   };
 
   beforeAll(async () => {
-    t = await startTestServer({ clock: new ManualClock(Date.UTC(2026, 0, 1)) });
+    t = await startTestServer({ engine, clock: new ManualClock(Date.UTC(2026, 0, 1)) });
     vaId = (await t.admin.setupVa()).vaId;
     await t.admin.ok('POST', '/api/v1/tags', { tag: CHILD, parent: PARENT }, 200);
     await t.admin.ok('POST', '/api/v1/tags', { tag: SIBLING, parent: PARENT }, 200);

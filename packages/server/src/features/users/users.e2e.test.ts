@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AdminClient } from '../../test-support/admin-client.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 interface Created {
@@ -19,13 +20,13 @@ interface Key {
 }
 
 /** Issue 4 item 1: users, roles, per-user API keys (hashed, revocable, last used). */
-describe('users and API keys', () => {
+describeEachEngine('users and API keys', (engine) => {
   let t: TestServer;
   let accountId: string;
   let labId: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     accountId = (await t.admin.createAccount('Acme')).id;
     labId = (await t.admin.createVa(accountId, 'Lab')).id;
   });

@@ -1,19 +1,19 @@
-import { join } from 'node:path';
 import { ERRORS } from '@smartlic/protocol';
-import BetterSqlite3 from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../../test-support/postgres.js';
 import type { SimDevice } from '../../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
 
 const TAG = 'regid.2026-01.com.example.Pool';
 const QUANTITY = 300;
 
-describe('200 devices authorizing at once against one pool (real HTTP, real SQLite)', () => {
+describeEachEngine('200 devices authorizing at once against one pool (real HTTP, real database)', (engine) => {
   let t: TestServer;
   let vaId: string;
   let devices: SimDevice[];
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     ({ vaId } = await t.admin.setupVa());
     await t.admin.addLicense(vaId, { tag: TAG, count: QUANTITY });
     const token = (await t.admin.createToken(vaId, { maxUses: 500 })).token;
@@ -38,20 +38,19 @@ describe('200 devices authorizing at once against one pool (real HTTP, real SQLi
     expect(row).toMatchObject({ quantity: QUANTITY, inUse: expected, surplus: QUANTITY - expected });
     expect(row!.alerts).toEqual(expected > QUANTITY ? ['Insufficient Licenses'] : []);
     // The running total on disk agrees with the instances' usage rows.
-    const db = new BetterSqlite3(join(t.dataDir, 'smartlic.db'), { readonly: true });
-    try {
-      const stored = db.prepare('select in_use from va_usage where va_id = ? and tag = ?').get(vaId, TAG) as {
-        in_use: number;
-      };
-      const computed = db
-        .prepare(
-          'select sum(u.count) as n from instance_usage u join instances i on i.id = u.instance_id where i.va_id = ?',
-        )
-        .get(vaId) as { n: number };
-      expect(Number(stored.in_use)).toBe(expected);
-      expect(Number(computed.n)).toBe(expected);
-    } finally {
-      db.close();
-    }
+    const { stored, computed } = await t.inspect(async (db) => ({
+      stored: await db
+        .selectFrom('va_usage')
+        .select('in_use')
+        .where('va_id', '=', vaId)
+        .where('tag', '=', TAG)
+        .executeTakeFirstOrThrow(),
+      computed: (
+        await sql<{ n: number }>`select sum(u.count) as n from instance_usage u join instances i on i.id = u.instance_id
+          where i.va_id = ${vaId}`.execute(db)
+      ).rows[0]!,
+    }));
+    expect(stored.in_use).toBe(expected);
+    expect(computed.n).toBe(expected);
   });
 });

@@ -1,33 +1,27 @@
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachEngine } from '../../../test-support/postgres.js';
 import type { SimDevice } from '../../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
 
 const TAG = 'regid.2014-08.com.example.A';
 
 /** Usage totals as stored, and as they follow from the instances' usage: they must agree. */
-function totalsOnDisk(dataDir: string): { stored: unknown[]; computed: unknown[] } {
-  const db = new BetterSqlite3(join(dataDir, 'smartlic.db'), { readonly: true });
-  try {
-    const stored = db.prepare('select va_id, tag, in_use from va_usage where in_use != 0 order by va_id, tag').all();
-    const computed = db
-      .prepare(
-        `select i.va_id, u.tag, sum(u.count) as in_use from instance_usage u join instances i on i.id = u.instance_id
-         group by i.va_id, u.tag order by i.va_id, u.tag`,
-      )
-      .all();
-    return { stored, computed };
-  } finally {
-    db.close();
-  }
+async function totalsOnDisk(t: TestServer): Promise<{ stored: unknown[]; computed: unknown[] }> {
+  return t.inspect(async (db) => ({
+    stored: (await sql`select va_id, tag, in_use from va_usage where in_use <> 0 order by va_id, tag`.execute(db)).rows,
+    computed: (
+      await sql`select i.va_id, u.tag, sum(u.count) as in_use from instance_usage u join instances i on i.id = u.instance_id
+         group by i.va_id, u.tag order by i.va_id, u.tag`.execute(db)
+    ).rows,
+  }));
 }
 
-describe('concurrent device traffic', () => {
+describeEachEngine('concurrent device traffic', (engine) => {
   let t: TestServer;
   let vaId: string;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     ({ vaId } = await t.admin.setupVa());
     await t.admin.addLicense(vaId, { tag: TAG, count: 100 });
   });
@@ -54,7 +48,7 @@ describe('concurrent device traffic', () => {
     ]);
     expect(second.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect((await t.admin.listLicenses(vaId))[0]).toMatchObject({ inUse: 25 * 3, surplus: 100 - 75 });
-    const { stored, computed } = totalsOnDisk(t.dataDir);
+    const { stored, computed } = await totalsOnDisk(t);
     expect(stored).toEqual(computed);
   });
 

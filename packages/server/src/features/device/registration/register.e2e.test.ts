@@ -1,15 +1,16 @@
 import { DAY, type Envelope } from '@smartlic/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachEngine } from '../../../test-support/postgres.js';
 import { errorOf } from '../../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
 
 const TAG = 'regid.2014-08.com.example.A';
 
-describe('registration tokens', () => {
+describeEachEngine('registration tokens', (engine) => {
   let t: TestServer;
   let vaId: string;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     ({ vaId } = await t.admin.setupVa());
   });
   afterEach(async () => {
@@ -68,10 +69,10 @@ describe('registration tokens', () => {
   });
 });
 
-describe('a UDI registered twice', () => {
+describeEachEngine('a UDI registered twice', (engine) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
   });
   afterEach(async () => {
     await t.dispose();
