@@ -140,10 +140,10 @@ interface EventItem {
   detail: Record<string, unknown>;
 }
 
-describe('a UDI held by another Smart Account (force cannot take it over)', () => {
+describeEachEngine('a UDI held by another Smart Account (force cannot take it over)', (engine) => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
   });
   afterEach(async () => {
     await t.dispose();
