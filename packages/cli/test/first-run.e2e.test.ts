@@ -117,6 +117,38 @@ describe('a first run without stumbles', () => {
     expect(sentence.split(message!).length - 1).toBe(1);
   });
 
+  it('shows the Virtual Account a device was transferred to once it renews its authorization', async () => {
+    const env = { SMARTLIC_SERVER: server.url, SMARTLIC_API_KEY: server.apiKey };
+    const json = async <T>(args: string[]): Promise<T> => {
+      const out = await runCli([...args, '--json'], env);
+      expect(out.stderr).toBe('');
+      return JSON.parse(out.stdout) as T;
+    };
+    const account = await json<{ id: string }>(['admin', 'account', 'create', 'Move Corp', '--domain', 'move.example']);
+    const lab = await json<{ id: string }>(['admin', 'va', 'create', 'Lab', '--account', account.id]);
+    const prod = await json<{ id: string }>(['admin', 'va', 'create', 'Production', '--account', account.id]);
+    const token = await json<{ token: string }>(['admin', 'token', 'create', '--va', lab.id]);
+    const state = await tempDir();
+    try {
+      const device = (args: string[]) => runCli(['device', '--state', state.path, ...args]);
+      expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'MOVE1'])).code).toBe(0);
+      expect((await device(['call-home', 'destination', server.url, '--root', server.rootCaPath])).code).toBe(0);
+      expect((await device(['license', 'smart', 'register', 'idtoken', token.token])).code).toBe(0);
+      expect((await device(['use', 'regid.2026-01.com.example.M', '1'])).code).toBe(0);
+      type Status = { registration: { virtualAccount: string } };
+      const before = JSON.parse((await device(['show', 'license', 'status', '--json'])).stdout) as Status;
+      expect(before.registration.virtualAccount).toBe('Lab');
+      const [instance] = await json<Array<{ id: string }>>(['admin', 'instance', 'list', '--va', lab.id]);
+      expect((await runCli(['admin', 'instance', 'transfer', instance!.id, '--to', prod.id], env)).code).toBe(0);
+      expect((await device(['license', 'smart', 'renew', 'auth'])).code).toBe(0);
+      const after = JSON.parse((await device(['show', 'license', 'status', '--json'])).stdout) as Status;
+      expect(after.registration.virtualAccount).toBe('Production');
+      expect((await device(['show', 'license', 'status'])).stdout).toContain('Virtual Account: Production');
+    } finally {
+      await state.cleanup();
+    }
+  });
+
   it('says why the usage report is empty before the first daily snapshot, and how to take one', async () => {
     const env = { SMARTLIC_SERVER: server.url, SMARTLIC_API_KEY: server.apiKey };
     const account = await runCli(

@@ -181,6 +181,9 @@ export const AuthorizeResponse = z.object({
   renewIntervalMs: z.number().int().positive(),
   /** How soon to retry after a failed renewal (server's choice; agent defaults otherwise). */
   retryIntervalMs: z.number().int().positive(),
+  /** Where the instance is registered now (it may have been transferred since it registered). */
+  smartAccount: AccountInfo.shape.smartAccount.optional(),
+  virtualAccount: AccountInfo.shape.virtualAccount.optional(),
 });
 export type AuthorizeResponse = z.infer<typeof AuthorizeResponse>;
 

@@ -121,6 +121,8 @@ export const checkAuthorizeResponse = object({
   expiresAt: date,
   renewIntervalMs: positive,
   retryIntervalMs: positive,
+  smartAccount: optional(accountInfo.smartAccount),
+  virtualAccount: optional(accountInfo.virtualAccount),
 });
 
 export const checkRenewIdRequest = object({ type: literal('renew-id'), ...identified, csr: pem });

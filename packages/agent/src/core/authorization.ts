@@ -33,6 +33,7 @@ export function onAuthorizeSucceeded(
   if (before.failingSince !== undefined || before.expiredAt !== undefined) {
     fx.event('COMM_RESTORED', 'Communications with the licensing authority restored');
   }
+  followTransfer(state, response);
   if (requested.length > 0) {
     const grant: Grant = {
       compliance: response.status,
@@ -102,4 +103,18 @@ export function onAuthorizeFailed(state: AgentState, failure: Failure, fx: Effec
     `Authorization renewal with the licensing authority: ${describeFailure(failure)} for udi ${udiText(state)}`,
   );
   fx.outcome(failedOutcome('authorize', failure));
+}
+
+/**
+ * The authority says where the instance is registered now: an operator may have transferred it
+ * to another Virtual Account since it registered. Older authorities say nothing; then nothing changes.
+ */
+function followTransfer(state: AgentState, response: AuthorizeResponse): void {
+  const account = state.registration.account;
+  if (!account || !response.smartAccount || !response.virtualAccount) return;
+  state.registration.account = {
+    ...account,
+    smartAccount: response.smartAccount,
+    virtualAccount: response.virtualAccount,
+  };
 }

@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from '../crypto/secret-box.js';
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
+import { PlaceCache } from '../features/accounts/place-cache.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
 import { registerDeviceConversionRoutes } from '../features/conversion/device-conversion-routes.js';
 import { createDeviceConversionService } from '../features/conversion/device-conversion-service.js';
@@ -124,7 +125,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const cache = new InstanceKeyCache();
   const tagTree = new TagTreeCache(db);
-  const device = createDeviceService({ db, transactor, clock, pki, cache, clockToleranceMs, logger, tags: tagTree });
+  const device = createDeviceService({
+    db,
+    transactor,
+    clock,
+    pki,
+    cache,
+    places: new PlaceCache(),
+    clockToleranceMs,
+    logger,
+    tags: tagTree,
+  });
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const accounts = createAccountService({ db, transactor, clock });
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger });

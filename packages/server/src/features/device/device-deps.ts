@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from '../../logger.js';
 import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
+import type { PlaceCache } from '../accounts/place-cache.js';
 import type { InstanceKeyCache } from '../instances/instance-key-cache.js';
 import type { AuthorityPki } from '../pki/authority-pki.js';
 import type { TagTreeCache } from '../tags/tag-tree.js';
@@ -14,6 +15,8 @@ export interface DeviceDeps {
   clock: Clock;
   pki: AuthorityPki;
   cache: InstanceKeyCache;
+  /** Names of VAs and their accounts, for answers that say where an instance is registered. */
+  places: PlaceCache;
   clockToleranceMs: number;
   logger?: Logger;
   /** The license hierarchy; without it every tag stands alone. */

@@ -36,7 +36,7 @@ export async function authorizeDevice(
   const now = clock.now();
   const tree = deps.tags ? await deps.tags.get() : undefined;
 
-  const { entitlements, status } = await transactor.run(async (trx) => {
+  const { entitlements, status, place } = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
     // The VA is read back: the instance may have been transferred since its identity was cached.
     const touched = await touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
@@ -70,7 +70,7 @@ export async function authorizeDevice(
       after: requested,
       status,
     });
-    return { entitlements, status };
+    return { entitlements, status, place: await deps.places.get(trx, vaId) };
   });
   forgetRetiredCertificate(deps, identity);
 
@@ -87,5 +87,6 @@ export async function authorizeDevice(
     expiresAt: authorizedAt + DEFAULT_TIMERS.authorizationValidityMs,
     renewIntervalMs: DEFAULT_TIMERS.authorizationRenewIntervalMs,
     retryIntervalMs: retryIntervalFor(status),
+    ...(place ? { smartAccount: place.account, virtualAccount: place.va } : {}),
   } satisfies AuthorizeResponse);
 }
