@@ -47,6 +47,8 @@ import { requireApiKey } from './admin-auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { installJsonBodyParser } from './json-body.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
+import { registerOpsRoutes } from './metrics/ops-routes.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
 import { collectRoutes, registerOpenApiRoute } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
@@ -114,6 +116,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const routes = collectRoutes(app);
+  const metrics = createServerMetrics();
+  // Before every other hook: requests refused by a rate limit or an API key are counted too.
+  registerOpsRoutes(app, metrics, db);
   app.decorateRequest('principal', null);
   installJsonBodyParser(app);
   installErrorHandlers(app);
@@ -131,7 +136,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const tokens = createTokenService({ db, transactor, clock, secrets });
   const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
   // Lifecycle jobs (silent instances, expiries, usage snapshots) run on the clock once listening.
-  const jobDeps = { transactor, keyCache: cache, logger, clock };
+  const jobDeps = {
+    transactor,
+    keyCache: cache,
+    logger,
+    clock,
+    onRun: (outcome: 'ok' | 'failed') => metrics.jobRuns.inc({ outcome }),
+  };
   let jobRunner: JobRunner | undefined;
   app.addHook('onListen', async () => {
     jobRunner = startJobs({
@@ -142,7 +153,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => jobRunner?.stop());
   const paks = createPakService({ db, transactor, clock });
   const send = createWebhookSender(webhookTargets);
-  const webhookJobs = createWebhookJobs({ db, transactor, clock, secrets, logger, send });
+  const webhookJobs = createWebhookJobs({
+    db,
+    transactor,
+    clock,
+    secrets,
+    logger,
+    send,
+    onRun: ({ delivered, failed }) => {
+      if (delivered > 0) metrics.webhookDeliveries.inc({ outcome: 'delivered' }, delivered);
+      if (failed > 0) metrics.webhookDeliveries.inc({ outcome: 'failed' }, failed);
+    },
+  });
   app.decorate('webhookJobs', webhookJobs);
   // Webhook delivery and daily summaries run in the background only once listening;
   // they stop (aborting requests in flight) before queued database work is drained.
@@ -150,7 +172,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => webhookJobs.stop());
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
-  registerDeviceRoutes(app, device, limits);
+  registerDeviceRoutes(app, device, limits, {
+    authorized: (status) => metrics.authorizations.inc({ status }),
+  });
   registerOpenApiRoute(app, routes);
   await app.register(async (admin) => {
     admin.addHook('onRequest', limits.authGate);
