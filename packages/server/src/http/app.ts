@@ -89,6 +89,8 @@ export interface AppDeps {
    * resolver — the safe setting; `startServer` passes the operator's choice.
    */
   webhookTargets?: WebhookTargetPolicy;
+  /** Serve HTTPS with this certificate chain and key (PEM); default plain HTTP. */
+  https?: { cert: string; key: string };
 }
 
 /**
@@ -113,7 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     logController: new RequestLog(),
     return503OnClosing: true,
-  });
+    ...(deps.https ? { https: deps.https } : {}),
+  }) as unknown as FastifyInstance;
 
   const routes = collectRoutes(app);
   const metrics = createServerMetrics();
