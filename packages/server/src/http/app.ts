@@ -45,6 +45,7 @@ import { SERVER_VERSION } from '../version.js';
 import { requireAccess } from './access-control.js';
 import { requireApiKey } from './admin-auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
+import { installGracefulClose } from './graceful-close.js';
 import { installJsonBodyParser } from './json-body.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 import { registerOpsRoutes } from './metrics/ops-routes.js';
@@ -114,7 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     genReqId: () => randomUUID(),
     logController: new RequestLog(),
-    return503OnClosing: true,
+    // Requests that arrive while closing get our own 503 (installGracefulClose).
+    return503OnClosing: false,
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
 
@@ -125,6 +127,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('principal', null);
   installJsonBodyParser(app);
   installErrorHandlers(app);
+  installGracefulClose(app);
   const limits = await installRateLimits(app, deps.rateLimits);
   app.addHook('onClose', async () => {
     await transactor.drain();
