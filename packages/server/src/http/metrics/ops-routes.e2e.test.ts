@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../test-support/admin-client.js';
 import { SimDevice } from '../../test-support/sim-device.js';
@@ -132,6 +133,25 @@ describe('operations endpoints', () => {
     const ready = await fetch(`${t.url}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toMatchObject({ status: 'ready' });
+    // A migration recorded as not applied (an older server's database): not ready, saying why.
+    const db = t.database.db as unknown as Kysely<{ kysely_migration: { name: string } }>;
+    const last = await db
+      .selectFrom('kysely_migration')
+      .select('name')
+      .orderBy('name', 'desc')
+      .executeTakeFirstOrThrow();
+    await db.deleteFrom('kysely_migration').where('name', '=', last.name).execute();
+    const pending = await fetch(`${t.url}/readyz`);
+    expect(pending.status).toBe(503);
+    expect(((await pending.json()) as { message: string }).message).toBe(
+      'Not ready: 1 database migration(s) are not applied yet.',
+    );
+    await db
+      .insertInto('kysely_migration')
+      .values({ name: last.name, timestamp: new Date().toISOString() } as never)
+      .execute();
+    expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+
     await t.database.close();
     const notReady = await fetch(`${t.url}/readyz`);
     expect(notReady.status).toBe(503);
