@@ -1,15 +1,21 @@
+import { readFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { CliError } from './output.js';
 
 /** Where the admin commands send their requests, and with which key. */
 export interface AdminConnection {
   server: string;
   apiKey: string;
+  /** A CA certificate (PEM) trusted for `https://` servers besides the system's (`--ca` / `SMARTLIC_CA`). */
+  ca?: string;
 }
 
-/** Resolves the admin connection from flags, then SMARTLIC_SERVER / SMARTLIC_API_KEY. */
-export function adminConnection(flags: { server?: string; apiKey?: string }): AdminConnection {
+/** Resolves the admin connection from flags, then SMARTLIC_SERVER / SMARTLIC_API_KEY / SMARTLIC_CA. */
+export function adminConnection(flags: { server?: string; apiKey?: string; ca?: string }): AdminConnection {
   const server = flags.server ?? process.env.SMARTLIC_SERVER;
   const apiKey = flags.apiKey ?? process.env.SMARTLIC_API_KEY;
+  const caFile = flags.ca ?? (process.env.SMARTLIC_CA || undefined);
   if (!server) throw new CliError('No server given: pass --server URL or set SMARTLIC_SERVER.');
   if (!apiKey) {
     throw new CliError(
@@ -19,7 +25,88 @@ export function adminConnection(flags: { server?: string; apiKey?: string }): Ad
   return {
     server: serverUrl(server, flags.server === undefined ? 'SMARTLIC_SERVER' : '--server'),
     apiKey: apiKey.trim(),
+    ...(caFile === undefined ? {} : { ca: readCa(caFile, flags.ca === undefined ? 'SMARTLIC_CA' : '--ca') }),
   };
+}
+
+/** The CA certificate file of `--ca` / `SMARTLIC_CA`, or one sentence saying what is wrong with it. */
+function readCa(file: string, source: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(
+      `${source} names ${file}, which cannot be read (${(error as { code?: string }).code ?? 'error'}).`,
+    );
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new CliError(`${source} names ${file}, which is not a PEM certificate (e.g. <data>/pki/root-ca.pem).`);
+  }
+  return text;
+}
+
+/** A finished HTTP exchange. */
+interface Answer {
+  status: number;
+  ok: boolean;
+  text: string;
+}
+
+/**
+ * Sends one request: with `fetch`, or, when the connection names a CA, with node:https trusting
+ * it besides the system's CAs. A connection failure is one sentence (TLS trust failures say how
+ * to trust the server's CA).
+ */
+async function send(
+  connection: AdminConnection,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
+  const url = `${connection.server}${path}`;
+  try {
+    if (connection.ca !== undefined && url.startsWith('https:')) {
+      return await sendTrusting(url, connection.ca, method, headers, body);
+    }
+    const response = await fetch(url, { method, headers, body });
+    return { status: response.status, ok: response.ok, text: await response.text() };
+  } catch (error) {
+    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    const hint = /CERT|SIGNATURE|ISSUER|SELF_SIGNED/.test(reason ?? '')
+      ? ": the server's TLS certificate is not trusted; pass --ca FILE or set SMARTLIC_CA to its CA (for --tls auto: <data>/pki/root-ca.pem)"
+      : '';
+    throw new CliError(
+      `Cannot reach the server at ${connection.server} (${reason ?? (error as Error).message}${hint}).`,
+    );
+  }
+}
+
+function sendTrusting(
+  url: string,
+  ca: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<Answer> {
+  return new Promise((resolvePromise, reject) => {
+    const request = httpsRequest(
+      url,
+      { method, headers, ca: [...rootCertificates, ca], timeout: 60_000 },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const status = response.statusCode ?? 0;
+          resolvePromise({ status, ok: status >= 200 && status < 300, text: Buffer.concat(chunks).toString('utf8') });
+        });
+      },
+    );
+    request.on('timeout', () => request.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })));
+    request.on('error', reject);
+    request.end(body);
+  });
 }
 
 /** The server's base URL, or one sentence saying how to write it (`127.0.0.1:8470` lacks its scheme). */
@@ -46,21 +133,17 @@ export async function adminRequest<T>(
   path: string,
   body?: unknown,
 ): Promise<T> {
-  let response: Response;
-  try {
-    response = await fetch(`${connection.server}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${connection.apiKey}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (error) {
-    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new CliError(`Cannot reach the server at ${connection.server} (${reason}).`);
-  }
-  const text = await response.text();
+  const response = await send(
+    connection,
+    method,
+    path,
+    {
+      authorization: `Bearer ${connection.apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body === undefined ? undefined : JSON.stringify(body),
+  );
+  const text = response.text;
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -85,16 +168,8 @@ export function fieldDetails(message: string, fields: Record<string, string[]> |
 
 /** Calls the admin REST API for a text answer (e.g. a CSV report); errors as {@link adminRequest}. */
 export async function adminText(connection: AdminConnection, path: string): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(`${connection.server}${path}`, {
-      headers: { authorization: `Bearer ${connection.apiKey}` },
-    });
-  } catch (error) {
-    const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message;
-    throw new CliError(`Cannot reach the server at ${connection.server} (${reason}).`);
-  }
-  const text = await response.text();
+  const response = await send(connection, 'GET', path, { authorization: `Bearer ${connection.apiKey}` });
+  const text = response.text;
   if (!response.ok) {
     let message: string | undefined;
     try {

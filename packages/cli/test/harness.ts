@@ -50,6 +50,10 @@ export interface ServerProcess {
   rootCaPath: string;
   output: () => string;
   stop: () => Promise<void>;
+  /** The process id (to send it a signal). */
+  pid: number;
+  /** Resolves with the exit code (or null when killed by a signal) once the process has exited. */
+  exited: Promise<number | null>;
 }
 
 /**
@@ -77,7 +81,7 @@ export async function startServerProcess(
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
     const check = () => {
-      const match = /listening on (http:\/\/\S+)/.exec(out);
+      const match = /listening on (https?:\/\/\S+)/.exec(out);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);
@@ -89,6 +93,10 @@ export async function startServerProcess(
       reject(new Error(`server exited with ${code}:\n${out}`));
     });
   });
+  const exited = new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
   const { readFile } = await import('node:fs/promises');
   const apiKey = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
   return {
@@ -97,6 +105,8 @@ export async function startServerProcess(
     apiKey,
     rootCaPath: join(dataDir, 'pki', 'root-ca.pem'),
     output: () => out,
+    pid: child.pid ?? 0,
+    exited,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

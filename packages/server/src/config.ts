@@ -33,7 +33,16 @@ export interface ServerOptions {
   webhookResolver?: HostResolver;
   /** Request limits per minute, each defaulting to `DEFAULT_RATE_LIMITS`; `'off'` for benchmarks and tests that flood. */
   rateLimits?: Partial<RateLimits> | 'off';
+  /**
+   * HTTPS: `auto` issues the server a certificate from its own CA for the host, localhost,
+   * 127.0.0.1, ::1 and `names`; `files` uses the operator's certificate (chain) and key, PEM.
+   * Default: plain HTTP.
+   */
+  tls?: TlsOptions;
 }
+
+/** How the server gets its TLS certificate. */
+export type TlsOptions = { mode: 'auto'; names?: string[] } | { mode: 'files'; certFile: string; keyFile: string };
 
 /** {@link ServerOptions} checked and completed with defaults. */
 export interface ServerConfig {
@@ -48,6 +57,7 @@ export interface ServerConfig {
   webhookAllowPrivate: boolean;
   webhookResolver: HostResolver;
   rateLimits: RateLimits | 'off';
+  tls: { mode: 'auto'; names: string[] } | { mode: 'files'; certFile: string; keyFile: string } | undefined;
 }
 
 /** Where the data lives: a SQLite file or a PostgreSQL database. */
@@ -76,6 +86,29 @@ const OptionsSchema = z.object({
     })
     .default({})
     .transform((v) => (v === 'off' ? v : { ...DEFAULT_RATE_LIMITS, ...v })),
+  tls: z
+    .discriminatedUnion('mode', [
+      z.object({
+        mode: z.literal('auto'),
+        names: z
+          .array(
+            z
+              .string()
+              .trim()
+              .min(1)
+              .max(253)
+              .regex(/^[A-Za-z0-9.:*-]+$/, 'a TLS name is a host name or an IP address'),
+          )
+          .max(100)
+          .default([]),
+      }),
+      z.object({
+        mode: z.literal('files'),
+        certFile: z.string().trim().min(1, 'a certificate file is required'),
+        keyFile: z.string().trim().min(1, 'a key file is required'),
+      }),
+    ])
+    .optional(),
 });
 
 /** Each limit is optional, a whole number of requests per minute, at least 1. */
@@ -114,6 +147,10 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     webhookAllowPrivate: o.webhookAllowPrivate,
     webhookResolver: o.webhookResolver ?? systemResolver,
     rateLimits: o.rateLimits,
+    tls:
+      o.tls?.mode === 'files'
+        ? { mode: 'files', certFile: resolve(o.tls.certFile), keyFile: resolve(o.tls.keyFile) }
+        : o.tls,
   };
 }
 

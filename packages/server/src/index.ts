@@ -20,7 +20,7 @@ import type {
   UserView as UserViewSchema,
 } from './features/users/user-schemas.js';
 
-export type { ServerConfig, ServerOptions } from './config.js';
+export type { ServerConfig, ServerOptions, TlsOptions } from './config.js';
 export { DEFAULT_PORT, parseServerConfig } from './config.js';
 export type {
   ConversionSettingsView,

@@ -5,7 +5,14 @@ import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerO
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
 import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
-import { loadOrCreatePki } from './features/pki/authority-pki.js';
+import { type AuthorityPki, loadOrCreatePki } from './features/pki/authority-pki.js';
+import {
+  ensureTlsCertificate,
+  loadTlsFiles,
+  type TlsMaterial,
+  TlsSetupError,
+  tlsNames,
+} from './features/pki/tls-certificate.js';
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
@@ -25,6 +32,11 @@ export interface RunningServer {
   adminKeyCreated: boolean;
   /** `<dataDir>/pki/root-ca.pem`. */
   rootCaPath: string;
+  /**
+   * HTTPS, when on: `auto` (a certificate from the authority's CA, trusted by whoever trusts
+   * `rootCaPath`, kept at `certPath`) or `files` (the operator's certificate at `certPath`).
+   */
+  tls?: { mode: 'auto' | 'files'; certPath: string };
   /** Stops listening, waits for requests in flight and queued writes, closes the database. */
   close(): Promise<void>;
   /** Background notification jobs (webhook delivery, daily summaries); tests call `runDue()` after advancing the clock. */
@@ -53,6 +65,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await reconcileUsageTotals(transactor, logger);
     const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
     const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
+    const tls = await prepareTls(config, pki, logger);
     const adminKey = await ensureBootstrapAdminKey({
       dataDir: config.dataDir,
       transactor,
@@ -70,9 +83,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       transactor,
       secrets,
       webhookTargets: { allowPrivate: config.webhookAllowPrivate, resolve: config.webhookResolver },
+      ...(tls ? { https: tls.material } : {}),
     });
     await listen(app, config.host, config.port);
-    const url = urlOf(config.host, (app.server.address() as AddressInfo).port);
+    const url = urlOf(tls ? 'https' : 'http', config.host, (app.server.address() as AddressInfo).port);
     logger.info(
       {
         url,
@@ -91,6 +105,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       adminKeyPath: adminKey.path,
       adminKeyCreated: adminKey.created,
       rootCaPath: pki.rootCaPath,
+      ...(tls ? { tls: { mode: tls.mode, certPath: tls.certPath } } : {}),
       webhookJobs: running.webhookJobs,
       close: () => {
         closing ??= (async () => {
@@ -187,6 +202,27 @@ function createLogger(config: ServerConfig): Logger {
   );
 }
 
-function urlOf(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** The certificate and key to serve HTTPS with, or undefined for plain HTTP; bad files stop the start. */
+async function prepareTls(
+  config: ServerConfig,
+  pki: AuthorityPki,
+  logger: Logger,
+): Promise<{ mode: 'auto' | 'files'; certPath: string; material: TlsMaterial } | undefined> {
+  const tls = config.tls;
+  if (!tls) return undefined;
+  try {
+    if (tls.mode === 'files') {
+      return { mode: 'files', certPath: tls.certFile, material: loadTlsFiles(tls.certFile, tls.keyFile) };
+    }
+    const names = tlsNames(config.host, tls.names);
+    const issued = await ensureTlsCertificate({ dataDir: config.dataDir, pki, names, now: config.clock.now(), logger });
+    return { mode: 'auto', certPath: issued.certPath, material: { cert: issued.cert, key: issued.key } };
+  } catch (cause) {
+    if (cause instanceof TlsSetupError) throw new StartupError(cause.message, { cause });
+    throw cause;
+  }
 }

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { TlsOptions } from '@smartlic/server';
 import { Command } from 'commander';
 import { processClock } from '../clock.js';
 import { CliError, parseInteger } from '../output.js';
@@ -13,6 +14,10 @@ interface ServerFlags extends RateLimitFlags {
   upstream?: string;
   logLevel: string;
   webhookAllowPrivate?: boolean;
+  tls?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsName: string[];
 }
 
 /** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
@@ -27,10 +32,20 @@ export function serverCommand(): Command {
     .option('--upstream <url>', 'the authority a satellite synchronises with')
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug or silent', 'info')
     .option('--webhook-allow-private', 'let webhooks reach loopback, private and link-local addresses')
+    .option('--tls <mode>', 'HTTPS: "auto" issues the server a certificate from its own root CA')
+    .option('--tls-cert <file>', 'HTTPS with this certificate (PEM, leaf first, then its chain)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option(
+      '--tls-name <name>',
+      'with --tls auto: another host name or IP address for the certificate (repeatable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [] as string[],
+    )
     .action(async (flags: ServerFlags) => {
       if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
         throw new CliError(`--mode must be authority or satellite, not "${flags.mode}".`);
       }
+      const tls = tlsOf(flags);
       const rateLimits = rateLimitsOf(flags);
       // Loaded on demand: device and admin commands should not pay for the server's start-up.
       const { startServer } = await import('@smartlic/server');
@@ -44,6 +59,7 @@ export function serverCommand(): Command {
         rateLimits,
         ...(flags.db ? { dbUrl: flags.db } : {}),
         ...(flags.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),
+        ...(tls ? { tls } : {}),
       });
       const keyNote = server.adminKeyCreated ? 'created now' : 'created at first start';
       process.stdout.write(
@@ -52,8 +68,11 @@ export function serverCommand(): Command {
           `Admin API key: ${server.adminKeyPath} (${keyNote}; mode 0600)`,
           `Root CA for devices: ${server.rootCaPath}`,
           `  (a device trusts it with: npx smartlic device call-home destination ${server.url} --root ${server.rootCaPath})`,
+          ...tlsNote(server.tls, server.rootCaPath),
           'Log in with:',
-          `  export SMARTLIC_SERVER=${server.url} SMARTLIC_API_KEY=$(cat ${server.adminKeyPath})`,
+          `  export SMARTLIC_SERVER=${server.url} SMARTLIC_API_KEY=$(cat ${server.adminKeyPath})${
+            server.tls?.mode === 'auto' ? ` SMARTLIC_CA=${server.rootCaPath}` : ''
+          }`,
           '  npx smartlic admin account create "My Company" --domain example.com',
           '',
         ].join('\n'),
@@ -68,4 +87,37 @@ export function serverCommand(): Command {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+}
+
+/** The HTTPS option of the flags: `--tls auto [--tls-name N…]`, or `--tls-cert F --tls-key K`, or none. */
+function tlsOf(flags: ServerFlags): TlsOptions | undefined {
+  if (flags.tls !== undefined && flags.tls !== 'auto') {
+    throw new CliError(
+      `--tls takes "auto", not "${flags.tls}" (for your own certificate use --tls-cert and --tls-key).`,
+    );
+  }
+  const files = flags.tlsCert !== undefined || flags.tlsKey !== undefined;
+  if (flags.tls === 'auto' && files) throw new CliError('Use either --tls auto or --tls-cert/--tls-key, not both.');
+  if (flags.tlsName.length > 0 && flags.tls !== 'auto') throw new CliError('--tls-name goes with --tls auto.');
+  if (flags.tls === 'auto') return { mode: 'auto', names: flags.tlsName };
+  if (!files) return undefined;
+  if (flags.tlsCert === undefined || flags.tlsKey === undefined) {
+    throw new CliError('--tls-cert and --tls-key go together: give both the certificate and its private key.');
+  }
+  return { mode: 'files', certFile: resolve(flags.tlsCert), keyFile: resolve(flags.tlsKey) };
+}
+
+/** What the start message says about HTTPS: which certificate, and what clients must trust. */
+function tlsNote(tls: { mode: 'auto' | 'files'; certPath: string } | undefined, rootCaPath: string): string[] {
+  if (!tls) return [];
+  if (tls.mode === 'auto') {
+    return [
+      `HTTPS certificate: ${tls.certPath} (issued by this server's root CA)`,
+      `  clients trust it through the root CA: devices with --root, admin commands with --ca ${rootCaPath} or SMARTLIC_CA`,
+    ];
+  }
+  return [
+    `HTTPS certificate: ${tls.certPath} (yours)`,
+    '  clients must trust its issuer: admin commands with --ca FILE or SMARTLIC_CA unless a public CA issued it',
+  ];
 }

@@ -46,8 +46,11 @@ import { SERVER_VERSION } from '../version.js';
 import { requireAccess } from './access-control.js';
 import { requireApiKey } from './admin-auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
+import { installGracefulClose } from './graceful-close.js';
 import { installJsonBodyParser } from './json-body.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
+import { registerOpsRoutes } from './metrics/ops-routes.js';
+import { createServerMetrics } from './metrics/server-metrics.js';
 import { collectRoutes, registerOpenApiRoute } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
@@ -88,6 +91,8 @@ export interface AppDeps {
    * resolver — the safe setting; `startServer` passes the operator's choice.
    */
   webhookTargets?: WebhookTargetPolicy;
+  /** Serve HTTPS with this certificate chain and key (PEM); default plain HTTP. */
+  https?: { cert: string; key: string };
 }
 
 /**
@@ -111,13 +116,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clientErrorHandler,
     genReqId: () => randomUUID(),
     logController: new RequestLog(),
-    return503OnClosing: true,
-  });
+    // Requests that arrive while closing get our own 503 (installGracefulClose).
+    return503OnClosing: false,
+    ...(deps.https ? { https: deps.https } : {}),
+  }) as unknown as FastifyInstance;
 
   const routes = collectRoutes(app);
+  const metrics = createServerMetrics();
+  // Before every other hook: requests refused by a rate limit or an API key are counted too.
+  registerOpsRoutes(app, metrics, db);
   app.decorateRequest('principal', null);
   installJsonBodyParser(app);
   installErrorHandlers(app);
+  installGracefulClose(app);
   const limits = await installRateLimits(app, deps.rateLimits);
   app.addHook('onClose', async () => {
     await transactor.drain();
@@ -142,7 +153,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const tokens = createTokenService({ db, transactor, clock, secrets });
   const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
   // Lifecycle jobs (silent instances, expiries, usage snapshots) run on the clock once listening.
-  const jobDeps = { transactor, keyCache: cache, logger, clock };
+  const jobDeps = {
+    transactor,
+    keyCache: cache,
+    logger,
+    clock,
+    onRun: (outcome: 'ok' | 'failed') => metrics.jobRuns.inc({ outcome }),
+  };
   let jobRunner: JobRunner | undefined;
   app.addHook('onListen', async () => {
     jobRunner = startJobs({
@@ -153,7 +170,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => jobRunner?.stop());
   const paks = createPakService({ db, transactor, clock });
   const send = createWebhookSender(webhookTargets);
-  const webhookJobs = createWebhookJobs({ db, transactor, clock, secrets, logger, send });
+  const webhookJobs = createWebhookJobs({
+    db,
+    transactor,
+    clock,
+    secrets,
+    logger,
+    send,
+    onRun: ({ delivered, failed }) => {
+      if (delivered > 0) metrics.webhookDeliveries.inc({ outcome: 'delivered' }, delivered);
+      if (failed > 0) metrics.webhookDeliveries.inc({ outcome: 'failed' }, failed);
+    },
+  });
   app.decorate('webhookJobs', webhookJobs);
   // Webhook delivery and daily summaries run in the background only once listening;
   // they stop (aborting requests in flight) before queued database work is drained.
@@ -161,7 +189,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.addHook('preClose', async () => webhookJobs.stop());
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
-  registerDeviceRoutes(app, device, limits);
+  registerDeviceRoutes(app, device, limits, {
+    authorized: (status) => metrics.authorizations.inc({ status }),
+  });
   registerOpenApiRoute(app, routes);
   await app.register(async (admin) => {
     admin.addHook('onRequest', limits.authGate);

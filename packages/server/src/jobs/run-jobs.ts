@@ -12,6 +12,8 @@ export interface JobDeps {
   /** Removed instances' entries are dropped from it. */
   keyCache?: InstanceKeyCache | undefined;
   logger?: Logger | undefined;
+  /** Told of every run's outcome (metrics). */
+  onRun?: ((outcome: 'ok' | 'failed') => void) | undefined;
 }
 
 /** What one run of every job did. */
@@ -32,6 +34,17 @@ export interface JobsOutcome {
  * twice, do the work once.
  */
 export async function runJobsOnce(deps: JobDeps, now: number): Promise<JobsOutcome> {
+  try {
+    const outcome = await runEveryJob(deps, now);
+    deps.onRun?.('ok');
+    return outcome;
+  } catch (error) {
+    deps.onRun?.('failed');
+    throw error;
+  }
+}
+
+async function runEveryJob(deps: JobDeps, now: number): Promise<JobsOutcome> {
   const { transactor } = deps;
   const silent = await transactor.run((trx) => handleSilentInstances(trx, now));
   for (const id of silent.removed) deps.keyCache?.delete(id);

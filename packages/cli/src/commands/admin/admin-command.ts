@@ -23,8 +23,10 @@ export function adminCommand(): Command {
   const admin = new Command('admin')
     .description('administer an authority through its REST API')
     .option('--server <url>', 'server URL (default: $SMARTLIC_SERVER)')
-    .option('--api-key <key>', 'API key (default: $SMARTLIC_API_KEY)');
-  const connect = (): AdminConnection => adminConnection(admin.opts<{ server?: string; apiKey?: string }>());
+    .option('--api-key <key>', 'API key (default: $SMARTLIC_API_KEY)')
+    .option('--ca <file>', 'trust this CA certificate (PEM) for an https:// server (default: $SMARTLIC_CA)');
+  const connect = (): AdminConnection =>
+    adminConnection(admin.opts<{ server?: string; apiKey?: string; ca?: string }>());
   admin.addCommand(accountCommand(connect));
   admin.addCommand(vaCommand(connect));
   admin.addCommand(licenseCommands(connect));

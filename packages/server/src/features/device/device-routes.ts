@@ -1,6 +1,7 @@
 import {
   AuthorizeRequest,
   AuthorizeResponse,
+  type ComplianceStatus,
   ConvertRequest,
   ConvertResponse,
   DEVICE_ROUTES,
@@ -27,11 +28,22 @@ function deviceDoc(summary: string, request: z.ZodType, response: z.ZodType) {
   });
 }
 
+/** Told of outcomes the metrics count. */
+export interface DeviceObserver {
+  /** A successful authorization, with the instance's overall compliance status. */
+  authorized(status: ComplianceStatus): void;
+}
+
 /**
  * The device endpoint: one POST route per message type; bodies and answers are signed envelopes.
  * Registration is limited per address and per token, the other messages per product instance.
  */
-export function registerDeviceRoutes(app: FastifyInstance, device: DeviceService, limits: RateLimiter): void {
+export function registerDeviceRoutes(
+  app: FastifyInstance,
+  device: DeviceService,
+  limits: RateLimiter,
+  observe: DeviceObserver,
+): void {
   const perInstance = { preHandler: limits.device };
   app.post(
     DEVICE_ROUTES.register,
@@ -44,7 +56,11 @@ export function registerDeviceRoutes(app: FastifyInstance, device: DeviceService
   app.post(
     DEVICE_ROUTES.authorize,
     { config: deviceDoc('Authorize entitlement usage', AuthorizeRequest, AuthorizeResponse), ...perInstance },
-    async (request) => device.authorize(device.accept('authorize', request.body)),
+    async (request) => {
+      const answer = await device.authorize(device.accept('authorize', request.body));
+      observe.authorized(answer.payload.status);
+      return answer;
+    },
   );
   app.post(
     DEVICE_ROUTES.renewId,

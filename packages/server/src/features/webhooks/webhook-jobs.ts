@@ -20,6 +20,8 @@ export interface WebhookJobsDeps {
   send: WebhookSender;
   /** Real-time interval of the background loop; default {@link WEBHOOK_TICK_MS}. */
   tickMs?: number;
+  /** Told what each run sent (metrics). */
+  onRun?: (sent: { delivered: number; failed: number }) => void;
 }
 
 /**
@@ -36,6 +38,7 @@ export function createWebhookJobs(deps: WebhookJobsDeps) {
   const runDue = async (): Promise<{ summaries: number; delivered: number; failed: number }> => {
     const summaries = await deps.transactor.run((trx) => queueDailySummaries(trx, deps.clock.now()));
     const sent = await dispatcher.runDue();
+    deps.onRun?.(sent);
     return { summaries, ...sent };
   };
 

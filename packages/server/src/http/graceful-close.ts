@@ -1,0 +1,73 @@
+import { Server as NetServer, type Socket } from 'node:net';
+import type { ErrorBody } from '@smartlic/protocol';
+import type { FastifyInstance } from 'fastify';
+
+/** How long closing keeps listening, at most, answering 503, while requests are in flight or just connected. */
+export const CLOSE_GRACE_MS = 1_000;
+
+/**
+ * Closing without resetting anyone. Once `app.close()` starts, every request that arrives is
+ * answered `503 SERVER_BUSY` with `Retry-After: 1` and `Connection: close`, and every answer
+ * says `Connection: close`. The listening socket stays open until no request is in flight and
+ * no accepted connection is still to send its request (at most {@link CLOSE_GRACE_MS}) — so a
+ * client that backs off on 503 never meets a closed port mid-connect — then it closes; requests
+ * still in flight finish, connections left idle are closed, and only then does fastify go on to
+ * drain the database work queued behind them. (Node's own `close()` would destroy connections
+ * accepted but not yet read as idle, resetting their clients.)
+ */
+export function installGracefulClose(app: FastifyInstance): void {
+  let closing = false;
+  let inFlight = 0;
+  const waiting = new Map<string, Socket>();
+  const keyOf = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+  app.server.on('connection', (socket: Socket) => {
+    const key = keyOf(socket);
+    waiting.set(key, socket);
+    socket.once('close', () => waiting.delete(key));
+  });
+  app.server.on('request', (request: { socket: Socket }, response: { once(event: 'close', f: () => void): void }) => {
+    waiting.delete(keyOf(request.socket));
+    inFlight++;
+    response.once('close', () => {
+      inFlight--;
+    });
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (!closing) return;
+    const body: ErrorBody = {
+      code: 'SERVER_BUSY',
+      message: 'The server is shutting down; retry in a moment.',
+      requestId: request.id,
+    };
+    return reply.code(503).header('retry-after', '1').send(body);
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
+  });
+  app.addHook('preClose', async () => {
+    closing = true;
+    const server = app.server;
+    if (!server.listening) return;
+    const graceEnd = Date.now() + CLOSE_GRACE_MS;
+    while ((inFlight > 0 || waiting.size > 0) && Date.now() < graceEnd) await sleep(10);
+    // Stop accepting, without http.Server#close's reaping of connections that look idle; the
+    // callback comes once every connection has ended (fastify's own close then finds it closed).
+    let ended = false;
+    const allEnded = new Promise<void>((resolve) => {
+      NetServer.prototype.close.call(server, () => {
+        ended = true;
+        resolve();
+      });
+    });
+    while (!ended) {
+      server.closeIdleConnections();
+      await Promise.race([allEnded, sleep(20)]);
+    }
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

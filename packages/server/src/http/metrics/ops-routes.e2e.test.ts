@@ -1,0 +1,167 @@
+import type { Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../test-support/admin-client.js';
+import { SimDevice } from '../../test-support/sim-device.js';
+import { startTestApp, type TestApp } from '../../test-support/test-app.js';
+
+/** One parsed sample: `name{labels} value`. */
+interface Sample {
+  name: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+const NAME = '[a-zA-Z_:][a-zA-Z0-9_:]*';
+const LABEL = '[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\\\\n]|\\\\[\\\\"n])*"';
+const SAMPLE_LINE = new RegExp(`^(${NAME})(?:\\{(${LABEL}(?:,${LABEL})*)?\\})? (-?[0-9.e+-]+|NaN|\\+Inf|-Inf)$`);
+
+/**
+ * A strict parser of the text exposition format: every line is `# HELP`, `# TYPE` (before any
+ * sample of its metric, once) or a sample of a declared metric; anything else fails the test.
+ */
+function parseExposition(text: string): Sample[] {
+  expect(text.endsWith('\n')).toBe(true);
+  const types = new Map<string, string>();
+  const helped = new Set<string>();
+  const samples: Sample[] = [];
+  for (const line of text.slice(0, -1).split('\n')) {
+    const help = /^# HELP (\S+) .+$/.exec(line);
+    const type = /^# TYPE (\S+) (counter|gauge|histogram)$/.exec(line);
+    if (help) {
+      expect(helped.has(help[1]!), `second HELP for ${help[1]}`).toBe(false);
+      helped.add(help[1]!);
+      continue;
+    }
+    if (type) {
+      expect(types.has(type[1]!), `second TYPE for ${type[1]}`).toBe(false);
+      types.set(type[1]!, type[2]!);
+      continue;
+    }
+    const match = SAMPLE_LINE.exec(line);
+    expect(match, `not a valid exposition line: ${line}`).not.toBeNull();
+    const name = match![1]!;
+    const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+    expect(types.get(family), `sample of an undeclared metric: ${line}`).toBeDefined();
+    if (family !== name) expect(types.get(family)).toBe('histogram');
+    const labels: Record<string, string> = {};
+    for (const pair of (match![2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[pair[1]!] = pair[2]!;
+    }
+    samples.push({ name, labels, value: Number(match![3]) });
+  }
+  return samples;
+}
+
+function sumOf(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
+  const found = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return found.reduce((sum, s) => sum + s.value, 0);
+}
+
+describe('operations endpoints', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startTestApp();
+  });
+  afterEach(async () => t.dispose());
+
+  async function scrape(): Promise<Sample[]> {
+    const response = await fetch(`${t.url}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
+    return parseExposition(await response.text());
+  }
+
+  it('serves valid Prometheus text whose counters move by exactly the traffic sent', async () => {
+    const admin = new AdminClient(t.url, t.ownerKey);
+    const { vaId } = await admin.setupVa();
+    await admin.addLicense(vaId, { tag: 'regid.2025-01.com.example.router', count: 1 });
+    const token = await admin.createToken(vaId);
+    const rootCaPem = await (await fetch(`${t.url}/api/v1/pki/root-ca`)).text();
+
+    const before = await scrape();
+    const device = new SimDevice({ url: t.url, clock: t.clock, rootCaPem }, { pid: 'R1', sn: 'S1' });
+    expect((await device.register(token.token)).status).toBe(200);
+    expect((await device.authorize([{ tag: 'regid.2025-01.com.example.router', count: 1 }])).status).toBe(200);
+    expect((await device.authorize([{ tag: 'regid.2025-01.com.example.router', count: 3 }])).status).toBe(200);
+    // A second registration with the same identity is refused: counted under its error code.
+    const again = new SimDevice({ url: t.url, clock: t.clock, rootCaPem }, { pid: 'R1', sn: 'S1' });
+    const refused = await again.register(token.token);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    const refusedCode = (refused.body as { code: string }).code;
+    await fetch(`${t.url}/no/such/secret-path-123`);
+    const after = await scrape();
+
+    const delta = (name: string, labels: Record<string, string>) =>
+      sumOf(after, name, labels) - sumOf(before, name, labels);
+    expect(delta('smartlic_device_messages_total', { type: 'register', outcome: 'ok' })).toBe(1);
+    expect(delta('smartlic_device_messages_total', { type: 'register', outcome: refusedCode })).toBe(1);
+    expect(delta('smartlic_device_messages_total', { type: 'authorize', outcome: 'ok' })).toBe(2);
+    expect(delta('smartlic_authorizations_total', { status: 'InCompliance' })).toBe(1);
+    expect(delta('smartlic_authorizations_total', { status: 'OutOfCompliance' })).toBe(1);
+    const authorizeRoute = { method: 'POST', route: '/api/v1/device/authorize' };
+    expect(delta('smartlic_http_requests_total', { ...authorizeRoute, status_class: '2xx' })).toBe(2);
+    expect(delta('smartlic_http_request_duration_seconds_count', authorizeRoute)).toBe(2);
+    expect(delta('smartlic_http_request_duration_seconds_bucket', { ...authorizeRoute, le: '+Inf' })).toBe(2);
+    // The first scrape is counted by its pattern; a URL that matches nothing never becomes a label.
+    expect(sumOf(after, 'smartlic_http_requests_total', { route: '/metrics', status_class: '2xx' })).toBe(1);
+    expect(delta('smartlic_http_requests_total', { route: 'unmatched', status_class: '4xx' })).toBe(1);
+    expect(after.some((s) => Object.values(s.labels).some((v) => v.includes('secret-path')))).toBe(false);
+    // Admin routes are labelled by pattern, not by the ids in their URLs.
+    expect(sumOf(after, 'smartlic_http_requests_total', { route: '/api/v1/virtual-accounts/:vaId/tokens' })).toBe(1);
+    expect(after.some((s) => Object.values(s.labels).some((v) => v.includes(vaId)))).toBe(false);
+
+    // Jobs run through the API are counted.
+    await admin.ok('POST', '/api/v1/jobs/run', undefined, 200);
+    const jobs = await scrape();
+    expect(sumOf(jobs, 'smartlic_job_runs_total', { outcome: 'ok' })).toBe(1);
+
+    for (const name of [
+      'process_resident_memory_bytes',
+      'nodejs_heap_used_bytes',
+      'process_cpu_seconds_total',
+      'nodejs_eventloop_lag_p99_seconds',
+      'nodejs_active_handles',
+    ]) {
+      expect(after.find((s) => s.name === name)?.value, name).toBeGreaterThanOrEqual(0);
+    }
+    const start = after.find((s) => s.name === 'process_start_time_seconds')!.value;
+    expect(Math.abs(start - Date.now() / 1000)).toBeLessThan(3600);
+  });
+
+  it('answers /healthz always and /readyz while the database answers', async () => {
+    expect(await (await fetch(`${t.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${t.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ status: 'ready' });
+    // A migration recorded as not applied (an older server's database): not ready, saying why.
+    const db = t.database.db as unknown as Kysely<{ kysely_migration: { name: string } }>;
+    const last = await db
+      .selectFrom('kysely_migration')
+      .select('name')
+      .orderBy('name', 'desc')
+      .executeTakeFirstOrThrow();
+    await db.deleteFrom('kysely_migration').where('name', '=', last.name).execute();
+    const pending = await fetch(`${t.url}/readyz`);
+    expect(pending.status).toBe(503);
+    expect(((await pending.json()) as { message: string }).message).toBe(
+      'Not ready: 1 database migration(s) are not applied yet.',
+    );
+    await db
+      .insertInto('kysely_migration')
+      .values({ name: last.name, timestamp: new Date().toISOString() } as never)
+      .execute();
+    expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+
+    await t.database.close();
+    const notReady = await fetch(`${t.url}/readyz`);
+    expect(notReady.status).toBe(503);
+    const body = (await notReady.json()) as { code: string; message: string; requestId: string };
+    expect(body).toEqual({
+      code: 'SERVER_BUSY',
+      message: 'Not ready: The database does not answer.',
+      requestId: expect.any(String),
+    });
+    expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${t.url}/api/v1/health`)).status).toBe(200);
+  });
+});
