@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent } from '@smartlic/agent';
-import { DAY, ManualClock, SECOND } from '@smartlic/protocol';
+import { Agent, DAY, ManualClock, SECOND } from '@smartlic/agent';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../../packages/server/src/test-support/test-server.js';
 import { CPS_PER_LICENSE, CUSP_TAG, startCuspProxy } from '../src/cusp-proxy.js';

@@ -20,9 +20,13 @@ export class ManualClock implements Clock {
   }
 }
 
+/** One second in milliseconds: time in smartlic is milliseconds since the epoch. */
 export const SECOND = 1000;
+/** One minute in milliseconds. */
 export const MINUTE = 60 * SECOND;
+/** One hour in milliseconds. */
 export const HOUR = 60 * MINUTE;
+/** One day in milliseconds (24 h: agent time knows no daylight saving). */
 export const DAY = 24 * HOUR;
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };
