@@ -20,6 +20,7 @@ export const ENTRIES = [
     name: '@smartlic/agent',
     source: 'packages/agent/src/index.ts',
     file: 'agent.md',
+    members: true,
     intro:
       'The device SDK a product embeds (`packages/agent/README.md` explains how it works; `examples/` shows two products). ' +
       'It re-exports the few protocol symbols a host needs (clock, error class, time units).',
@@ -94,18 +95,27 @@ function docOf(symbol, checker) {
   return [text, tags].filter(Boolean).join('\n\n');
 }
 
+/** A type as written in its declaration (`ErrorCode`, not its 60 members), else as the checker prints it. */
+function declaredTypeText(checker, symbol, node) {
+  const decl = symbol.valueDeclaration;
+  if (decl && 'type' in decl && decl.type) return decl.type.getText().replace(/\s+/g, ' ');
+  return typeText(checker, checker.getTypeOfSymbolAtLocation(symbol, node), node);
+}
+
 /** A type as text, in full when it is short, shortened otherwise. */
 function typeText(checker, type, node) {
   const full = checker.typeToString(type, node, ts.TypeFormatFlags.NoTruncation);
   return full.length <= 240 ? full : checker.typeToString(type, node);
 }
 
-/** The declaration text without its body and JSDoc: `type X = …` as written. */
+const printer = ts.createPrinter({ removeComments: true });
+
+/** A declaration as the compiler prints it, without comments or `export`: `type X = …`. */
 function declarationText(node) {
-  return node
-    .getText()
+  return printer
+    .printNode(ts.EmitHint.Unspecified, node, node.getSourceFile())
     .replace(/^export\s+/, '')
-    .replace(/\s+/g, ' ');
+    .replace(/ {4}/g, '  ');
 }
 
 function signatures(checker, symbol, name, node) {
@@ -134,9 +144,9 @@ function members(checker, symbol, isClass) {
     } else if (member.flags & ts.SymbolFlags.Property) {
       const optional = member.flags & ts.SymbolFlags.Optional ? '?' : '';
       const readonly = mods & ts.ModifierFlags.Readonly ? 'readonly ' : '';
-      sig = `${prefix}${readonly}${member.name}${optional}: ${typeText(checker, type, node)}`;
+      sig = `${prefix}${readonly}${member.name}${optional}: ${declaredTypeText(checker, member, node)}`;
     } else return;
-    rows.push({ sig, doc: docOf(member, checker) });
+    rows.push({ name: member.name, sig, doc: docOf(member, checker) });
   };
   const decl = symbol.declarations?.[0];
   if (isClass) {
@@ -148,11 +158,12 @@ function members(checker, symbol, isClass) {
     for (const s of ctorType.getConstructSignatures()) {
       const params = s.getParameters().map((p) => {
         const pd = p.valueDeclaration;
-        return `${p.name}${pd && ts.isParameter(pd) && pd.questionToken ? '?' : ''}: ${typeText(checker, checker.getTypeOfSymbolAtLocation(p, decl), decl)}`;
+        return `${p.name}${pd && ts.isParameter(pd) && (pd.questionToken || pd.initializer) ? '?' : ''}: ${declaredTypeText(checker, p, decl)}`;
       });
       const ctorDecl = s.getDeclaration();
       if (ctorDecl && ts.getCombinedModifierFlags(ctorDecl) & ts.ModifierFlags.Private) continue;
-      rows.unshift({ sig: `new ${symbol.name}(${params.join(', ')})`, doc: ctorDecl ? docOf(s, checker) : '' });
+      const doc = ctorDecl ? ts.displayPartsToString(s.getDocumentationComment(checker)).trim() : '';
+      rows.unshift({ name: 'constructor', sig: `new ${symbol.name}(${params.join(', ')})`, doc });
     }
   }
   for (const member of symbol.members?.values() ?? []) {
@@ -245,7 +256,14 @@ export function generate() {
   ];
   for (const entry of ENTRIES) {
     const items = documentEntry(program, checker, entry);
-    for (const item of items) if (!item.doc) undocumented.push(`${entry.name}: ${item.name} (${item.from})`);
+    for (const item of items) {
+      if (!item.doc) undocumented.push(`${entry.name}: ${item.name} (${item.from})`);
+      // The agent's API documents its members too (the constructor is the class's own doc).
+      if (!entry.members) continue;
+      for (const row of item.rows)
+        if (!row.doc && row.name !== 'constructor')
+          undocumented.push(`${entry.name}: ${item.name}.${row.name} (${item.from})`);
+    }
     files[entry.file] = renderEntry(entry, items);
     index.push(`- [\`${entry.name}\`](${entry.file}): ${items.length} exports. ${entry.intro}`);
   }
