@@ -2,7 +2,7 @@
 // each, under `dist/bundle/`: one file per entry point and the chunks entries share. Each
 // module Node loads costs memory of its own, and the agent must stay light inside a product
 // (ADR 0005): one bundled module instead of seventy saves about 6 MB of resident memory.
-// Dependencies stay external, and the agent imports the protocol's bundle, so a process holds
+// Dependencies (and peer dependencies, which only `@smartlic/agent/testing` needs) stay external, and the agent imports the protocol's bundle, so a process holds
 // one copy of each class (`SmartlicError` is the same class for the agent, CLI and server).
 //
 //   node scripts/bundle.mjs        (run by `npm run build`, `npm test` and `npm start`)
@@ -20,7 +20,7 @@ const PACKAGES = [
 for (const { dir, entries } of PACKAGES) {
   const root = fileURLToPath(new URL(`../${dir}/`, import.meta.url));
   const manifest = JSON.parse(await readFile(`${root}package.json`, 'utf8'));
-  const dependencies = Object.keys(manifest.dependencies ?? {});
+  const dependencies = Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies });
   const isExternal = (id) =>
     id.startsWith('node:') || dependencies.some((name) => id === name || id.startsWith(`${name}/`));
   await build({

@@ -1,3 +1,17 @@
+// The public API of the agent. It re-exports what a host needs of the protocol to use it (a clock
+// to inject, the error class and codes it may catch, time units), so a product depends on
+// `@smartlic/agent` alone.
+export {
+  type Clock,
+  DAY,
+  type ErrorCode,
+  HOUR,
+  ManualClock,
+  MINUTE,
+  SECOND,
+  SmartlicError,
+  systemClock,
+} from '@smartlic/protocol/core';
 export type { ConversionReport } from './actions/convert.js';
 export type { DestinationOptions, DestinationResult } from './actions/destination.js';
 export { Agent, type AgentOpenOptions, type AgentOptions, DEFAULT_REQUEST_TIMEOUT_MS } from './agent.js';

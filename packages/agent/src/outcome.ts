@@ -9,9 +9,13 @@ export type OutcomeAction = 'use' | 'register' | 'authorize' | 'renew-id' | 'der
  * "Product Already Registered") and the error `code` when one is known.
  */
 export interface Outcome {
+  /** The operation. */
   action: OutcomeAction;
+  /** Whether it succeeded. */
   ok: boolean;
+  /** What happened, in the operator's words (the reason of a failure). */
   message: string;
+  /** The error code of a failure, when one is known. */
   code?: ErrorCode;
   /** What the operation set off at once, e.g. the authorization that follows a registration. */
   followUps?: Outcome[];

@@ -47,6 +47,7 @@ function within(error: unknown, path: string, key: string | number): unknown {
   );
 }
 
+/** What `string()` accepts: a length range and an optional pattern (named in the error). */
 export interface StringRules {
   min?: number;
   max?: number;
@@ -70,6 +71,7 @@ export function string(rules: StringRules = {}): Check<string> {
   };
 }
 
+/** What `integer()` accepts: a safe integer within optional bounds. */
 export interface IntegerRules {
   min?: number;
   max?: number;
@@ -134,6 +136,7 @@ export function optional<T>(check: Check<T>): OptionalCheck<T> {
   return Object.assign(optionalCheck, { [OPTIONAL]: true as const });
 }
 
+/** What `array()` accepts: how many items, at most. */
 export interface ArrayRules {
   min?: number;
   max?: number;

@@ -1,5 +1,6 @@
 /** A source of the current time in milliseconds since the epoch. Injected everywhere. */
 export interface Clock {
+  /** Milliseconds since the epoch. */
   now(): number;
 }
 
@@ -8,21 +9,29 @@ export const systemClock: Clock = { now: () => Date.now() };
 
 /** A clock that tests move by hand. */
 export class ManualClock implements Clock {
+  /** Starts at `current` (default: 2026-01-01T00:00:00Z). */
   constructor(private current = Date.UTC(2026, 0, 1)) {}
+  /** The time it was set to. */
   now(): number {
     return this.current;
   }
+  /** Sets the time (it may go backwards: that is how tests set a clock back). */
   set(ms: number): void {
     this.current = ms;
   }
+  /** Moves the time forward by `ms`. */
   advance(ms: number): void {
     this.current += ms;
   }
 }
 
+/** One second in milliseconds: time in smartlic is milliseconds since the epoch. */
 export const SECOND = 1000;
+/** One minute in milliseconds. */
 export const MINUTE = 60 * SECOND;
+/** One hour in milliseconds. */
 export const HOUR = 60 * MINUTE;
+/** One day in milliseconds (24 h: agent time knows no daylight saving). */
 export const DAY = 24 * HOUR;
 
 const UNITS: Record<string, number> = { ms: 1, s: SECOND, m: MINUTE, h: HOUR, d: DAY, w: 7 * DAY };

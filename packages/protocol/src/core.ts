@@ -13,6 +13,5 @@ export * from './pki.js';
 export * from './reservation-codes.js';
 export * from './signing.js';
 export * from './timers.js';
-export * from './vectors.js';
 export * from './wire.js';
 export * from './wire-checks.js';

@@ -108,8 +108,11 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 
 /** The one error class of smartlic: a code from {@link ERRORS}, a human message, context and cause. */
 export class SmartlicError extends Error {
+  /** What went wrong, from the error table (`ERRORS`). */
   readonly code: ErrorCode;
+  /** Typed details of the failure, for logs and callers. */
   readonly context: Record<string, unknown>;
+  /** Whether a retry can succeed without anything changing on the caller's side. */
   readonly retryable: boolean;
 
   constructor(

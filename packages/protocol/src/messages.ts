@@ -157,6 +157,7 @@ export const AuthorizeRequest = z.object({
 });
 export type AuthorizeRequest = z.infer<typeof AuthorizeRequest>;
 
+/** Compliance of the whole device or of one tag (SPEC §4.2). */
 export const ComplianceStatus = z.enum(['InCompliance', 'OutOfCompliance']);
 export type ComplianceStatus = z.infer<typeof ComplianceStatus>;
 
@@ -191,6 +192,7 @@ export type AuthorizeResponse = z.infer<typeof AuthorizeResponse>;
 export const RenewIdRequest = z.object({ type: z.literal('renew-id'), ...identified, csr: pem });
 export type RenewIdRequest = z.infer<typeof RenewIdRequest>;
 
+/** SPEC §4.3 response: the new ID certificate, with its serial and validity. */
 export const RenewIdResponse = z.object({ type: z.literal('renew-id-response'), ...freshness, ...idCertificateFields });
 export type RenewIdResponse = z.infer<typeof RenewIdResponse>;
 
@@ -198,6 +200,7 @@ export type RenewIdResponse = z.infer<typeof RenewIdResponse>;
 export const DeregisterRequest = z.object({ type: z.literal('deregister'), ...identified });
 export type DeregisterRequest = z.infer<typeof DeregisterRequest>;
 
+/** SPEC §4.4 response: the product instance that was removed. */
 export const DeregisterResponse = z.object({
   type: z.literal('deregister-response'),
   ...freshness,

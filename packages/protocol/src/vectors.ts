@@ -1,6 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+// Test support only: not compiled into `dist/`, never part of an entry point (the agent's
+// runtime does no I/O of its own). The protocol's tests import it by path.
+
 /**
  * The folder of the shared JSON test vectors that the agent's and the server's tests both run:
  * `packages/protocol/vectors/`, found from `src/`, `dist/` or the bundle in `dist/bundle/`.

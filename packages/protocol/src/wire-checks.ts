@@ -55,9 +55,12 @@ const freshness = {
 
 const identified = { ...freshness, instanceId: uuid, idCertSerial: serial, signingCertSerial: serial };
 
+/** Checks a signature algorithm name (`SignatureAlgorithm`). */
 export const checkSignatureAlgorithm = oneOf('ES256', 'Ed25519');
+/** Checks a UDI (`pid`, `sn`). */
 export const checkUdi = object({ pid: checkIdentifier(64), sn: checkIdentifier(64) });
 
+/** Checks a `RegisterRequest` (SPEC §4.1) without zod. */
 export const checkRegisterRequest = object({
   type: literal('register'),
   ...freshness,
@@ -74,6 +77,7 @@ const accountInfo = {
   virtualAccount: object({ id: anyString, name: anyString }),
   exportControlled: boolean,
 };
+/** Checks the `AccountInfo` of a registration answer. */
 export const checkAccountInfo = object(accountInfo);
 
 const idCertificateFields = {
@@ -86,6 +90,7 @@ const idCertificateFields = {
   signingCertSerial: serial,
 };
 
+/** Checks a `RegisterResponse` (SPEC §4.1) without zod. */
 export const checkRegisterResponse = object({
   type: literal('register-response'),
   ...freshness,
@@ -93,6 +98,7 @@ export const checkRegisterResponse = object({
   ...accountInfo,
 });
 
+/** Checks one `EntitlementUsage` entry (tag and count). */
 export const checkEntitlementUsage = object({
   tag,
   count: integer({ min: 0, max: 1_000_000_000 }),
@@ -101,14 +107,17 @@ export const checkEntitlementUsage = object({
   enforceMode: optional(oneOf('enforced', 'not-enforced')),
 });
 
+/** Checks an `AuthorizeRequest` (SPEC §4.2) without zod. */
 export const checkAuthorizeRequest = object({
   type: literal('authorize'),
   ...identified,
   entitlements: array(checkEntitlementUsage, { max: 1000 }),
 });
 
+/** Checks a `ComplianceStatus`. */
 export const checkComplianceStatus = oneOf('InCompliance', 'OutOfCompliance');
 
+/** Checks an `AuthorizeResponse` (SPEC §4.2) without zod. */
 export const checkAuthorizeResponse = object({
   type: literal('authorize-response'),
   ...freshness,
@@ -125,16 +134,21 @@ export const checkAuthorizeResponse = object({
   virtualAccount: optional(accountInfo.virtualAccount),
 });
 
+/** Checks a `RenewIdRequest` (SPEC §4.3) without zod. */
 export const checkRenewIdRequest = object({ type: literal('renew-id'), ...identified, csr: pem });
+/** Checks a `RenewIdResponse` (SPEC §4.3) without zod. */
 export const checkRenewIdResponse = object({
   type: literal('renew-id-response'),
   ...freshness,
   ...idCertificateFields,
 });
 
+/** Checks a `DeregisterRequest` (SPEC §4.4) without zod. */
 export const checkDeregisterRequest = object({ type: literal('deregister'), ...identified });
+/** Checks a `DeregisterResponse` (SPEC §4.4) without zod. */
 export const checkDeregisterResponse = object({ type: literal('deregister-response'), ...freshness, instanceId: uuid });
 
+/** Checks one `LegacyLicense` of a conversion report. */
 export const checkLegacyLicense = object({
   legacyId: checkAsciiText(1, 256),
   tag,
@@ -144,14 +158,17 @@ export const checkLegacyLicense = object({
   endsAt: optional(date),
 });
 
+/** Checks a `ConvertRequest` (device-led conversion) without zod. */
 export const checkConvertRequest = object({
   type: literal('convert'),
   ...identified,
   licenses: array(checkLegacyLicense, { min: 1, max: 100 }),
 });
 
+/** Checks a `ConversionOutcome`. */
 export const checkConversionOutcome = oneOf('deposited', 'pending', 'already-reported');
 
+/** Checks a `ConvertResponse` without zod. */
 export const checkConvertResponse = object({
   type: literal('convert-response'),
   ...freshness,
@@ -170,14 +187,17 @@ export const checkConvertResponse = object({
   ),
 });
 
+/** Checks the `signature` block of a signed envelope. */
 export const checkSignature = object({
   alg: checkSignatureAlgorithm,
   certSerial: either(serial, literal('csr')),
   value: base64url({ max: 200 }),
 });
 
+/** Checks a signed envelope: `payload` (any record) and `signature`. */
 export const checkEnvelope = object({ payload: record(unknown), signature: checkSignature });
 
+/** Checks an error answer `{ code, message, requestId }`. */
 export const checkErrorBody = object({
   code: anyString,
   message: anyString,

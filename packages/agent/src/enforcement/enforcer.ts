@@ -28,8 +28,11 @@ export interface EnforcerOptions {
 
 /** The enforcement decision now, with its reason (`show`-able to an operator). */
 export interface EnforcementState {
+  /** The profile's name. */
   profile: string;
+  /** The authorization status the decision is made on. */
   status: AuthorizationStatus;
+  /** `allow`, `restricted` or `block`, as the profile says for `status`. */
   decision: EnforcementDecision;
   /** Why the product is restricted or blocked; null when it is allowed. */
   reason: string | null;

@@ -36,9 +36,11 @@ export class EventLog {
   private failed = 0;
   /** Whether this instance has checked that the file ends with a complete line. */
   private checkedTail = false;
+  /** The size limits in force. */
   readonly limits: EventLogLimits;
 
   constructor(
+    /** The directory of `eventlog.jsonl`. */
     readonly dir: string,
     limits: Partial<EventLogLimits> = {},
   ) {

@@ -26,7 +26,9 @@ export interface DeviceFacts {
 
 /** A change of the reservation state and what to tell the operator. */
 export interface ReservationStep {
+  /** The reservation state after the step. */
   state: ReservationState;
+  /** What the step did, as the CLI prints it. */
   message: string;
   /** The code to hand over to the authority, if the step printed one. */
   code?: string;

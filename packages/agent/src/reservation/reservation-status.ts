@@ -10,14 +10,23 @@ export interface ReservationStatus {
   status: 'NOT ENABLED' | 'ENABLED' | 'REQUEST PENDING' | 'INSTALLED';
   /** `SPECIFIC` (SLR) or `UNIVERSAL` (PLR) once installed. */
   type: 'SPECIFIC' | 'UNIVERSAL' | null;
+  /** The request code to take to the authority, while a request is pending. */
   requestCode: string | null;
+  /** When the request code was made. */
   requestedAt: string | null;
+  /** The installed reservation's id. */
   reservationId: string | null;
+  /** The product instance the reservation belongs to. */
   instanceId: string | null;
+  /** The installed authorization code's sequence number (updates raise it). */
   sequence: number | null;
+  /** The reserved licenses by tag. */
   licenses: ReservedLicense[];
+  /** When the reservation was installed. */
   installedAt: string | null;
+  /** The last confirmation code answered to an update, to hand back to the authority. */
   lastConfirmationCode: { code: string; at: string } | null;
+  /** The last return code, to hand back to the authority. */
   lastReturnCode: { code: string; at: string } | null;
 }
 

@@ -9,10 +9,15 @@ export const STATE_VERSION = 2;
 
 /** Who the device is: its UDI (PID + SN), hostname, software tag and enforcement profile. */
 export interface DeviceIdentity {
+  /** Product ID, the first half of the UDI (e.g. `C9300-24UX`). */
   pid: string;
+  /** Serial number, the second half of the UDI. */
   sn: string;
+  /** The device's host name, shown by the authority. */
   hostname?: string;
+  /** The product's software tag (`regid.…`). */
   softwareTag: string;
+  /** The enforcement profile's name: `cusp`, `catalyst`, `expressway` or the host's own. */
   profile: string;
 }
 

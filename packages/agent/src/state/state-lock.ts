@@ -11,7 +11,9 @@ export const LOCK_FILE = 'state.lock';
 
 /** What a lock file holds: who writes the state, since when. */
 export interface LockHolder {
+  /** The holder's process id. */
   pid: number;
+  /** The host it runs on: a lock from another host is never taken over. */
   hostname: string;
   /** ISO time the lock was taken. */
   startedAt: string;

@@ -14,7 +14,9 @@ import { redactPassword, type TransportType, transportType } from '../transport/
 
 /** An attempt as the status shows it: `SUCCEEDED on <ISO date>`. */
 export interface StatusAttempt {
+  /** `SUCCEEDED`, `FAILED`, or `PENDING` while unanswered. */
   result: AttemptResult;
+  /** When (ISO 8601). */
   at: string;
 }
 
@@ -23,6 +25,7 @@ export interface StatusAttempt {
  * not applicable. Status words are exactly SPEC §5's.
  */
 export interface AgentStatus {
+  /** Always `ENABLED`: smartlic devices use Smart Licensing. */
   smartLicensing: 'ENABLED';
   /** When this status was computed (agent clock). */
   generatedAt: string;
@@ -37,6 +40,7 @@ export interface AgentStatus {
     profile: string;
     instanceId: string | null;
   };
+  /** Where the device calls home, and what it trusts. */
   transport: {
     /** `satellite` when the URL names one (its path ends with `/SmartTransport`), else `proxy` or `direct`. */
     type: TransportType;
@@ -49,6 +53,7 @@ export interface AgentStatus {
     /** How many extra TLS trust points (e.g. a proxy's CA) are trusted, for HTTPS only. */
     tlsTrustPoints: number;
   };
+  /** Registration status, account, certificate and attempts (`show license status`). */
   registration: {
     status: RegistrationStatus;
     /** The status as IOS XE prints it, e.g. `NOT REGISTERED - REGISTRATION FAILED`. */
@@ -65,6 +70,7 @@ export interface AgentStatus {
     failureReason: string | null;
     idCertSerial: string | null;
   };
+  /** Authorization status, its attempts and deadlines. */
   authorization: {
     status: AuthorizationStatus;
     /** When the status began (e.g. `AUTHORIZED on …`), where that applies. */
@@ -84,6 +90,7 @@ export interface AgentStatus {
     /** How far agent time runs ahead of the host's clock (ms); 0 unless the clock was set back. */
     aheadOfWallClockMs: number;
   };
+  /** The evaluation period: time left, and whether it is being used now. */
   evaluation: {
     /** Evaluation period remaining (ms); frozen while the device is registered. */
     remainingMs: number;
@@ -91,6 +98,7 @@ export interface AgentStatus {
     startedAt: string | null;
     expiredAt: string | null;
   };
+  /** The licenses the product declared in use, each with its status. */
   usage: { tag: string; displayName: string | null; count: number; status: UsageStatus }[];
   /** Offline license reservation (SPEC §7), present once reservation was enabled. */
   reservation?: ReservationStatus;

@@ -1,0 +1,54 @@
+// The product's entry point: opens (or creates) the device's licensing state, points it at the
+// authority, declares the licenses it uses, registers once with a token, starts the proxy and
+// keeps the agent's renewals running.
+//
+//   node src/main.js --server URL --root ROOT_CA.pem [--token TOKEN] [--licenses 1] [--state DIR] [--port 5080]
+
+import { existsSync, readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { Agent, formatEvent } from '@smartlic/agent';
+import { CUSP_TAG, startCuspProxy } from './cusp-proxy.js';
+
+const { values } = parseArgs({
+  options: {
+    server: { type: 'string' },
+    root: { type: 'string' },
+    token: { type: 'string' },
+    licenses: { type: 'string', default: '1' },
+    state: { type: 'string', default: './cusp-state' },
+    port: { type: 'string', default: '5080' },
+  },
+});
+
+const options = { stateDir: values.state, onEvent: (event) => console.log(formatEvent(event)) };
+const agent = existsSync(`${values.state}/state.json`)
+  ? await Agent.open(options)
+  : await Agent.init({ pid: 'CUSP', hostname: 'cusp-1', profile: 'cusp' }, options);
+if (values.server) {
+  const authorityRootPem = values.root ? readFileSync(values.root, 'utf8') : undefined;
+  await agent.setDestination(values.server, authorityRootPem ? { authorityRootPem } : {});
+}
+await agent.use(CUSP_TAG, Number(values.licenses));
+if (values.token) {
+  const outcome = await agent.register(values.token);
+  if (!outcome.ok) console.error(`Registration failed: ${outcome.message}`);
+}
+
+const proxy = await startCuspProxy({ agent, port: Number(values.port) });
+console.log(`cusp-proxy listening on ${proxy.url} (POST /invite, GET /license)`);
+
+// Renewals: run what is due, then sleep until the next wake-up (at most an hour).
+let timer;
+async function loop() {
+  await agent.runDue();
+  const wakeAt = agent.nextWakeAt() ?? Date.now() + 3_600_000;
+  timer = setTimeout(loop, Math.min(Math.max(wakeAt - Date.now(), 1000), 3_600_000));
+}
+await loop();
+
+process.on('SIGINT', async () => {
+  clearTimeout(timer);
+  await proxy.close();
+  await agent.close();
+  process.exit(0);
+});
