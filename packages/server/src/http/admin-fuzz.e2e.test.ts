@@ -1,0 +1,281 @@
+import { join } from 'node:path';
+import Sqlite from 'better-sqlite3';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FuzzCase, sendCases, snapshotTables } from '../test-support/fuzz.js';
+import { sendJson } from '../test-support/http.js';
+import { startTestServer, type TestServer } from '../test-support/test-server.js';
+import { OPENAPI_PATH } from './openapi.js';
+
+/**
+ * The admin API fuzzed from its own OpenAPI document: for every documented admin route,
+ * requests whose body, query or path violate the route's schema (wrong types, missing required
+ * members, huge strings, deep nesting, prototype-pollution keys, unknown ids), sent with the
+ * owner key. Each is answered 4xx with the `{code, message, requestId}` body; none changes the
+ * database or pollutes `Object.prototype` (the server runs in this process). Fixed seed.
+ */
+
+const SEED = 20261207;
+const RUNS = 4000;
+const TAG = 'regid.2014-08.com.example.A';
+
+interface JsonSchema {
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  maxLength?: number;
+}
+interface Parameter {
+  name: string;
+  in: 'path' | 'query';
+  required?: boolean;
+  schema: JsonSchema;
+}
+interface Route {
+  method: string;
+  path: string;
+  params: string[];
+  query: Parameter[];
+  body: JsonSchema | undefined;
+}
+
+const POLLUTION: Array<[string, unknown]> = [
+  ['__proto__', { polluted: true, isAdmin: true }],
+  ['constructor', { prototype: { polluted: true } }],
+  ['prototype', { polluted: true }],
+];
+
+/** JSON text of arrays and objects nested `depth` deep, an array outermost (built as text: no deep recursion here). */
+const nestedText = (depth: number): string => {
+  let open = '';
+  let close = '';
+  for (let i = 0; i < depth; i++) {
+    open += i % 2 === 0 ? '[' : '{"a":';
+    close = (i % 2 === 0 ? ']' : '}') + close;
+  }
+  return `${open}"x"${close}`;
+};
+
+const nested = (depth: number): unknown => {
+  let value: unknown = 'x';
+  for (let i = 0; i < depth; i++) value = i % 2 === 0 ? [value] : { a: value };
+  return value;
+};
+
+/** JSON text of an object with the given members, `__proto__` included as an own member. */
+const objectText = (members: Array<[string, unknown]>): string =>
+  `{${members.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+
+/** A value that no schema of `type` accepts. */
+const wrongFor = (schema: JsonSchema): fc.Arbitrary<unknown> => {
+  const type = Array.isArray(schema.type) ? undefined : schema.type;
+  const others: Array<fc.Arbitrary<unknown>> = [];
+  if (schema.enum || schema.const !== undefined) others.push(fc.string().map((s) => `\u0000zz${s}`));
+  if (type !== 'string' && !schema.enum && schema.const === undefined) others.push(fc.string({ unit: 'grapheme' }));
+  if (type !== 'number' && type !== 'integer') others.push(fc.double({ noNaN: true }));
+  if (type === 'integer') others.push(fc.double({ min: 0.1, max: 0.9, noNaN: true }));
+  if (type !== 'boolean') others.push(fc.boolean());
+  if (type !== 'array')
+    others.push(fc.array(fc.integer(), { maxLength: 3 }), fc.integer({ min: 20, max: 200 }).map(nested));
+  if (type !== 'object') others.push(fc.constant({ __proto__: null, a: 1 }));
+  return fc.oneof(...others);
+};
+
+describe('the admin API fuzzed from its OpenAPI document', () => {
+  let t: TestServer;
+  let reader: Sqlite.Database;
+  let routes: Route[];
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    t = await startTestServer({ rateLimits: 'off' });
+    const { accountId, vaId } = await t.admin.setupVa();
+    await t.admin.addLicense(vaId, { tag: TAG, count: 5 });
+    const token = await t.admin.createToken(vaId);
+    const device = t.device();
+    expect((await device.register(token.token)).status).toBe(200);
+    const user = await t.admin.ok<{ id: string; keyId: string }>('POST', '/api/v1/users', {
+      email: 'viewer@acme.example',
+      accountId,
+      role: 'viewer',
+      vaId,
+    });
+    Object.assign(ids, {
+      accountId,
+      vaId,
+      tokenId: token.id,
+      instanceId: device.instanceId!,
+      userId: user.id,
+      keyId: user.keyId,
+    });
+    const document = (
+      await sendJson<{ paths: Record<string, Record<string, Record<string, unknown>>> }>(`${t.url}${OPENAPI_PATH}`)
+    ).body;
+    routes = [];
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, op] of Object.entries(operations)) {
+        if (!op.security) continue;
+        const parameters = (op.parameters ?? []) as Parameter[];
+        const body = (op.requestBody as { content: Record<string, { schema: JsonSchema }> } | undefined)?.content[
+          'application/json'
+        ]?.schema;
+        routes.push({
+          method: method.toUpperCase(),
+          path,
+          params: parameters.filter((p) => p.in === 'path').map((p) => p.name),
+          query: parameters.filter((p) => p.in === 'query'),
+          body,
+        });
+      }
+    }
+    reader = new Sqlite(join(t.dataDir, 'smartlic.db'), { readonly: true, fileMustExist: true });
+  });
+  afterAll(async () => {
+    reader?.close();
+    await t?.dispose();
+  });
+
+  /** The route's path with real ids (an unknown one where no fixture has that kind of id). */
+  const realPath = (route: Route, replace: Record<string, string> = {}) =>
+    route.path.replace(/\{([A-Za-z0-9_]+)\}/g, (_m, name: string) =>
+      encodeURIComponent(
+        replace[name] ?? ids[name] ?? (name === 'kind' ? 'usage' : '00000000-0000-4000-8000-000000000000'),
+      ),
+    );
+  /** Query with every required parameter set to a plausible value. */
+  const baseQuery = (route: Route): Record<string, string> =>
+    Object.fromEntries(route.query.filter((q) => q.required).map((q) => [q.name, ids[q.name] ?? 'x']));
+  const withQuery = (path: string, query: Record<string, string>) => {
+    const search = new URLSearchParams(query).toString();
+    return search ? `${path}?${search}` : path;
+  };
+
+  const caseFor = (route: Route): fc.Arbitrary<FuzzCase> => {
+    const label = `${route.method} ${route.path}`;
+    const make = (kind: string, path: string, body?: string): FuzzCase => ({
+      label: `${label} ${kind}`,
+      method: route.method,
+      route: path,
+      ...(body === undefined ? {} : { body }),
+    });
+    const options: Array<fc.Arbitrary<FuzzCase>> = [];
+    if (route.params.length > 0) {
+      options.push(
+        fc
+          .tuple(
+            fc.constantFrom(...route.params),
+            fc.oneof(
+              fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }),
+              fc.string({ unit: 'binary', minLength: 101, maxLength: 400 }),
+              fc.constantFrom('__proto__', 'constructor', "1' OR '1'='1", '%00', 'null', '-1'),
+            ),
+          )
+          .map(([param, value]) =>
+            make(
+              `with ${param} = ${JSON.stringify(value).slice(0, 40)}`,
+              withQuery(realPath(route, { [param]: `zz${value}` }), baseQuery(route)),
+              route.body ? '{}' : undefined,
+            ),
+          ),
+      );
+    }
+    for (const q of route.query) {
+      const schema = q.schema;
+      const typed = schema.type === 'integer' || schema.type === 'number' || schema.type === 'boolean' || schema.enum;
+      if (typed) {
+        options.push(
+          fc
+            .oneof(fc.string({ unit: 'grapheme', maxLength: 20 }), fc.constantFrom('1e999', 'NaN', '-', '__proto__'))
+            .map((v) => `zz${v}`)
+            .map((v) =>
+              make(`with query ${q.name} = ${v}`, withQuery(realPath(route), { ...baseQuery(route), [q.name]: v })),
+            ),
+        );
+      }
+      if (q.required) {
+        const { [q.name]: _gone, ...rest } = baseQuery(route);
+        options.push(fc.constant(make(`without query ${q.name}`, withQuery(realPath(route), rest))));
+      }
+    }
+    const body = route.body;
+    if (body) {
+      const path = withQuery(realPath(route), baseQuery(route));
+      options.push(
+        fc
+          .oneof(fc.array(fc.jsonValue(), { maxLength: 3 }), fc.string(), fc.double({ noNaN: true }), fc.boolean())
+          .map((value) => make(`with body ${JSON.stringify(value).slice(0, 40)}`, path, JSON.stringify(value))),
+        fc
+          .integer({ min: 100, max: 5000 })
+          .map((depth) => make(`with a body nested ${depth} deep`, path, nestedText(depth))),
+      );
+      const required = body.required ?? [];
+      const properties = Object.entries(body.properties ?? {});
+      if (required.length > 0) {
+        options.push(
+          fc
+            .tuple(fc.constantFrom(...required), fc.subarray(POLLUTION, { minLength: 1 }))
+            .map(([missing, pollution]) =>
+              make(`without ${missing}, with ${pollution.map(([k]) => k).join(', ')}`, path, objectText(pollution)),
+            ),
+        );
+      }
+      if (properties.length > 0) {
+        const [names, schemas] = [properties.map(([n]) => n), Object.fromEntries(properties)];
+        options.push(
+          fc
+            .constantFrom(...names)
+            .chain((name) => wrongFor(schemas[name]!).map((value): [string, unknown] => [name, value]))
+            .chain(([name, value]) =>
+              fc
+                .subarray(POLLUTION)
+                .map((pollution) =>
+                  make(
+                    `with ${name} = ${JSON.stringify(value)?.slice(0, 40)}`,
+                    path,
+                    objectText([...pollution, [name, value]]),
+                  ),
+                ),
+            ),
+        );
+        const strings = properties.filter(([, s]) => s.type === 'string');
+        if (strings.length > 0) {
+          options.push(
+            fc
+              .tuple(fc.constantFrom(...strings.map(([n]) => n)), fc.integer({ min: 70_000, max: 300_000 }))
+              .map(([name, size]) =>
+                make(`with ${name} of ${size} characters`, path, objectText([[name, 'x'.repeat(size)]])),
+              ),
+          );
+        }
+      }
+    }
+    if (options.length === 0) {
+      // A route with nothing to violate but its query: an unknown query member is ignored, so test an unknown path below it.
+      options.push(fc.constant(make('below its path', `${realPath(route)}/zz-unknown`)));
+    }
+    return fc.oneof(...options);
+  };
+
+  it('refuses every schema-violating request with 4xx and the error body, and changes nothing', async () => {
+    expect(routes.length).toBeGreaterThan(30);
+    const cases = fc.sample(
+      fc.constantFrom(...routes).chain((route) => caseFor(route)),
+      { seed: SEED, numRuns: RUNS },
+    );
+    const covered = new Set(cases.map((c) => c.label.split(' ').slice(0, 2).join(' ')));
+    expect(routes.filter((r) => !covered.has(`${r.method} ${r.path}`)).map((r) => r.path)).toEqual([]);
+    const ignoreLastUse = (table: string, row: Record<string, unknown>) => {
+      if (table !== 'api_keys') return row;
+      const { last_used_at: _used, ...rest } = row;
+      return rest;
+    };
+    const before = snapshotTables(reader, ignoreLastUse);
+    const { wrong } = await sendCases(t.url, cases, { authorization: `Bearer ${t.admin.apiKey}` }, 8);
+    expect(wrong.slice(0, 20)).toEqual([]);
+    expect(snapshotTables(reader, ignoreLastUse) === before, 'a refused request changed the database').toBe(true);
+    expect(Object.keys(Object.prototype)).toEqual([]);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  }, 120_000);
+});
