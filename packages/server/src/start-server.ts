@@ -58,6 +58,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     app = await buildApp({
       db: database.db,
+      backup: { engine: 'sqlite', dataDir: config.dataDir, sqlite: database.sqlite },
       pki,
       clock: config.clock,
       logger,

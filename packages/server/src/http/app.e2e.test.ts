@@ -47,7 +47,15 @@ describe('buildApp', () => {
     const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
     const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor: real, clock });
     apiKey = readFileSync(key.path, 'utf8');
-    app = await buildApp({ db: database.db, pki, clock, logger, transactor, rateLimits: DEFAULT_RATE_LIMITS });
+    app = await buildApp({
+      db: database.db,
+      backup: { engine: 'sqlite', dataDir: dir.path, sqlite: database.sqlite },
+      pki,
+      clock,
+      logger,
+      transactor,
+      rateLimits: DEFAULT_RATE_LIMITS,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   });

@@ -36,6 +36,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean } = 
   const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
+    backup: { engine: 'sqlite', dataDir: dir.path, sqlite: database.sqlite },
     pki,
     clock,
     logger: pino({ level: 'silent' }),

@@ -346,6 +346,7 @@ describe('reservation through a satellite', () => {
       const apiKey = readFileSync(key.path, 'utf8').trim();
       app = await buildApp({
         db: database.db,
+        backup: { engine: 'sqlite', dataDir: dir.path, sqlite: database.sqlite },
         pki,
         clock,
         logger: pino({ level: 'silent' }),
