@@ -50,6 +50,8 @@ export interface ServerProcess {
   rootCaPath: string;
   output: () => string;
   stop: () => Promise<void>;
+  /** Sends `signal` (e.g. SIGKILL) and waits until the process has exited. */
+  kill: (signal: NodeJS.Signals) => Promise<void>;
 }
 
 /**
@@ -99,9 +101,15 @@ export async function startServerProcess(
     output: () => out,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
+      }),
+    kill: (signal) =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
       }),
   };
 }
