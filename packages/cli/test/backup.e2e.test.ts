@@ -23,6 +23,7 @@ describe('backup and restore', () => {
   const before: Array<{ device: SimDevice; count: number }> = [];
   let vaId: string;
   let backupJson: { file: string; bytes: number; files: Array<{ path: string; size: number }> };
+  let refusedAdmin: Awaited<ReturnType<typeof runCli>>;
 
   beforeAll(async () => {
     dir = await tempDir('smartlic-backup-');
@@ -67,6 +68,17 @@ describe('backup and restore', () => {
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     backupJson = JSON.parse(result.stdout);
+    // Only the owner key may take a backup: an account admin's key is refused, and no file appears.
+    const { accountId } = await admin.setupVa('Other');
+    const accountAdmin = await admin.ok<{ apiKey: string }>('POST', '/api/v1/users', {
+      email: 'admin@other.example',
+      accountId,
+      role: 'admin',
+    });
+    refusedAdmin = await runCli(['admin', 'backup', '--out', join(dir.path, 'refused.backup')], {
+      SMARTLIC_SERVER: server.url,
+      SMARTLIC_API_KEY: accountAdmin.apiKey,
+    });
     await server.stop();
   }, 120_000);
   afterAll(async () => {
@@ -90,7 +102,9 @@ describe('backup and restore', () => {
         'smartlic.db',
       ].sort(),
     );
-    expect((await readdir(dir.path)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
+    expect((await readdir(dir.path)).filter((name) => name.endsWith('.tmp') || name === 'refused.backup')).toEqual([]);
+    expect(refusedAdmin.code).toBe(1);
+    expect(refusedAdmin.stderr).toMatch(/^smartlic: [^\n]*\.\n$/);
     // No temporary copy of the database was left in the data directory.
     expect((await readdir(join(dir.path, 'data'))).filter((name) => name.startsWith('.backup-'))).toEqual([]);
   });
