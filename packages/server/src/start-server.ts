@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
+import { backupSourceOf } from './features/backup/backup-service.js';
 import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
 import { loadOrCreatePki } from './features/pki/authority-pki.js';
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
@@ -58,7 +59,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     app = await buildApp({
       db: database.db,
-      backup: { engine: 'sqlite', dataDir: config.dataDir, sqlite: database.sqlite },
+      backup: backupSourceOf(config.dataDir, database),
       pki,
       clock: config.clock,
       logger,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
+import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
@@ -49,7 +50,7 @@ describe('buildApp', () => {
     apiKey = readFileSync(key.path, 'utf8');
     app = await buildApp({
       db: database.db,
-      backup: { engine: 'sqlite', dataDir: dir.path, sqlite: database.sqlite },
+      backup: backupSourceOf(dir.path, database),
       pki,
       clock,
       logger,

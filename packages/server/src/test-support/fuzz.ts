@@ -1,4 +1,7 @@
-import type Sqlite from 'better-sqlite3';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from '../storage/schema.js';
 
 /** One fuzzed request: what it is (for the failure report), where it goes, and its raw body. */
 export interface FuzzCase {
@@ -71,18 +74,29 @@ export async function sendCases(
   return { wrong, codes };
 }
 
-/** Every row of every table of a SQLite database, as one string: what a refused request must not change. */
-export function snapshotTables(
-  sqlite: Sqlite.Database,
-  skip: (table: string, row: Record<string, unknown>) => Record<string, unknown> = (_t, r) => r,
-): string {
-  const tables = sqlite
-    .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
-    .all() as Array<{ name: string }>;
-  const dump: Record<string, unknown[]> = {};
-  for (const { name } of tables) {
-    const rows = sqlite.prepare(`SELECT * FROM "${name}" ORDER BY rowid`).all() as Array<Record<string, unknown>>;
-    dump[name] = rows.map((row) => skip(name, row));
+/**
+ * Every row of every table, as one string: what a refused request must not change. Portable
+ * (Kysely's introspection and query builder): rows are sorted by their JSON, not by rowid.
+ * `edit` drops what may change legitimately (a key's last use, say).
+ */
+export async function snapshotTables(
+  db: Kysely<Database>,
+  edit: (table: string, row: Record<string, unknown>) => Record<string, unknown> = (_t, r) => r,
+): Promise<string> {
+  const names = (await db.introspection.getTables()).map((t) => t.name).sort();
+  const dump: Record<string, string[]> = {};
+  for (const name of names) {
+    const rows = (await db
+      .selectFrom(name as keyof Database)
+      .selectAll()
+      .execute()) as Array<Record<string, unknown>>;
+    dump[name] = rows.map((row) => JSON.stringify(edit(name, row))).sort();
   }
   return JSON.stringify(dump);
+}
+
+/** A read-only Kysely connection of its own to the SQLite database of a data directory. */
+export function sqliteReader(dataDir: string): Kysely<Database> {
+  const sqlite = new BetterSqlite3(join(dataDir, 'smartlic.db'), { readonly: true, fileMustExist: true });
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }

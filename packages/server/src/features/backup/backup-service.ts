@@ -11,6 +11,11 @@ export type BackupSource =
   | { engine: 'sqlite'; dataDir: string; sqlite: BetterSqlite3.Database }
   | { engine: 'postgres'; dataDir: string };
 
+/** The backup source of a server over `database` (a SQLite database has the driver's handle; PostgreSQL has none). */
+export function backupSourceOf(dataDir: string, database: { sqlite?: BetterSqlite3.Database }): BackupSource {
+  return database.sqlite ? { engine: 'sqlite', dataDir, sqlite: database.sqlite } : { engine: 'postgres', dataDir };
+}
+
 /** Said to anyone asking a PostgreSQL-backed server for a backup. */
 export const POSTGRES_BACKUP_MESSAGE =
   'This server keeps its data in PostgreSQL: back the database up with pg_dump (or your PostgreSQL backups), and keep a copy of pki/, secrets.key and admin-api-key from the data directory with it.';

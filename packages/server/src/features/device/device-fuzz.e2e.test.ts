@@ -1,9 +1,9 @@
-import { join } from 'node:path';
 import { createCsr, DEVICE_ROUTES, type Envelope, generateKeyPair, HOUR, signEnvelope } from '@smartlic/protocol';
-import Sqlite from 'better-sqlite3';
 import fc from 'fast-check';
+import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FuzzCase, sendCases, snapshotTables } from '../../test-support/fuzz.js';
+import type { Database } from '../../storage/schema.js';
+import { type FuzzCase, sendCases, snapshotTables, sqliteReader } from '../../test-support/fuzz.js';
 import type { SimDevice } from '../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
@@ -30,7 +30,7 @@ interface Base {
 
 describe('fuzzed device messages', () => {
   let t: TestServer;
-  let reader: Sqlite.Database;
+  let reader: Kysely<Database>;
   const spent: Base[] = [];
   let live: SimDevice;
 
@@ -67,10 +67,10 @@ describe('fuzzed device messages', () => {
     const deregister = leaving.sign(leaving.identified('deregister'));
     expect((await leaving.send(DEVICE_ROUTES.deregister, deregister)).status).toBe(200);
     spent.push({ route: DEVICE_ROUTES.deregister, envelope: deregister });
-    reader = new Sqlite(join(t.dataDir, 'smartlic.db'), { readonly: true, fileMustExist: true });
+    reader = sqliteReader(t.dataDir);
   });
   afterAll(async () => {
-    reader?.close();
+    await reader?.destroy();
     await t?.dispose();
   });
 
@@ -293,7 +293,8 @@ describe('fuzzed device messages', () => {
 
   it(`answers ${RUNS} mutated messages with 4xx and the error body, and changes nothing`, async () => {
     const cases = fc.sample(fc.oneof(bytes, structure, fresh, raw), { seed: SEED, numRuns: RUNS });
-    const before = snapshotTables(reader);
+    const before = await snapshotTables(reader);
+    expect(before, 'the snapshot sees the server’s rows').toContain(live.instanceId);
     const { wrong, codes } = await sendCases(t.url, cases, {}, 16);
     expect(wrong.slice(0, 20)).toEqual([]);
     // The mutations reach every check, not only the JSON parser.
@@ -308,7 +309,7 @@ describe('fuzzed device messages', () => {
     ]) {
       expect(codes[code] ?? 0, `${code} in ${JSON.stringify(codes)}`).toBeGreaterThan(50);
     }
-    expect(snapshotTables(reader) === before, 'a refused message changed the database').toBe(true);
+    expect((await snapshotTables(reader)) === before, 'a refused message changed the database').toBe(true);
     // The live device still authorizes: nothing above broke it.
     expect((await live.authorize([{ tag: TAG, count: 1 }])).status).toBe(200);
   }, 120_000);
