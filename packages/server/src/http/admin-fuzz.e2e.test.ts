@@ -26,6 +26,13 @@ interface JsonSchema {
   properties?: Record<string, JsonSchema>;
   required?: string[];
   maxLength?: number;
+  minLength?: number;
+  maximum?: number;
+  minimum?: number;
+  exclusiveMaximum?: number;
+  exclusiveMinimum?: number;
+  maxItems?: number;
+  items?: JsonSchema;
 }
 interface Parameter {
   name: string;
@@ -67,6 +74,42 @@ const nested = (depth: number): unknown => {
 /** JSON text of an object with the given members, `__proto__` included as an own member. */
 const objectText = (members: Array<[string, unknown]>): string =>
   `{${members.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(',')}}`;
+
+/** A value of the right type for `schema` (not necessarily valid otherwise). */
+const sampleFor = (schema: JsonSchema): unknown => {
+  if (schema.const !== undefined) return schema.const;
+  if (schema.enum) return schema.enum[0];
+  switch (schema.type) {
+    case 'integer':
+    case 'number':
+      return schema.minimum ?? (schema.exclusiveMinimum === undefined ? 1 : schema.exclusiveMinimum + 1);
+    case 'boolean':
+      return true;
+    case 'array':
+      return [];
+    case 'object':
+      return {};
+    default:
+      return 'x'.repeat(Math.max(1, schema.minLength ?? 1));
+  }
+};
+
+/** Values just past one bound of `schema` (too long, too many, above the maximum, …). */
+const outOfBounds = (schema: JsonSchema): unknown[] => {
+  const values: unknown[] = [];
+  if (schema.type === 'string' && schema.maxLength !== undefined && schema.maxLength < 60_000) {
+    values.push('x'.repeat(schema.maxLength + 1));
+  }
+  if (schema.type === 'string' && (schema.minLength ?? 0) > 0) values.push('');
+  if (schema.maximum !== undefined && schema.maximum < Number.MAX_SAFE_INTEGER) values.push(schema.maximum + 1);
+  if (schema.exclusiveMaximum !== undefined) values.push(schema.exclusiveMaximum);
+  if (schema.minimum !== undefined && schema.minimum > Number.MIN_SAFE_INTEGER) values.push(schema.minimum - 1);
+  if (schema.exclusiveMinimum !== undefined) values.push(schema.exclusiveMinimum);
+  if (schema.type === 'array' && schema.maxItems !== undefined && schema.maxItems < 2000) {
+    values.push(Array.from({ length: schema.maxItems + 1 }, () => sampleFor(schema.items ?? {})));
+  }
+  return values;
+};
 
 /** A value that no schema of `type` accepts. */
 const wrongFor = (schema: JsonSchema): fc.Arbitrary<unknown> => {
@@ -221,11 +264,19 @@ describe('the admin API fuzzed from its OpenAPI document', () => {
             ),
         );
       }
-      if (properties.length > 0) {
-        const [names, schemas] = [properties.map(([n]) => n), Object.fromEntries(properties)];
+      // Every required member present with a value of its type, so that the one violation is not the only error by luck.
+      const base = properties
+        .filter(([name]) => required.includes(name))
+        .map(([name, schema]): [string, unknown] => [name, sampleFor(schema)]);
+      const withMember = (name: string, value: unknown, extra: Array<[string, unknown]> = []) =>
+        objectText([...base.filter(([n]) => n !== name), ...extra, [name, value]]);
+      // Wrong types only where the schema names one type: a value of another type is surely refused.
+      const typed = properties.filter(([, s]) => typeof s.type === 'string' || s.enum || s.const !== undefined);
+      if (typed.length > 0) {
+        const schemas = Object.fromEntries(typed);
         options.push(
           fc
-            .constantFrom(...names)
+            .constantFrom(...typed.map(([n]) => n))
             .chain((name) => wrongFor(schemas[name]!).map((value): [string, unknown] => [name, value]))
             .chain(([name, value]) =>
               fc
@@ -234,11 +285,23 @@ describe('the admin API fuzzed from its OpenAPI document', () => {
                   make(
                     `with ${name} = ${JSON.stringify(value)?.slice(0, 40)}`,
                     path,
-                    objectText([...pollution, [name, value]]),
+                    withMember(name, value, pollution),
                   ),
                 ),
             ),
         );
+      }
+      const bounds = properties.flatMap(([name, schema]) => outOfBounds(schema).map((value) => [name, value] as const));
+      if (bounds.length > 0) {
+        options.push(
+          fc
+            .constantFrom(...bounds)
+            .map(([name, value]) =>
+              make(`with ${name} out of bounds: ${JSON.stringify(value).slice(0, 40)}`, path, withMember(name, value)),
+            ),
+        );
+      }
+      if (properties.length > 0) {
         const strings = properties.filter(([, s]) => s.type === 'string');
         if (strings.length > 0) {
           options.push(
@@ -266,6 +329,9 @@ describe('the admin API fuzzed from its OpenAPI document', () => {
     );
     const covered = new Set(cases.map((c) => c.label.split(' ').slice(0, 2).join(' ')));
     expect(routes.filter((r) => !covered.has(`${r.method} ${r.path}`)).map((r) => r.path)).toEqual([]);
+    for (const kind of ['out of bounds', 'without', ' = ', 'characters', 'nested']) {
+      expect(cases.filter((c) => c.label.includes(kind)).length, kind).toBeGreaterThan(30);
+    }
     const ignoreLastUse = (table: string, row: Record<string, unknown>) => {
       if (table !== 'api_keys') return row;
       const { last_used_at: _used, ...rest } = row;
