@@ -40,6 +40,26 @@ function keptFiles(dataDir: string): string[] {
   return paths;
 }
 
+/** Whether process `pid` is alive (signal 0 only checks). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes temporary copies left in the data directory by a server that died while taking a backup. */
+function removeAbandonedCopies(dataDir: string): void {
+  for (const name of readdirSync(dataDir)) {
+    const pid = /^\.backup-(\d+)-/.exec(name)?.[1];
+    if (pid !== undefined && Number(pid) !== process.pid && !isAlive(Number(pid))) {
+      rmSync(join(dataDir, name), { recursive: true, force: true });
+    }
+  }
+}
+
 function sha256File(file: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
@@ -54,12 +74,14 @@ function sha256File(file: string): Promise<string> {
  * Takes a consistent copy of the database while the server keeps serving (SQLite's online
  * backup API, on the server's own connection, so writes made meanwhile are carried into the
  * copy), together with pki/, secrets.key and admin-api-key, and returns it as an archive
- * stream (`backup-archive.ts`). The temporary copy lives in `<data>/.backup-*` (mode 0700) and
- * is removed once the stream ends or fails. A PostgreSQL-backed server refuses with one sentence.
+ * stream (`backup-archive.ts`). The temporary copy lives in `<data>/.backup-<pid>-*` (mode 0700)
+ * and is removed once the stream ends or fails; copies left by a process that died are removed
+ * by the next backup. A PostgreSQL-backed server refuses with one sentence.
  */
 export async function takeBackup(source: BackupSource, clock: Clock): Promise<BackupStream> {
   if (source.engine !== 'sqlite') throw new SmartlicError('BAD_REQUEST', { message: POSTGRES_BACKUP_MESSAGE });
-  const temp = mkdtempSync(join(source.dataDir, `.backup-${randomBytes(4).toString('hex')}-`));
+  removeAbandonedCopies(source.dataDir);
+  const temp = mkdtempSync(join(source.dataDir, `.backup-${process.pid}-${randomBytes(4).toString('hex')}-`));
   const cleanup = () => rmSync(temp, { recursive: true, force: true });
   try {
     const dbCopy = join(temp, 'smartlic.db');
