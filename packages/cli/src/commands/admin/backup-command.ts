@@ -65,17 +65,23 @@ export function backupCommand(connect: () => AdminConnection): Command {
         fd = openSync(temp, 'wx', 0o600);
         let received = 0;
         let shown = 0;
+        const show = () => {
+          const of = expected > 0 ? ` of ${megabytes(expected)}` : '';
+          process.stderr.write(`\rBacking up: ${megabytes(received)}${of}   `);
+        };
         for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
           let offset = 0;
           while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
           received += chunk.length;
           if (progress && Date.now() - shown > 200) {
             shown = Date.now();
-            const of = expected > 0 ? ` of ${megabytes(expected)}` : '';
-            process.stderr.write(`\rBacking up: ${megabytes(received)}${of}   `);
+            show();
           }
         }
-        if (progress) process.stderr.write('\n');
+        if (progress) {
+          show();
+          process.stderr.write('\n');
+        }
         fsyncSync(fd);
         closeSync(fd);
         fd = -1;
