@@ -54,6 +54,8 @@ export interface ServerProcess {
   pid: number;
   /** Resolves with the exit code (or null when killed by a signal) once the process has exited. */
   exited: Promise<number | null>;
+  /** Sends `signal` (e.g. SIGKILL) and waits until the process has exited. */
+  kill: (signal: NodeJS.Signals) => Promise<void>;
 }
 
 /**
@@ -109,9 +111,15 @@ export async function startServerProcess(
     exited,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
+      }),
+    kill: (signal) =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill(signal);
       }),
   };
 }

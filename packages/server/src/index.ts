@@ -22,6 +22,12 @@ import type {
 
 export type { ServerConfig, ServerOptions, TlsOptions } from './config.js';
 export { DEFAULT_PORT, parseServerConfig } from './config.js';
+export type { BackupEntry, BackupHeader } from './features/backup/backup-archive.js';
+export { BackupFileError, verifyBackupFile } from './features/backup/backup-archive.js';
+export { restoreBackup } from './features/backup/backup-restore.js';
+export { BACKUP_MEDIA_TYPE } from './features/backup/backup-routes.js';
+export type { BackupSource } from './features/backup/backup-service.js';
+export { POSTGRES_BACKUP_MESSAGE } from './features/backup/backup-service.js';
 export type {
   ConversionSettingsView,
   DeviceConversionView,

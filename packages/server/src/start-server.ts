@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
+import { backupSourceOf } from './features/backup/backup-service.js';
 import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
 import { type AuthorityPki, loadOrCreatePki } from './features/pki/authority-pki.js';
 import {
@@ -74,6 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     app = await buildApp({
       db: database.db,
+      backup: backupSourceOf(config.dataDir, database),
       pki,
       clock: config.clock,
       logger,

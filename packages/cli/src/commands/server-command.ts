@@ -18,6 +18,7 @@ interface ServerFlags extends RateLimitFlags {
   tlsCert?: string;
   tlsKey?: string;
   tlsName: string[];
+  restore?: string;
 }
 
 /** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
@@ -41,6 +42,7 @@ export function serverCommand(): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option('--restore <file>', 'first restore this backup (smartlic admin backup) into the empty data directory')
     .action(async (flags: ServerFlags) => {
       if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
         throw new CliError(`--mode must be authority or satellite, not "${flags.mode}".`);
@@ -48,7 +50,22 @@ export function serverCommand(): Command {
       const tls = tlsOf(flags);
       const rateLimits = rateLimitsOf(flags);
       // Loaded on demand: device and admin commands should not pay for the server's start-up.
-      const { startServer } = await import('@smartlic/server');
+      const { startServer, restoreBackup, BackupFileError, POSTGRES_BACKUP_MESSAGE } = await import('@smartlic/server');
+      if (flags.restore !== undefined) {
+        if (flags.db?.startsWith('postgres')) {
+          throw new CliError(`--restore restores SQLite backups only. ${POSTGRES_BACKUP_MESSAGE}`);
+        }
+        if (flags.db !== undefined) throw new CliError('--restore restores into the data directory: leave out --db.');
+        try {
+          const header = restoreBackup(resolve(flags.restore), resolve(flags.data));
+          process.stdout.write(
+            `Restored ${header.files.length} files of the backup taken ${new Date(header.createdAt).toISOString()} into ${resolve(flags.data)}.\n`,
+          );
+        } catch (error) {
+          if (error instanceof BackupFileError) throw new CliError(error.message);
+          throw error;
+        }
+      }
       const server = await startServer({
         dataDir: resolve(flags.data),
         host: flags.host,

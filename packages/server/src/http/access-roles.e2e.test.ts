@@ -62,6 +62,8 @@ const EXPECTED: Record<string, Who[]> = {
   'GET /api/v1/tags': EVERYONE,
   'GET /api/v1/virtual-accounts/:vaId/reports/:kind': READ_VA,
   'POST /api/v1/jobs/run': OWNER,
+  /** A backup holds the PKI's private keys, secrets.key and the admin key: the owner only. */
+  'POST /api/v1/backup': OWNER,
   'POST /api/v1/accounts/:accountId/paks': WRITE_ACCOUNT,
   'GET /api/v1/accounts/:accountId/paks': READ_ACCOUNT,
   'POST /api/v1/paks/:pakId/convert': WRITE_ACCOUNT,

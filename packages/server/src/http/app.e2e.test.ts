@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
+import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
@@ -47,7 +48,15 @@ describe('buildApp', () => {
     const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
     const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor: real, clock });
     apiKey = readFileSync(key.path, 'utf8');
-    app = await buildApp({ db: database.db, pki, clock, logger, transactor, rateLimits: DEFAULT_RATE_LIMITS });
+    app = await buildApp({
+      db: database.db,
+      backup: backupSourceOf(dir.path, database),
+      pki,
+      clock,
+      logger,
+      transactor,
+      rateLimits: DEFAULT_RATE_LIMITS,
+    });
     await app.listen({ host: '127.0.0.1', port: 0 });
     url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
   });

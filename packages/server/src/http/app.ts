@@ -7,6 +7,8 @@ import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
 import { PlaceCache } from '../features/accounts/place-cache.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
+import { registerBackupRoutes } from '../features/backup/backup-routes.js';
+import type { BackupSource } from '../features/backup/backup-service.js';
 import { registerDeviceConversionRoutes } from '../features/conversion/device-conversion-routes.js';
 import { createDeviceConversionService } from '../features/conversion/device-conversion-service.js';
 import { registerPakRoutes } from '../features/conversion/pak-routes.js';
@@ -67,6 +69,8 @@ declare module 'fastify' {
 export interface AppDeps {
   /** A migrated database. */
   db: Kysely<Database>;
+  /** What `POST /api/v1/backup` copies: the data directory and, for SQLite, the open database. */
+  backup: BackupSource;
   pki: AuthorityPki;
   clock: Clock;
   logger: Logger;
@@ -207,6 +211,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree }));
     registerReportRoutes(admin, createReportService({ db, licenses, instances }));
     registerJobRoutes(admin, jobDeps);
+    registerBackupRoutes(admin, { source: deps.backup, clock });
     registerPakRoutes(admin, paks);
     registerDeviceConversionRoutes(admin, createDeviceConversionService({ db, transactor, clock }));
     registerReservationRoutes(

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
+import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
@@ -46,6 +47,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
   const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
+    backup: backupSourceOf(dir.path, database),
     pki,
     clock,
     logger: pino({ level: 'silent' }),

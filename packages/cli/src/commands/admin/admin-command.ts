@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { type AdminConnection, adminConnection } from '../../admin-client.js';
 import { CliError } from '../../output.js';
 import { accountCommand, vaCommand } from './account-commands.js';
+import { backupCommand } from './backup-command.js';
 import { conversionCommands } from './conversion-commands.js';
 import { eventCommands } from './event-commands.js';
 import { instanceCommands } from './instance-commands.js';
@@ -41,6 +42,7 @@ export function adminCommand(): Command {
   admin.addCommand(jobCommands(connect));
   admin.addCommand(userCommands(connect));
   admin.addCommand(eventCommands(connect));
+  admin.addCommand(backupCommand(connect));
   for (const name of NOT_YET) {
     admin.addCommand(
       new Command(name)

@@ -24,6 +24,7 @@ import { describeEachEngine } from '../../test-support/postgres.js';
 import { makeTempDir } from '../../test-support/temp-dir.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { ensureBootstrapAdminKey } from '../api-keys/bootstrap-admin-key.js';
+import { backupSourceOf } from '../backup/backup-service.js';
 import { loadOrCreatePki } from '../pki/authority-pki.js';
 
 const TAG = 'regid.2026-01.com.example.A_1.0';
@@ -347,6 +348,7 @@ describe('reservation through a satellite', () => {
       const apiKey = readFileSync(key.path, 'utf8').trim();
       app = await buildApp({
         db: database.db,
+        backup: backupSourceOf(dir.path, database),
         pki,
         clock,
         logger: pino({ level: 'silent' }),

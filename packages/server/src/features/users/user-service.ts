@@ -140,6 +140,7 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
      * account and VAs). `createdAt` is when the user first got a role in this account.
      */
     async listAccountUsers(accountId: string) {
+      if (!(await findAccount(db, accountId))) throw notFound('Smart account', accountId);
       return (await listAccountUsers(db, accountId)).map(({ user, grants }) => ({
         id: user.id,
         email: user.email,
