@@ -4,7 +4,6 @@ import { pino } from 'pino';
 import { parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
-import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
 import { loadOrCreatePki } from './features/pki/authority-pki.js';
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
 import { buildApp } from './http/app.js';
@@ -47,7 +46,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     await migrateToLatest(database.db);
     const transactor = createTransactor(database.db);
-    await reconcileUsageTotals(transactor, logger);
+    // No scan of the usage here: the totals move with every usage change, in its transaction.
     const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
     const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
     const adminKey = await ensureBootstrapAdminKey({
