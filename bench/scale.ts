@@ -233,7 +233,8 @@ async function csvReport(
     });
     if (!res.ok || !res.body) throw new Error(`csv report: ${res.status}`);
     for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-      for (const byte of chunk) if (byte === 10) rows++;
+      const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) rows++;
     }
   } finally {
     clearInterval(sampler);

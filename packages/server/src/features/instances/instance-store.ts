@@ -150,6 +150,22 @@ export interface InstanceCursor {
   sn: string;
 }
 
+/** What an instance list shows (not the keys and certificates, which a report of a million rows would drag along). */
+const INSTANCE_LIST_COLUMNS = [
+  'id',
+  'pid',
+  'sn',
+  'hostname',
+  'software_tag',
+  'registered_at',
+  'last_contact_at',
+  'id_cert_serial',
+  'id_cert_expires_at',
+  'export_controlled',
+] as const;
+
+export type InstanceListRow = Pick<InstanceRow, (typeof INSTANCE_LIST_COLUMNS)[number]>;
+
 /**
  * A VA's instances in registration order, optionally only those whose id, PID, SN or
  * hostname contains `search` (case-insensitive), after `after`, at most `limit`.
@@ -158,8 +174,8 @@ export async function listInstances(
   db: Kysely<Database>,
   vaId: string,
   options: { search?: string | undefined; after?: InstanceCursor | undefined; limit?: number | undefined } = {},
-): Promise<InstanceRow[]> {
-  let query = db.selectFrom('instances').selectAll().where('va_id', '=', vaId);
+): Promise<InstanceListRow[]> {
+  let query = db.selectFrom('instances').select(INSTANCE_LIST_COLUMNS).where('va_id', '=', vaId);
   if (options.search) {
     const pattern = `%${options.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where(
