@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
@@ -96,6 +97,52 @@ describe('license lifecycle through the CLI: silent device on the simulated cloc
       'id,pid,sn,hostname,softwareTag,registeredAt,lastContact,usage,status,alerts',
     );
     expect(csv.stdout).toContain(`FOC1234X0AB,sw1`);
+  });
+
+  it('pages instances with --limit and --cursor, and writes reports as JSON lines', async () => {
+    // Three instances planted in the other VA (as a fleet would register them), one registration time.
+    const db = new BetterSqlite3(join(dataDir(), 'smartlic.db'));
+    try {
+      const insert = db.prepare(`insert into instances (id, va_id, token_id, pid, sn, hostname, software_tag,
+        public_key_spki, id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled)
+        values (?, ?, null, 'PAGED', ?, null, 'sw', 'k', 'c', ?, 4102444800000, 1800000000000, 1800000000000, 0)`);
+      for (const sn of ['C', 'A', 'B']) insert.run(`paged-${sn}`, otherVaId, sn, sn);
+    } finally {
+      db.close();
+    }
+    const all = await cliJson<InstanceRow[]>(admin(['instance', 'list', '--va', otherVaId]));
+    expect(all.map((i) => i.sn)).toEqual(['A', 'B', 'C']);
+
+    const first = await runCli(admin(['instance', 'list', '--va', otherVaId, '--limit', '2', '--json']));
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toEqual(all.slice(0, 2));
+    const cursor = /More: --cursor (\S+)/.exec(first.stderr)?.[1];
+    expect(cursor).toBeDefined();
+    const text = await runCli(admin(['instance', 'list', '--va', otherVaId, '--limit', '2']));
+    expect(text.stdout.trim().split('\n').at(-1)).toBe(`More: --cursor ${cursor}`);
+    const rest = await runCli(
+      admin(['instance', 'list', '--va', otherVaId, '--limit', '2', '--cursor', cursor!, '--json']),
+    );
+    expect(JSON.parse(rest.stdout)).toEqual(all.slice(2));
+    expect(rest.stderr).not.toMatch(/More:/);
+    const bad = await runCli(admin(['instance', 'list', '--va', otherVaId, '--cursor', 'not-a-cursor']));
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/cursor/);
+
+    const jsonl = await runCli(admin(['report', 'instances', '--va', otherVaId, '--format', 'jsonl']));
+    expect(jsonl.code).toBe(0);
+    const lines = jsonl.stdout.split('\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines.slice(0, -1).map((l) => (JSON.parse(l) as { sn: string }).sn)).toEqual(['A', 'B', 'C']);
+    const wrong = await runCli(admin(['report', 'instances', '--va', otherVaId, '--format', 'xml']));
+    expect(wrong.stderr).toMatch(/json, csv or jsonl/);
+
+    const planted = new BetterSqlite3(join(dataDir(), 'smartlic.db'));
+    try {
+      planted.prepare(`delete from instances where pid = 'PAGED'`).run();
+    } finally {
+      planted.close();
+    }
   });
 
   it('a device silent for 30 days raises the alert, at 90 days its usage is back, at one year it is gone', async () => {

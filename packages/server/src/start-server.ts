@@ -5,7 +5,6 @@ import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerO
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from './features/backup/backup-service.js';
-import { reconcileUsageTotals } from './features/compliance/usage-reconcile.js';
 import { type AuthorityPki, loadOrCreatePki } from './features/pki/authority-pki.js';
 import {
   ensureTlsCertificate,
@@ -63,7 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     await migrateToLatest(database.db);
     const transactor = createTransactor(database.db);
-    await reconcileUsageTotals(transactor, logger);
+    // No scan of the usage here: the totals move with every usage change, in its transaction.
     const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
     const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
     const tls = await prepareTls(config, pki, logger);

@@ -9,6 +9,7 @@ import { previousIdCertificateMigration } from './migrations/0007-previous-id-ce
 import { webhookSecretsAtRestMigration } from './migrations/0008-webhook-secrets-at-rest.js';
 import { conversionReviewAndTokenHashesMigration } from './migrations/0009-conversion-review-and-token-hashes.js';
 import { scopedApiKeysMigration } from './migrations/0010-scoped-api-keys.js';
+import { fleetScaleMigration } from './migrations/0015-fleet-scale.js';
 
 /**
  * Every migration, in order, defined in code (not found by scanning a folder) so that the
@@ -25,6 +26,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0008-webhook-secrets-at-rest': webhookSecretsAtRestMigration,
   '0009-conversion-review-and-token-hashes': conversionReviewAndTokenHashesMigration,
   '0010-scoped-api-keys': scopedApiKeysMigration,
+  '0015-fleet-scale': fleetScaleMigration,
 };
 
 /** Kysely's provider over {@link MIGRATIONS}. */

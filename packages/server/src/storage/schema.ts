@@ -11,6 +11,7 @@ export interface Database {
   instances: InstanceRow;
   instance_usage: InstanceUsageRow;
   va_usage: VaUsageRow;
+  va_reported_names: VaReportedNameRow;
   nonces: NonceRow;
   api_keys: ApiKeyRow;
   events: EventRow;
@@ -129,12 +130,23 @@ export interface InstanceUsageRow {
 /**
  * Running total of `instance_usage.count` per VA and tag, kept in the same transaction as
  * every change of `instance_usage`, so that compliance costs one indexed read however many
- * instances a VA holds. Checked and repaired at start-up (`reconcileUsageTotals`).
+ * instances a VA holds. `reconcileUsageTotals` checks and repairs them on demand (a full scan: not at start-up).
  */
 export interface VaUsageRow {
   va_id: string;
   tag: string;
   in_use: number;
+}
+
+/**
+ * How many of a VA's instances report `display_name` for `tag` (migration 0015), kept with the
+ * usage like {@link VaUsageRow}, so that naming a tag reads no instance usage. Rows at zero are deleted.
+ */
+export interface VaReportedNameRow {
+  va_id: string;
+  tag: string;
+  display_name: string;
+  instances: number;
 }
 
 export interface NonceRow {

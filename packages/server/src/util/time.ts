@@ -15,5 +15,6 @@ export function toIso(ms: number): string;
 export function toIso(ms: number | null): string | null;
 export function toIso(ms: number | null): string | null {
   if (ms === null) return null;
-  return isShowableTime(ms) ? new Date(ms).toISOString() : INVALID_DATE;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? INVALID_DATE : date.toISOString();
 }

@@ -1,7 +1,7 @@
 import type { InstancePage, InstanceService, InstanceView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
-import { parseInteger, print, table } from '../../output.js';
+import { parseInteger, print, table, writeText } from '../../output.js';
 
 type RemovedInstance = Awaited<ReturnType<InstanceService['removeInstance']>>;
 type TransferredInstance = Awaited<ReturnType<InstanceService['transferInstance']>>;
@@ -14,34 +14,39 @@ export function instanceCommands(connect: () => AdminConnection): Command {
     .description('list the product instances of a Virtual Account')
     .requiredOption('--va <id>', 'Virtual Account id')
     .option('--search <text>', 'only instances whose id, PID, SN or hostname contains TEXT')
-    .option('--limit <n>', 'at most N instances (the first page)')
+    .option('--limit <n>', 'at most N instances (a page)')
+    .option('--cursor <cursor>', 'continue after the previous page (its "More: --cursor" value)')
     .option('--json', 'print JSON')
-    .action(async (opts: { va: string; search?: string; limit?: string; json?: boolean }) => {
+    .action(async (opts: { va: string; search?: string; limit?: string; cursor?: string; json?: boolean }) => {
       const query = new URLSearchParams();
       if (opts.search) query.set('search', opts.search);
       if (opts.limit) query.set('limit', String(parseInteger(opts.limit, '--limit', 1)));
+      if (opts.cursor) query.set('cursor', opts.cursor);
       const answer = await adminRequest<InstanceView[] | InstancePage>(
         connect(),
         'GET',
         `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/instances${query.size > 0 ? `?${query}` : ''}`,
       );
       const rows = Array.isArray(answer) ? answer : answer.items;
-      print(rows, opts, (list) =>
-        list.length === 0
-          ? 'No product instances in this Virtual Account.'
-          : table(
-              ['ID', 'UDI', 'HOSTNAME', 'LAST CONTACT', 'USAGE', 'STATUS', 'ALERTS'],
-              list.map((i) => [
-                i.id,
-                `PID:${i.pid} SN:${i.sn}`,
-                i.hostname ?? '',
-                i.lastContact,
-                i.usage.map((u) => `${u.tag}×${u.count}`).join(', '),
-                i.status,
-                i.alerts.join(', '),
-              ]),
-            ),
-      );
+      // As `event list`: with more pages the text ends with the cursor of the next (on stderr with --json).
+      const more = !Array.isArray(answer) && answer.nextCursor ? `More: --cursor ${answer.nextCursor}` : '';
+      print(rows, opts, (list) => {
+        if (list.length === 0) return 'No product instances in this Virtual Account.';
+        const text = table(
+          ['ID', 'UDI', 'HOSTNAME', 'LAST CONTACT', 'USAGE', 'STATUS', 'ALERTS'],
+          list.map((i) => [
+            i.id,
+            `PID:${i.pid} SN:${i.sn}`,
+            i.hostname ?? '',
+            i.lastContact,
+            i.usage.map((u) => `${u.tag}×${u.count}`).join(', '),
+            i.status,
+            i.alerts.join(', '),
+          ]),
+        );
+        return more ? `${text}\n${more}` : text;
+      });
+      if (opts.json && more) writeText(process.stderr, `${more}\n`);
     });
   instance
     .command('remove')

@@ -8,13 +8,13 @@ const KINDS = ['licenses', 'instances', 'usage'] as const;
 export const USAGE_HINT =
   'No usage snapshot in this range yet: the lifecycle jobs take one a day (checked hourly); `smartlic admin job run` takes one now.';
 
-/** `admin report licenses|instances|usage --va VA_ID [--format json|csv] [--from DAY] [--to DAY]`. */
+/** `admin report licenses|instances|usage --va VA_ID [--format json|csv|jsonl] [--from DAY] [--to DAY]`. */
 export function reportCommands(connect: () => AdminConnection): Command {
   return new Command('report')
     .description('reports of a Virtual Account: licenses, product instances, usage over time')
     .argument('<kind>', KINDS.join(', '))
     .requiredOption('--va <id>', 'Virtual Account id')
-    .option('--format <format>', 'json or csv', 'json')
+    .option('--format <format>', 'json, csv or jsonl (one JSON object a line)', 'json')
     .option('--from <day>', 'first day (usage), e.g. 2027-01-01')
     .option('--to <day>', 'last day (usage)')
     .option('--json', 'same as --format json')
@@ -22,8 +22,8 @@ export function reportCommands(connect: () => AdminConnection): Command {
       if (!(KINDS as readonly string[]).includes(kind))
         throw new CliError(`The report must be one of ${KINDS.join(', ')}, not "${kind}".`);
       const format = opts.json ? 'json' : opts.format;
-      if (format !== 'json' && format !== 'csv')
-        throw new CliError(`--format must be json or csv, not "${opts.format}".`);
+      if (format !== 'json' && format !== 'csv' && format !== 'jsonl')
+        throw new CliError(`--format must be json, csv or jsonl, not "${opts.format}".`);
       const query = new URLSearchParams({ format });
       if (opts.from) query.set('from', opts.from);
       if (opts.to) query.set('to', opts.to);
@@ -34,6 +34,11 @@ export function reportCommands(connect: () => AdminConnection): Command {
         const csv = await adminText(connect(), path);
         process.stdout.write(process.stdout.isTTY ? terminalText(csv, '\t\r\n') : csv);
         empty = csv.trim().split('\n').length <= 1;
+      } else if (format === 'jsonl') {
+        // JSON lines: written as the server streamed them (JSON escapes every control character).
+        const lines = await adminText(connect(), path);
+        process.stdout.write(lines);
+        empty = lines.length === 0;
       } else {
         const rows = await adminRequest<unknown[]>(connect(), 'GET', path);
         print(rows, { json: true }, () => '');

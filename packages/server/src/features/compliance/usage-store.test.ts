@@ -6,6 +6,7 @@ import { openTestDatabase } from '../../test-support/test-database.js';
 import { reconcileUsageTotals } from './usage-reconcile.js';
 import {
   readInstanceUsage,
+  readReportedNames,
   readUsageTotals,
   releaseInstanceUsage,
   replaceInstanceUsage,
@@ -92,5 +93,37 @@ describeEachEngine('usage store', (engine) => {
     await database.db.insertInto('va_usage').values({ va_id: 'va', tag: 'ghost', in_use: 4 }).execute();
     expect(await reconcileUsageTotals(transactor)).toBe(2);
     expect(await readUsageTotals(database.db, 'va')).toEqual(new Map([['A', 1]]));
+  });
+
+  it('keeps the names instances report per VA, so that naming a tag reads no usage rows', async () => {
+    await replace('i1', [use('N', 1, 'Beta name')]);
+    await replace('i2', [use('N', 2, 'Alpha name')]);
+    expect((await readReportedNames(database.db, 'va')).get('N')).toBe('Beta name'); // the greatest, as before
+    await replace('i1', [use('N', 1, 'Alpha name')]); // renamed: Beta has no instance left
+    expect((await readReportedNames(database.db, 'va')).get('N')).toBe('Alpha name');
+    const counts = () =>
+      database.db
+        .selectFrom('va_reported_names')
+        .select(['display_name', 'instances'])
+        .where('tag', '=', 'N')
+        .execute();
+    expect(await counts()).toEqual([{ display_name: 'Alpha name', instances: 2 }]);
+    await replace('i2', [use('N', 2)]); // still in use, no longer named by i2
+    expect(await counts()).toEqual([{ display_name: 'Alpha name', instances: 1 }]);
+    await transactor.run((trx) => releaseInstanceUsage(trx, owner('i1')));
+    expect(await counts()).toEqual([]);
+    expect((await readReportedNames(database.db, 'va')).has('N')).toBe(false);
+    expect(await reconcileUsageTotals(transactor)).toBe(0);
+  });
+
+  it('repairs reported-name counts that drifted', async () => {
+    await replace('i1', [use('M', 1, 'Named')]);
+    await database.db.updateTable('va_reported_names').set({ instances: 5 }).where('tag', '=', 'M').execute();
+    await database.db
+      .insertInto('va_reported_names')
+      .values({ va_id: 'va', tag: 'ghost', display_name: 'Ghost', instances: 1 })
+      .execute();
+    expect(await reconcileUsageTotals(transactor)).toBe(2);
+    expect(await readReportedNames(database.db, 'va')).toEqual(new Map([['M', 'Named']]));
   });
 });

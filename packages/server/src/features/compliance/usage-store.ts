@@ -52,6 +52,7 @@ export async function replaceInstanceUsage(
     if (delta !== 0) deltas.set(tag, delta);
   }
   await addToTotals(trx, owner.vaId, deltas);
+  await addToReportedNames(trx, owner.vaId, nameDeltas(before, after));
   return changed;
 }
 
@@ -63,6 +64,43 @@ export async function releaseInstanceUsage(
   const current = await readInstanceUsage(trx, owner.instanceId);
   await trx.deleteFrom('instance_usage').where('instance_id', '=', owner.instanceId).execute();
   await addToTotals(trx, owner.vaId, new Map(current.map((u) => [u.tag, -u.count])));
+  await addToReportedNames(trx, owner.vaId, nameDeltas(new Map(current.map((u) => [u.tag, u])), new Map()));
+}
+
+/** +1/−1 per (tag, display name) an instance starts or stops reporting. */
+function nameDeltas(
+  before: ReadonlyMap<string, UsageEntry>,
+  after: ReadonlyMap<string, UsageEntry>,
+): Array<{ tag: string; name: string; delta: 1 | -1 }> {
+  const deltas: Array<{ tag: string; name: string; delta: 1 | -1 }> = [];
+  for (const [tag, old] of before) {
+    const name = after.get(tag)?.displayName ?? null;
+    if (old.displayName !== null && old.displayName !== name) deltas.push({ tag, name: old.displayName, delta: -1 });
+  }
+  for (const [tag, entry] of after) {
+    const name = before.get(tag)?.displayName ?? null;
+    if (entry.displayName !== null && entry.displayName !== name)
+      deltas.push({ tag, name: entry.displayName, delta: 1 });
+  }
+  return deltas;
+}
+
+async function addToReportedNames(
+  trx: Kysely<Database>,
+  vaId: string,
+  deltas: ReadonlyArray<{ tag: string; name: string; delta: 1 | -1 }>,
+): Promise<void> {
+  for (const { tag, name, delta } of deltas) {
+    await sql`
+      insert into va_reported_names (va_id, tag, display_name, instances) values (${vaId}, ${tag}, ${name}, ${delta})
+      on conflict (va_id, tag, display_name) do update set instances = va_reported_names.instances + excluded.instances`.execute(
+      trx,
+    );
+    if (delta < 0) {
+      await sql`delete from va_reported_names
+        where va_id = ${vaId} and tag = ${tag} and display_name = ${name} and instances <= 0`.execute(trx);
+    }
+  }
 }
 
 async function addToTotals(trx: Kysely<Database>, vaId: string, deltas: ReadonlyMap<string, number>): Promise<void> {
@@ -87,15 +125,18 @@ export async function readUsageTotals(
   return new Map(rows.map((r) => [r.tag, Number(r.in_use)]));
 }
 
-/** A display name per tag, as the VA's instances report them (for tags that have no pool to name them). */
+/**
+ * A display name per tag, as the VA's instances report them (for tags that have no pool to
+ * name them): the greatest name some instance reports. Reads the maintained counts of
+ * `va_reported_names`, never the instances' usage.
+ */
 export async function readReportedNames(db: Kysely<Database>, vaId: string): Promise<Map<string, string>> {
   const rows = await db
-    .selectFrom('instance_usage as u')
-    .innerJoin('instances as i', 'i.id', 'u.instance_id')
-    .select((eb) => ['u.tag', eb.fn.max('u.display_name').as('display_name')])
-    .where('i.va_id', '=', vaId)
-    .where('u.display_name', 'is not', null)
-    .groupBy('u.tag')
+    .selectFrom('va_reported_names')
+    .select((eb) => ['tag', eb.fn.max('display_name').as('display_name')])
+    .where('va_id', '=', vaId)
+    .where('instances', '>', 0)
+    .groupBy('tag')
     .execute();
-  return new Map(rows.flatMap((r) => (r.display_name === null ? [] : [[r.tag, r.display_name] as const])));
+  return new Map(rows.map((r) => [r.tag, r.display_name] as const));
 }

@@ -36,7 +36,8 @@ export async function listEvents(db: Kysely<Database>, q: EventQuery): Promise<E
   if (q.until !== undefined) query = query.where('at', '<', q.until);
   if (q.before) {
     const { at, id } = q.before;
-    query = query.where(sql<boolean>`(at < ${at} or (at = ${at} and id < ${id}))`);
+    // `at <= …` first: a range read of the (…, at, id) index from the cursor back.
+    query = query.where('at', '<=', at).where(sql<boolean>`(at < ${at} or id < ${id})`);
   }
   return query.orderBy('at', 'desc').orderBy('id', 'desc').limit(q.limit).execute();
 }

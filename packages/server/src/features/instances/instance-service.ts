@@ -7,12 +7,13 @@ import { toIso } from '../../util/time.js';
 import { badRequest } from '../../validation.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
 import { type InstanceComplianceStatus, instanceStatus } from '../compliance/compliance.js';
+import type { CoveredBalance } from '../compliance/covered-balances.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
 import { assertNotReserved } from '../reservations/reservation-store.js';
 import { buildTagTree, type TagTreeCache } from '../tags/tag-tree.js';
 import type { InstanceKeyCache } from './instance-key-cache.js';
 import { removeInstance, silenceAlerts, transferInstance } from './instance-lifecycle.js';
-import { type InstanceCursor, listInstances, listVaUsage } from './instance-store.js';
+import { type InstanceCursor, listInstances, listUsageOf } from './instance-store.js';
 
 export interface InstanceView {
   id: string;
@@ -44,6 +45,14 @@ export interface InstancePage {
   nextCursor: string | null;
 }
 
+/** Rows read per statement when walking a whole VA (lists without a limit, reports). */
+const WALK_PAGE = 5000;
+
+interface ViewContext {
+  now: number;
+  balances: ReadonlyMap<string, CoveredBalance>;
+}
+
 export interface InstanceServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
@@ -60,17 +69,29 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
     return transactor;
   };
 
-  async function views(vaId: string, query: InstanceQuery & { after?: InstanceCursor }): Promise<InstanceView[]> {
+  /** What each instance's status is judged against: the VA's balances now (maintained totals, no scan). */
+  async function contextOf(vaId: string): Promise<ViewContext> {
     const now = clock.now();
-    const rows = await listInstances(db, vaId, { search: query.search, after: query.after, limit: query.limit });
+    const tree = tags ? await tags.get() : buildTagTree([]);
+    return { now, balances: await readCoveredBalances(db, tree, vaId, now) };
+  }
+
+  /** One keyset page of views: the page's rows and their usage only. */
+  async function views(
+    vaId: string,
+    query: { search?: string | undefined; after?: InstanceCursor | undefined; limit: number },
+    ctx: ViewContext,
+  ): Promise<InstanceView[]> {
+    const rows = await listInstances(db, vaId, query);
     const usage = new Map<string, Array<{ tag: string; count: number }>>();
-    for (const u of await listVaUsage(db, vaId)) {
+    for (const u of await listUsageOf(
+      db,
+      rows.map((r) => r.id),
+    )) {
       const list = usage.get(u.instance_id) ?? [];
-      list.push({ tag: u.tag, count: u.count });
+      list.push({ tag: u.tag, count: Number(u.count) });
       usage.set(u.instance_id, list);
     }
-    const tree = tags ? await tags.get() : buildTagTree([]);
-    const balances = await readCoveredBalances(db, tree, vaId, now);
     return rows.map((row) => {
       const used = usage.get(row.id) ?? [];
       return {
@@ -85,17 +106,44 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
         idCertExpiresAt: toIso(row.id_cert_expires_at),
         exportControlled: row.export_controlled === 1,
         usage: used,
-        status: instanceStatus(used, balances),
-        alerts: silenceAlerts(Number(row.last_contact_at), now),
+        status: instanceStatus(used, ctx.balances),
+        alerts: silenceAlerts(Number(row.last_contact_at), ctx.now),
       };
     });
+  }
+
+  /** Every instance of the VA, page after page of `pageSize` (keyset reads: memory stays one page). */
+  async function* walk(vaId: string, search: string | undefined, pageSize: number): AsyncGenerator<InstanceView[]> {
+    const ctx = await contextOf(vaId);
+    let after: InstanceCursor | undefined;
+    for (;;) {
+      const page = await views(vaId, { search, after, limit: pageSize }, ctx);
+      if (page.length > 0) yield page;
+      const last = page.at(-1);
+      if (!last || page.length < pageSize) return;
+      after = cursorOf(last);
+    }
   }
 
   return {
     /** Every instance of the VA (optionally matching `search`). */
     async listInstances(vaId: string, query: InstanceQuery = {}): Promise<InstanceView[]> {
       if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
-      return views(vaId, { search: query.search });
+      const all: InstanceView[] = [];
+      for await (const page of walk(vaId, query.search, WALK_PAGE)) all.push(...page);
+      return all;
+    },
+
+    /**
+     * Every instance of the VA (optionally matching `search`) in registration order, in pages
+     * of `pageSize`, for streamed reports. Throws not-found before the first page.
+     */
+    async streamInstances(
+      vaId: string,
+      query: { search?: string | undefined; pageSize?: number } = {},
+    ): Promise<AsyncGenerator<InstanceView[]>> {
+      if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
+      return walk(vaId, query.search, query.pageSize ?? WALK_PAGE);
     },
 
     /** One page of the VA's instances: `limit` (default 50) after `cursor`. */
@@ -103,16 +151,10 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
       if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
       const limit = query.limit ?? 50;
       const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
-      const items = await views(vaId, { search: query.search, limit: limit + 1, ...(after ? { after } : {}) });
+      const items = await views(vaId, { search: query.search, after, limit: limit + 1 }, await contextOf(vaId));
       const page = items.slice(0, limit);
       const last = page.at(-1);
-      return {
-        items: page,
-        nextCursor:
-          items.length > limit && last
-            ? encodeCursor({ registeredAt: Date.parse(last.registeredAt), pid: last.pid, sn: last.sn })
-            : null,
-      };
+      return { items: page, nextCursor: items.length > limit && last ? encodeCursor(cursorOf(last)) : null };
     },
 
     /** Removes an instance; its usage goes back to the pool. */
@@ -140,6 +182,10 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
 }
 
 export type InstanceService = ReturnType<typeof createInstanceService>;
+
+function cursorOf(view: InstanceView): InstanceCursor {
+  return { registeredAt: Date.parse(view.registeredAt), pid: view.pid, sn: view.sn };
+}
 
 function encodeCursor(cursor: InstanceCursor): string {
   return Buffer.from(JSON.stringify([cursor.registeredAt, cursor.pid, cursor.sn])).toString('base64url');

@@ -150,6 +150,22 @@ export interface InstanceCursor {
   sn: string;
 }
 
+/** What an instance list shows (not the keys and certificates, which a report of a million rows would drag along). */
+const INSTANCE_LIST_COLUMNS = [
+  'id',
+  'pid',
+  'sn',
+  'hostname',
+  'software_tag',
+  'registered_at',
+  'last_contact_at',
+  'id_cert_serial',
+  'id_cert_expires_at',
+  'export_controlled',
+] as const;
+
+export type InstanceListRow = Pick<InstanceRow, (typeof INSTANCE_LIST_COLUMNS)[number]>;
+
 /**
  * A VA's instances in registration order, optionally only those whose id, PID, SN or
  * hostname contains `search` (case-insensitive), after `after`, at most `limit`.
@@ -158,8 +174,8 @@ export async function listInstances(
   db: Kysely<Database>,
   vaId: string,
   options: { search?: string | undefined; after?: InstanceCursor | undefined; limit?: number | undefined } = {},
-): Promise<InstanceRow[]> {
-  let query = db.selectFrom('instances').selectAll().where('va_id', '=', vaId);
+): Promise<InstanceListRow[]> {
+  let query = db.selectFrom('instances').select(INSTANCE_LIST_COLUMNS).where('va_id', '=', vaId);
   if (options.search) {
     const pattern = `%${options.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     query = query.where(
@@ -169,30 +185,33 @@ export async function listInstances(
   }
   const after = options.after;
   if (after) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('registered_at', '>', after.registeredAt),
-        eb.and([eb('registered_at', '=', after.registeredAt), eb('pid', '>', after.pid)]),
-        eb.and([eb('registered_at', '=', after.registeredAt), eb('pid', '=', after.pid), eb('sn', '>', after.sn)]),
-      ]),
-    );
+    // Keyset: a range read of the (va_id, registered_at, pid, sn) index from the cursor on.
+    query = query
+      .where('registered_at', '>=', after.registeredAt)
+      .where((eb) =>
+        eb.or([
+          eb('registered_at', '>', after.registeredAt),
+          eb('pid', '>', after.pid),
+          eb.and([eb('pid', '=', after.pid), eb('sn', '>', after.sn)]),
+        ]),
+      );
   }
   query = query.orderBy('registered_at').orderBy('pid').orderBy('sn');
   if (options.limit !== undefined) query = query.limit(options.limit);
   return query.execute();
 }
 
-/** Every usage row of a VA's instances. */
-export async function listVaUsage(
+/** The usage rows of these instances (at most a page of them: one statement). */
+export async function listUsageOf(
   db: Kysely<Database>,
-  vaId: string,
+  instanceIds: readonly string[],
 ): Promise<Array<{ instance_id: string; tag: string; count: number }>> {
+  if (instanceIds.length === 0) return [];
   return db
-    .selectFrom('instance_usage as u')
-    .innerJoin('instances as i', 'i.id', 'u.instance_id')
-    .select(['u.instance_id', 'u.tag', 'u.count'])
-    .where('i.va_id', '=', vaId)
-    .orderBy('u.tag')
+    .selectFrom('instance_usage')
+    .select(['instance_id', 'tag', 'count'])
+    .where('instance_id', 'in', [...instanceIds])
+    .orderBy('tag')
     .execute();
 }
 
