@@ -20,7 +20,7 @@ export interface JobLock {
  * to one process, so the lock is in-process only.
  */
 export function createJobLock(db: Kysely<Database>): JobLock {
-  return engineOf(db) === 'postgres' ? advisoryLock(db) : inProcessLock();
+  return engineOf(db) === 'postgres' ? advisoryLock(db) : createInProcessJobLock();
 }
 
 function advisoryLock(db: Kysely<Database>): JobLock {
@@ -41,7 +41,8 @@ function advisoryLock(db: Kysely<Database>): JobLock {
   };
 }
 
-function inProcessLock(): JobLock {
+/** A lock held within this process only (SQLite, whose database belongs to one process; tests). */
+export function createInProcessJobLock(): JobLock {
   const held = new Set<string>();
   return {
     async withLock(job, body) {
