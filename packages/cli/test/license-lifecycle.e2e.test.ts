@@ -40,7 +40,11 @@ describe('license lifecycle through the CLI: silent device on the simulated cloc
   };
   const restartAt = async (offset: string) => {
     await server?.stop();
-    server = await startServerProcess(dataDir(), { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: offset });
+    // The test runs the jobs itself (`admin job run`) at each simulated time: no background run in between.
+    server = await startServerProcess(dataDir(), { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: offset }, 0, [
+      '--job-start-delay',
+      '3600',
+    ]);
   };
 
   beforeAll(async () => {

@@ -33,6 +33,9 @@ describe('smartlic server rate-limit flags', () => {
     expect(both.stderr.trim()).toBe('smartlic: --rate-limit off cannot be combined with a --rate-limit-* limit.');
     const word = await runCli(['server', '--data', data, '--port', '0', '--rate-limit', 'maybe']);
     expect(word.stderr.trim()).toBe('smartlic: --rate-limit must be on or off, not "maybe".');
+    const delay = await runCli(['server', '--data', data, '--port', '0', '--job-start-delay', 'soon']);
+    expect(delay.code).not.toBe(0);
+    expect(delay.stderr.trim()).toBe('smartlic: --job-start-delay must be a whole number, not "soon".');
   });
 
   it('applies --rate-limit-auth-failures: wrong keys are refused, then the address waits', async () => {

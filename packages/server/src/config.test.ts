@@ -19,7 +19,14 @@ describe('server options', () => {
       webhookAllowPrivate: false,
       webhookResolver: systemResolver,
       rateLimits: { register: 600, registerPerToken: 600, device: 120, admin: 3000, authFailures: 30 },
+      jobStartDelayMs: 5_000,
     });
+  });
+
+  it('refuses a job start delay that is not a whole number of ms from 0', () => {
+    expect(() => parseServerConfig({ dataDir: 'd', jobStartDelayMs: -1 })).toThrow(/jobStartDelayMs/);
+    expect(() => parseServerConfig({ dataDir: 'd', jobStartDelayMs: 1.5 })).toThrow(/jobStartDelayMs/);
+    expect(parseServerConfig({ dataDir: 'd', jobStartDelayMs: 0 }).jobStartDelayMs).toBe(0);
   });
 
   it('completes partial rate limits with the defaults, and takes them off', () => {

@@ -4,6 +4,7 @@ import { type Clock, DEFAULT_TIMERS, SmartlicError, systemClock } from '@smartli
 import { z } from 'zod';
 import { type HostResolver, systemResolver } from './features/webhooks/webhook-target.js';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from './http/rate-limits.js';
+import { DEFAULT_JOB_START_DELAY_MS } from './jobs/job-runner.js';
 import { issuesToFields, summarizeFields } from './validation.js';
 
 /** Options of {@link startServer}; the CLI maps its flags onto them. */
@@ -39,6 +40,8 @@ export interface ServerOptions {
    * Default: plain HTTP.
    */
   tls?: TlsOptions;
+  /** Real time from listening to the first run of every background job (catch-up after a stop); default 5 s. */
+  jobStartDelayMs?: number;
 }
 
 /** How the server gets its TLS certificate. */
@@ -58,6 +61,7 @@ export interface ServerConfig {
   webhookResolver: HostResolver;
   rateLimits: RateLimits | 'off';
   tls: { mode: 'auto'; names: string[] } | { mode: 'files'; certFile: string; keyFile: string } | undefined;
+  jobStartDelayMs: number;
 }
 
 /** Where the data lives: a SQLite file or a PostgreSQL database. */
@@ -79,6 +83,7 @@ const OptionsSchema = z.object({
   logLevel: z.enum(LOG_LEVELS).default('info'),
   clockToleranceMs: z.number().int().min(0).default(DEFAULT_TIMERS.clockToleranceMs),
   webhookAllowPrivate: z.boolean().default(false),
+  jobStartDelayMs: z.number().int().min(0).default(DEFAULT_JOB_START_DELAY_MS),
   webhookResolver: z.custom<HostResolver>((v) => typeof v === 'function', 'must be a function').optional(),
   rateLimits: z
     .union([z.literal('off'), z.object(rateLimitFields()).strict()], {
@@ -147,6 +152,7 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     webhookAllowPrivate: o.webhookAllowPrivate,
     webhookResolver: o.webhookResolver ?? systemResolver,
     rateLimits: o.rateLimits,
+    jobStartDelayMs: o.jobStartDelayMs,
     tls:
       o.tls?.mode === 'files'
         ? { mode: 'files', certFile: resolve(o.tls.certFile), keyFile: resolve(o.tls.keyFile) }

@@ -80,6 +80,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger,
       clockToleranceMs: config.clockToleranceMs,
       rateLimits: config.rateLimits,
+      jobStartDelayMs: config.jobStartDelayMs,
       mode: config.mode,
       transactor,
       secrets,

@@ -19,6 +19,7 @@ interface ServerFlags extends RateLimitFlags {
   tlsKey?: string;
   tlsName: string[];
   restore?: string;
+  jobStartDelay: string;
 }
 
 /** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
@@ -42,6 +43,11 @@ export function serverCommand(): Command {
       (value: string, previous: string[]) => [...previous, value],
       [] as string[],
     )
+    .option(
+      '--job-start-delay <seconds>',
+      'seconds from start to the first run of the background jobs (work that fell due while stopped)',
+      '5',
+    )
     .option('--restore <file>', 'first restore this backup (smartlic admin backup) into the empty data directory')
     .action(async (flags: ServerFlags) => {
       if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
@@ -49,6 +55,7 @@ export function serverCommand(): Command {
       }
       const tls = tlsOf(flags);
       const rateLimits = rateLimitsOf(flags);
+      const jobStartDelayMs = parseInteger(flags.jobStartDelay, '--job-start-delay', 0) * 1000;
       // Loaded on demand: device and admin commands should not pay for the server's start-up.
       const { startServer, restoreBackup, BackupFileError, POSTGRES_BACKUP_MESSAGE } = await import('@smartlic/server');
       if (flags.restore !== undefined) {
@@ -74,6 +81,7 @@ export function serverCommand(): Command {
         clock: processClock(),
         logLevel: flags.logLevel,
         rateLimits,
+        jobStartDelayMs,
         ...(flags.db ? { dbUrl: flags.db } : {}),
         ...(flags.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),
         ...(tls ? { tls } : {}),

@@ -39,8 +39,10 @@ import { registerWebhookRoutes } from '../features/webhooks/webhook-routes.js';
 import { createWebhookSender } from '../features/webhooks/webhook-sender.js';
 import { createWebhookService } from '../features/webhooks/webhook-service.js';
 import { systemResolver, type WebhookTargetPolicy } from '../features/webhooks/webhook-target.js';
+import { createJobLock } from '../jobs/job-lock.js';
 import { registerJobRoutes } from '../jobs/job-routes.js';
-import { type JobRunner, startJobs } from '../jobs/run-jobs.js';
+import { createJobRunner } from '../jobs/job-runner.js';
+import { serverJobs } from '../jobs/server-jobs.js';
 import type { Logger } from '../logger.js';
 import type { Database } from '../storage/schema.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
@@ -84,6 +86,8 @@ export interface AppDeps {
   transactor?: Transactor;
   /** Period of the lifecycle jobs (real time); default one hour. */
   jobIntervalMs?: number;
+  /** Real time from listening to the first run of every background job; default 5 s (`DEFAULT_JOB_START_DELAY_MS`). */
+  jobStartDelayMs?: number;
   /**
    * Encrypts webhook secrets and token values at rest; `startServer` passes the box of `<data>/secrets.key`
    * (`prepareSecretsAtRest`). Default: a random key held in memory only (tests), so secrets
@@ -156,22 +160,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger });
   const tokens = createTokenService({ db, transactor, clock, secrets });
   const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
-  // Lifecycle jobs (silent instances, expiries, usage snapshots) run on the clock once listening.
   const jobDeps = {
     transactor,
     keyCache: cache,
     logger,
     clock,
+    clockToleranceMs,
     onRun: (outcome: 'ok' | 'failed') => metrics.jobRuns.inc({ outcome }),
   };
-  let jobRunner: JobRunner | undefined;
-  app.addHook('onListen', async () => {
-    jobRunner = startJobs({
-      ...jobDeps,
-      ...(deps.jobIntervalMs === undefined ? {} : { intervalMs: deps.jobIntervalMs }),
-    });
-  });
-  app.addHook('preClose', async () => jobRunner?.stop());
   const paks = createPakService({ db, transactor, clock });
   const send = createWebhookSender(webhookTargets);
   const webhookJobs = createWebhookJobs({
@@ -187,10 +183,19 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   app.decorate('webhookJobs', webhookJobs);
-  // Webhook delivery and daily summaries run in the background only once listening;
-  // they stop (aborting requests in flight) before queued database work is drained.
-  app.addHook('onListen', async () => webhookJobs.start());
-  app.addHook('preClose', async () => webhookJobs.stop());
+  // Every background job (lifecycle, nonce purge, daily summaries, webhook delivery) runs in one
+  // runner, first shortly after listening; it stops (aborting webhook requests in flight)
+  // before queued database work is drained.
+  const runner = createJobRunner({
+    jobs: serverJobs({ jobs: jobDeps, clock, webhooks: webhookJobs, lifecycleIntervalMs: deps.jobIntervalMs }),
+    lock: createJobLock(db),
+    logger,
+    startDelayMs: deps.jobStartDelayMs,
+  });
+  app.addHook('onListen', async () => runner.start());
+  app.addHook('preClose', async () => {
+    await Promise.all([webhookJobs.stop(), runner.stop()]);
+  });
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
   registerDeviceRoutes(app, device, limits, {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManualClock } from '@smartlic/protocol';
+import { HOUR, ManualClock } from '@smartlic/protocol';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
@@ -55,6 +55,8 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
     secrets,
     webhookTargets: { allowPrivate: options.webhookAllowPrivate ?? false, resolve: testResolver() },
     rateLimits: DEFAULT_RATE_LIMITS,
+    // Tests drive the jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
+    jobStartDelayMs: HOUR,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

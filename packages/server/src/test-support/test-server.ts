@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManualClock, type SignatureAlgorithm } from '@smartlic/protocol';
+import { HOUR, ManualClock, type SignatureAlgorithm } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { ServerOptions } from '../config.js';
 import type { HostResolver } from '../features/webhooks/webhook-target.js';
@@ -53,6 +53,11 @@ export async function startTestServer(
     /** Webhook name resolution; default: no name resolves (tests never use real DNS). */
     webhookResolver?: HostResolver;
     rateLimits?: ServerOptions['rateLimits'];
+    /**
+     * Real time from start to the background jobs' first run. Default one hour: tests drive the
+     * jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
+     */
+    jobStartDelayMs?: number;
   } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock();
@@ -72,6 +77,7 @@ export async function startTestServer(
     webhookResolver: options.webhookResolver ?? testResolver(),
     ...(options.clockToleranceMs === undefined ? {} : { clockToleranceMs: options.clockToleranceMs }),
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
+    jobStartDelayMs: options.jobStartDelayMs ?? HOUR,
   });
   const apiKey = readFileSync(server.adminKeyPath, 'utf8').trim();
   const rootCaPem = readFileSync(server.rootCaPath, 'utf8');

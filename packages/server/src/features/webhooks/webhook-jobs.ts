@@ -8,7 +8,7 @@ import { queueDailySummaries } from './daily-summary.js';
 import { createWebhookDispatcher } from './webhook-dispatcher.js';
 import type { WebhookSender } from './webhook-sender.js';
 
-/** How often (real time) the background loop looks for due work by default. */
+/** How often (real time) the job runner looks for due notification work. */
 export const WEBHOOK_TICK_MS = 10_000;
 
 export interface WebhookJobsDeps {
@@ -18,45 +18,37 @@ export interface WebhookJobsDeps {
   secrets: SecretBox;
   logger?: Logger;
   send: WebhookSender;
-  /** Real-time interval of the background loop; default {@link WEBHOOK_TICK_MS}. */
-  tickMs?: number;
-  /** Told what each run sent (metrics). */
+  /** Told what each delivery run sent (metrics). */
   onRun?: (sent: { delivered: number; failed: number }) => void;
 }
 
 /**
- * The notification jobs: queue the daily summaries that are due, then send due
- * deliveries. `start` runs them every `tickMs` on an unref'd timer (never in a request);
- * `stop` ends the loop and waits for the run in progress. Due-ness is judged on the
- * injected clock, so tests call `runDue` after advancing a ManualClock.
+ * The notification jobs: queue the daily summaries that are due (`queueSummaries`) and send
+ * due deliveries (`deliver`). The background job runner (`jobs/job-runner.ts`) runs each every
+ * {@link WEBHOOK_TICK_MS}, never in a request; `stop` aborts requests in flight and waits for
+ * the run in progress. Due-ness is judged on the injected clock, so tests call `runDue` (both,
+ * in that order) after advancing a ManualClock.
  */
 export function createWebhookJobs(deps: WebhookJobsDeps) {
   const dispatcher = createWebhookDispatcher(deps);
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
 
-  const runDue = async (): Promise<{ summaries: number; delivered: number; failed: number }> => {
-    const summaries = await deps.transactor.run((trx) => queueDailySummaries(trx, deps.clock.now()));
+  const queueSummaries = (): Promise<number> =>
+    deps.transactor.run((trx) => queueDailySummaries(trx, deps.clock.now()));
+
+  const deliver = async (): Promise<{ delivered: number; failed: number }> => {
     const sent = await dispatcher.runDue();
     deps.onRun?.(sent);
-    return { summaries, ...sent };
+    return sent;
   };
 
   return {
-    runDue,
-    start(): void {
-      if (timer || stopped) return;
-      timer = setInterval(() => {
-        runDue().catch((error: unknown) => deps.logger?.warn({ err: error }, 'Webhook jobs failed; will retry'));
-      }, deps.tickMs ?? WEBHOOK_TICK_MS);
-      timer.unref();
+    queueSummaries,
+    deliver,
+    async runDue(): Promise<{ summaries: number; delivered: number; failed: number }> {
+      const summaries = await queueSummaries();
+      return { summaries, ...(await deliver()) };
     },
-    async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      timer = undefined;
-      await dispatcher.stop();
-    },
+    stop: (): Promise<void> => dispatcher.stop(),
   };
 }
 
