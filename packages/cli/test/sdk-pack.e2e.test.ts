@@ -42,7 +42,9 @@ console.log(JSON.stringify({ ok: outcome.ok, registration: status.registration.s
  */
 async function seedLockfile(names: string[]): Promise<string> {
   // The registry npm is configured with here, as the cache knows its tarballs by that address.
-  const registry = (await run(NPM, ['config', 'get', 'registry'], { env: outsideEnv() })).stdout.trim().replace(/\/+$/, '');
+  const registry = (await run(NPM, ['config', 'get', 'registry'], { env: outsideEnv() })).stdout
+    .trim()
+    .replace(/\/+$/, '');
   const lock = JSON.parse(await readFile(join(ROOT, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version: string; integrity: string; license?: string }>;
   };

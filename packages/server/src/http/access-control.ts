@@ -13,18 +13,12 @@ import {
   type RouteAccess,
   roleAllows,
 } from '../features/access/access-policy.js';
-import { type ScopeTarget, scopeResolverFor, USER_RESOLVERS } from '../features/access/scope-resolvers.js';
+import { type PlaceLookup, type RouteTarget, targetMismatch } from '../features/access/route-targets.js';
 import { actorOfPrincipal } from '../features/api-keys/api-key-service.js';
 import { recordEvent } from '../features/events/event-recorder.js';
 import { grantsOf } from '../features/users/user-store.js';
 import type { Database } from '../storage/schema.js';
 import type { Transactor } from '../storage/transactor.js';
-
-/**
- * Body fields, then query fields, that name a target when no route parameter does
- * (e.g. `POST /users {accountId, vaId}`, `DELETE /users/:userId/roles?accountId=…`).
- */
-const PLACE_FIELDS = ['vaId', 'accountId'] as const;
 
 /** Where an `access.denied` event is written: a place, or the system log (both null). */
 interface LogPlace {
@@ -43,8 +37,8 @@ type Refusal =
 
 /**
  * Authorises every route of `scope` by its `config.access`: registering a route without
- * one throws (fail closed); at request time the target is found from the route parameters
- * (or the body, or the query) and a principal whose roles do not allow the action is
+ * one, or whose target names a URL parameter the route lacks, throws (fail closed); at
+ * request time the target is found by the lookups the route declares and a principal whose roles do not allow the action is
  * refused: `403 FORBIDDEN` naming what was refused when it holds a role on the target,
  * otherwise the same `404 NOT_FOUND` as for an id that does not exist. Each refusal is
  * recorded as `access.denied` where the caller belongs (the target when it holds a role
@@ -58,16 +52,18 @@ export function requireAccess(
     const access = (route.config as { access?: RouteAccess } | undefined)?.access;
     if (!access) {
       throw new Error(
-        `Admin route ${String(route.method)} ${route.url} declares no config.access: add adminRoute(action, scope, doc) to its options.`,
+        `Admin route ${String(route.method)} ${route.url} declares no config.access: add adminRoute(action, target, doc) to its options.`,
       );
     }
+    const mismatch = targetMismatch(access.target, route.url);
+    if (mismatch) throw new Error(`Admin route ${String(route.method)} ${route.url}: ${mismatch}.`);
   });
   scope.addHook('preHandler', async (request) => {
     const access = request.routeOptions.config.access;
     const principal = request.principal;
     if (!principal) throw new SmartlicError('UNAUTHENTICATED');
     if (!access) throw new SmartlicError('FORBIDDEN', { message: 'This route declares no access rule.' });
-    if (principal.owner || access.scope === 'any') return;
+    if (principal.owner || access.target.scope === 'any') return;
     const refusal =
       (await refusalFor(deps.db, principal, access, request)) ??
       (await destinationRefusal(deps.db, principal, access, request));
@@ -100,12 +96,14 @@ async function refusalFor(
   request: FastifyRequest,
 ): Promise<Refusal | null> {
   const what = whatOf(access, request);
-  if (access.scope === 'system') {
+  const target = access.target;
+  if (target.scope === 'system') {
     const message = `Only the server's owner key allows ${what}.`;
     return { kind: 'forbidden', message, logAt: [{ accountId: null, vaId: null }] };
   }
-  if (access.scope === 'user') return userRefusal(db, caller, request);
-  return placeRefusal(db, caller, access, await findPlace(db, request), what);
+  if (target.scope === 'user') return userRefusal(db, caller, target.find, request);
+  if (target.scope === 'any') return null;
+  return placeRefusal(db, caller, access, await findPlace(db, target.find, request), what);
 }
 
 /**
@@ -113,27 +111,32 @@ async function refusalFor(
  * scope) and to an admin of a place where the user holds a role (within that place, see
  * `placesToActOnUser`). Anyone else is answered as if the user (or key) did not exist.
  */
-async function userRefusal(db: Kysely<Database>, caller: Caller, request: FastifyRequest): Promise<Refusal | null> {
-  const params = (request.params ?? {}) as Record<string, string>;
-  for (const [name, id] of Object.entries(params)) {
-    const resolver = USER_RESOLVERS[name];
-    if (!resolver) continue;
-    const target = await resolver.resolve(db, id);
-    if (!target) throw notFoundOrNotAllowed(resolver.what, id);
-    const grants = target.userId === '' ? [] : await grantsOf(db, target.userId);
-    const places = placesToActOnUser(caller, target.userId, grants);
-    const inside = places === 'all' || (places.length > 0 && (!target.key || keyInside(target.key.scope, places)));
-    return inside ? null : { kind: 'hidden', error: notFoundOrNotAllowed(resolver.what, id), logAt: homeOf(caller) };
-  }
-  throw new SmartlicError('BAD_REQUEST', { message: 'The request names no user.' });
+async function userRefusal(
+  db: Kysely<Database>,
+  caller: Caller,
+  lookup: Extract<RouteTarget, { scope: 'user' }>['find'],
+  request: FastifyRequest,
+): Promise<Refusal | null> {
+  const id = fieldOf(request, lookup.from, lookup.name);
+  if (id === undefined) throw new SmartlicError('BAD_REQUEST', { message: 'The request names no user.' });
+  const target = await lookup.resolve(db, id);
+  if (!target) throw notFoundOrNotAllowed(lookup.what, id);
+  const grants = target.userId === '' ? [] : await grantsOf(db, target.userId);
+  const places = placesToActOnUser(caller, target.userId, grants);
+  const inside = places === 'all' || (places.length > 0 && (!target.key || keyInside(target.key.scope, places)));
+  return inside ? null : { kind: 'hidden', error: notFoundOrNotAllowed(lookup.what, id), logAt: homeOf(caller) };
 }
 
-/** Body fields that name a second place a request changes: the destination of a transfer. */
-const DESTINATION_FIELDS = ['toVaId'] as const;
+/** The string value of field `name` of the request's `from` part, if it has one. */
+function fieldOf(request: FastifyRequest, from: PlaceLookup['from'], name: string): string | undefined {
+  const source = (request[from] ?? {}) as Record<string, unknown>;
+  const value = source[name];
+  return typeof value === 'string' ? value : undefined;
+}
 
 /**
  * A transfer changes its destination as much as its source: the same role is needed on the
- * Virtual Account a request names as its destination.
+ * place the route declares as its destination (e.g. the body's `toVaId`).
  */
 async function destinationRefusal(
   db: Kysely<Database>,
@@ -141,19 +144,15 @@ async function destinationRefusal(
   access: RouteAccess,
   request: FastifyRequest,
 ): Promise<Refusal | null> {
-  if (access.scope !== 'va' && access.scope !== 'account') return null;
-  const body = (request.body ?? {}) as Record<string, unknown>;
-  const resolver = scopeResolverFor('vaId');
-  for (const field of DESTINATION_FIELDS) {
-    const value = body[field];
-    if (typeof value !== 'string' || !resolver) continue;
-    const target = await resolver.resolve(db, value);
-    if (target?.kind !== 'place') throw notFoundOrNotAllowed(resolver.what, value);
-    const found = { accountId: target.accountId, vaId: target.vaId, what: resolver.what, id: value };
-    const refusal = await placeRefusal(db, caller, access, found, `${whatOf(access, request)} (as the destination)`);
-    if (refusal) return refusal;
-  }
-  return null;
+  const target = access.target;
+  if ((target.scope !== 'va' && target.scope !== 'account') || !target.destination) return null;
+  const lookup = target.destination;
+  const value = fieldOf(request, lookup.from, lookup.name);
+  if (value === undefined) return null;
+  const found = await lookup.resolve(db, value);
+  if (!found) throw notFoundOrNotAllowed(lookup.what, value);
+  const destination = { ...found, what: lookup.what, id: value };
+  return placeRefusal(db, caller, access, destination, `${whatOf(access, request)} (as the destination)`);
 }
 
 interface FoundPlace {
@@ -173,7 +172,11 @@ async function placeRefusal(
 ): Promise<Refusal | null> {
   const role = effectiveRole(caller, target.accountId, target.vaId);
   if (role !== null && roleAllows(role, access.action)) return null;
-  if (access.vaRolesSuffice && target.vaId === null && anyVaRoleAllows(caller, target.accountId, access.action)) {
+  if (
+    vaRolesSuffice(access.target) &&
+    target.vaId === null &&
+    anyVaRoleAllows(caller, target.accountId, access.action)
+  ) {
     return null;
   }
   if (!canSeePlace(caller, target.accountId, target.vaId)) {
@@ -204,23 +207,22 @@ export function homeOf(caller: { grants: readonly Grant[] }): LogPlace[] {
   return places.length > 0 ? places : [{ accountId: null, vaId: null }];
 }
 
-/** The place a route is about: from its parameters, else its body's or query's `vaId`/`accountId`. */
-async function findPlace(db: Kysely<Database>, request: FastifyRequest): Promise<FoundPlace> {
-  const params = (request.params ?? {}) as Record<string, string>;
-  const body = (request.body ?? {}) as Record<string, unknown>;
-  const query = (request.query ?? {}) as Record<string, unknown>;
-  const candidates: Array<[string, string]> = Object.entries(params);
-  for (const source of [body, query]) {
-    for (const field of PLACE_FIELDS) {
-      if (typeof source[field] === 'string') candidates.push([field, source[field] as string]);
-    }
-  }
-  for (const [name, id] of candidates) {
-    const resolver = scopeResolverFor(name);
-    if (!resolver) continue;
-    const target: ScopeTarget | undefined = await resolver.resolve(db, id);
-    if (target?.kind !== 'place') throw notFoundOrNotAllowed(resolver.what, id);
-    return { accountId: target.accountId, vaId: target.vaId, what: resolver.what, id };
+function vaRolesSuffice(target: RouteTarget): boolean {
+  return (target.scope === 'account' || target.scope === 'va') && target.vaRolesSuffice === true;
+}
+
+/** The place a route is about: found by the first of its declared lookups that the request carries. */
+async function findPlace(
+  db: Kysely<Database>,
+  lookups: readonly PlaceLookup[],
+  request: FastifyRequest,
+): Promise<FoundPlace> {
+  for (const lookup of lookups) {
+    const id = fieldOf(request, lookup.from, lookup.name);
+    if (id === undefined) continue;
+    const found = await lookup.resolve(db, id);
+    if (!found) throw notFoundOrNotAllowed(lookup.what, id);
+    return { accountId: found.accountId, vaId: found.vaId, what: lookup.what, id };
   }
   throw new SmartlicError('BAD_REQUEST', {
     message: 'The request names no Smart Account or Virtual Account.',

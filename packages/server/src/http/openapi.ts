@@ -1,6 +1,7 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { z } from 'zod';
-import type { RouteAccess } from '../features/access/access-policy.js';
+import type { AccessAction, AccessScope, RouteAccess } from '../features/access/access-policy.js';
+import { describeLookups } from '../features/access/route-targets.js';
 import { SERVER_VERSION } from '../version.js';
 import type { RouteDoc } from './route-config.js';
 
@@ -10,7 +11,32 @@ export interface ServedRoute {
   url: string;
   doc: RouteDoc | undefined;
   /** The access rule of an admin route; undefined for public routes. */
-  access: RouteAccess | undefined;
+  access: AccessDescription | undefined;
+}
+
+/**
+ * The JSON form of an admin route's access rule (`x-smartlic-access`): the action, the scope,
+ * and where the request names its target, e.g. `{ action: 'write', scope: 'va', from: ['params.instanceId'] }`.
+ */
+export interface AccessDescription {
+  action: AccessAction;
+  scope: AccessScope;
+  what?: string;
+  from?: string[];
+  destination?: string;
+  vaRolesSuffice?: boolean;
+}
+
+/** The JSON form of `access`, for the OpenAPI document. */
+export function describeAccess(access: RouteAccess): AccessDescription {
+  const t = access.target;
+  return {
+    action: access.action,
+    scope: t.scope,
+    ...(access.what === undefined ? {} : { what: access.what }),
+    ...describeLookups(t),
+    ...((t.scope === 'account' || t.scope === 'va') && t.vaRolesSuffice ? { vaRolesSuffice: true } : {}),
+  };
 }
 
 declare module 'fastify' {
@@ -32,7 +58,12 @@ export function collectRoutes(app: FastifyInstance): ServedRoute[] {
     const config = (route.config ?? {}) as { doc?: RouteDoc; access?: RouteAccess };
     for (const method of methods) {
       if (method === 'HEAD') continue;
-      routes.push({ method, url: route.url, doc: config.doc, access: config.access });
+      routes.push({
+        method,
+        url: route.url,
+        doc: config.doc,
+        access: config.access ? describeAccess(config.access) : undefined,
+      });
     }
   });
   return routes;

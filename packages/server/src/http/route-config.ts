@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import type { AccessAction, AccessScope, RouteAccess } from '../features/access/access-policy.js';
+import type { AccessAction, RouteAccess } from '../features/access/access-policy.js';
+import type { RouteTarget } from '../features/access/route-targets.js';
 
 /**
  * How a route appears in the OpenAPI document (`GET /api/v1/openapi.json`). Schemas are
@@ -27,16 +28,19 @@ declare module 'fastify' {
 }
 
 /**
- * The `config` of an admin route, e.g.
- * `app.post(url, { config: adminRoute('write', 'va', { summary: 'Add a license pool', body: AddLicenseBody }) }, handler)`.
+ * The `config` of an admin route: who may call it, on what, and how it appears in the OpenAPI
+ * document, e.g.
+ * `app.post(url, { config: adminRoute('write', target.va(byVa()), { summary: 'Add a license pool', body: AddLicenseBody }) }, handler)`.
+ * The target says how the request names what it is about (see features/access/route-targets.ts);
+ * a target naming a URL parameter the route lacks refuses to start.
  */
 export function adminRoute(
   action: AccessAction,
-  scope: AccessScope,
+  target: RouteTarget,
   doc: RouteDoc,
   what?: string,
 ): { access: RouteAccess; doc: RouteDoc } {
-  return { access: { action, scope, ...(what === undefined ? {} : { what }) }, doc };
+  return { access: { action, target, ...(what === undefined ? {} : { what }) }, doc };
 }
 
 /** The `config` of a route that needs no API key (health, root CA, device messages). */

@@ -1,28 +1,19 @@
 import type { Role } from '../../storage/schema.js';
+import type { RouteTarget } from './route-targets.js';
 
 /** What a route does: reads, changes, or manages people and roles. */
 export type AccessAction = 'read' | 'write' | 'admin';
 
-/**
- * What a route concerns. `system`: only the owner key (creating Smart Accounts…);
- * `account`/`va`: the Smart Account or VA named by its parameters or body (found by the
- * scope resolvers); `user`: a user named by `:userId` or `:keyId` (the user themself, or an
- * admin of where they hold a role); `any`: any authenticated principal, the handler shows
- * only what the principal may see.
- */
-export type AccessScope = 'system' | 'account' | 'va' | 'user' | 'any';
+/** What a route concerns: see {@link RouteTarget}. */
+export type AccessScope = RouteTarget['scope'];
 
-/** The `config.access` every admin route declares. */
+/** The `config.access` every admin route declares (through `adminRoute`). */
 export interface RouteAccess {
   action: AccessAction;
-  scope: AccessScope;
+  /** What the route is about, and how the request names it. */
+  target: RouteTarget;
   /** How a refusal names the action, e.g. "changing licenses"; derived from the route when absent. */
   what?: string;
-  /**
-   * For `account` scope: a role on one of the account's VAs suffices too (the handler then
-   * shows only what the principal may see, e.g. the VAs of `GET /accounts/:id/virtual-accounts`).
-   */
-  vaRolesSuffice?: boolean;
 }
 
 /** One role of a user; `vaId` null for a role on the whole Smart Account. */

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { access, actorOf } from '../../http/route-access.js';
+import { actorOf } from '../../http/route-access.js';
+import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
 import { canSeeVa, visibleAccountIds } from '../access/access-policy.js';
+import { byAccount, target } from '../access/route-targets.js';
 import { AccountView, CreateAccountBody, CreateVirtualAccountBody, VirtualAccountView } from './account-schemas.js';
 import type { AccountService } from './account-service.js';
 
@@ -10,7 +12,7 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSer
   app.post(
     '/api/v1/accounts',
     {
-      config: access('write', 'system', {
+      config: adminRoute('write', target.system, {
         summary: 'Create a Smart Account',
         body: CreateAccountBody,
         response: AccountView,
@@ -27,7 +29,7 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSer
   app.get(
     '/api/v1/accounts',
     {
-      config: access('read', 'any', {
+      config: adminRoute('read', target.any, {
         summary: 'List the Smart Accounts the key may see',
         response: AccountView.array(),
       }),
@@ -42,7 +44,7 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSer
   app.post<{ Params: { accountId: string } }>(
     '/api/v1/accounts/:accountId/virtual-accounts',
     {
-      config: access('admin', 'account', {
+      config: adminRoute('admin', target.account(byAccount()), {
         summary: 'Create a Virtual Account',
         body: CreateVirtualAccountBody,
         response: VirtualAccountView,
@@ -61,13 +63,10 @@ export function registerAccountRoutes(app: FastifyInstance, accounts: AccountSer
   app.get<{ Params: { accountId: string } }>(
     '/api/v1/accounts/:accountId/virtual-accounts',
     {
-      config: {
-        ...access('read', 'account', {
-          summary: "List a Smart Account's Virtual Accounts (with a role on some VAs only: those)",
-          response: VirtualAccountView.array(),
-        }),
-        access: { action: 'read', scope: 'account', vaRolesSuffice: true },
-      },
+      config: adminRoute('read', target.account(byAccount(), { vaRolesSuffice: true }), {
+        summary: "List a Smart Account's Virtual Accounts (with a role on some VAs only: those)",
+        response: VirtualAccountView.array(),
+      }),
     },
     async (request) => {
       const { accountId } = request.params;

@@ -1,6 +1,7 @@
 import type { Clock } from '@smartlic/protocol';
 import type { FastifyInstance } from 'fastify';
-import { access } from '../../http/route-access.js';
+import { adminRoute } from '../../http/route-config.js';
+import { target } from '../access/route-targets.js';
 import { type BackupSource, takeBackup } from './backup-service.js';
 
 /** The media type of a backup archive. */
@@ -14,7 +15,7 @@ export function registerBackupRoutes(app: FastifyInstance, deps: { source: Backu
   app.post(
     '/api/v1/backup',
     {
-      config: access('admin', 'system', {
+      config: adminRoute('admin', target.system, {
         summary: 'Take a backup: the database (copied online), pki/, secrets.key and admin-api-key, as one archive',
         contentType: BACKUP_MEDIA_TYPE,
       }),

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../../http/route-access.js';
 import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
-import { place, registerScopeResolver } from '../access/scope-resolvers.js';
+import { byVa, place, placeLookup, target } from '../access/route-targets.js';
 import {
   ConversionSettingsBody,
   ConversionSettingsView,
@@ -12,24 +12,25 @@ import {
 } from './device-conversion-schemas.js';
 import type { DeviceConversionService } from './device-conversion-service.js';
 
+/** The VA of the device conversion `:conversionId`. */
+const byConversion = placeLookup('conversionId', 'Device conversion', async (db, id) => {
+  const row = await db
+    .selectFrom('device_conversion_requests')
+    .select(['account_id', 'va_id'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row && place(row.account_id, row.va_id);
+});
+
 /**
  * Admin routes of device-led conversion: a VA's settings (admins of the VA change them) and the
  * conversions devices reported, of which admins approve or reject the pending ones.
  */
 export function registerDeviceConversionRoutes(app: FastifyInstance, conversions: DeviceConversionService): void {
-  registerScopeResolver('conversionId', 'Device conversion', async (db, id) => {
-    const row = await db
-      .selectFrom('device_conversion_requests')
-      .select(['account_id', 'va_id'])
-      .where('id', '=', id)
-      .executeTakeFirst();
-    return row && place(row.account_id, row.va_id);
-  });
-
   app.get<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/conversion-settings',
     {
-      config: adminRoute('read', 'va', {
+      config: adminRoute('read', target.va(byVa()), {
         summary: "A VA's device-led conversion settings (mode and caps)",
         response: ConversionSettingsView,
       }),
@@ -42,7 +43,7 @@ export function registerDeviceConversionRoutes(app: FastifyInstance, conversions
     {
       config: adminRoute(
         'admin',
-        'va',
+        target.va(byVa()),
         {
           summary: 'Turn device-led conversion on, off or to review, and set its caps (what the body names changes)',
           body: ConversionSettingsBody,
@@ -60,7 +61,7 @@ export function registerDeviceConversionRoutes(app: FastifyInstance, conversions
   app.get<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/device-conversions',
     {
-      config: adminRoute('read', 'va', {
+      config: adminRoute('read', target.va(byVa()), {
         summary: "A VA's device-led conversions (?status=pending|approved|rejected), oldest first",
         query: DeviceConversionQuery,
         response: DeviceConversionView.array(),
@@ -77,7 +78,7 @@ export function registerDeviceConversionRoutes(app: FastifyInstance, conversions
     {
       config: adminRoute(
         'admin',
-        'va',
+        target.va(byConversion),
         {
           summary: 'Approve a pending device-led conversion: its licenses are deposited',
           response: DeviceConversionView,
@@ -93,7 +94,7 @@ export function registerDeviceConversionRoutes(app: FastifyInstance, conversions
     {
       config: adminRoute(
         'admin',
-        'va',
+        target.va(byConversion),
         {
           summary: 'Reject a pending device-led conversion: nothing is deposited',
           body: RejectConversionBody,

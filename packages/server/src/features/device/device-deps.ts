@@ -19,6 +19,6 @@ export interface DeviceDeps {
   places: PlaceCache;
   clockToleranceMs: number;
   logger?: Logger;
-  /** The license hierarchy; without it every tag stands alone. */
-  tags?: TagTreeCache;
+  /** The license hierarchy: which licenses cover which tags. */
+  tags: TagTreeCache;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
+import { byAccount, byVa, target } from '../access/route-targets.js';
 import { AllEventsQuery, EventListQuery, EventPage } from './event-schemas.js';
 import type { EventService } from './event-service.js';
 
@@ -11,7 +12,7 @@ export function registerEventRoutes(app: FastifyInstance, events: EventService):
     {
       config: adminRoute(
         'read',
-        'va',
+        target.va(byVa()),
         { summary: "A VA's event log, newest first", query: EventListQuery, response: EventPage },
         'reading the event log',
       ),
@@ -24,7 +25,7 @@ export function registerEventRoutes(app: FastifyInstance, events: EventService):
     {
       config: adminRoute(
         'read',
-        'account',
+        target.account(byAccount()),
         {
           summary: "A Smart Account's event log (all its VAs), newest first",
           query: EventListQuery,
@@ -41,7 +42,7 @@ export function registerEventRoutes(app: FastifyInstance, events: EventService):
     {
       config: adminRoute(
         'read',
-        'system',
+        target.system,
         {
           summary: 'The whole event log (every account, and events of none), newest first',
           query: AllEventsQuery,

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { access, actorOf } from '../../http/route-access.js';
+import { actorOf } from '../../http/route-access.js';
+import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
+import { byInstance, byVa, target } from '../access/route-targets.js';
 import type { InstanceService } from './instance-service.js';
 
 const ListQuery = z.object({
@@ -19,7 +21,7 @@ export function registerInstanceRoutes(app: FastifyInstance, instances: Instance
   app.get<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/instances',
     {
-      config: access('read', 'va', {
+      config: adminRoute('read', target.va(byVa()), {
         summary: "A VA's product instances (a page {items, nextCursor} when limit or cursor is given)",
         query: ListQuery,
       }),
@@ -35,14 +37,18 @@ export function registerInstanceRoutes(app: FastifyInstance, instances: Instance
 
   app.delete<{ Params: { instanceId: string } }>(
     '/api/v1/instances/:instanceId',
-    { config: access('write', 'va', { summary: 'Remove a product instance (its usage goes back to the pool)' }) },
+    {
+      config: adminRoute('write', target.va(byInstance()), {
+        summary: 'Remove a product instance (its usage goes back to the pool)',
+      }),
+    },
     async (request) => instances.removeInstance(request.params.instanceId, actorOf(request)),
   );
 
   app.post<{ Params: { instanceId: string } }>(
     '/api/v1/instances/:instanceId/transfer',
     {
-      config: access('write', 'va', {
+      config: adminRoute('write', target.va(byInstance(), { destination: byVa('toVaId', 'body') }), {
         summary: 'Move a product instance and its usage to another VA of the same Smart Account',
         body: TransferBody,
       }),

@@ -10,7 +10,7 @@ import { type InstanceComplianceStatus, instanceStatus } from '../compliance/com
 import type { CoveredBalance } from '../compliance/covered-balances.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
 import { assertNotReserved } from '../reservations/reservation-store.js';
-import { buildTagTree, type TagTreeCache } from '../tags/tag-tree.js';
+import type { TagTreeCache } from '../tags/tag-tree.js';
 import type { InstanceKeyCache } from './instance-key-cache.js';
 import { removeInstance, silenceAlerts, transferInstance } from './instance-lifecycle.js';
 import { type InstanceCursor, listInstances, listUsageOf } from './instance-store.js';
@@ -56,23 +56,19 @@ interface ViewContext {
 export interface InstanceServiceDeps {
   db: Kysely<Database>;
   clock: Clock;
-  transactor?: Transactor;
+  transactor: Transactor;
   /** Dropped entries on removal and transfer (the device path caches each instance's VA). */
-  keyCache?: InstanceKeyCache;
-  tags?: TagTreeCache;
+  keyCache: InstanceKeyCache;
+  /** The license hierarchy: which licenses cover which tags. */
+  tags: TagTreeCache;
 }
 
 /** Product instances of a VA, as the Product Instances tab lists them, with Remove and Transfer. */
 export function createInstanceService({ db, clock, transactor, keyCache, tags }: InstanceServiceDeps) {
-  const writer = (): Transactor => {
-    if (!transactor) throw new Error('the instance service was built without a transactor');
-    return transactor;
-  };
-
   /** What each instance's status is judged against: the VA's balances now (maintained totals, no scan). */
   async function contextOf(vaId: string): Promise<ViewContext> {
     const now = clock.now();
-    const tree = tags ? await tags.get() : buildTagTree([]);
+    const tree = await tags.get();
     return { now, balances: await readCoveredBalances(db, tree, vaId, now) };
   }
 
@@ -160,22 +156,22 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
     /** Removes an instance; its usage goes back to the pool. */
     async removeInstance(instanceId: string, actor: string): Promise<{ id: string; vaId: string }> {
       const now = clock.now();
-      const removed = await writer().run(async (trx) => {
+      const removed = await transactor.run(async (trx) => {
         await assertNotReserved(trx, instanceId, 'removed');
         return removeInstance(trx, instanceId, { now, actor, reason: 'removed by an administrator' });
       });
-      keyCache?.delete(instanceId);
+      keyCache.delete(instanceId);
       return removed;
     },
 
     /** Moves an instance and its usage to another VA of the same Smart Account. */
     async transferInstance(instanceId: string, toVaId: string, actor: string) {
       const now = clock.now();
-      const moved = await writer().run(async (trx) => {
+      const moved = await transactor.run(async (trx) => {
         await assertNotReserved(trx, instanceId, 'transferred');
         return transferInstance(trx, instanceId, toVaId, { now, actor });
       });
-      keyCache?.delete(instanceId);
+      keyCache.delete(instanceId);
       return moved;
     },
   };

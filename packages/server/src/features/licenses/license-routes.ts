@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { access, actorOf } from '../../http/route-access.js';
+import { actorOf } from '../../http/route-access.js';
+import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
+import { byVa, target } from '../access/route-targets.js';
 import { AddLicenseBody, TransferLicensesBody } from './license-schemas.js';
 import type { LicenseService } from './license-service.js';
 
@@ -8,7 +10,13 @@ import type { LicenseService } from './license-service.js';
 export function registerLicenseRoutes(app: FastifyInstance, licenses: LicenseService): void {
   app.post<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/licenses',
-    { config: access('write', 'va', { summary: 'Add a license pool to a VA', body: AddLicenseBody, status: 201 }) },
+    {
+      config: adminRoute('write', target.va(byVa()), {
+        summary: 'Add a license pool to a VA',
+        body: AddLicenseBody,
+        status: 201,
+      }),
+    },
     async (request, reply) => {
       const body = parseInput(AddLicenseBody, request.body);
       return reply.code(201).send(await licenses.addLicense(request.params.vaId, body, actorOf(request)));
@@ -18,7 +26,7 @@ export function registerLicenseRoutes(app: FastifyInstance, licenses: LicenseSer
   app.get<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/licenses',
     {
-      config: access('read', 'va', {
+      config: adminRoute('read', target.va(byVa()), {
         summary: "A VA's licenses per tag: quantity, in use, surplus, hierarchy coverage, alerts",
       }),
     },
@@ -28,7 +36,7 @@ export function registerLicenseRoutes(app: FastifyInstance, licenses: LicenseSer
   app.post<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/licenses/transfer',
     {
-      config: access('write', 'va', {
+      config: adminRoute('write', target.va(byVa(), { destination: byVa('toVaId', 'body') }), {
         summary: 'Transfer unused licenses of a tag to another VA of the same Smart Account',
         body: TransferLicensesBody,
       }),

@@ -10,6 +10,7 @@ import { createTransactor } from '../../storage/transactor.js';
 import { makeTempDir } from '../../test-support/temp-dir.js';
 import { INVALID_DATE } from '../../util/time.js';
 import { createAccountService } from '../accounts/account-service.js';
+import { TagTreeCache } from '../tags/tag-tree.js';
 import { createLicenseService } from './license-service.js';
 
 describe('license listing over a damaged row', () => {
@@ -36,7 +37,7 @@ describe('license listing over a damaged row', () => {
     const accounts = createAccountService({ db: database.db, transactor, clock });
     const account = await accounts.createAccount({ name: 'Damaged', domain: 'damaged.example' });
     vaId = (await accounts.createVirtualAccount(account.id, { name: 'Lab' })).id;
-    service = createLicenseService({ db: database.db, transactor, clock, logger });
+    service = createLicenseService({ db: database.db, transactor, clock, tags: new TagTreeCache(database.db), logger });
   });
   afterEach(async () => {
     await database.close();

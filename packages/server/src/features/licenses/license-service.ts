@@ -13,7 +13,7 @@ import { alertsOf } from '../compliance/compliance.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
 import { readReportedNames } from '../compliance/usage-store.js';
 import { recordEvent } from '../events/event-recorder.js';
-import { buildTagTree, type TagTreeCache } from '../tags/tag-tree.js';
+import type { TagTreeCache } from '../tags/tag-tree.js';
 import { expiryAlert, expiryThreshold } from './license-expiry.js';
 import { insertPool, readActivePools, readPoolTags } from './license-store.js';
 import { type TransferInput, type TransferResult, transferLicenses } from './license-transfer.js';
@@ -62,8 +62,8 @@ export interface LicenseServiceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
-  /** The license hierarchy; without it every tag stands alone. */
-  tags?: TagTreeCache;
+  /** The license hierarchy: which licenses cover which tags. */
+  tags: TagTreeCache;
   /** Where a pool whose end no date can express is reported (once per pool); listings show it as `invalid date`. */
   logger?: Logger;
 }
@@ -128,7 +128,7 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache, lo
     async listLicenses(vaId: string): Promise<LicenseSummary[]> {
       if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
       const now = clock.now();
-      const tree = tagCache ? await tagCache.get() : buildTagTree([]);
+      const tree = await tagCache.get();
       const poolTags = await readPoolTags(db, vaId);
       const balances = await readCoveredBalances(db, tree, vaId, now);
       const reported = await readReportedNames(db, vaId);
@@ -170,7 +170,7 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache, lo
     async transferLicenses(vaId: string, input: TransferInput, actor: string): Promise<TransferResult> {
       const now = clock.now();
       // The same hierarchy authorization allocates with: moving a parent's licenses must not uncover children.
-      const tree = tagCache ? await tagCache.get() : buildTagTree([]);
+      const tree = await tagCache.get();
       return transactor.run((trx) => transferLicenses(trx, vaId, input, { now, actor, tree }));
     },
   };

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { access } from '../../http/route-access.js';
+import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
+import { byVa, target } from '../access/route-targets.js';
 import { type ReportService, reportChunks } from './report-service.js';
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day such as 2027-01-31');
@@ -21,7 +22,7 @@ export function registerReportRoutes(app: FastifyInstance, reports: ReportServic
   app.get<{ Params: { vaId: string; kind: string } }>(
     '/api/v1/virtual-accounts/:vaId/reports/:kind',
     {
-      config: access('read', 'va', {
+      config: adminRoute('read', target.va(byVa()), {
         summary: 'A report of a VA: licenses, instances or usage over time (JSON or CSV)',
         query: ReportQuery,
       }),

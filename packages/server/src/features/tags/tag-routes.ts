@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { access, actorOf } from '../../http/route-access.js';
+import { actorOf } from '../../http/route-access.js';
+import { adminRoute } from '../../http/route-config.js';
 import { NameInput, parseInput, TagInput } from '../../validation.js';
+import { target } from '../access/route-targets.js';
 import type { TagService } from './tag-service.js';
 
 export const DefineTagBody = z.object({
@@ -15,7 +17,7 @@ export function registerTagRoutes(app: FastifyInstance, tags: TagService): void 
   app.post(
     '/api/v1/tags',
     {
-      config: access('write', 'system', {
+      config: adminRoute('write', target.system, {
         summary: 'Define a tag of the license hierarchy (name, parent)',
         body: DefineTagBody,
       }),
@@ -31,7 +33,7 @@ export function registerTagRoutes(app: FastifyInstance, tags: TagService): void 
       // Reading is for every key: each role reads licenses somewhere (every role allows read,
       // and every user holds one), and license rows name tags and parents, so the tree (global
       // product tags, no account data) is needed to read them. Defining tags stays owner-only.
-      config: access('read', 'any', { summary: 'The tag catalogue with parents' }),
+      config: adminRoute('read', target.any, { summary: 'The tag catalogue with parents' }),
     },
     async () => tags.listTags(),
   );

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import { access, actorOf } from '../../http/route-access.js';
+import { actorOf } from '../../http/route-access.js';
+import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
 import { mayActOnVa } from '../access/access-policy.js';
+import { byToken, byVa, target } from '../access/route-targets.js';
 import { CreatedTokenView, CreateTokenBody, TokenView } from './token-schemas.js';
 import type { TokenService } from './token-service.js';
 
@@ -10,7 +12,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
   app.post<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/tokens',
     {
-      config: access('write', 'va', {
+      config: adminRoute('write', target.va(byVa()), {
         summary: 'Create a registration token',
         body: CreateTokenBody,
         response: CreatedTokenView,
@@ -26,7 +28,7 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
   app.get<{ Params: { vaId: string } }>(
     '/api/v1/virtual-accounts/:vaId/tokens',
     {
-      config: access('read', 'va', {
+      config: adminRoute('read', target.va(byVa()), {
         summary: "List a VA's registration tokens (their values only to those who may create tokens there)",
         response: TokenView.array(),
       }),
@@ -43,7 +45,12 @@ export function registerTokenRoutes(app: FastifyInstance, tokens: TokenService):
 
   app.post<{ Params: { tokenId: string } }>(
     '/api/v1/tokens/:tokenId/revoke',
-    { config: access('write', 'va', { summary: 'Revoke a registration token', response: CreatedTokenView }) },
+    {
+      config: adminRoute('write', target.va(byToken()), {
+        summary: 'Revoke a registration token',
+        response: CreatedTokenView,
+      }),
+    },
     async (request) => tokens.revokeToken(request.params.tokenId, actorOf(request)),
   );
 }

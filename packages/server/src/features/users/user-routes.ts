@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../../http/route-access.js';
 import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
+import { byAccount, byApiKey, byUser, byVa, target } from '../access/route-targets.js';
 import {
   ApiKeyCreated,
   ApiKeyView,
@@ -35,7 +36,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       config: adminRoute(
         'admin',
-        'va',
+        target.va([byVa('vaId', 'body'), byAccount('accountId', 'body')]),
         {
           summary:
             'Grant a user a role (creating the user if new) and issue an API key scoped to the place the caller administers',
@@ -57,7 +58,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       config: adminRoute(
         'admin',
-        'account',
+        target.account(byAccount()),
         { summary: 'List the users with a role in a Smart Account', response: UserView.array() },
         'listing users',
       ),
@@ -70,7 +71,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       config: adminRoute(
         'admin',
-        'va',
+        target.va([byVa('vaId', 'query'), byAccount('accountId', 'query')]),
         {
           summary: "Remove a user's role on a Smart Account (or, with vaId, on a VA)",
           query: RemoveRoleQuery,
@@ -90,7 +91,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       config: adminRoute(
         'write',
-        'user',
+        target.user(byUser()),
         {
           summary: 'Issue a new API key for a user (shown once), scoped to where the caller may act on the user',
           body: CreateKeyBody,
@@ -113,7 +114,7 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
     {
       config: adminRoute(
         'read',
-        'user',
+        target.user(byUser()),
         {
           summary: "List a user's API keys where the caller may act on the user (never the secrets)",
           response: ApiKeyView.array(),
@@ -127,7 +128,12 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
   app.post<{ Params: { keyId: string } }>(
     '/api/v1/api-keys/:keyId/revoke',
     {
-      config: adminRoute('write', 'user', { summary: 'Revoke an API key', response: ApiKeyView }, 'revoking API keys'),
+      config: adminRoute(
+        'write',
+        target.user(byApiKey()),
+        { summary: 'Revoke an API key', response: ApiKeyView },
+        'revoking API keys',
+      ),
     },
     async (request) => users.revokeKey(request.params.keyId, callerOf(request)),
   );

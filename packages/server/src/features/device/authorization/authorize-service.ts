@@ -1,5 +1,4 @@
 import { type AuthorizeResponse, DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
-import { readBalances } from '../../compliance/balances.js';
 import { entitlementStatus, overallStatus, retryIntervalFor } from '../../compliance/compliance.js';
 import { readCoveredBalances } from '../../compliance/covered-balances.js';
 import { readInstanceUsage, replaceInstanceUsage } from '../../compliance/usage-store.js';
@@ -34,7 +33,7 @@ export async function authorizeDevice(
   const requested = mergeEntitlements(payload.entitlements);
   const tags = requested.map((e) => e.tag);
   const now = clock.now();
-  const tree = deps.tags ? await deps.tags.get() : undefined;
+  const tree = await deps.tags.get();
 
   const { entitlements, status, place } = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
@@ -45,9 +44,7 @@ export async function authorizeDevice(
     const { vaId } = touched;
     const current = await readInstanceUsage(trx, identity.id);
     const usageChanged = await replaceInstanceUsage(trx, { instanceId: identity.id, vaId }, current, requested);
-    const read = tree
-      ? await readCoveredBalances(trx, tree, vaId, now, tags)
-      : await readBalances(trx, vaId, now, tags);
+    const read = await readCoveredBalances(trx, tree, vaId, now, tags);
     // Judged once, here: the event log and the answer must agree on the same balances.
     const entitlements = requested.map((e) => {
       const balance = read.get(e.tag);
