@@ -1,12 +1,3 @@
-// Benchmark: authorization renewals per second and p99 latency for 50 concurrent devices
-// against one `smartlic server` process on SQLite (WAL, synchronous=FULL), with two
-// baselines measured in the same run: a plain fastify echo route, and the crypto ceiling
-// (one device-signature verification plus one response signature, in a loop on one core).
-//
-//   npm run bench:authorize            (defaults: 50 devices, 10 s per run)
-//   BENCH_SECONDS=20 BENCH_DEVICES=50 npm run bench:authorize
-//   BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:authorize   (profile the server)
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +18,7 @@ import {
 } from '@smartlic/protocol';
 import { httpPost, type LoadResult, runLoad } from './load.js';
 import { writeResultsSection } from './results-file.js';
+import { api, startProcess, stop } from './server-process.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -34,37 +26,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TAG = 'regid.2026-01.com.example.bench';
-
-function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-async function api<T>(url: string, key: string, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 interface Device {
   keys: KeyPair;

@@ -1,23 +1,3 @@
-// Benchmark: device registrations per second and p50/p99 latency at 20 and 50 concurrent
-// devices against one `smartlic server` process on SQLite (WAL, synchronous=FULL), beside two
-// figures measured in the same run:
-//  - the registration crypto ceiling: one envelope verification, one CSR self-signature check,
-//    one certificate signature and one response signature (ES256, node:crypto), in a loop on
-//    one core;
-//  - the ID-certificate path in-process, one at a time: CSR check + certificate, with the
-//    @peculiar/x509 path the server used before ADR 0008 (baseline) and the DER template.
-// Each run starts a fresh server on a fresh data directory; with BENCH_RUNS > 1 the median
-// run is reported, with the spread of every run.
-//
-//   npm run bench:register              (defaults: 3 runs, 10 s per concurrency level)
-//   BENCH_RUNS=1 BENCH_SECONDS=5 npm run bench:register
-//   BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' BENCH_RUNS=1 npm run bench:register
-//   BENCH_WRITE=0 …                     (print only; do not rewrite bench/RESULTS.md)
-//   BENCH_BASELINE_CLI=/tmp/old/packages/cli/bin/smartlic.js …   (also measure an older build, same runs)
-//
-// The server's CPU time per registration (all its threads, from /proc) is printed beside the
-// rates: on a machine shared with other work the rates follow the load, that figure much less.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
@@ -38,6 +18,7 @@ import {
 } from '@smartlic/protocol';
 import { httpPost, type LoadResult, runLoad } from './load.js';
 import { writeResultsSection } from './results-file.js';
+import { api, startProcess, stop } from './server-process.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -47,48 +28,6 @@ const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').f
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TARGET_SHARE = 0.5;
 const TARGET_P99_MS = 50;
-
-/** Server processes still running: stopped if the benchmark is interrupted. */
-const children = new Set<ChildProcess>();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
-    for (const child of children) child.kill('SIGTERM');
-    process.exit(130);
-  });
-}
-
-function startProcess(args: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${out}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGTERM');
-  });
-}
-
-async function api<T>(url: string, key: string, path: string, body: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 /** A device key and its CSR, reused by many simulated devices (the server does not tie keys to UDIs). */
 interface DeviceKey {

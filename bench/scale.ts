@@ -1,17 +1,3 @@
-// Benchmark: one VA holding 100,000 and 1,000,000 product instances. For each size, a real
-// `smartlic server` creates the data directory and registers one real device; the server is
-// stopped, the instances (with one usage row each) and as many events are bulk-inserted
-// straight into its SQLite file (one transaction, prepared statements: seeding is not what is
-// measured), then the server is started again and timed: start-up, license list, instances
-// (first page and page 1,000), an event page (first and deep), the instances report as CSV
-// (rows/s, with the server's peak RSS), and one authorization of the real device.
-// Each figure is the median of 3 runs, with the spread (min–max).
-//
-//   npm run bench:scale                         (sizes 100000 and 1000000)
-//   BENCH_SCALE_SIZES=100000 npm run bench:scale
-//   BENCH_WRITE=0 npm run bench:scale           (print only, leave bench/RESULTS.md alone)
-//   BENCH_SERVER_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' npm run bench:scale   (profile the server)
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
@@ -31,6 +17,7 @@ import {
 } from '@smartlic/protocol';
 import BetterSqlite3 from 'better-sqlite3';
 import { writeResultsSection } from './results-file.js';
+import { api, type StartedProcess, startProcess, stop } from './server-process.js';
 
 const SIZES = (process.env.BENCH_SCALE_SIZES ?? '100000,1000000').split(',').map(Number);
 const RUNS = 3;
@@ -60,43 +47,9 @@ const TARGETS: Record<string, Target> = {
   authorize: { what: 'one authorization (sequential, median of 50)', unit: 'ms', met: (v) => v < 10, goal: 'flat' },
 };
 
-function startServer(dataDir: string): Promise<{ child: ChildProcess; url: string; ms: number }> {
-  const started = performance.now();
+function startServer(dataDir: string): Promise<StartedProcess> {
   const args = [join(ROOT, 'packages/cli/bin/smartlic.js'), 'server', '--data', dataDir, '--port', '0'];
-  const child = spawn(process.execPath, [...SERVER_NODE_ARGS, ...args, '--log-level', 'warn', '--rate-limit', 'off'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1], ms: performance.now() - started });
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
-
-function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function api<T>(url: string, key: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
+  return startProcess([...SERVER_NODE_ARGS, ...args, '--log-level', 'warn', '--rate-limit', 'off']);
 }
 
 interface Device {
