@@ -52,7 +52,13 @@ describe('an agent killed at random points while it registers and renews', () =>
 
   beforeAll(async () => {
     dir = await tempDir('smartlic-kill-');
-    server = await startServer({ dataDir: join(dir.path, 'authority'), port: 0, logLevel: 'silent' });
+    // The workers register and renew in a tight loop, far beyond any real device's pace: no rate limits.
+    server = await startServer({
+      dataDir: join(dir.path, 'authority'),
+      port: 0,
+      logLevel: 'silent',
+      rateLimits: 'off',
+    });
     const apiKey = (await readFile(server.adminKeyPath, 'utf8')).trim();
     const api = async <T>(path: string, body: unknown): Promise<T> => {
       const response = await fetch(`${server.url}${path}`, {
