@@ -1,0 +1,226 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { DEVICE_ROUTES, systemClock } from '@smartlic/protocol';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Engine } from '../../server/src/storage/database.js';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
+import {
+  acquireTestDatabase,
+  describeEachEngine,
+  type LeasedDatabase,
+  postgresUrl,
+} from '../../server/src/test-support/postgres.js';
+import { type DeviceContext, errorOf, SimDevice } from '../../server/src/test-support/sim-device.js';
+import { type ServerProcess, startServerProcess, tempDir } from './harness.js';
+
+const TAG = 'regid.2014-08.com.example.A';
+const SERVER_ARGS = ['--rate-limit', 'off', '--log-level', 'silent'];
+
+interface Cluster {
+  servers: ServerProcess[];
+  admins: AdminClient[];
+  devices: DeviceContext[];
+}
+
+/**
+ * `count` real `smartlic server` processes on one data directory and (on PostgreSQL) one
+ * database: the first creates the PKI, secrets and schema, the others start on them.
+ */
+function useCluster() {
+  const cleanups: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+  return async (engine: Engine, count: number): Promise<Cluster> => {
+    const dir = await tempDir('smartlic-scale-');
+    cleanups.push(dir.cleanup);
+    const args = [...SERVER_ARGS];
+    if (engine === 'postgres') {
+      const database: LeasedDatabase = await acquireTestDatabase();
+      cleanups.push(database.release);
+      args.push('--db', database.url);
+    }
+    const dataDir = join(dir.path, 'data');
+    const servers: ServerProcess[] = [];
+    for (let i = 0; i < count; i++) {
+      const server = await startServerProcess(dataDir, {}, 0, args);
+      cleanups.push(server.stop);
+      servers.push(server);
+    }
+    const rootCaPem = await readFile(servers[0]!.rootCaPath, 'utf8');
+    return {
+      servers,
+      admins: servers.map((s) => new AdminClient(s.url, s.apiKey)),
+      devices: servers.map((s) => ({ url: s.url, clock: systemClock, rootCaPem })),
+    };
+  };
+}
+
+function statusOf(answer: { body: unknown }): string {
+  return (answer.body as { payload: { status: string } }).payload.status;
+}
+
+describe.skipIf(!postgresUrl())('several smartlic server processes on one PostgreSQL', () => {
+  const cluster = useCluster();
+
+  it('counts 36 concurrent registrations over two processes exactly, and refuses a replay to the other one', async () => {
+    const { admins, devices } = await cluster('postgres', 2);
+    const [a, b] = admins as [AdminClient, AdminClient];
+    const { vaId } = await a.setupVa();
+    await a.addLicense(vaId, { tag: TAG, count: 30 });
+    const token = await b.createToken(vaId, { maxUses: 100 });
+
+    const fleet = Array.from(
+      { length: 36 },
+      (_, i) => new SimDevice(devices[i % 2]!, { pid: 'C9300-24UX', sn: `S${i}` }),
+    );
+    const registered = await Promise.all(fleet.map((d) => d.register(token.token)));
+    for (const answer of registered) expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(new Set(fleet.map((d) => d.instanceId)).size).toBe(36);
+
+    // Each device authorizes through the other process than the one it registered with.
+    const moved = fleet.map((d, i) => d.on(devices[(i + 1) % 2]!));
+    const first = await Promise.all(moved.map((d) => d.authorize([{ tag: TAG, count: 1 }])));
+    for (const answer of first) expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+
+    for (const admin of admins) {
+      expect(await admin.listInstances(vaId)).toHaveLength(36);
+      expect(await admin.listLicenses(vaId)).toEqual([
+        expect.objectContaining({ tag: TAG, quantity: 30, inUse: 36, surplus: -6 }),
+      ]);
+      expect((await admin.listTokens(vaId)).find((t) => t.id === token.id)?.uses).toBe(36);
+    }
+    // Renewals through either process see the shortfall.
+    for (const [i, device] of fleet.entries()) {
+      const answer = await device.on(devices[i % 2]!).authorize([{ tag: TAG, count: 1 }]);
+      expect(answer.status).toBe(200);
+      expect(statusOf(answer)).toBe('OutOfCompliance');
+    }
+
+    // A message accepted by one process is a replay to the other.
+    const device = fleet[0]!.on(devices[0]!);
+    const envelope = device.authorizeEnvelope([{ tag: TAG, count: 1 }]);
+    expect((await device.send(DEVICE_ROUTES.authorize, envelope)).status).toBe(200);
+    const replay = await device.on(devices[1]!).send(DEVICE_ROUTES.authorize, envelope);
+    expect(replay.status).toBe(409);
+    expect(errorOf(replay).code).toBe('REPLAYED_NONCE');
+    // And a second registration of one UDI, through the other process, is the domain's refusal.
+    const twin = new SimDevice(devices[1]!, fleet[0]!.udi);
+    const again = await twin.register(token.token);
+    expect(again.status).toBe(409);
+    expect(errorOf(again).code).toBe('ALREADY_REGISTERED');
+  });
+
+  it('refuses all but one of several concurrent registrations of one UDI with ALREADY_REGISTERED', async () => {
+    const { admins, devices } = await cluster('postgres', 2);
+    const { vaId } = await admins[0]!.setupVa();
+    const token = await admins[0]!.createToken(vaId, { maxUses: 100 });
+    const twins = Array.from(
+      { length: 8 },
+      (_, i) => new SimDevice(devices[i % 2]!, { pid: 'C9300-24UX', sn: 'SAME' }),
+    );
+    const answers = await Promise.all(twins.map((d) => d.register(token.token)));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    for (const answer of answers.filter((a) => a.status !== 200)) {
+      expect(answer.status).toBe(409);
+      expect(errorOf(answer).code).toBe('ALREADY_REGISTERED');
+    }
+    expect(await admins[1]!.listInstances(vaId)).toHaveLength(1);
+    expect((await admins[1]!.listTokens(vaId))[0]?.uses).toBe(1);
+  });
+
+  it('loses no acknowledged registration when one process is killed with SIGKILL mid-burst', async () => {
+    const { servers, admins, devices } = await cluster('postgres', 2);
+    const [killed, survivor] = servers as [ServerProcess, ServerProcess];
+    const { vaId } = await admins[1]!.setupVa();
+    const token = await admins[1]!.createToken(vaId, { maxUses: 1000 });
+    const acknowledged = new Set<string>();
+    const unanswered = new Set<string>();
+    let next = 0;
+    const worker = async (ctx: DeviceContext, until: () => boolean) => {
+      while (!until()) {
+        const device = new SimDevice(ctx, { pid: 'C9300-24UX', sn: `K${next++}` });
+        const answer = await device.register(token.token).catch(() => undefined);
+        if (!answer) {
+          unanswered.add(device.udi.sn);
+          return;
+        }
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        acknowledged.add(device.udi.sn);
+      }
+    };
+    let stopped = false;
+    const burst = [
+      ...Array.from({ length: 4 }, () => worker(devices[0]!, () => false)),
+      ...Array.from({ length: 4 }, () => worker(devices[1]!, () => stopped)),
+    ];
+    // Let the burst run, then kill the first process while its requests are in flight.
+    while (acknowledged.size < 20) await new Promise((resolve) => setTimeout(resolve, 10));
+    await killed.kill('SIGKILL');
+    const afterKill = acknowledged.size;
+    while (acknowledged.size < afterKill + 20) await new Promise((resolve) => setTimeout(resolve, 10));
+    stopped = true;
+    await Promise.all(burst);
+
+    const instances = await new AdminClient(survivor.url, survivor.apiKey).listInstances(vaId);
+    const present = new Set(instances.map((i) => i.sn));
+    for (const sn of acknowledged) expect(present.has(sn), `acknowledged registration ${sn}`).toBe(true);
+    // Nothing else but registrations whose answer was lost in the kill (committed or not, never half).
+    for (const sn of present) expect(acknowledged.has(sn) || unanswered.has(sn), `unexpected ${sn}`).toBe(true);
+    expect(present.size).toBe(instances.length);
+    expect((await admins[1]!.listTokens(vaId))[0]?.uses).toBe(instances.length);
+  });
+});
+
+describeEachEngine('concurrent authorizations and license transfers on one pool', (engine) => {
+  const cluster = useCluster();
+
+  it(`never miscount, ${engine === 'postgres' ? 'split over two processes' : 'on one process'}`, async () => {
+    const { admins, devices } = await cluster(engine, engine === 'postgres' ? 2 : 1);
+    const pick = <T>(list: T[], i: number) => list[i % list.length]!;
+    const admin = admins[0]!;
+    const { accountId, vaId } = await admin.setupVa();
+    const other = await admin.createVa(accountId, 'Spare');
+    await admin.addLicense(vaId, { tag: TAG, count: 60 });
+    const token = await admin.createToken(vaId, { maxUses: 100 });
+    const fleet: SimDevice[] = [];
+    for (let i = 0; i < 20; i++) {
+      const device = new SimDevice(pick(devices, i), { pid: 'C9300-24UX', sn: `T${i}` });
+      expect((await device.register(token.token)).status).toBe(200);
+      expect((await device.authorize([{ tag: TAG, count: 1 }])).status).toBe(200);
+      fleet.push(device);
+    }
+
+    // 200 authorizations (10 per device, in turn through each process) beside 50 transfers of one license.
+    const authorizations = fleet.map(async (device, d) => {
+      for (let k = 0; k < 10; k++) {
+        const answer = await device.on(pick(devices, d + k)).authorize([{ tag: TAG, count: 1 }]);
+        expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      }
+    });
+    const transfers = Array.from({ length: 50 }, (_, i) =>
+      pick(admins, i).request('POST', `/api/v1/virtual-accounts/${vaId}/licenses/transfer`, {
+        tag: TAG,
+        count: 1,
+        toVaId: other.id,
+      }),
+    );
+    const [answers] = await Promise.all([Promise.all(transfers), Promise.all(authorizations)]);
+
+    // 60 licenses, 20 in use: exactly 40 can go, whatever the interleaving.
+    const moved = answers.filter((a) => a.status === 200).length;
+    for (const answer of answers.filter((a) => a.status !== 200)) {
+      expect(answer.status, JSON.stringify(answer.body)).toBe(409);
+      expect(errorOf(answer).code).toBe('CONFLICT');
+    }
+    expect(moved).toBe(40);
+    for (const reader of admins) {
+      expect(await reader.listLicenses(vaId)).toEqual([
+        expect.objectContaining({ tag: TAG, quantity: 20, inUse: 20, surplus: 0 }),
+      ]);
+      expect(await reader.listLicenses(other.id)).toEqual([
+        expect.objectContaining({ tag: TAG, quantity: 40, inUse: 0, surplus: 40 }),
+      ]);
+    }
+  });
+});
