@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEVICE_ROUTES, systemClock } from '@smartlic/protocol';
+import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LISTENER_APPLICATION_NAME } from '../../server/src/cluster/postgres-change-feed.js';
 import type { Engine } from '../../server/src/storage/database.js';
 import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import {
@@ -17,6 +19,8 @@ const TAG = 'regid.2014-08.com.example.A';
 const SERVER_ARGS = ['--rate-limit', 'off', '--log-level', 'silent'];
 
 interface Cluster {
+  /** The PostgreSQL database's URL; undefined on SQLite. */
+  dbUrl?: string | undefined;
   servers: ServerProcess[];
   admins: AdminClient[];
   devices: DeviceContext[];
@@ -35,10 +39,12 @@ function useCluster() {
     const dir = await tempDir('smartlic-scale-');
     cleanups.push(dir.cleanup);
     const args = [...SERVER_ARGS];
+    let dbUrl: string | undefined;
     if (engine === 'postgres') {
       const database: LeasedDatabase = await acquireTestDatabase();
       cleanups.push(database.release);
-      args.push('--db', database.url);
+      dbUrl = database.url;
+      args.push('--db', dbUrl);
     }
     const dataDir = join(dir.path, 'data');
     const servers: ServerProcess[] = [];
@@ -49,6 +55,7 @@ function useCluster() {
     }
     const rootCaPem = await readFile(servers[0]!.rootCaPath, 'utf8');
     return {
+      dbUrl,
       servers,
       admins: servers.map((s) => new AdminClient(s.url, s.apiKey)),
       devices: servers.map((s) => ({ url: s.url, clock: systemClock, rootCaPem })),
@@ -109,6 +116,47 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
     const again = await twin.register(token.token);
     expect(again.status).toBe(409);
     expect(errorOf(again).code).toBe('ALREADY_REGISTERED');
+  });
+
+  it('judges compliance with a tag hierarchy defined through the other process, also after its listener was cut', async () => {
+    const { dbUrl, admins, devices } = await cluster('postgres', 2);
+    const [a, b] = admins as [AdminClient, AdminClient];
+    const { vaId } = await a.setupVa();
+    const generic = 'regid.2014-08.com.example.generic';
+    await a.addLicense(vaId, { tag: generic, count: 5 });
+    const token = await a.createToken(vaId);
+    const device = new SimDevice(devices[0]!, { pid: 'C9300-24UX', sn: 'H1' });
+    expect((await device.register(token.token)).status).toBe(200);
+    /** Authorizes `tag` through the first process until it is covered (by the generic pool), for up to 5 s. */
+    const coveredThroughFirst = async (tag: string) => {
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const status = statusOf(await device.authorize([{ tag, count: 1 }]));
+        if (status === 'InCompliance' || Date.now() > deadline) return status;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    // The first process caches the catalogue without the child tag: it has no license of its own.
+    expect(statusOf(await device.authorize([{ tag: TAG, count: 1 }]))).toBe('OutOfCompliance');
+    await b.ok('POST', '/api/v1/tags', { tag: TAG, parent: generic }, 200);
+    expect(await coveredThroughFirst(TAG)).toBe('InCompliance');
+
+    // Cut every listening connection: announcements made before the processes listen again
+    // are missed, so they must not trust their catalogue meanwhile, and reload it after.
+    const other = 'regid.2014-08.com.example.B';
+    expect(statusOf(await device.authorize([{ tag: other, count: 1 }]))).toBe('OutOfCompliance');
+    const admin = new pg.Client({ connectionString: dbUrl });
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = '${LISTENER_APPLICATION_NAME}'`,
+      );
+      expect(rowCount).toBe(2);
+    } finally {
+      await admin.end();
+    }
+    await b.ok('POST', '/api/v1/tags', { tag: other, parent: generic }, 200);
+    expect(await coveredThroughFirst(other)).toBe('InCompliance');
   });
 
   it('refuses all but one of several concurrent registrations of one UDI with ALREADY_REGISTERED', async () => {

@@ -1,6 +1,8 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { type ChangeFeed, createLocalChangeFeed } from './cluster/change-feed.js';
+import { openPostgresChangeFeed } from './cluster/postgres-change-feed.js';
 import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
@@ -60,6 +62,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = createLogger(config);
   const database = await openDatabase(config.database);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let changes: ChangeFeed | undefined;
   try {
     await migrateToLatest(database.db);
     const transactor = createTransactor(database.db);
@@ -73,7 +76,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clock: config.clock,
       logger,
     });
+    // Several processes may share a PostgreSQL database: each hears of the others' changes.
+    changes =
+      config.database.engine === 'postgres'
+        ? await openPostgresChangeFeed(config.database.url, { logger })
+        : createLocalChangeFeed();
     app = await buildApp({
+      changes,
       db: database.db,
       backup: backupSourceOf(config.dataDir, database),
       pki,
@@ -101,6 +110,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       'smartlic server listening',
     );
     const running = app;
+    const feed = changes;
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -114,6 +124,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           try {
             await running.close();
           } finally {
+            await feed.close();
             await database.close();
             logger.info('smartlic server stopped');
           }
@@ -123,6 +134,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await changes?.close();
     await database.close();
     throw error;
   }
