@@ -35,7 +35,7 @@ function useCluster() {
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-  return async (engine: Engine, count: number): Promise<Cluster> => {
+  return async (engine: Engine, count: number, options: { together?: boolean } = {}): Promise<Cluster> => {
     const dir = await tempDir('smartlic-scale-');
     cleanups.push(dir.cleanup);
     const args = [...SERVER_ARGS];
@@ -48,11 +48,13 @@ function useCluster() {
     }
     const dataDir = join(dir.path, 'data');
     const servers: ServerProcess[] = [];
-    for (let i = 0; i < count; i++) {
+    const start = async () => {
       const server = await startServerProcess(dataDir, {}, 0, args);
       cleanups.push(server.stop);
-      servers.push(server);
-    }
+      return server;
+    };
+    if (options.together) servers.push(...(await Promise.all(Array.from({ length: count }, start))));
+    else for (let i = 0; i < count; i++) servers.push(await start());
     const rootCaPem = await readFile(servers[0]!.rootCaPath, 'utf8');
     return {
       dbUrl,
@@ -157,6 +159,21 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
     }
     await b.ok('POST', '/api/v1/tags', { tag: other, parent: generic }, 200);
     expect(await coveredThroughFirst(other)).toBe('InCompliance');
+  });
+
+  it('creates one PKI, secrets key and admin key when three processes start together on an empty data directory', async () => {
+    const { admins, devices } = await cluster('postgres', 3, { together: true });
+    const { vaId } = await admins[0]!.setupVa();
+    await admins[1]!.addLicense(vaId, { tag: TAG, count: 1 });
+    const token = await admins[2]!.createToken(vaId);
+    const device = new SimDevice(devices[0]!, { pid: 'C9300-24UX', sn: 'P1' });
+    expect((await device.register(token.token)).status).toBe(200);
+    // Every process answers with the signing certificate the device learnt at registration (checked by SimDevice).
+    for (const ctx of devices) {
+      const answer = await device.on(ctx).authorize([{ tag: TAG, count: 1 }]);
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(statusOf(answer)).toBe('InCompliance');
+    }
   });
 
   it('refuses all but one of several concurrent registrations of one UDI with ALREADY_REGISTERED', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { type ChangeFeed, createLocalChangeFeed } from './cluster/change-feed.js';
 import { openPostgresChangeFeed } from './cluster/postgres-change-feed.js';
+import { withStartupLock } from './cluster/startup-lock.js';
 import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
@@ -67,14 +68,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await migrateToLatest(database.db);
     const transactor = createTransactor(database.db);
     await reconcileUsageTotals(transactor, logger);
-    const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
-    const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
-    const tls = await prepareTls(config, pki, logger);
-    const adminKey = await ensureBootstrapAdminKey({
-      dataDir: config.dataDir,
-      transactor,
-      clock: config.clock,
-      logger,
+    // Processes started together on one database and data directory create the shared files once.
+    const { pki, secrets, tls, adminKey } = await withStartupLock(config.database, async () => {
+      const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
+      const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
+      const tls = await prepareTls(config, pki, logger);
+      const adminKey = await ensureBootstrapAdminKey({
+        dataDir: config.dataDir,
+        transactor,
+        clock: config.clock,
+        logger,
+      });
+      return { pki, secrets, tls, adminKey };
     });
     // Several processes may share a PostgreSQL database: each hears of the others' changes.
     changes =
