@@ -176,6 +176,30 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
     }
   });
 
+  it('deposits a device-led conversion into the VA another process has moved the instance to', async () => {
+    const { admins, devices } = await cluster('postgres', 2);
+    const [a, b] = admins as [AdminClient, AdminClient];
+    const { accountId, vaId } = await a.setupVa();
+    const campus = await a.createVa(accountId, 'Campus');
+    for (const id of [vaId, campus.id]) {
+      await a.ok('PATCH', `/api/v1/virtual-accounts/${id}/conversion-settings`, { mode: 'on' }, 200);
+    }
+    const device = new SimDevice(devices[0]!, { pid: 'WS-C3850-24T', sn: 'C1' });
+    expect((await device.register((await a.createToken(vaId)).token)).status).toBe(200);
+    // The first process caches the instance's identity, with its VA.
+    expect((await device.authorize([{ tag: TAG, count: 0 }])).status).toBe(200);
+    await b.ok('POST', `/api/v1/instances/${device.instanceId}/transfer`, { toVaId: campus.id }, 200);
+
+    const licenses = [{ legacyId: 'PAK-3850-001:ipservices', tag: 'regid.c3850.ipservices', count: 3 }];
+    const envelope = device.sign(device.identified('convert', { licenses }));
+    const answer = await device.sendVerified(DEVICE_ROUTES.convert, 'convert', envelope);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(await b.listLicenses(campus.id)).toEqual([
+      expect.objectContaining({ tag: 'regid.c3850.ipservices', quantity: 3 }),
+    ]);
+    expect(await b.listLicenses(vaId)).toEqual([]);
+  });
+
   it('refuses all but one of several concurrent registrations of one UDI with ALREADY_REGISTERED', async () => {
     const { admins, devices } = await cluster('postgres', 2);
     const { vaId } = await admins[0]!.setupVa();
