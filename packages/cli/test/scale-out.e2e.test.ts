@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEVICE_ROUTES, systemClock } from '@smartlic/protocol';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LISTENER_APPLICATION_NAME } from '../../server/src/cluster/postgres-change-feed.js';
 import type { Engine } from '../../server/src/storage/database.js';
 import { AdminClient } from '../../server/src/test-support/admin-client.js';
@@ -30,9 +30,9 @@ interface Cluster {
  * `count` real `smartlic server` processes on one data directory and (on PostgreSQL) one
  * database: the first creates the PKI, secrets and schema, the others start on them.
  */
-function useCluster() {
+function useCluster(lifetime: 'test' | 'file' = 'test') {
   const cleanups: Array<() => Promise<void>> = [];
-  afterEach(async () => {
+  (lifetime === 'test' ? afterEach : afterAll)(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
   return async (engine: Engine, count: number, options: { together?: boolean } = {}): Promise<Cluster> => {
@@ -65,17 +65,30 @@ function useCluster() {
   };
 }
 
+let accounts = 0;
+/** A Smart Account name (and so domain) of its own for each test: several share one database. */
+function accountName(): string {
+  return `Acme ${++accounts}`;
+}
+
 function statusOf(answer: { body: unknown }): string {
   return (answer.body as { payload: { status: string } }).payload.status;
 }
 
 describe.skipIf(!postgresUrl())('several smartlic server processes on one PostgreSQL', () => {
   const cluster = useCluster();
+  // Two processes that the tests below share (each uses its own VA, devices and tags); starting them costs seconds.
+  const startShared = useCluster('file');
+  let shared: Promise<Cluster> | undefined;
+  const pair = () => {
+    shared ??= startShared('postgres', 2);
+    return shared;
+  };
 
   it('counts 36 concurrent registrations over two processes exactly, and refuses a replay to the other one', async () => {
-    const { admins, devices } = await cluster('postgres', 2);
+    const { admins, devices } = await pair();
     const [a, b] = admins as [AdminClient, AdminClient];
-    const { vaId } = await a.setupVa();
+    const { vaId } = await a.setupVa(accountName());
     await a.addLicense(vaId, { tag: TAG, count: 30 });
     const token = await b.createToken(vaId, { maxUses: 100 });
 
@@ -121,10 +134,11 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
   });
 
   it('judges compliance with a tag hierarchy defined through the other process, also after its listener was cut', async () => {
-    const { dbUrl, admins, devices } = await cluster('postgres', 2);
+    const { dbUrl, admins, devices } = await pair();
     const [a, b] = admins as [AdminClient, AdminClient];
-    const { vaId } = await a.setupVa();
+    const { vaId } = await a.setupVa(accountName());
     const generic = 'regid.2014-08.com.example.generic';
+    const child = 'regid.2014-08.com.example.child';
     await a.addLicense(vaId, { tag: generic, count: 5 });
     const token = await a.createToken(vaId);
     const device = new SimDevice(devices[0]!, { pid: 'C9300-24UX', sn: 'H1' });
@@ -139,13 +153,13 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
       }
     };
     // The first process caches the catalogue without the child tag: it has no license of its own.
-    expect(statusOf(await device.authorize([{ tag: TAG, count: 1 }]))).toBe('OutOfCompliance');
-    await b.ok('POST', '/api/v1/tags', { tag: TAG, parent: generic }, 200);
-    expect(await coveredThroughFirst(TAG)).toBe('InCompliance');
+    expect(statusOf(await device.authorize([{ tag: child, count: 1 }]))).toBe('OutOfCompliance');
+    await b.ok('POST', '/api/v1/tags', { tag: child, parent: generic }, 200);
+    expect(await coveredThroughFirst(child)).toBe('InCompliance');
 
     // Cut every listening connection: announcements made before the processes listen again
     // are missed, so they must not trust their catalogue meanwhile, and reload it after.
-    const other = 'regid.2014-08.com.example.B';
+    const other = 'regid.2014-08.com.example.child2';
     expect(statusOf(await device.authorize([{ tag: other, count: 1 }]))).toBe('OutOfCompliance');
     const admin = new pg.Client({ connectionString: dbUrl });
     await admin.connect();
@@ -163,7 +177,7 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
 
   it('creates one PKI, secrets key and admin key when three processes start together on an empty data directory', async () => {
     const { admins, devices } = await cluster('postgres', 3, { together: true });
-    const { vaId } = await admins[0]!.setupVa();
+    const { vaId } = await admins[0]!.setupVa(accountName());
     await admins[1]!.addLicense(vaId, { tag: TAG, count: 1 });
     const token = await admins[2]!.createToken(vaId);
     const device = new SimDevice(devices[0]!, { pid: 'C9300-24UX', sn: 'P1' });
@@ -177,9 +191,9 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
   });
 
   it('deposits a device-led conversion into the VA another process has moved the instance to', async () => {
-    const { admins, devices } = await cluster('postgres', 2);
+    const { admins, devices } = await pair();
     const [a, b] = admins as [AdminClient, AdminClient];
-    const { accountId, vaId } = await a.setupVa();
+    const { accountId, vaId } = await a.setupVa(accountName());
     const campus = await a.createVa(accountId, 'Campus');
     for (const id of [vaId, campus.id]) {
       await a.ok('PATCH', `/api/v1/virtual-accounts/${id}/conversion-settings`, { mode: 'on' }, 200);
@@ -200,9 +214,46 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
     expect(await b.listLicenses(vaId)).toEqual([]);
   });
 
+  it('authenticates devices against identities another process renewed, retired, replaced or removed', async () => {
+    const { admins, devices } = await pair();
+    const [first, second] = devices as [DeviceContext, DeviceContext];
+    const { vaId } = await admins[0]!.setupVa(accountName());
+    const token = await admins[0]!.createToken(vaId);
+    const device = new SimDevice(first, { pid: 'C9300-24UX', sn: 'R1' });
+    expect((await device.register(token.token)).status).toBe(200);
+    const authorize = (d: SimDevice) => d.authorize([{ tag: TAG, count: 1 }]);
+    // The first process caches the identity; the device renews its certificate through the second.
+    expect((await authorize(device)).status).toBe(200);
+    const renewed = device.on(second);
+    expect((await renewed.renewId()).status).toBe(200);
+    expect(renewed.idCertSerial).not.toBe(device.idCertSerial);
+    // The second process retires the old certificate at the device's first use of the new one.
+    expect((await authorize(renewed)).status).toBe(200);
+    // The first process still caches the old certificate as current: the database refuses it.
+    const old = await authorize(device);
+    expect(old.status).toBe(401);
+    expect(errorOf(old).code).toBe('MISSING_SERIALS');
+    expect((await authorize(renewed.on(first))).status, 'the renewed certificate, at the first process').toBe(200);
+
+    // Replaced by a forced registration through the second process: the old instance is gone at the first.
+    const current = renewed.on(first);
+    const again = new SimDevice(second, device.udi);
+    expect((await again.register(token.token, { force: true })).status).toBe(200);
+    const replaced = await authorize(current);
+    expect(replaced.status).toBe(404);
+    expect(errorOf(replaced).code).toBe('UNKNOWN_INSTANCE');
+
+    // Removed through the second process after the first cached it.
+    const cached = again.on(first);
+    expect((await authorize(cached)).status).toBe(200);
+    await admins[1]!.ok('DELETE', `/api/v1/instances/${again.instanceId}`, undefined, 200);
+    const removed = await authorize(cached);
+    expect(errorOf(removed).code).toBe('UNKNOWN_INSTANCE');
+  });
+
   it('refuses all but one of several concurrent registrations of one UDI with ALREADY_REGISTERED', async () => {
-    const { admins, devices } = await cluster('postgres', 2);
-    const { vaId } = await admins[0]!.setupVa();
+    const { admins, devices } = await pair();
+    const { vaId } = await admins[0]!.setupVa(accountName());
     const token = await admins[0]!.createToken(vaId, { maxUses: 100 });
     const twins = Array.from(
       { length: 8 },
@@ -221,7 +272,7 @@ describe.skipIf(!postgresUrl())('several smartlic server processes on one Postgr
   it('loses no acknowledged registration when one process is killed with SIGKILL mid-burst', async () => {
     const { servers, admins, devices } = await cluster('postgres', 2);
     const [killed, survivor] = servers as [ServerProcess, ServerProcess];
-    const { vaId } = await admins[1]!.setupVa();
+    const { vaId } = await admins[1]!.setupVa(accountName());
     const token = await admins[1]!.createToken(vaId, { maxUses: 1000 });
     const acknowledged = new Set<string>();
     const unanswered = new Set<string>();
@@ -268,7 +319,7 @@ describeEachEngine('concurrent authorizations and license transfers on one pool'
     const { admins, devices } = await cluster(engine, engine === 'postgres' ? 2 : 1);
     const pick = <T>(list: T[], i: number) => list[i % list.length]!;
     const admin = admins[0]!;
-    const { accountId, vaId } = await admin.setupVa();
+    const { accountId, vaId } = await admin.setupVa(accountName());
     const other = await admin.createVa(accountId, 'Spare');
     await admin.addLicense(vaId, { tag: TAG, count: 60 });
     const token = await admin.createToken(vaId, { maxUses: 100 });
