@@ -1,6 +1,9 @@
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { type ChangeFeed, createLocalChangeFeed } from './cluster/change-feed.js';
+import { openPostgresChangeFeed } from './cluster/postgres-change-feed.js';
+import { withStartupLock } from './cluster/startup-lock.js';
 import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
@@ -59,20 +62,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const logger = createLogger(config);
   const database = await openDatabase(config.database);
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
+  let changes: ChangeFeed | undefined;
   try {
     await migrateToLatest(database.db);
     const transactor = createTransactor(database.db);
     // No scan of the usage here: the totals move with every usage change, in its transaction.
-    const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
-    const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
-    const tls = await prepareTls(config, pki, logger);
-    const adminKey = await ensureBootstrapAdminKey({
-      dataDir: config.dataDir,
-      transactor,
-      clock: config.clock,
-      logger,
+    // Processes started together on one database and data directory create the shared files once.
+    const { pki, secrets, tls, adminKey } = await withStartupLock(config.database, async () => {
+      const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
+      const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
+      const tls = await prepareTls(config, pki, logger);
+      const adminKey = await ensureBootstrapAdminKey({
+        dataDir: config.dataDir,
+        transactor,
+        clock: config.clock,
+        logger,
+      });
+      return { pki, secrets, tls, adminKey };
     });
+    // Several processes may share a PostgreSQL database: each hears of the others' changes.
+    changes =
+      config.database.engine === 'postgres'
+        ? await openPostgresChangeFeed(config.database.url, { logger })
+        : createLocalChangeFeed();
     app = await buildApp({
+      changes,
       db: database.db,
       backup: backupSourceOf(config.dataDir, database),
       pki,
@@ -101,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       'smartlic server listening',
     );
     const running = app;
+    const feed = changes;
     let closing: Promise<void> | undefined;
     return {
       url,
@@ -114,6 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           try {
             await running.close();
           } finally {
+            await feed.close();
             await database.close();
             logger.info('smartlic server stopped');
           }
@@ -123,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await changes?.close();
     await database.close();
     throw error;
   }

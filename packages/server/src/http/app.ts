@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
+import { type ChangeFeed, createLocalChangeFeed } from '../cluster/change-feed.js';
 import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from '../crypto/secret-box.js';
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
@@ -101,6 +102,11 @@ export interface AppDeps {
   webhookTargets?: WebhookTargetPolicy;
   /** Serve HTTPS with this certificate chain and key (PEM); default plain HTTP. */
   https?: { cert: string; key: string };
+  /**
+   * How this process hears of changes other processes on the same database make to what it
+   * caches; `startServer` passes LISTEN/NOTIFY on PostgreSQL. Default: alone on the database.
+   */
+  changes?: ChangeFeed;
 }
 
 /**
@@ -143,7 +149,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const cache = new InstanceKeyCache();
-  const tagTree = new TagTreeCache(db);
+  const changes = deps.changes ?? createLocalChangeFeed();
+  const tagTree = new TagTreeCache(db, changes);
   const device = createDeviceService({
     db,
     transactor,
@@ -213,7 +220,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerLicenseRoutes(admin, licenses);
     registerTokenRoutes(admin, tokens);
     registerInstanceRoutes(admin, instances);
-    registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree }));
+    registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree, changes }));
     registerReportRoutes(admin, createReportService({ db, licenses, instances }));
     registerJobRoutes(admin, jobDeps);
     registerBackupRoutes(admin, { source: deps.backup, clock });

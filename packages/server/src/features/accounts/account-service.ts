@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { conflict, notFound } from '../../errors.js';
 import type { Database, SmartAccountRow, VirtualAccountRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
+import { refuseDuplicate } from '../../storage/unique-violation.js';
 import { toIso } from '../../util/time.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import {
@@ -53,12 +54,12 @@ export function createAccountService({ db, transactor, clock }: AccountServiceDe
         created_at: clock.now(),
       };
       await transactor.run(async (trx) => {
-        if (await findAccountByDomain(trx, row.domain)) {
-          throw conflict(`A smart account with the domain '${row.domain}' already exists; choose another domain.`, {
+        const taken = () =>
+          conflict(`A smart account with the domain '${row.domain}' already exists; choose another domain.`, {
             domain: ['is already used by another smart account'],
           });
-        }
-        await insertAccount(trx, row);
+        if (await findAccountByDomain(trx, row.domain)) throw taken();
+        await refuseDuplicate(insertAccount(trx, row), taken);
         await recordEvent(trx, {
           at: row.created_at,
           actor,
@@ -88,12 +89,12 @@ export function createAccountService({ db, transactor, clock }: AccountServiceDe
       };
       await transactor.run(async (trx) => {
         if (!(await findAccount(trx, accountId))) throw notFound('Smart account', accountId);
-        if (await findVirtualAccountByName(trx, accountId, input.name)) {
-          throw conflict(`The smart account already has a virtual account named '${input.name}'.`, {
+        const taken = () =>
+          conflict(`The smart account already has a virtual account named '${input.name}'.`, {
             name: ['is already used in this smart account'],
           });
-        }
-        await insertVirtualAccount(trx, row);
+        if (await findVirtualAccountByName(trx, accountId, input.name)) throw taken();
+        await refuseDuplicate(insertVirtualAccount(trx, row), taken);
         await recordEvent(trx, {
           at: row.created_at,
           actor,

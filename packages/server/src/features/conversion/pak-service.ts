@@ -4,6 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { conflict, notFound } from '../../errors.js';
 import type { ConversionRow, Database, PakRow, PakSkuRow, PoolType } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
+import { refuseDuplicate } from '../../storage/unique-violation.js';
 import { toIso } from '../../util/time.js';
 import { badRequest } from '../../validation.js';
 import { findAccount, findVirtualAccount } from '../accounts/account-store.js';
@@ -95,10 +96,10 @@ export function createPakService({ db, transactor, clock }: PakServiceDeps) {
       }));
       await transactor.run(async (trx) => {
         if (!(await findAccount(trx, accountId))) throw notFound('Smart account', accountId);
-        if (await findPakByNumber(trx, input.number)) {
-          throw conflict(`PAK '${input.number}' has already been imported.`, { number: ['is already imported'] });
-        }
-        await insertPak(trx, pak, skus);
+        const imported = () =>
+          conflict(`PAK '${input.number}' has already been imported.`, { number: ['is already imported'] });
+        if (await findPakByNumber(trx, input.number)) throw imported();
+        await refuseDuplicate(insertPak(trx, pak, skus), imported);
         await recordEvent(trx, {
           at: now,
           actor,

@@ -103,9 +103,11 @@ export async function clearPreviousIdCertificate(
 
 /**
  * Installs a renewed ID certificate, keeping the certificate that signed the renewal (`held`)
- * as the previous one: the device holds it until it saves the answer. False if `held` is no
- * longer accepted from the instance. When `held` was itself the previous certificate, the
- * device never got the current one, which is simply replaced.
+ * as the previous one: the device holds it until it saves the answer. Answers the instance's
+ * current VA (read in the same statement: another process may have transferred it since its
+ * identity was cached), or undefined if `held` is no longer accepted from the instance. When
+ * `held` was itself the previous certificate, the device never got the current one, which is
+ * simply replaced.
  */
 export async function replaceIdCertificate(
   db: Kysely<Database>,
@@ -118,7 +120,7 @@ export async function replaceIdCertificate(
     expiresAt: number;
     now: number;
   },
-): Promise<boolean> {
+): Promise<{ vaId: string } | undefined> {
   const { held } = change;
   const result = await db
     .updateTable('instances')
@@ -134,8 +136,9 @@ export async function replaceIdCertificate(
     })
     .where('id', '=', change.id)
     .where((eb) => eb.or([eb('id_cert_serial', '=', held.serial), eb('previous_id_cert_serial', '=', held.serial)]))
+    .returning('va_id')
     .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+  return result && { vaId: result.va_id };
 }
 
 /** Deletes an instance row (its usage rows go with it; release the totals first). */

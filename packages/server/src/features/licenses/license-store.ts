@@ -37,8 +37,19 @@ export async function readActivePools(
   return rows.sort((a, b) => (a.ends_at ?? Number.POSITIVE_INFINITY) - (b.ends_at ?? Number.POSITIVE_INFINITY));
 }
 
-/** Sets a pool's quantity, deleting the pool when it reaches zero. */
-export async function setPoolQuantity(db: Kysely<Database>, id: string, quantity: number): Promise<void> {
-  if (quantity <= 0) await db.deleteFrom('license_pools').where('id', '=', id).execute();
-  else await db.updateTable('license_pools').set({ quantity }).where('id', '=', id).execute();
+/**
+ * Takes `count` licenses from a pool, only if it still holds them (a conditional update, not
+ * an absolute write of a value read earlier); a pool left empty is removed. False when the
+ * pool no longer holds `count`: another unit drew from it since it was read.
+ */
+export async function takeFromPool(db: Kysely<Database>, id: string, count: number): Promise<boolean> {
+  const result = await db
+    .updateTable('license_pools')
+    .set((eb) => ({ quantity: eb('quantity', '-', count) }))
+    .where('id', '=', id)
+    .where('quantity', '>=', count)
+    .executeTakeFirst();
+  if (result.numUpdatedRows !== 1n) return false;
+  await db.deleteFrom('license_pools').where('id', '=', id).where('quantity', '<=', 0).execute();
+  return true;
 }

@@ -9,7 +9,7 @@ import type { Coverage } from '../compliance/allocation.js';
 import { type CoveredBalance, readCoveredBalances } from '../compliance/covered-balances.js';
 import { recordEvent } from '../events/event-recorder.js';
 import type { TagTree } from '../tags/tag-tree.js';
-import { insertPool, readActivePools, setPoolQuantity } from './license-store.js';
+import { insertPool, readActivePools, takeFromPool } from './license-store.js';
 
 export interface TransferInput {
   tag: string;
@@ -62,7 +62,11 @@ export async function transferLicenses(
     if (left === 0) break;
     const take = Math.min(left, Number(pool.quantity));
     left -= take;
-    await setPoolQuantity(trx, pool.id, Number(pool.quantity) - take);
+    if (!(await takeFromPool(trx, pool.id, take))) {
+      throw new SmartlicError('CONFLICT', {
+        message: `The licenses of ${input.tag} changed during the transfer; try again.`,
+      });
+    }
     const id = randomUUID();
     await insertPool(trx, { ...pool, id, va_id: to.id, quantity: take, created_at: ctx.now });
     created.push({ id, quantity: take, type: pool.type, endsAt: pool.ends_at === null ? null : Number(pool.ends_at) });

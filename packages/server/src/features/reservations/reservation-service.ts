@@ -18,6 +18,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { notFound } from '../../errors.js';
 import type { Database, ReservationRow } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
+import { refuseDuplicate } from '../../storage/unique-violation.js';
 import { findVaWithAccount } from '../accounts/account-store.js';
 import { allocate, headroom } from '../compliance/allocation.js';
 import { readBalances } from '../compliance/balances.js';
@@ -147,20 +148,22 @@ export function createReservationService(deps: ReservationDeps) {
       return transactor.run(async (trx) => {
         const where = await place(trx, vaId);
         if (!(await reservationAllowed(trx, vaId))) throw new SmartlicError('RESERVATION_NOT_ALLOWED');
-        if (await findReservationByRequest(trx, request.nonce)) {
-          throw new SmartlicError('RESERVATION_CODE_USED', { params: { kind: 'request' } });
-        }
+        const codeUsed = () => new SmartlicError('RESERVATION_CODE_USED', { params: { kind: 'request' } });
+        if (await findReservationByRequest(trx, request.nonce)) throw codeUsed();
         const { pid, sn } = request.udi;
+        const registered = (id: string) =>
+          new SmartlicError('ALREADY_REGISTERED', {
+            message: `Product Already Registered: PID:${pid} SN:${sn} is already a product instance (${id}); deregister it or return its reservation first.`,
+          });
         const existing = await findInstanceByUdi(trx, pid, sn);
         if (existing) {
-          throw new SmartlicError('ALREADY_REGISTERED', {
-            message: `Product Already Registered: PID:${pid} SN:${sn} is already a product instance (${existing.id}); deregister it or return its reservation first.`,
-          });
+          throw registered(existing.id);
         }
         const now = clock.now();
         const instanceId = randomUUID();
         await checkAvailable(trx, vaId, instanceId, licenses, now);
-        await insertInstance(trx, {
+        // Another process may have registered the UDI since the check: the constraint refuses it.
+        const insert = insertInstance(trx, {
           id: instanceId,
           va_id: vaId,
           token_id: null,
@@ -176,6 +179,7 @@ export function createReservationService(deps: ReservationDeps) {
           last_contact_at: now,
           export_controlled: 0,
         });
+        await refuseDuplicate(insert, () => registered('registered meanwhile'));
         await replaceInstanceUsage(trx, { instanceId, vaId }, [], asUsage(licenses));
         const id = randomUUID();
         const authorityKey = newReservationKeyPair();
@@ -200,7 +204,7 @@ export function createReservationService(deps: ReservationDeps) {
           updated_at: now,
           returned_at: null,
         };
-        await insertReservation(trx, row);
+        await refuseDuplicate(insertReservation(trx, row), codeUsed);
         await recordEvent(trx, {
           at: now,
           actor,

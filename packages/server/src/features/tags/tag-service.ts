@@ -1,5 +1,6 @@
 import type { Clock } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
+import type { ChangeFeed } from '../../cluster/change-feed.js';
 import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import { badRequest } from '../../validation.js';
@@ -25,10 +26,12 @@ export interface TagServiceDeps {
   transactor: Transactor;
   clock: Clock;
   cache: TagTreeCache;
+  /** Tells the other server processes on the database to forget their catalogue. */
+  changes: ChangeFeed;
 }
 
 /** The global tag catalogue and its hierarchy (SPEC §2): a tag may name a parent tag. */
-export function createTagService({ db, transactor, clock, cache }: TagServiceDeps) {
+export function createTagService({ db, transactor, clock, cache, changes }: TagServiceDeps) {
   return {
     /** Defines or updates a tag; refuses a parent that would make a cycle. */
     async defineTag(input: DefineTagInput, actor: string): Promise<TagView> {
@@ -58,6 +61,7 @@ export function createTagService({ db, transactor, clock, cache }: TagServiceDep
             .execute();
         }
         await recordEvent(trx, { at: now, actor, type: 'tag.defined', detail: { tag: input.tag, name, parent } });
+        await changes.announce(trx, 'tags');
         return { tag: input.tag, name, parent };
       });
       cache.invalidate();

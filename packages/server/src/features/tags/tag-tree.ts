@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ChangeFeed } from '../../cluster/change-feed.js';
 import type { Database } from '../../storage/schema.js';
 import { ancestors } from '../compliance/allocation.js';
 
@@ -49,15 +50,24 @@ export async function readTagTree(db: Kysely<Database>): Promise<TagTree> {
 }
 
 /**
- * The catalogue, loaded once and kept in memory for the authorize path; `invalidate` after
- * every change (`tag define`). A single process owns the database, so this is exact.
+ * The catalogue, loaded once and kept in memory for the authorize path. This process
+ * invalidates it after its own changes (`tag define`); changes made by another server process
+ * on the same database arrive through the {@link ChangeFeed}. While the feed is not live (its
+ * connection is down, so an announcement could be missed) every `get` reads the catalogue
+ * afresh: a stale hierarchy would judge compliance wrongly.
  */
 export class TagTreeCache {
   #tree: Promise<TagTree> | undefined;
 
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly changes: ChangeFeed,
+  ) {
+    changes.subscribe('tags', () => this.invalidate());
+  }
 
   get(): Promise<TagTree> {
+    if (!this.changes.live) return this.#load();
     this.#tree ??= this.#load().catch((error: unknown) => {
       this.#tree = undefined;
       throw error;

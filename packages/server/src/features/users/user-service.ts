@@ -25,7 +25,7 @@ import {
   findUser,
   findUserByEmail,
   grantsOf,
-  insertUser,
+  insertUserOrFind,
   listAccountUsers,
   listUserKeys,
   revokeKey,
@@ -104,8 +104,7 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
         await checkPlace(trx, { accountId: input.accountId, vaId }, notFound);
         let user: UserRow | undefined = await findUserByEmail(trx, input.email);
         if (!user) {
-          user = { id: randomUUID(), email: input.email, created_at: now };
-          await insertUser(trx, user);
+          user = await insertUserOrFind(trx, { id: randomUUID(), email: input.email, created_at: now });
         }
         const created = !(await grantsOf(trx, user.id)).some((g) => g.accountId === input.accountId);
         await upsertGrant(trx, {

@@ -14,6 +14,19 @@ export async function insertUser(db: Kysely<Database>, row: UserRow): Promise<vo
   await db.insertInto('users').values(row).execute();
 }
 
+/**
+ * The user with `row`'s email: inserted unless one exists, which may have been inserted by
+ * another process since the caller looked (a unique email is a user, not a conflict).
+ */
+export async function insertUserOrFind(db: Kysely<Database>, row: UserRow): Promise<UserRow> {
+  await db
+    .insertInto('users')
+    .values(row)
+    .onConflict((oc) => oc.column('email').doNothing())
+    .execute();
+  return db.selectFrom('users').selectAll().where('email', '=', row.email).executeTakeFirstOrThrow();
+}
+
 /** Grants a role, replacing the user's earlier role on the same account or VA. */
 export async function upsertGrant(db: Kysely<Database>, row: RoleGrantRow): Promise<void> {
   await db

@@ -23,7 +23,7 @@ import { depositPool, historyBase } from '../../conversion/pak-service.js';
 import { insertConversion } from '../../conversion/pak-store.js';
 import { deviceActor } from '../../events/device-events.js';
 import { type EventType, recordEvent } from '../../events/event-recorder.js';
-import { touchInstance } from '../../instances/instance-store.js';
+import { touchInstanceInVa } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
 import {
@@ -67,11 +67,11 @@ export async function convertDeviceLicenses(
 
   const result = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
-    if (!(await touchInstance(trx, identity.id, identity.signedWith.serial, now))) {
-      return refuseStaleIdentity(trx, deps, identity);
-    }
+    // The VA is read back: another process may have transferred the instance since its identity was cached.
+    const touched = await touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
+    if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
     await retirePreviousCertificate(trx, identity);
-    return decideReport(trx, { instanceId: identity.id, vaId: identity.vaId, now }, payload.licenses);
+    return decideReport(trx, { instanceId: identity.id, vaId: touched.vaId, now }, payload.licenses);
   });
   forgetRetiredCertificate(deps, identity);
   if (result.refused) throw result.refused;

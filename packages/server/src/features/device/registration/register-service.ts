@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Envelope, PROTOCOL_VERSION, type RegisterResponse, SmartlicError } from '@smartlic/protocol';
+import { refuseDuplicate } from '../../../storage/unique-violation.js';
 import { findVaWithAccount } from '../../accounts/account-store.js';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
 import { deviceActor } from '../../events/device-events.js';
@@ -89,7 +90,8 @@ export async function registerDevice(
         cache.delete(existing.id);
       }
       if (!(await consumeTokenUse(trx, token.id, now))) throw tokenRefusalError('USED_UP');
-      await insertInstance(trx, {
+      // Two processes may both have found no instance of this UDI: the constraint refuses the second.
+      const insert = insertInstance(trx, {
         id: instanceId,
         va_id: token.va_id,
         token_id: token.id,
@@ -105,6 +107,7 @@ export async function registerDevice(
         last_contact_at: now,
         export_controlled: token.export_controlled,
       });
+      await refuseDuplicate(insert, () => alreadyRegistered(pid, sn));
       const actor = deviceActor(instanceId);
       const where = { accountId: place.account.id, vaId: token.va_id };
       await recordEvent(trx, {

@@ -33,7 +33,7 @@ export async function renewIdCertificate(
   const now = clock.now();
   const cert = await issueIdCertificate(pki, csr, { instanceId: identity.id, ...subject }, now);
 
-  await transactor.run(async (trx) => {
+  const vaId = await transactor.run(async (trx) => {
     if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
     const replaced = await replaceIdCertificate(trx, {
       id: identity.id,
@@ -44,22 +44,23 @@ export async function renewIdCertificate(
       expiresAt: cert.expiresAt,
       now,
     });
-    if (!replaced) await refuseStaleIdentity(trx, deps, identity);
+    if (!replaced) return refuseStaleIdentity(trx, deps, identity);
     await recordEvent(trx, {
       at: now,
       actor: deviceActor(identity.id),
       type: 'instance.renewed',
-      vaId: identity.vaId,
+      vaId: replaced.vaId,
       detail: {
         instanceId: identity.id,
         idCertSerial: cert.serial,
         idCertExpiresAt: new Date(cert.expiresAt).toISOString(),
       },
     });
+    return replaced.vaId;
   });
   cache.set({
     id: identity.id,
-    vaId: identity.vaId,
+    vaId,
     publicKey: csr.publicKey,
     idCertSerial: cert.serial,
     idCertExpiresAt: cert.expiresAt,
