@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ERRORS, type ErrorBody, type ErrorCode, errorMessage, SmartlicError } from '@smartlic/protocol';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type BusyLogTimers, createBusyLog } from './busy-log.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 
 /** How an error is answered: HTTP status, body, and how loudly it is logged. */
@@ -27,7 +28,8 @@ export function answerFor(error: unknown, requestId: string): ErrorAnswer {
     return {
       status,
       body: { code: error.code, message: error.message, requestId, ...(fields ? { fields } : {}) },
-      level: status >= 500 ? 'error' : 'info',
+      // A busy server heals itself: WARN, not ERROR (STYLE.md).
+      level: error.code === 'SERVER_BUSY' ? 'warn' : status >= 500 ? 'error' : 'info',
       ...(typeof retryAfter === 'number' ? { headers: { 'retry-after': String(retryAfter) } } : {}),
     };
   }
@@ -88,11 +90,24 @@ function fieldsOf(value: unknown): Record<string, string[]> | undefined {
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
-/** Installs the error and not-found handlers on `app`. */
-export function installErrorHandlers(app: FastifyInstance): void {
+/** Options of {@link installErrorHandlers}: how `SERVER_BUSY` bursts are summed up (tests). */
+export interface ErrorHandlerOptions {
+  busyLogWindowMs?: number;
+  busyLogTimers?: BusyLogTimers;
+}
+
+/**
+ * Installs the error and not-found handlers on `app`. `SERVER_BUSY` refusals are logged at
+ * WARN once per burst (`busy-log.ts`), not once per request.
+ */
+export function installErrorHandlers(app: FastifyInstance, options: ErrorHandlerOptions = {}): void {
+  const busy = createBusyLog(app.log, options.busyLogWindowMs, options.busyLogTimers);
+  app.addHook('onClose', async () => busy.flush());
   app.setErrorHandler((error, request, reply) => {
     const answer = answerFor(error, request.id);
-    if (answer.level === 'error') {
+    if (answer.body.code === 'SERVER_BUSY') {
+      busy.refused(request.id);
+    } else if (answer.level === 'error') {
       request.log.error({ err: error, code: answer.body.code }, 'Request failed with an internal error');
     } else {
       request.log[answer.level]({ code: answer.body.code, message: answer.body.message }, 'Request refused');
