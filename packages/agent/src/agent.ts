@@ -171,7 +171,7 @@ export class Agent {
 
   /**
    * Loads an existing state. Throws `NOT_INITIALISED` when there is none ("This device is not
-   * initialised: run `smartlic device init --pid PID` first.") and `STATE_CORRUPT` — with how to
+   * initialised.") and `STATE_CORRUPT` — with how to
    * recover — when it is unreadable, truncated, edited (its HMAC bound to the device key fails),
    * does not match its device key, or was removed while its device key was left. Takes the
    * writer lock, or throws `STATE_LOCKED` naming the live process that holds it; with `readOnly`

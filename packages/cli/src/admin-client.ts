@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { withHint } from './error-hints.js';
 import { CliError } from './output.js';
 
 /** Where the admin commands send their requests, and with which key. */
@@ -151,11 +152,20 @@ export async function adminRequest<T>(
     throw new CliError(`The server answered ${response.status} with a body that is not JSON.`);
   }
   if (!response.ok) {
-    const error = parsed as { message?: string; fields?: Record<string, string[]> } | undefined;
+    const error = parsed as { code?: string; message?: string; fields?: Record<string, string[]> } | undefined;
     const message = error?.message ?? `The server answered ${response.status}.`;
-    throw new CliError(`${message}${fieldDetails(message, error?.fields)}`);
+    const context = { vaId: vaIdOf(path, body) };
+    throw new CliError(withHint(`${message}${fieldDetails(message, error?.fields)}`, error?.code, context));
   }
   return parsed as T;
+}
+
+/** The Virtual Account a call names, in its path (`/virtual-accounts/ID/…`) or body (`vaId`), for hints. */
+function vaIdOf(path: string, body?: unknown): string | undefined {
+  const inPath = /\/virtual-accounts\/([^/?]+)/.exec(path)?.[1];
+  if (inPath) return decodeURIComponent(inPath);
+  const inBody = (body as { vaId?: unknown } | undefined)?.vaId;
+  return typeof inBody === 'string' ? inBody : undefined;
 }
 
 /** The per-field messages the server's sentence does not already say, in parentheses (or nothing). */
@@ -171,13 +181,14 @@ export async function adminText(connection: AdminConnection, path: string): Prom
   const response = await send(connection, 'GET', path, { authorization: `Bearer ${connection.apiKey}` });
   const text = response.text;
   if (!response.ok) {
-    let message: string | undefined;
+    let error: { code?: string; message?: string } | undefined;
     try {
-      message = (JSON.parse(text) as { message?: string }).message;
+      error = JSON.parse(text) as { code?: string; message?: string };
     } catch {
       // not JSON: fall back to the status
     }
-    throw new CliError(message ?? `The server answered ${response.status}.`);
+    const message = error?.message ?? `The server answered ${response.status}.`;
+    throw new CliError(withHint(message, error?.code, { vaId: vaIdOf(path) }));
   }
   return text;
 }

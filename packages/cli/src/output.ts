@@ -1,4 +1,5 @@
 import { SmartlicError } from '@smartlic/protocol';
+import { withHint } from './error-hints.js';
 
 /** Whether the command was asked for one JSON document on stdout. */
 export interface OutputOptions {
@@ -48,7 +49,8 @@ export class CliError extends Error {
 
 /** Renders any thrown value as one human sentence. */
 export function describeError(error: unknown): string {
-  if (error instanceof CliError || error instanceof SmartlicError) return error.message;
+  if (error instanceof SmartlicError) return withHint(error.message, error.code);
+  if (error instanceof CliError) return error.message;
   if (error instanceof RangeError || error instanceof TypeError) return error.message;
   // The server's start-up failures (taken port, unusable data directory) are sentences already.
   if (error instanceof Error && error.name === 'StartupError') return error.message;

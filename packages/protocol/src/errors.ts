@@ -1,7 +1,8 @@
 /**
  * One table of every error the system can report, with its human message.
  * Messages that an operator of the vendor's products already knows are kept word for word
- * (SPEC §3–§4, seed 003).
+ * (SPEC §3–§4, seed 003). Messages are neutral: SDK hosts read them too, so they name no
+ * command or flag of the CLI; the CLI appends its own hint line (packages/cli/src/error-hints.ts).
  */
 export const ERRORS = {
   // --- request shape and transport ---
@@ -52,7 +53,7 @@ export const ERRORS = {
       'This conversion report asks for {requested} licenses; the Virtual Account accepts at most {limit} per report.',
   },
   // --- admin API ---
-  UNAUTHENTICATED: { status: 401, message: 'An API key is required: pass --api-key or set SMARTLIC_API_KEY.' },
+  UNAUTHENTICATED: { status: 401, message: 'An API key is required.' },
   FORBIDDEN: { status: 403, message: 'You do not have the rights for this action.' },
   CONFLICT: { status: 409, message: 'The resource already exists.' },
   // --- offline license reservation (SPEC §7) ---
@@ -77,10 +78,7 @@ export const ERRORS = {
   WAITING_FOR_REPLY: { status: 0, message: 'Waiting for reply' },
   NOT_REGISTERED: { status: 0, message: 'The product is not registered.' },
   STATE_CORRUPT: { status: 0, message: 'The device state file is damaged or was edited; it was not loaded.' },
-  NOT_INITIALISED: {
-    status: 0,
-    message: 'This device is not initialised: run `smartlic device init --pid PID` first.',
-  },
+  NOT_INITIALISED: { status: 0, message: 'This device is not initialised.' },
   ALREADY_INITIALISED: { status: 0, message: 'This device is already initialised; its state was left as it was.' },
   STATE_LOCKED: {
     status: 0,

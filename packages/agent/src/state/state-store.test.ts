@@ -26,7 +26,7 @@ describe('state store', () => {
   it('refuses to open a device that was never initialised', async () => {
     await expect(Agent.open(options())).rejects.toMatchObject({
       code: 'NOT_INITIALISED',
-      message: 'This device is not initialised: run `smartlic device init --pid PID` first.',
+      message: 'This device is not initialised.',
     });
   });
 

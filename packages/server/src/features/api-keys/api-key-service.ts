@@ -46,7 +46,7 @@ export function createApiKeyService({ db, transactor, clock }: ApiKeyServiceDeps
         throw new SmartlicError('UNAUTHENTICATED', {
           message: authorization
             ? 'The Authorization header must be "Bearer <API key>".'
-            : 'An API key is required: pass --api-key or set SMARTLIC_API_KEY.',
+            : 'An API key is required: send it as "Authorization: Bearer <API key>".',
         });
       }
       const row = await findApiKeyByHash(db, hashApiKey(match[1]!));
