@@ -164,7 +164,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const accounts = createAccountService({ db, transactor, clock });
-  const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger });
+  const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger, changes });
   const tokens = createTokenService({ db, transactor, clock, secrets });
   const instances = createInstanceService({ db, clock, transactor, keyCache: cache, tags: tagTree });
   const jobDeps = {

@@ -2,7 +2,6 @@ import type { LicensePoolView, LicenseSummary, LicenseTransferResult } from '@sm
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, parseInteger, print, table } from '../../output.js';
-import { defineTag } from './tag-commands.js';
 
 const TYPES = ['perpetual', 'term', 'subscription'] as const;
 
@@ -21,7 +20,7 @@ export function licenseCommands(connect: () => AdminConnection): Command {
     .requiredOption('--tag <tag>', 'entitlement tag')
     .requiredOption('--count <n>', 'quantity')
     .option('--name <display>', 'display name')
-    .option('--parent <tag>', 'parent (generic) tag')
+    .option('--parent <tag>', "parent (generic) tag: the tag's own if it has one; only an owner may define it")
     .option('--type <type>', 'perpetual, term or subscription', 'perpetual')
     .option('--ends <date>', 'expiration date (term and subscription)')
     .option('--json', 'print JSON')
@@ -45,9 +44,8 @@ export function licenseCommands(connect: () => AdminConnection): Command {
           if (Number.isNaN(t)) throw new CliError(`--ends must be a date such as 2027-12-31, not "${opts.ends}".`);
           endsAt = new Date(t).toISOString();
         }
-        // --parent defines the tag's parent in the hierarchy (as `tag define TAG --parent P`).
-        if (opts.parent)
-          await defineTag(connect(), { tag: opts.tag, parent: opts.parent, ...(opts.name ? { name: opts.name } : {}) });
+        // --parent goes with the pool, in one request and one transaction: the server accepts it
+        // when the tag has that parent already, and lets only an owner define it otherwise.
         const pool = await adminRequest<LicensePoolView>(
           connect(),
           'POST',
@@ -58,6 +56,7 @@ export function licenseCommands(connect: () => AdminConnection): Command {
             type: opts.type,
             ...(opts.name ? { name: opts.name } : {}),
             ...(endsAt ? { endsAt } : {}),
+            ...(opts.parent ? { parent: opts.parent } : {}),
           },
         );
         print(pool, opts, (p) => `Added ${p.quantity} of ${p.tag} (pool ${p.id})`);

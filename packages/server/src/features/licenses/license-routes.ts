@@ -19,7 +19,10 @@ export function registerLicenseRoutes(app: FastifyInstance, licenses: LicenseSer
     },
     async (request, reply) => {
       const body = parseInput(AddLicenseBody, request.body);
-      return reply.code(201).send(await licenses.addLicense(request.params.vaId, body, actorOf(request)));
+      const added = await licenses.addLicense(request.params.vaId, body, actorOf(request), {
+        mayDefineTags: request.principal?.owner === true,
+      });
+      return reply.code(201).send(added);
     },
   );
 

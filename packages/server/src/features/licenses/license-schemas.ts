@@ -7,6 +7,8 @@ export const AddLicenseBody = z.object({
   name: NameInput.optional(),
   type: z.enum(['perpetual', 'term', 'subscription']).default('perpetual'),
   endsAt: IsoDate.optional(),
+  /** The tag's parent tag: accepted when it has it already; only the owner may define it with the pool. */
+  parent: TagInput.optional(),
 });
 
 export const TransferLicensesBody = z.object({

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
+import { type Clock, DEFAULT_TIMERS, SmartlicError } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
-import { notFound } from '../../errors.js';
+import { type ChangeFeed, createLocalChangeFeed } from '../../cluster/change-feed.js';
+import { conflict, notFound } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { Database, LicensePoolRow, PoolType } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
@@ -13,6 +14,7 @@ import { alertsOf } from '../compliance/compliance.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
 import { readReportedNames } from '../compliance/usage-store.js';
 import { recordEvent } from '../events/event-recorder.js';
+import { type DefineTagInput, writeTag } from '../tags/tag-service.js';
 import type { TagTreeCache } from '../tags/tag-tree.js';
 import { expiryAlert, expiryThreshold } from './license-expiry.js';
 import { insertPool, readActivePools, readPoolTags } from './license-store.js';
@@ -26,6 +28,17 @@ export interface AddLicenseInput {
   type: PoolType;
   /** Required for term and subscription licenses; ms since the epoch, in the future. */
   endsAt?: number | undefined;
+  /**
+   * The tag's parent (generic) tag in the hierarchy. Accepted when the tag already has it;
+   * defined with the pool, in the same transaction, when the tag has no parent yet and the
+   * caller may define tags (the owner: tags are global); refused otherwise.
+   */
+  parent?: string | undefined;
+}
+
+/** Who adds a pool: whether they may define the global tag catalogue (the owner). */
+export interface AddLicenseOptions {
+  mayDefineTags?: boolean;
 }
 
 export interface LicensePoolView {
@@ -64,12 +77,21 @@ export interface LicenseServiceDeps {
   clock: Clock;
   /** The license hierarchy: which licenses cover which tags. */
   tags: TagTreeCache;
+  /** Tells the other server processes on the database that the tag catalogue changed; default: alone on it. */
+  changes?: ChangeFeed;
   /** Where a pool whose end no date can express is reported (once per pool); listings show it as `invalid date`. */
   logger?: Logger;
 }
 
 /** License pools of a VA and their balance against usage. */
-export function createLicenseService({ db, transactor, clock, tags: tagCache, logger }: LicenseServiceDeps) {
+export function createLicenseService({
+  db,
+  transactor,
+  clock,
+  tags: tagCache,
+  logger,
+  changes = createLocalChangeFeed(),
+}: LicenseServiceDeps) {
   const reportedPools = new Set<string>();
   /** Warns once per pool of an end no date can express (a damaged row: the routes refuse such dates). */
   const reportUnshowableEnd = (pool: { id: string; va_id: string; tag: string }, endsAt: number) => {
@@ -82,7 +104,12 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache, lo
   };
   return {
     /** Adds a pool of `count` licenses of `tag`, active from now. */
-    async addLicense(vaId: string, input: AddLicenseInput, actor = 'system'): Promise<LicensePoolView> {
+    async addLicense(
+      vaId: string,
+      input: AddLicenseInput,
+      actor = 'system',
+      options: AddLicenseOptions = {},
+    ): Promise<LicensePoolView> {
       const now = clock.now();
       checkEnd(input, now);
       const row: LicensePoolRow = {
@@ -96,9 +123,11 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache, lo
         ends_at: input.endsAt ?? null,
         created_at: now,
       };
-      await transactor.run(async (trx) => {
+      const definedTag = await transactor.run(async (trx) => {
         const va = await findVirtualAccount(trx, vaId);
         if (!va) throw notFound('Virtual account', vaId);
+        const defines = await parentToDefine(trx, input, options.mayDefineTags === true);
+        if (defines) await writeTag(trx, defines, { now, actor, changes });
         await insertPool(trx, row);
         await recordEvent(trx, {
           at: now,
@@ -108,7 +137,9 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache, lo
           vaId,
           detail: { poolId: row.id, tag: row.tag, quantity: row.quantity, type: row.type, endsAt: toIso(row.ends_at) },
         });
+        return defines !== undefined;
       });
+      if (definedTag) tagCache.invalidate();
       return {
         id: row.id,
         tag: row.tag,
@@ -174,6 +205,33 @@ export function createLicenseService({ db, transactor, clock, tags: tagCache, lo
       return transactor.run((trx) => transferLicenses(trx, vaId, input, { now, actor, tree }));
     },
   };
+}
+
+/**
+ * The tag definition a pool with `parent` asks for: none when the tag already has that parent;
+ * the definition when it has no parent yet and the caller may define tags; else a refusal.
+ */
+async function parentToDefine(
+  trx: Kysely<Database>,
+  input: AddLicenseInput,
+  mayDefineTags: boolean,
+): Promise<DefineTagInput | undefined> {
+  if (input.parent === undefined) return undefined;
+  const existing = await trx.selectFrom('tags').select('parent_tag').where('tag', '=', input.tag).executeTakeFirst();
+  const current = existing?.parent_tag ?? null;
+  if (current === input.parent) return undefined;
+  if (current !== null) {
+    throw conflict(
+      `Tag ${input.tag} already has the parent ${current}, not ${input.parent}: add the pool without a parent, or change the tag's definition first.`,
+      { parent: [`${input.tag} already has the parent ${current}`] },
+    );
+  }
+  if (!mayDefineTags) {
+    throw new SmartlicError('FORBIDDEN', {
+      message: `Tag ${input.tag} has no parent yet, and only an owner can define one: tags are shared by every account. Ask an owner to define it, or add the pool without a parent.`,
+    });
+  }
+  return { tag: input.tag, parent: input.parent, ...(input.name ? { name: input.name } : {}) };
 }
 
 export type LicenseService = ReturnType<typeof createLicenseService>;

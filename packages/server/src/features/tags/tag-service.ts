@@ -36,34 +36,7 @@ export function createTagService({ db, transactor, clock, cache, changes }: TagS
     /** Defines or updates a tag; refuses a parent that would make a cycle. */
     async defineTag(input: DefineTagInput, actor: string): Promise<TagView> {
       const now = clock.now();
-      const view = await transactor.run(async (trx) => {
-        const existing = await trx.selectFrom('tags').selectAll().where('tag', '=', input.tag).executeTakeFirst();
-        const parent = input.parent === undefined ? (existing?.parent_tag ?? null) : input.parent;
-        if (parent !== null) await refuseCycle(trx, input.tag, parent);
-        const name = input.name ?? existing?.display_name ?? null;
-        if (existing) {
-          await trx
-            .updateTable('tags')
-            .set({ display_name: name, parent_tag: parent, updated_at: now })
-            .where('tag', '=', input.tag)
-            .execute();
-        } else {
-          await trx
-            .insertInto('tags')
-            .values({ tag: input.tag, display_name: name, parent_tag: parent, created_at: now, updated_at: now })
-            .execute();
-        }
-        if (parent !== null) {
-          await trx
-            .insertInto('tags')
-            .values({ tag: parent, display_name: null, parent_tag: null, created_at: now, updated_at: now })
-            .onConflict((oc) => oc.column('tag').doNothing())
-            .execute();
-        }
-        await recordEvent(trx, { at: now, actor, type: 'tag.defined', detail: { tag: input.tag, name, parent } });
-        await changes.announce(trx, 'tags');
-        return { tag: input.tag, name, parent };
-      });
+      const view = await transactor.run((trx) => writeTag(trx, input, { now, actor, changes }));
       cache.invalidate();
       return view;
     },
@@ -76,6 +49,44 @@ export function createTagService({ db, transactor, clock, cache, changes }: TagS
 }
 
 export type TagService = ReturnType<typeof createTagService>;
+
+/**
+ * Defines or updates a tag inside `trx` (refusing a parent that would make a cycle), records
+ * `tag.defined` and announces the change; the caller invalidates its {@link TagTreeCache} after
+ * the commit. Shared by `defineTag` and adding a license pool with a parent.
+ */
+export async function writeTag(
+  trx: Kysely<Database>,
+  input: DefineTagInput,
+  { now, actor, changes }: { now: number; actor: string; changes: ChangeFeed },
+): Promise<TagView> {
+  const existing = await trx.selectFrom('tags').selectAll().where('tag', '=', input.tag).executeTakeFirst();
+  const parent = input.parent === undefined ? (existing?.parent_tag ?? null) : input.parent;
+  if (parent !== null) await refuseCycle(trx, input.tag, parent);
+  const name = input.name ?? existing?.display_name ?? null;
+  if (existing) {
+    await trx
+      .updateTable('tags')
+      .set({ display_name: name, parent_tag: parent, updated_at: now })
+      .where('tag', '=', input.tag)
+      .execute();
+  } else {
+    await trx
+      .insertInto('tags')
+      .values({ tag: input.tag, display_name: name, parent_tag: parent, created_at: now, updated_at: now })
+      .execute();
+  }
+  if (parent !== null) {
+    await trx
+      .insertInto('tags')
+      .values({ tag: parent, display_name: null, parent_tag: null, created_at: now, updated_at: now })
+      .onConflict((oc) => oc.column('tag').doNothing())
+      .execute();
+  }
+  await recordEvent(trx, { at: now, actor, type: 'tag.defined', detail: { tag: input.tag, name, parent } });
+  await changes.announce(trx, 'tags');
+  return { tag: input.tag, name, parent };
+}
 
 async function refuseCycle(trx: Kysely<Database>, tag: string, parent: string): Promise<void> {
   const seen = new Set<string>();
