@@ -13,7 +13,7 @@ import { build } from 'rolldown';
 
 /** Packages to bundle, and their entry points (relative to the package's `dist/`). */
 const PACKAGES = [
-  { dir: 'packages/protocol', entries: { index: 'index.js', core: 'core.js' } },
+  { dir: 'packages/protocol', entries: { index: 'index.js', core: 'core.js', fs: 'fs.js' } },
   { dir: 'packages/agent', entries: { index: 'index.js', testing: 'testing/index.js' } },
 ];
 

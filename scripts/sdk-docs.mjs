@@ -41,6 +41,13 @@ export const ENTRIES = [
       'The zod-free part of the wire protocol the agent loads: canonical form, signing, PKI helpers, errors, clock, timers, message checks.',
   },
   {
+    name: '@smartlic/protocol/fs',
+    source: 'packages/protocol/src/fs.ts',
+    file: 'protocol-fs.md',
+    intro:
+      'Atomic, durable replacement of a file (sync and async forms), shared by the agent and the server; importing it does no I/O.',
+  },
+  {
     name: '@smartlic/protocol',
     source: 'packages/protocol/src/messages.ts',
     file: 'protocol.md',

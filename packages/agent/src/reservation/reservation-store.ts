@@ -2,8 +2,8 @@ import { createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalBytes, SmartlicError } from '@smartlic/protocol/core';
+import { writeFileAtomic } from '@smartlic/protocol/fs';
 import type { DeviceKey } from '../device-key.js';
-import { writeFileAtomic } from '../state/atomic-file.js';
 import { emptyReservation, type ReservationState } from './reservation-state.js';
 
 /** The file name of the reservation state in the state directory. */

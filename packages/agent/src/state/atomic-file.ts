@@ -1,49 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-
-/**
- * Replaces `path` with `data` so that a crash leaves either the old or the new file, never a
- * mix: write a temporary file beside it, fsync it, rename it over, fsync the directory.
- */
-export async function writeFileAtomic(path: string, data: string, mode = 0o600): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const handle = await open(temp, 'wx', mode);
-  try {
-    await handle.writeFile(data, 'utf8');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-  await syncDirectory(dirname(path));
-}
+import { fsyncDirectory, tempFileWriter } from '@smartlic/protocol/fs';
 
 /** Renames `from` to `to` durably (the directory entry is fsynced). */
 export async function renameDurably(from: string, to: string): Promise<void> {
   await rename(from, to);
-  await syncDirectory(dirname(to));
+  await fsyncDirectory(dirname(to));
 }
-
-/** Flushes a directory's entries to disk; platforms that cannot fsync a directory skip it. */
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } catch {
-    // Windows and some file systems refuse fsync on a directory; the rename is still atomic.
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Names `writeFileAtomic` gives its temporary files: `<file>.<pid>.<hex>.tmp`. */
-const TEMP_NAME = /^.+\.(\d+)\.[0-9a-f]+\.tmp$/;
 
 /**
  * Removes the temporary files that processes killed mid-write left in `dir` (those whose process
@@ -57,7 +20,7 @@ export async function removeStaleTempFiles(dir: string): Promise<void> {
     return;
   }
   for (const name of names) {
-    const pid = Number(TEMP_NAME.exec(name)?.[1]);
+    const pid = tempFileWriter(name);
     if (!pid || pid === process.pid || processAlive(pid)) continue;
     await rm(join(dir, name), { force: true });
   }

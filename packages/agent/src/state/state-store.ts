@@ -1,9 +1,10 @@
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage, SmartlicError } from '@smartlic/protocol/core';
+import { writeFileAtomic } from '@smartlic/protocol/fs';
 import { type DeviceKey, deviceKeyFromPem } from '../device-key.js';
 import type { AgentState } from './agent-state.js';
-import { readOptional, removeStaleTempFiles, renameDurably, writeFileAtomic } from './atomic-file.js';
+import { readOptional, removeStaleTempFiles, renameDurably } from './atomic-file.js';
 import { decodeState, encodeState, STATE_RECOVERY_HINT, verifyStateFile } from './state-codec.js';
 import { stateMacKey } from './state-mac.js';
 

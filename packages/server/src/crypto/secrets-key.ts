@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '@smartlic/protocol/fs';
 import type { Logger } from '../logger.js';
-import { writeFileAtomic } from '../util/atomic-file.js';
 import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from './secret-box.js';
 
 /** `<data>/secrets.key`: the AES-256 key of secrets stored encrypted (webhook secrets, registration token values). */
@@ -27,7 +27,7 @@ export function loadOrCreateSecretsKey(options: { dataDir: string; mustExist: bo
         `The secrets key ${path} is missing, but the database holds secrets encrypted with it (webhook secrets, registration token values): restore the file from a backup (a new key cannot decrypt them).`,
       );
     }
-    writeFileAtomic(path, randomBytes(SECRET_KEY_BYTES), 0o600);
+    writeFileAtomicSync(path, randomBytes(SECRET_KEY_BYTES), 0o600);
     options.logger?.info({ path }, 'Created the secrets key');
     return { box: createSecretBox(readFileSync(path)), path, created: true };
   }

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '@smartlic/protocol';
+import { writeFileAtomicSync } from '@smartlic/protocol/fs';
 import type { Logger } from '../../logger.js';
 import type { Transactor } from '../../storage/transactor.js';
-import { writeFileAtomic } from '../../util/atomic-file.js';
 import { generateApiKey, hashApiKey } from './api-key.js';
 import { countLiveKeys, findApiKeyByHash, insertApiKey } from './api-key-store.js';
 
@@ -61,7 +61,7 @@ export async function ensureBootstrapAdminKey(deps: {
       return { path, created: false };
     }
     const key = generateApiKey();
-    writeFileAtomic(path, key, 0o600);
+    writeFileAtomicSync(path, key, 0o600);
     wroteFile = true;
     await insertApiKey(trx, newOwnerKey(key, clock.now()));
     logger?.info({ path }, 'Created the bootstrap admin API key');

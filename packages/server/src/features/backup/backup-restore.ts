@@ -12,7 +12,7 @@ import {
   statSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fsyncDirectory } from '../../util/atomic-file.js';
+import { fsyncDirectorySync } from '@smartlic/protocol/fs';
 import { BackupFileError, type BackupHeader, copyRange, verifyBackupFile } from './backup-archive.js';
 
 /** True when `dir` does not exist or is an empty directory. */
@@ -54,11 +54,11 @@ export function restoreBackup(file: string, dataDir: string): BackupHeader {
         closeSync(fd);
       }
     });
-    if (existsSync(join(staging, 'pki'))) fsyncDirectory(join(staging, 'pki'));
-    fsyncDirectory(staging);
+    if (existsSync(join(staging, 'pki'))) fsyncDirectorySync(join(staging, 'pki'));
+    fsyncDirectorySync(staging);
     if (existsSync(target)) rmdirSync(target);
     renameSync(staging, target);
-    fsyncDirectory(parent);
+    fsyncDirectorySync(parent);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     throw error;

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type KeyPair, keyPairFromPem, privateKeyToPem } from '@smartlic/protocol';
-import { writeFileAtomic } from '../../util/atomic-file.js';
+import { writeFileAtomicSync } from '@smartlic/protocol/fs';
 
 /** Where the authority keeps its PKI, under `<data>/pki/`. */
 export interface PkiPaths {
@@ -45,10 +45,10 @@ export function readKeyPair(path: string): KeyPair {
 
 /** Writes a private key atomically with mode 0600. */
 export function writeKeyPair(path: string, pair: KeyPair): void {
-  writeFileAtomic(path, privateKeyToPem(pair.privateKey), 0o600);
+  writeFileAtomicSync(path, privateKeyToPem(pair.privateKey), 0o600);
 }
 
 /** Writes a certificate atomically (public, mode 0644). */
 export function writeCertificate(path: string, pem: string): void {
-  writeFileAtomic(path, pem.endsWith('\n') ? pem : `${pem}\n`, 0o644);
+  writeFileAtomicSync(path, pem.endsWith('\n') ? pem : `${pem}\n`, 0o644);
 }
