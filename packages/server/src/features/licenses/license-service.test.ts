@@ -4,6 +4,7 @@ import { Writable } from 'node:stream';
 import { ManualClock } from '@smartlic/protocol';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalChangeFeed } from '../../cluster/change-feed.js';
 import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
 import { migrateToLatest } from '../../storage/migrate.js';
 import { createTransactor } from '../../storage/transactor.js';
@@ -37,7 +38,13 @@ describe('license listing over a damaged row', () => {
     const accounts = createAccountService({ db: database.db, transactor, clock });
     const account = await accounts.createAccount({ name: 'Damaged', domain: 'damaged.example' });
     vaId = (await accounts.createVirtualAccount(account.id, { name: 'Lab' })).id;
-    service = createLicenseService({ db: database.db, transactor, clock, tags: new TagTreeCache(database.db), logger });
+    service = createLicenseService({
+      db: database.db,
+      transactor,
+      clock,
+      tags: new TagTreeCache(database.db, createLocalChangeFeed()),
+      logger,
+    });
   });
   afterEach(async () => {
     await database.close();
