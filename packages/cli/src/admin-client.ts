@@ -46,6 +46,9 @@ function readCa(file: string, source: string): string {
   return text;
 }
 
+/** Told the bytes of an answer received so far (and its length when the server said it). */
+export type OnData = (received: number, total: number | undefined) => void;
+
 /** A finished HTTP exchange. */
 interface Answer {
   status: number;
@@ -64,14 +67,24 @@ async function send(
   path: string,
   headers: Record<string, string>,
   body?: string,
+  onData?: OnData,
 ): Promise<Answer> {
   const url = `${connection.server}${path}`;
   try {
     if (connection.ca !== undefined && url.startsWith('https:')) {
-      return await sendTrusting(url, connection.ca, method, headers, body);
+      return await sendTrusting(url, connection.ca, method, headers, body, onData);
     }
     const response = await fetch(url, { method, headers, body });
-    return { status: response.status, ok: response.ok, text: await response.text() };
+    if (!onData || !response.body) return { status: response.status, ok: response.ok, text: await response.text() };
+    const total = Number(response.headers.get('content-length') ?? 0) || undefined;
+    const chunks: Buffer[] = [];
+    let received = 0;
+    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+      chunks.push(Buffer.from(chunk));
+      received += chunk.length;
+      onData(received, total);
+    }
+    return { status: response.status, ok: response.ok, text: Buffer.concat(chunks).toString('utf8') };
   } catch (error) {
     const reason = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
     const hint = /CERT|SIGNATURE|ISSUER|SELF_SIGNED/.test(reason ?? '')
@@ -89,6 +102,7 @@ function sendTrusting(
   method: string,
   headers: Record<string, string>,
   body?: string,
+  onData?: OnData,
 ): Promise<Answer> {
   return new Promise((resolvePromise, reject) => {
     const request = httpsRequest(
@@ -96,7 +110,13 @@ function sendTrusting(
       { method, headers, ca: [...rootCertificates, ca], timeout: 60_000 },
       (response) => {
         const chunks: Buffer[] = [];
-        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        const total = Number(response.headers['content-length'] ?? 0) || undefined;
+        let received = 0;
+        response.on('data', (chunk: Buffer) => {
+          chunks.push(chunk);
+          received += chunk.length;
+          onData?.(received, total);
+        });
         response.on('error', reject);
         response.on('end', () => {
           const status = response.statusCode ?? 0;
@@ -176,9 +196,19 @@ export function fieldDetails(message: string, fields: Record<string, string[]> |
   return unsaid.length > 0 ? ` (${unsaid.join('; ')})` : '';
 }
 
-/** Calls the admin REST API for a text answer (e.g. a CSV report); errors as {@link adminRequest}. */
-export async function adminText(connection: AdminConnection, path: string): Promise<string> {
-  const response = await send(connection, 'GET', path, { authorization: `Bearer ${connection.apiKey}` });
+/**
+ * Calls the admin REST API for a text answer (e.g. a CSV report); errors as {@link adminRequest}.
+ * `onData` follows the download (for a progress line).
+ */
+export async function adminText(connection: AdminConnection, path: string, onData?: OnData): Promise<string> {
+  const response = await send(
+    connection,
+    'GET',
+    path,
+    { authorization: `Bearer ${connection.apiKey}` },
+    undefined,
+    onData,
+  );
   const text = response.text;
   if (!response.ok) {
     let error: { code?: string; message?: string } | undefined;

@@ -10,9 +10,18 @@ export function accountCommand(connect: () => AdminConnection): Command {
     .command('create <name>')
     .description('create a Smart Account')
     .option('--domain <domain>', 'the account domain, e.g. example.com')
+    .option('--existing <what>', 'when the account exists already: fail (the default) or reuse it', 'fail')
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { domain?: string; json?: boolean }) => {
-      const created = await adminRequest<AccountView>(connect(), 'POST', '/api/v1/accounts', {
+    .action(async (name: string, opts: { domain?: string; existing: string; json?: boolean }) => {
+      const connection = connect();
+      if (existingMode(opts.existing) === 'reuse') {
+        const found = await existingAccount(connection, name, opts.domain);
+        if (found) {
+          print(found, opts, (a) => `Smart Account "${a.name}" exists already: id ${a.id}, domain ${a.domain}`);
+          return;
+        }
+      }
+      const created = await adminRequest<AccountView>(connection, 'POST', '/api/v1/accounts', {
         name,
         ...(opts.domain ? { domain: opts.domain } : {}),
       });
@@ -32,6 +41,40 @@ export function accountCommand(connect: () => AdminConnection): Command {
       );
     });
   return account;
+}
+
+/** `--existing`: fail (the default) or reuse what exists already. */
+function existingMode(value: string): 'fail' | 'reuse' {
+  if (value !== 'fail' && value !== 'reuse') throw new CliError(`--existing must be fail or reuse, not "${value}".`);
+  return value;
+}
+
+/**
+ * The account `create --existing reuse` answers: the one with the domain (it must carry the same
+ * name), or without --domain the one account of that name; undefined when there is none.
+ */
+async function existingAccount(
+  connection: AdminConnection,
+  name: string,
+  domain: string | undefined,
+): Promise<AccountView | undefined> {
+  const accounts = await adminRequest<AccountView[]>(connection, 'GET', '/api/v1/accounts');
+  if (domain !== undefined) {
+    const owner = accounts.find((a) => a.domain.toLowerCase() === domain.toLowerCase());
+    if (owner && owner.name !== name) {
+      throw new CliError(
+        `The domain ${domain} belongs to the Smart Account "${owner.name}" (${owner.id}), not "${name}": nothing was created.`,
+      );
+    }
+    return owner;
+  }
+  const named = accounts.filter((a) => a.name === name);
+  if (named.length > 1) {
+    throw new CliError(
+      `${named.length} Smart Accounts are named "${name}": pass --domain to say which (${named.map((a) => `${a.id}, domain ${a.domain}`).join('; ')}).`,
+    );
+  }
+  return named[0];
 }
 
 const MODES = ['on', 'off', 'review'] as const;
@@ -85,11 +128,29 @@ export function vaCommand(connect: () => AdminConnection): Command {
   const va = new Command('va').description('Virtual Accounts');
   va.command('create <name>')
     .description('create a Virtual Account in a Smart Account')
-    .requiredOption('--account <id>', 'Smart Account id')
+    .requiredOption('--account <id>', 'Smart Account id (or its name)')
+    .option(
+      '--existing <what>',
+      'when the account has a VA of that name already: fail (the default) or reuse it',
+      'fail',
+    )
     .option('--json', 'print JSON')
-    .action(async (name: string, opts: { account: string; json?: boolean }) => {
+    .action(async (name: string, opts: { account: string; existing: string; json?: boolean }) => {
+      const connection = connect();
+      if (existingMode(opts.existing) === 'reuse') {
+        const vas = await adminRequest<VirtualAccountView[]>(
+          connection,
+          'GET',
+          `/api/v1/accounts/${encodeURIComponent(opts.account)}/virtual-accounts`,
+        );
+        const found = vas.find((v) => v.name === name);
+        if (found) {
+          print(found, opts, (v) => `Virtual Account "${v.name}" exists already: id ${v.id}`);
+          return;
+        }
+      }
       const created = await adminRequest<VirtualAccountView>(
-        connect(),
+        connection,
         'POST',
         `/api/v1/accounts/${encodeURIComponent(opts.account)}/virtual-accounts`,
         { name },

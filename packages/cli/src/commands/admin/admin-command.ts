@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminConnection } from '../../admin-client.js';
 import { CliError } from '../../output.js';
+import { resolveNamedOptions } from '../../resolve.js';
 import { accountCommand, vaCommand } from './account-commands.js';
 import { backupCommand } from './backup-command.js';
 import { conversionCommands } from './conversion-commands.js';
@@ -28,6 +29,7 @@ export function adminCommand(): Command {
     .option('--ca <file>', 'trust this CA certificate (PEM) for an https:// server (default: $SMARTLIC_CA)');
   const connect = (): AdminConnection =>
     adminConnection(admin.opts<{ server?: string; apiKey?: string; ca?: string }>());
+  admin.hook('preAction', (_admin, action) => resolveNamedOptions(action, connect));
   admin.addCommand(accountCommand(connect));
   admin.addCommand(vaCommand(connect));
   admin.addCommand(licenseCommands(connect));

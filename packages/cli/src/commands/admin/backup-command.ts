@@ -4,6 +4,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { type AdminConnection, fieldDetails } from '../../admin-client.js';
 import { CliError, print } from '../../output.js';
+import { startProgress } from '../../progress.js';
 
 interface BackupFlags {
   out: string;
@@ -16,10 +17,6 @@ interface BackupResult {
   bytes: number;
   createdAt: string;
   files: Array<{ path: string; size: number }>;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /**
@@ -58,30 +55,19 @@ export function backupCommand(connect: () => AdminConnection): Command {
         throw new CliError(`${message}${fieldDetails(message, body?.fields)}`);
       }
       const expected = Number(response.headers.get('content-length') ?? 0);
-      const progress = !flags.json && process.stderr.isTTY === true;
+      const progress = startProgress('Backing up', { quiet: flags.json === true });
       const temp = join(dirname(out), `.${basename(out)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
       let fd = -1;
       try {
         fd = openSync(temp, 'wx', 0o600);
         let received = 0;
-        let shown = 0;
-        const show = () => {
-          const of = expected > 0 ? ` of ${megabytes(expected)}` : '';
-          process.stderr.write(`\rBacking up: ${megabytes(received)}${of}   `);
-        };
         for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
           let offset = 0;
           while (offset < chunk.length) offset += writeSync(fd, chunk, offset, chunk.length - offset);
           received += chunk.length;
-          if (progress && Date.now() - shown > 200) {
-            shown = Date.now();
-            show();
-          }
+          progress.update(received, expected);
         }
-        if (progress) {
-          show();
-          process.stderr.write('\n');
-        }
+        progress.end();
         fsyncSync(fd);
         closeSync(fd);
         fd = -1;

@@ -3,6 +3,7 @@ import type { ConversionView, PakView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, parseInteger, print, table } from '../../output.js';
+import { resolvePak } from '../../resolve.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -114,21 +115,17 @@ export function pakCommands(connect: () => AdminConnection): Command {
   pak
     .command('convert')
     .description('convert a PAK (all of it, or --sku lines) into license pools of a Virtual Account')
-    .argument('<pakId>', 'PAK id (see pak list)')
+    .argument('<pak>', 'PAK id, or its number as pak list shows it')
     .requiredOption('--va <id>', 'destination Virtual Account id')
     .option('--sku <SKU:QTY>', 'convert QTY of SKU (repeatable); default: everything convertible', collect)
     .option('--json', 'print JSON')
     .action(async (pakId: string, opts: { va: string; sku?: string[]; json?: boolean }) => {
       const lines = opts.sku?.map(parseLineSpec);
-      const after = await adminRequest<PakView>(
-        connect(),
-        'POST',
-        `/api/v1/paks/${encodeURIComponent(pakId)}/convert`,
-        {
-          vaId: opts.va,
-          ...(lines ? { lines } : {}),
-        },
-      );
+      const id = await resolvePak(connect(), pakId);
+      const after = await adminRequest<PakView>(connect(), 'POST', `/api/v1/paks/${encodeURIComponent(id)}/convert`, {
+        vaId: opts.va,
+        ...(lines ? { lines } : {}),
+      });
       print(after, opts, (p) => `PAK ${p.number}: ${p.status}\n${pakTable([p])}`);
     });
   pak

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest, adminText } from '../../admin-client.js';
 import { CliError, print, terminalText } from '../../output.js';
+import { startProgress } from '../../progress.js';
 
 const KINDS = ['licenses', 'instances', 'usage'] as const;
 
@@ -29,14 +30,19 @@ export function reportCommands(connect: () => AdminConnection): Command {
       if (opts.to) query.set('to', opts.to);
       const path = `/api/v1/virtual-accounts/${encodeURIComponent(opts.va)}/reports/${kind}?${query}`;
       let empty: boolean;
+      // Saved to a file or piped, a long download shows its progress on a terminal's stderr.
+      const progress = startProgress(`Report ${kind}`, { quiet: format === 'json' || process.stdout.isTTY === true });
+      const onData = (received: number, total: number | undefined) => progress.update(received, total);
       // CSV stays byte for byte what the server wrote when saved or piped; on a terminal its controls are shown escaped.
       if (format === 'csv') {
-        const csv = await adminText(connect(), path);
+        const csv = await adminText(connect(), path, onData);
+        progress.end();
         process.stdout.write(process.stdout.isTTY ? terminalText(csv, '\t\r\n') : csv);
         empty = csv.trim().split('\n').length <= 1;
       } else if (format === 'jsonl') {
         // JSON lines: written as the server streamed them (JSON escapes every control character).
-        const lines = await adminText(connect(), path);
+        const lines = await adminText(connect(), path, onData);
+        progress.end();
         process.stdout.write(lines);
         empty = lines.length === 0;
       } else {

@@ -43,22 +43,59 @@ export function deviceCommand(): Command {
     .option('--hostname <name>', 'hostname to report (default: not shared)')
     .option('--profile <profile>', 'enforcement profile: cusp, catalyst, expressway, …', 'catalyst')
     .option('--software-tag <tag>', 'software tag identifying the product')
+    .option(
+      '--existing <what>',
+      'when the state directory holds a device already: fail (the default) or reuse it',
+      'fail',
+    )
     .option('--json', 'print JSON')
     .action(
       async (
-        opts: { pid: string; sn?: string; hostname?: string; profile: string; softwareTag?: string; json?: boolean },
+        opts: {
+          pid: string;
+          sn?: string;
+          hostname?: string;
+          profile: string;
+          softwareTag?: string;
+          existing: string;
+          json?: boolean;
+        },
         cmd: Command,
       ) => {
-        const agent = await Agent.init(
-          {
-            pid: opts.pid,
-            profile: opts.profile,
-            ...(opts.sn ? { sn: opts.sn } : {}),
-            ...(opts.hostname ? { hostname: opts.hostname } : {}),
-            ...(opts.softwareTag ? { softwareTag: opts.softwareTag } : {}),
-          },
-          agentOptions(cmd),
-        );
+        if (opts.existing !== 'fail' && opts.existing !== 'reuse') {
+          throw new CliError(`--existing must be fail or reuse, not "${opts.existing}".`);
+        }
+        const create = () =>
+          Agent.init(
+            {
+              pid: opts.pid,
+              profile: opts.profile,
+              ...(opts.sn ? { sn: opts.sn } : {}),
+              ...(opts.hostname ? { hostname: opts.hostname } : {}),
+              ...(opts.softwareTag ? { softwareTag: opts.softwareTag } : {}),
+            },
+            agentOptions(cmd),
+          );
+        let agent: Agent;
+        try {
+          agent = await create();
+        } catch (error) {
+          if (opts.existing !== 'reuse' || (error as { code?: unknown }).code !== 'ALREADY_INITIALISED') throw error;
+          const existing = (await openDeviceToRead(cmd)).status();
+          const { pid, sn } = existing.identity;
+          if (pid !== opts.pid || (opts.sn !== undefined && sn !== opts.sn)) {
+            throw new CliError(
+              `${stateDirOf(cmd)} holds another device (PID:${pid} SN:${sn}), not PID:${opts.pid}${opts.sn ? ` SN:${opts.sn}` : ''}; it was left as it was.`,
+            );
+          }
+          print(
+            existing,
+            opts,
+            (st) =>
+              `Device PID:${st.identity.pid} SN:${st.identity.sn} exists already in ${stateDirOf(cmd)}; it was left as it was.`,
+          );
+          return;
+        }
         const status = agent.status();
         print(
           status,
