@@ -111,8 +111,16 @@ function declaredTypeText(checker, symbol, node) {
 
 /** A type as text, in full when it is short, shortened otherwise. */
 function typeText(checker, type, node) {
-  const full = checker.typeToString(type, node, ts.TypeFormatFlags.NoTruncation);
-  return full.length <= 240 ? full : checker.typeToString(type, node);
+  const full = withoutImportPaths(checker.typeToString(type, node, ts.TypeFormatFlags.NoTruncation));
+  return full.length <= 240 ? full : withoutImportPaths(checker.typeToString(type, node));
+}
+
+/**
+ * `import("/home/me/smartlic/packages/protocol/src/check").Check<…>` → `Check<…>`: the checker
+ * names types of other modules by absolute path, which differs on every checkout.
+ */
+function withoutImportPaths(text) {
+  return text.replace(/import\("[^"]*"\)\./g, '');
 }
 
 const printer = ts.createPrinter({ removeComments: true });
