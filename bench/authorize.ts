@@ -25,6 +25,8 @@ interface EngineRun extends LoadResult {
   cpuPer1000: number;
   /** PostgreSQL's own CPU seconds per 1,000 authorizations (postgres engine only). */
   dbCpuPer1000?: number;
+  /** Transactions rolled back per 100 committed over the server's life, setup included (postgres only). */
+  rollbackPct?: number;
 }
 
 function row(name: string, r: LoadResult): string {
@@ -37,9 +39,9 @@ async function measureEngine(engine: Engine, ceiling: number, cluster?: BenchClu
   const unregister = onInterrupt(() => rm(dataDir, { recursive: true, force: true }));
   try {
     let db: string | undefined;
+    const name = `bench_${Date.now()}`;
     if (engine === 'postgres') {
       if (!cluster) throw new Error('postgres needs a cluster');
-      const name = `bench_${Date.now()}`;
       await cluster.createDatabase(name);
       db = cluster.url(name);
     }
@@ -60,11 +62,14 @@ async function measureEngine(engine: Engine, ceiling: number, cluster?: BenchClu
     const cpu = cpuSeconds(pid) - cpu0;
     const dbUsed = dbCpu() - db0;
     await stop(server.child);
+    // Its backends have exited and flushed their statistics: SERIALIZABLE retries show as rollbacks.
+    const tx = cluster && engine === 'postgres' ? await cluster.transactions(name) : undefined;
     if (result.errors > 0) process.stdout.write(`${engine} status counts: ${JSON.stringify(result.statusCounts)}\n`);
     return {
       ...result,
       cpuPer1000: (1000 * cpu) / Math.max(1, result.requests),
       ...(engine === 'postgres' ? { dbCpuPer1000: (1000 * dbUsed) / Math.max(1, result.requests) } : {}),
+      ...(tx ? { rollbackPct: (100 * tx.rolledBack) / Math.max(1, tx.committed) } : {}),
     };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
@@ -143,35 +148,48 @@ async function engines(): Promise<void> {
     '',
     `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${load.toFixed(1)} at the start.`,
     `${runs} runs; in each, the crypto ceiling, then each engine in turn on a fresh server and database: ${DEVICES} concurrent devices (one keep-alive connection each), 5 s warm-up, ${SECONDS} s measured. PostgreSQL ${cluster ? 'is a throw-away local cluster on 127.0.0.1 started by the script' : ''}, on the same 2 cores as the server and the load generator.`,
-    'Figures are the median (and the range) of the runs. Server CPU is utime+stime of the server process (all its threads) over the measured window; PostgreSQL CPU that of the postmaster and its backends.',
+    "Figures are the median (and the range) of the runs. Server CPU is utime+stime of the server process (all its threads) over the measured window; PostgreSQL CPU that of the postmaster and its backends. Rollbacks (pg_stat_database, over the server's whole life: setup, warm-up and run) are mostly SERIALIZABLE units retried after 40001/40P01.",
     '',
-    '| run | per second | p50 ms | p99 ms | errors | server CPU s per 1,000 | PostgreSQL CPU s per 1,000 | % of the crypto ceiling |',
-    '|---|---|---|---|---|---|---|---|',
+    '| run | per second | p50 ms | p99 ms | errors | server CPU s per 1,000 | PostgreSQL CPU s per 1,000 | % of the crypto ceiling | PostgreSQL transactions rolled back per 100 committed |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   for (const engine of ENGINES as Engine[]) {
     const rs = results.get(engine) ?? [];
     const pct = rs.map((r, i) => (100 * r.perSecond) / (ceilings[i] ?? Number.NaN));
-    lines.push(
-      `| ${label[engine]} | ${spread(rs.map((r) => r.perSecond))} | ${spread(
+    const pg = engine === 'postgres';
+    const cells = [
+      label[engine],
+      spread(rs.map((r) => r.perSecond)),
+      spread(
         rs.map((r) => r.p50Ms),
         2,
-      )} | ${spread(
+      ),
+      spread(
         rs.map((r) => r.p99Ms),
         2,
-      )} | ${rs.reduce((s, r) => s + r.errors, 0)} | ${spread(
+      ),
+      String(rs.reduce((s, r) => s + r.errors, 0)),
+      spread(
         rs.map((r) => r.cpuPer1000),
         2,
-      )} | ${
-        engine === 'postgres'
-          ? spread(
-              rs.map((r) => r.dbCpuPer1000 ?? Number.NaN),
-              2,
-            )
-          : ''
-      } | ${spread(pct, 1)} |`,
-    );
+      ),
+      pg
+        ? spread(
+            rs.map((r) => r.dbCpuPer1000 ?? Number.NaN),
+            2,
+          )
+        : '',
+      spread(pct, 1),
+      pg
+        ? spread(
+            rs.map((r) => r.rollbackPct ?? Number.NaN),
+            1,
+          )
+        : '',
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
   }
-  lines.push(`| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | ${spread(ceilings)} | | | | | | 100 |`, '');
+  lines.push(`| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | ${spread(ceilings)} | | | | | | 100 | |`, '');
   process.stdout.write(`${lines.join('\n')}\n`);
   if (process.env.BENCH_WRITE !== '0') await writeResultsSection(heading, lines.join('\n'));
 }

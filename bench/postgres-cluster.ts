@@ -15,6 +15,8 @@ export interface BenchCluster {
   url(name: string): string;
   /** `CREATE DATABASE name` (fresh, empty). */
   createDatabase(name: string): Promise<void>;
+  /** Transactions committed and rolled back in database `name` so far (pg_stat_database; counts lag by up to a second). */
+  transactions(name: string): Promise<{ committed: number; rolledBack: number }>;
   /** Process ids of the postmaster and its backends now (to sum their CPU time). */
   pids(): number[];
   /** `pg_ctl stop` and removes the cluster's temp dir; also run on Ctrl-C. */
@@ -89,6 +91,23 @@ export async function startBenchCluster(): Promise<BenchCluster> {
     url: (name) => `postgres://postgres:${password}@127.0.0.1:${port}/${name}`,
     async createDatabase(name) {
       await asOwner('createdb', ['-h', dir, '-p', String(port), '-U', 'postgres', '-T', 'template0', name]);
+    },
+    async transactions(name) {
+      const { stdout } = await asOwner('psql', [
+        '-h',
+        dir,
+        '-p',
+        String(port),
+        '-U',
+        'postgres',
+        '-d',
+        name,
+        '-At',
+        '-c',
+        `select pg_stat_force_next_flush(); select xact_commit || ' ' || xact_rollback from pg_stat_database where datname = '${name}'`,
+      ]);
+      const [committed, rolledBack] = stdout.trim().split('\n').pop()?.split(' ').map(Number) ?? [];
+      return { committed: committed ?? Number.NaN, rolledBack: rolledBack ?? Number.NaN };
     },
     pids() {
       const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
