@@ -1,6 +1,15 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +57,7 @@ export async function startBenchCluster(): Promise<BenchCluster> {
   const stop = () => {
     stopped ??= (async () => {
       await asOwner('pg_ctl', ['stop', '-D', data, '-m', 'fast', '-w', '-t', '20']).catch(() => undefined);
+      if (process.env.BENCH_PG_LOG) copyFileSync(join(dir, 'log'), process.env.BENCH_PG_LOG);
       rmSync(dir, { recursive: true, force: true });
     })();
     return stopped;
@@ -79,7 +89,10 @@ export async function startBenchCluster(): Promise<BenchCluster> {
       `-c unix_socket_directories=${dir}`,
       '-c max_connections=200',
       '-c shared_buffers=128MB',
-      '-c log_min_messages=fatal',
+      // BENCH_PG_LOG=FILE keeps the server's log, with every failed statement (e.g. 40001), in FILE.
+      ...(process.env.BENCH_PG_LOG
+        ? ['-c log_min_messages=error', '-c log_min_error_statement=error']
+        : ['-c log_min_messages=fatal']),
     ].join(' ');
     await asOwner('pg_ctl', ['start', '-D', data, '-w', '-t', '60', '-l', join(dir, 'log'), '-o', settings]);
   } catch (error) {

@@ -12,6 +12,12 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 /** Two processes may cost at most this many times one process's server CPU per authorization. */
 const MAX_COST_RATIO = 1.25;
+/**
+ * BENCH_ROLLBACKS=1 also counts PostgreSQL transactions rolled back (SERIALIZABLE retries)
+ * per phase. Idle backends publish their counts only after 10 s, so this adds two 11 s pauses
+ * per phase: a diagnostic, off by default to keep the benchmark under 5 minutes.
+ */
+const ROLLBACKS = process.env.BENCH_ROLLBACKS === '1';
 
 interface Phase extends LoadResult {
   processes: number;
@@ -19,6 +25,8 @@ interface Phase extends LoadResult {
   cpuPer1000: number;
   /** PostgreSQL's CPU seconds (postmaster and backends) per 1,000 authorizations. */
   dbCpuPer1000: number;
+  /** Transactions rolled back per 100 committed over the measured window (BENCH_ROLLBACKS=1 only). */
+  rollbackPct?: number;
 }
 
 /**
@@ -55,14 +63,20 @@ async function oneRun(run: number, cluster: BenchCluster, ceiling: number): Prom
       await runLoad(portOf, DEVICES, 5_000, (c) => (warmups++ < DEVICES * 20 ? queues[c]?.pop() : undefined));
       process.stdout.write(`run ${run + 1}: ${processes} process(es), ${SECONDS} s at ${DEVICES} devices…\n`);
       const pids = servers.map((s) => s.child.pid ?? 0);
-      const dbPids = cluster.pids();
       const serverCpu = () => pids.reduce((sum, p) => sum + cpuSeconds(p), 0);
       const dbCpu = () => dbPids.reduce((sum, p) => sum + cpuSeconds(p), 0);
+      const settle = () => new Promise((resolve) => setTimeout(resolve, 11_000));
+      const tx0 = ROLLBACKS ? await settle().then(() => cluster.transactions(name)) : undefined;
+      // After the pause: the pool may have replaced connections idle for 10 s.
+      const dbPids = cluster.pids();
       const cpu0 = serverCpu();
       const db0 = dbCpu();
       const result = await runLoad(portOf, DEVICES, SECONDS * 1000, (c) => queues[c]?.pop());
       const cpu = serverCpu() - cpu0;
       const dbUsed = dbCpu() - db0;
+      const tx1 = tx0 ? await settle().then(() => cluster.transactions(name)) : undefined;
+      const rollbackPct =
+        tx0 && tx1 ? (100 * (tx1.rolledBack - tx0.rolledBack)) / Math.max(1, tx1.committed - tx0.committed) : undefined;
       if (result.errors > 0) process.stdout.write(`status counts: ${JSON.stringify(result.statusCounts)}\n`);
       const requests = Math.max(1, result.requests);
       phases.push({
@@ -70,6 +84,7 @@ async function oneRun(run: number, cluster: BenchCluster, ceiling: number): Prom
         processes,
         cpuPer1000: (1000 * cpu) / requests,
         dbCpuPer1000: (1000 * dbUsed) / requests,
+        ...(rollbackPct === undefined ? {} : { rollbackPct }),
       });
     }
     return phases.sort((x, y) => x.processes - y.processes);
@@ -116,7 +131,14 @@ async function main(): Promise<void> {
     )} | ${spread(
       ps.map((p) => p.dbCpuPer1000),
       2,
-    )} |`;
+    )} |${
+      ROLLBACKS
+        ? ` ${spread(
+            ps.map((p) => p.rollbackPct ?? Number.NaN),
+            1,
+          )} |`
+        : ''
+    }`;
   const heading = '## bench/scaleout.ts';
   const lines = [
     heading,
@@ -125,8 +147,8 @@ async function main(): Promise<void> {
     `${RUNS} runs on one throw-away PostgreSQL cluster (fsync on, synchronous_commit on), each on a fresh database and data directory: authorization renewals from ${DEVICES} devices (one keep-alive connection each; with two processes the connections alternate between them), 5 s warm-up and ${SECONDS} s measured per phase; the phases' order alternates between runs. Servers, PostgreSQL and the load generator share the machine's cores.`,
     'Figures are the median (and the range) of the runs. Server CPU is the sum of utime+stime of the server processes (all threads, /proc/PID/stat) over the measured window; PostgreSQL CPU, that of the postmaster and its backends, is not in it.',
     '',
-    '| server processes on one PostgreSQL | per second | p50 ms | p99 ms | errors | server CPU s per 1,000 | PostgreSQL CPU s per 1,000 |',
-    '|---|---|---|---|---|---|---|',
+    `| server processes on one PostgreSQL | per second | p50 ms | p99 ms | errors | server CPU s per 1,000 | PostgreSQL CPU s per 1,000 |${ROLLBACKS ? ' transactions rolled back per 100 committed |' : ''}`,
+    `|---|---|---|---|---|---|---|${ROLLBACKS ? '---|' : ''}`,
     row('one', one),
     row('two (same --data, same --db)', two),
     `| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | ${spread(ceilings)} | | | | | |`,
