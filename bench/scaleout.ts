@@ -15,7 +15,8 @@ const MAX_COST_RATIO = 1.25;
 /**
  * BENCH_ROLLBACKS=1 also counts PostgreSQL transactions rolled back (SERIALIZABLE retries)
  * per phase. Idle backends publish their counts only after 10 s, so this adds two 11 s pauses
- * per phase: a diagnostic, off by default to keep the benchmark under 5 minutes.
+ * per phase: a diagnostic, off by default to keep the benchmark under 5 minutes. The pools
+ * replace connections idle for 10 s during those pauses, so PostgreSQL's CPU is not measured then (NaN).
  */
 const ROLLBACKS = process.env.BENCH_ROLLBACKS === '1';
 
@@ -67,7 +68,6 @@ async function oneRun(run: number, cluster: BenchCluster, ceiling: number): Prom
       const dbCpu = () => dbPids.reduce((sum, p) => sum + cpuSeconds(p), 0);
       const settle = () => new Promise((resolve) => setTimeout(resolve, 11_000));
       const tx0 = ROLLBACKS ? await settle().then(() => cluster.transactions(name)) : undefined;
-      // After the pause: the pool may have replaced connections idle for 10 s.
       const dbPids = cluster.pids();
       const cpu0 = serverCpu();
       const db0 = dbCpu();
@@ -83,7 +83,7 @@ async function oneRun(run: number, cluster: BenchCluster, ceiling: number): Prom
         ...result,
         processes,
         cpuPer1000: (1000 * cpu) / requests,
-        dbCpuPer1000: (1000 * dbUsed) / requests,
+        dbCpuPer1000: ROLLBACKS ? Number.NaN : (1000 * dbUsed) / requests,
         ...(rollbackPct === undefined ? {} : { rollbackPct }),
       });
     }
