@@ -1,189 +1,198 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import {
-  type AuthorizeRequest,
-  canonicalBytes,
-  createCsr,
-  DEVICE_ROUTES,
-  generateKeyPair,
-  type KeyPair,
-  newNonce,
-  PROTOCOL_VERSION,
-  type RegisterResponse,
-  signBytes,
-  signEnvelope,
-  verifyBytes,
-} from '@smartlic/protocol';
+import { newNonce } from '@smartlic/protocol';
+import { cryptoCeiling, ROOT, serverArgs, setUpDevices, spread } from './authority-load.js';
 import { httpPost, type LoadResult, runLoad } from './load.js';
+import { type BenchCluster, cpuSeconds, startBenchCluster } from './postgres-cluster.js';
 import { writeResultsSection } from './results-file.js';
-import { api, startProcess, stop } from './server-process.js';
+import { onInterrupt, startProcess, stop } from './server-process.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Extra node flags for the server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TAG = 'regid.2026-01.com.example.bench';
+/**
+ * `sqlite` (default: the original benchmark with its echo baseline) or `sqlite,postgres`
+ * (`npm run bench:authorize:pg`): the same load on each engine in the same run, BENCH_RUNS times.
+ */
+const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite').split(',').filter(Boolean);
 
-interface Device {
-  keys: KeyPair;
-  registration: RegisterResponse;
-}
+type Engine = 'sqlite' | 'postgres';
 
-async function registerDevice(url: string, token: string, i: number): Promise<Device> {
-  const keys = generateKeyPair('ES256');
-  const payload = {
-    type: 'register' as const,
-    version: PROTOCOL_VERSION,
-    timestamp: Date.now(),
-    nonce: newNonce(),
-    idToken: token,
-    softwareTag: 'regid.2026-01.org.smartlic.bench',
-    udi: { pid: 'BENCH', sn: `B${String(i).padStart(6, '0')}` },
-    csr: await createCsr(keys, `CN=BENCH:B${i}`),
-    force: true,
-  };
-  const res = await fetch(`${url}${DEVICE_ROUTES.register}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(signEnvelope(payload, keys.privateKey, 'csr')),
-  });
-  if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
-  const body = (await res.json()) as { payload: RegisterResponse };
-  return { keys, registration: body.payload };
-}
-
-function authorizeRequests(device: Device, count: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const payload: AuthorizeRequest = {
-      type: 'authorize',
-      version: PROTOCOL_VERSION,
-      timestamp: Date.now(),
-      nonce: newNonce(),
-      instanceId: device.registration.instanceId,
-      idCertSerial: device.registration.idCertSerial,
-      signingCertSerial: device.registration.signingCertSerial,
-      entitlements: [{ tag: TAG, count: 1 }],
-    };
-    out.push(
-      httpPost(
-        DEVICE_ROUTES.authorize,
-        JSON.stringify(signEnvelope(payload, device.keys.privateKey, device.registration.idCertSerial)),
-      ),
-    );
-  }
-  return out;
-}
-
-function cryptoCeiling(seconds: number): number {
-  const device = generateKeyPair('ES256');
-  const server = generateKeyPair('ES256');
-  const request = canonicalBytes({ type: 'authorize', nonce: newNonce(), entitlements: [{ tag: TAG, count: 1 }] });
-  const response = canonicalBytes({
-    type: 'authorize-response',
-    status: 'InCompliance',
-    entitlements: [{ tag: TAG, requested: 1 }],
-  });
-  const signature = signBytes(request, device.privateKey, 'ES256');
-  const end = performance.now() + seconds * 1000;
-  let n = 0;
-  while (performance.now() < end) {
-    for (let i = 0; i < 100; i++) {
-      if (!verifyBytes(request, signature, device.publicKey, 'ES256')) throw new Error('verify failed');
-      signBytes(response, server.privateKey, 'ES256');
-    }
-    n += 100;
-  }
-  return n / seconds;
+interface EngineRun extends LoadResult {
+  /** Server CPU seconds (utime+stime, all threads) per 1,000 authorizations over the measured window. */
+  cpuPer1000: number;
+  /** PostgreSQL's own CPU seconds per 1,000 authorizations (postgres engine only). */
+  dbCpuPer1000?: number;
+  /** Transactions rolled back per 100 committed over the server's life, setup included (postgres only). */
+  rollbackPct?: number;
 }
 
 function row(name: string, r: LoadResult): string {
   return `| ${name} | ${r.requests} | ${r.perSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${r.errors} |`;
 }
 
-async function main(): Promise<void> {
+/** Starts a server on `engine` (fresh data dir; a fresh database of `cluster` for postgres), loads it, stops it. */
+async function measureEngine(engine: Engine, ceiling: number, cluster?: BenchCluster): Promise<EngineRun> {
   const dataDir = await mkdtemp(join(tmpdir(), 'smartlic-bench-'));
+  const unregister = onInterrupt(() => rm(dataDir, { recursive: true, force: true }));
   try {
-    process.stdout.write(`crypto ceiling: ${SECONDS} s on one core…\n`);
-    const ceiling = cryptoCeiling(Math.min(SECONDS, 5));
-
-    process.stdout.write('echo baseline…\n');
-    const echo = await startProcess([join(ROOT, 'bench/dist/echo-server.js')]);
-    const echoPort = Number(new URL(echo.url).port);
-    const sample = httpPost(
-      '/echo',
-      JSON.stringify({
-        payload: { type: 'authorize', nonce: newNonce(), pad: 'x'.repeat(500) },
-        signature: { alg: 'ES256', value: 'x'.repeat(86) },
-      }),
-    );
-    const echoResult = await runLoad(echoPort, DEVICES, SECONDS * 1000, () => sample);
-    await stop(echo.child);
-
-    process.stdout.write('authority: setting up devices…\n');
-    const server = await startProcess([
-      ...SERVER_NODE_ARGS,
-      join(ROOT, 'packages/cli/bin/smartlic.js'),
-      'server',
-      '--data',
-      dataDir,
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-      // Each simulated device renews dozens of times a second, which no real one does: the
-      // per-instance limit is raised out of the way, but its counting stays in the measurement.
-      '--rate-limit-device',
-      '10000000',
-    ]);
-    const key = (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
-    const account = await api<{ id: string }>(server.url, key, '/api/v1/accounts', { name: 'Bench' });
-    const va = await api<{ id: string }>(server.url, key, `/api/v1/accounts/${account.id}/virtual-accounts`, {
-      name: 'Bench',
-    });
-    await api(server.url, key, `/api/v1/virtual-accounts/${va.id}/licenses`, { tag: TAG, count: DEVICES });
-    const token = await api<{ token: string }>(server.url, key, `/api/v1/virtual-accounts/${va.id}/tokens`, {
-      days: 1,
-    });
-    const devices: Device[] = [];
-    for (let i = 0; i < DEVICES; i++) devices.push(await registerDevice(server.url, token.token, i));
+    let db: string | undefined;
+    const name = `bench_${Date.now()}`;
+    if (engine === 'postgres') {
+      if (!cluster) throw new Error('postgres needs a cluster');
+      await cluster.createDatabase(name);
+      db = cluster.url(name);
+    }
+    process.stdout.write(`${engine}: setting up devices…\n`);
+    const server = await startProcess(serverArgs(dataDir, db, SERVER_NODE_ARGS));
     const perDevice = Math.ceil((ceiling * SECONDS * 1.2) / DEVICES);
-    process.stdout.write(`authority: pre-signing ${perDevice * DEVICES} requests…\n`);
-    const queues = devices.map((d) => authorizeRequests(d, perDevice));
-    const serverPort = Number(new URL(server.url).port);
-    // Warm-up (JIT, caches), then the measured run.
+    const queues = await setUpDevices(server.url, dataDir, DEVICES, perDevice);
+    const port = Number(new URL(server.url).port);
     let warmups = 0;
-    await runLoad(serverPort, DEVICES, 5_000, (c) => (warmups++ < DEVICES * 20 ? queues[c]?.pop() : undefined));
-    process.stdout.write(`authority: ${SECONDS} s at ${DEVICES} concurrent devices…\n`);
-    const auth = await runLoad(serverPort, DEVICES, SECONDS * 1000, (c) => queues[c]?.pop());
+    await runLoad(port, DEVICES, 5_000, (c) => (warmups++ < DEVICES * 20 ? queues[c]?.pop() : undefined));
+    process.stdout.write(`${engine}: ${SECONDS} s at ${DEVICES} concurrent devices…\n`);
+    const pid = server.child.pid ?? 0;
+    const dbPids = cluster && engine === 'postgres' ? cluster.pids() : [];
+    const dbCpu = () => dbPids.reduce((sum, p) => sum + cpuSeconds(p), 0);
+    const cpu0 = cpuSeconds(pid);
+    const db0 = dbCpu();
+    const result = await runLoad(port, DEVICES, SECONDS * 1000, (c) => queues[c]?.pop());
+    const cpu = cpuSeconds(pid) - cpu0;
+    const dbUsed = dbCpu() - db0;
     await stop(server.child);
-
-    const cpu = cpus()[0]?.model ?? 'unknown CPU';
-    const lines = [
-      '## bench/authorize.ts',
-      '',
-      `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
-      `${DEVICES} concurrent devices (one keep-alive connection each), ${SECONDS} s per run; server on SQLite WAL with synchronous=FULL.`,
-      '',
-      '| run | requests | per second | p50 ms | p99 ms | errors |',
-      '|---|---|---|---|---|---|',
-      row('fastify echo route (baseline)', echoResult),
-      row('authorization renewal', auth),
-      `| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | | ${ceiling.toFixed(0)} | | | |`,
-      '',
-      `Authorization rate: **${((100 * auth.perSecond) / ceiling).toFixed(1)}% of the crypto ceiling**, ${((100 * auth.perSecond) / echoResult.perSecond).toFixed(1)}% of the echo route; p99 ${auth.p99Ms.toFixed(1)} ms.`,
-      `Target: ≥ 40% of the crypto ceiling with durable writes and p99 < 50 ms — ${auth.perSecond >= 0.4 * ceiling && auth.p99Ms < 50 && auth.errors === 0 ? 'met' : 'NOT met'}.`,
-      '',
-    ];
-    process.stdout.write(`${lines.join('\n')}\n`);
-    if (process.env.BENCH_WRITE !== '0') await writeResultsSection('## bench/authorize.ts', `${lines.join('\n')}`);
-    if (auth.errors > 0) process.stdout.write(`status counts: ${JSON.stringify(auth.statusCounts)}\n`);
+    // Its backends have exited and flushed their statistics: SERIALIZABLE retries show as rollbacks.
+    const tx = cluster && engine === 'postgres' ? await cluster.transactions(name) : undefined;
+    if (result.errors > 0) process.stdout.write(`${engine} status counts: ${JSON.stringify(result.statusCounts)}\n`);
+    return {
+      ...result,
+      cpuPer1000: (1000 * cpu) / Math.max(1, result.requests),
+      ...(engine === 'postgres' ? { dbCpuPer1000: (1000 * dbUsed) / Math.max(1, result.requests) } : {}),
+      ...(tx ? { rollbackPct: (100 * tx.rolledBack) / Math.max(1, tx.committed) } : {}),
+    };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
+    unregister();
   }
 }
 
-await main();
+/** The original benchmark: echo baseline, SQLite authority, crypto ceiling; writes `## bench/authorize.ts`. */
+async function sqliteOnly(): Promise<void> {
+  process.stdout.write(`crypto ceiling: ${SECONDS} s on one core…\n`);
+  const ceiling = cryptoCeiling(Math.min(SECONDS, 5));
+
+  process.stdout.write('echo baseline…\n');
+  const echo = await startProcess([join(ROOT, 'bench/dist/echo-server.js')]);
+  const echoPort = Number(new URL(echo.url).port);
+  const sample = httpPost(
+    '/echo',
+    JSON.stringify({
+      payload: { type: 'authorize', nonce: newNonce(), pad: 'x'.repeat(500) },
+      signature: { alg: 'ES256', value: 'x'.repeat(86) },
+    }),
+  );
+  const echoResult = await runLoad(echoPort, DEVICES, SECONDS * 1000, () => sample);
+  await stop(echo.child);
+
+  const auth = await measureEngine('sqlite', ceiling);
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const lines = [
+    '## bench/authorize.ts',
+    '',
+    `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`,
+    `${DEVICES} concurrent devices (one keep-alive connection each), ${SECONDS} s per run; server on SQLite WAL with synchronous=FULL.`,
+    '',
+    '| run | requests | per second | p50 ms | p99 ms | errors |',
+    '|---|---|---|---|---|---|',
+    row('fastify echo route (baseline)', echoResult),
+    row('authorization renewal', auth),
+    `| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | | ${ceiling.toFixed(0)} | | | |`,
+    '',
+    `Authorization rate: **${((100 * auth.perSecond) / ceiling).toFixed(1)}% of the crypto ceiling**, ${((100 * auth.perSecond) / echoResult.perSecond).toFixed(1)}% of the echo route; p99 ${auth.p99Ms.toFixed(1)} ms.`,
+    `Target: ≥ 40% of the crypto ceiling with durable writes and p99 < 50 ms — ${auth.perSecond >= 0.4 * ceiling && auth.p99Ms < 50 && auth.errors === 0 ? 'met' : 'NOT met'}.`,
+    '',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (process.env.BENCH_WRITE !== '0') await writeResultsSection('## bench/authorize.ts', `${lines.join('\n')}`);
+}
+
+/** The same load on each engine in one run, BENCH_RUNS times; writes `## PostgreSQL beside SQLite (bench/authorize.ts)`. */
+async function engines(): Promise<void> {
+  const runs = Number(process.env.BENCH_RUNS ?? 3);
+  const load = loadavg()[0] ?? 0;
+  const cluster = ENGINES.includes('postgres') ? await startBenchCluster() : undefined;
+  const ceilings: number[] = [];
+  const results = new Map<Engine, EngineRun[]>();
+  try {
+    for (let i = 0; i < runs; i++) {
+      process.stdout.write(`run ${i + 1} of ${runs}: crypto ceiling…\n`);
+      const ceiling = cryptoCeiling(Math.min(SECONDS, 5));
+      ceilings.push(ceiling);
+      for (const engine of ENGINES as Engine[]) {
+        const r = await measureEngine(engine, ceiling, cluster);
+        results.set(engine, [...(results.get(engine) ?? []), { ...r, ceiling } as EngineRun]);
+      }
+    }
+  } finally {
+    await cluster?.stop();
+  }
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  const heading = '## PostgreSQL beside SQLite (bench/authorize.ts)';
+  const label: Record<Engine, string> = {
+    sqlite: 'authorization renewal, SQLite (WAL, synchronous=FULL)',
+    postgres: 'authorization renewal, PostgreSQL (fsync on, synchronous_commit on, SERIALIZABLE)',
+  };
+  const lines = [
+    heading,
+    '',
+    `Machine: ${cpus().length} × ${cpu}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${load.toFixed(1)} at the start.`,
+    `${runs} runs; in each, the crypto ceiling, then each engine in turn on a fresh server and database: ${DEVICES} concurrent devices (one keep-alive connection each), 5 s warm-up, ${SECONDS} s measured. PostgreSQL ${cluster ? 'is a throw-away local cluster on 127.0.0.1 started by the script' : ''}, on the same 2 cores as the server and the load generator.`,
+    "Figures are the median (and the range) of the runs. Server CPU is utime+stime of the server process (all its threads) over the measured window; PostgreSQL CPU that of the postmaster and its backends. Rollbacks (pg_stat_database, over the server's whole life: setup, warm-up and run) are mostly SERIALIZABLE units retried after 40001/40P01.",
+    '',
+    '| run | per second | p50 ms | p99 ms | errors | server CPU s per 1,000 | PostgreSQL CPU s per 1,000 | % of the crypto ceiling | PostgreSQL transactions rolled back per 100 committed |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const engine of ENGINES as Engine[]) {
+    const rs = results.get(engine) ?? [];
+    const pct = rs.map((r, i) => (100 * r.perSecond) / (ceilings[i] ?? Number.NaN));
+    const pg = engine === 'postgres';
+    const cells = [
+      label[engine],
+      spread(rs.map((r) => r.perSecond)),
+      spread(
+        rs.map((r) => r.p50Ms),
+        2,
+      ),
+      spread(
+        rs.map((r) => r.p99Ms),
+        2,
+      ),
+      String(rs.reduce((s, r) => s + r.errors, 0)),
+      spread(
+        rs.map((r) => r.cpuPer1000),
+        2,
+      ),
+      pg
+        ? spread(
+            rs.map((r) => r.dbCpuPer1000 ?? Number.NaN),
+            2,
+          )
+        : '',
+      spread(pct, 1),
+      pg
+        ? spread(
+            rs.map((r) => r.rollbackPct ?? Number.NaN),
+            1,
+          )
+        : '',
+    ];
+    lines.push(`| ${cells.join(' | ')} |`);
+  }
+  lines.push(`| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | ${spread(ceilings)} | | | | | | 100 | |`, '');
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (process.env.BENCH_WRITE !== '0') await writeResultsSection(heading, lines.join('\n'));
+}
+
+if (ENGINES.length === 1 && ENGINES[0] === 'sqlite') await sqliteOnly();
+else await engines();

@@ -12,13 +12,14 @@ export interface LoadResult {
 }
 
 /**
- * Sends pre-built HTTP/1.1 requests (from `nextRequest`) over `connections` keep-alive sockets to 127.0.0.1,
+ * Sends pre-built HTTP/1.1 requests (from `nextRequest`) over `connections` keep-alive sockets to 127.0.0.1
+ * (`port`, or `port(connection)` to spread the connections over several servers),
  * one outstanding request per socket, until `durationMs` passes or the requests run out.
  * The client does no per-request work beyond writing bytes and finding the response's
  * end, so that the server, not the load generator, is what is measured.
  */
 export async function runLoad(
-  port: number,
+  port: number | ((connection: number) => number),
   connections: number,
   durationMs: number,
   nextRequest: (connection: number) => Buffer | undefined,
@@ -33,7 +34,7 @@ export async function runLoad(
     Array.from({ length: connections }, (_, connection) => connection).map(
       (connection) =>
         new Promise<void>((resolve, reject) => {
-          const socket: Socket = connect(port, '127.0.0.1');
+          const socket: Socket = connect(typeof port === 'number' ? port : port(connection), '127.0.0.1');
           socket.setNoDelay(true);
           let sentAt = 0;
           let buffer: Buffer = Buffer.alloc(0);

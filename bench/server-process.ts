@@ -10,11 +10,24 @@ export interface StartedProcess {
 
 /** Every process a benchmark started and has not seen exit: stopped if the benchmark is interrupted. */
 const children = new Set<ChildProcess>();
+/** Clean-ups (temp dirs, database clusters) to run if the benchmark is interrupted. */
+const cleanups = new Set<() => Promise<void>>();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => {
+  process.once(signal, async () => {
     for (const child of children) child.kill('SIGTERM');
+    await Promise.all([...children].map((child) => stop(child)));
+    await Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
     process.exit(130);
   });
+}
+
+/**
+ * Runs `cleanup` if the benchmark is interrupted (Ctrl-C, SIGTERM) after its servers have
+ * stopped; returns the function that unregisters it (call it once the benchmark cleaned up itself).
+ */
+export function onInterrupt(cleanup: () => Promise<void>): () => void {
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
 }
 
 /** Starts `node ARGS…` and resolves once it prints `listening on http(s)://…`. */
