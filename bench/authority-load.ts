@@ -26,7 +26,17 @@ export interface Device {
   registration: RegisterResponse;
 }
 
-export async function registerDevice(url: string, token: string, i: number): Promise<Device> {
+/** Registers one simulated device with a fresh key; by default UDI `BENCH B<i>`, with force. */
+export async function registerDevice(
+  url: string,
+  token: string,
+  i: number,
+  udi: { pid: string; sn: string; force: boolean } = {
+    pid: 'BENCH',
+    sn: `B${String(i).padStart(6, '0')}`,
+    force: true,
+  },
+): Promise<Device> {
   const keys = generateKeyPair('ES256');
   const payload = {
     type: 'register' as const,
@@ -35,9 +45,9 @@ export async function registerDevice(url: string, token: string, i: number): Pro
     nonce: newNonce(),
     idToken: token,
     softwareTag: 'regid.2026-01.org.smartlic.bench',
-    udi: { pid: 'BENCH', sn: `B${String(i).padStart(6, '0')}` },
-    csr: await createCsr(keys, `CN=BENCH:B${i}`),
-    force: true,
+    udi: { pid: udi.pid, sn: udi.sn },
+    csr: await createCsr(keys, `CN=${udi.pid}:${udi.sn}`),
+    force: udi.force,
   };
   const res = await fetch(`${url}${DEVICE_ROUTES.register}`, {
     method: 'POST',
@@ -49,26 +59,24 @@ export async function registerDevice(url: string, token: string, i: number): Pro
   return { keys, registration: body.payload };
 }
 
+/** A signed authorization of `device` using one license of `tag`, as the JSON body to POST. */
+export function authorizeBody(device: Device, tag = TAG): string {
+  const payload: AuthorizeRequest = {
+    type: 'authorize',
+    version: PROTOCOL_VERSION,
+    timestamp: Date.now(),
+    nonce: newNonce(),
+    instanceId: device.registration.instanceId,
+    idCertSerial: device.registration.idCertSerial,
+    signingCertSerial: device.registration.signingCertSerial,
+    entitlements: [{ tag, count: 1 }],
+  };
+  return JSON.stringify(signEnvelope(payload, device.keys.privateKey, device.registration.idCertSerial));
+}
+
 export function authorizeRequests(device: Device, count: number): Buffer[] {
   const out: Buffer[] = [];
-  for (let i = 0; i < count; i++) {
-    const payload: AuthorizeRequest = {
-      type: 'authorize',
-      version: PROTOCOL_VERSION,
-      timestamp: Date.now(),
-      nonce: newNonce(),
-      instanceId: device.registration.instanceId,
-      idCertSerial: device.registration.idCertSerial,
-      signingCertSerial: device.registration.signingCertSerial,
-      entitlements: [{ tag: TAG, count: 1 }],
-    };
-    out.push(
-      httpPost(
-        DEVICE_ROUTES.authorize,
-        JSON.stringify(signEnvelope(payload, device.keys.privateKey, device.registration.idCertSerial)),
-      ),
-    );
-  }
+  for (let i = 0; i < count; i++) out.push(httpPost(DEVICE_ROUTES.authorize, authorizeBody(device)));
   return out;
 }
 

@@ -4,18 +4,9 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type AuthorizeRequest,
-  createCsr,
-  DEVICE_ROUTES,
-  generateKeyPair,
-  type KeyPair,
-  newNonce,
-  PROTOCOL_VERSION,
-  type RegisterResponse,
-  signEnvelope,
-} from '@smartlic/protocol';
+import { DEVICE_ROUTES } from '@smartlic/protocol';
 import BetterSqlite3 from 'better-sqlite3';
+import { authorizeBody, type Device, registerDevice } from './authority-load.js';
 import { writeResultsSection } from './results-file.js';
 import { api, type StartedProcess, startProcess, stop } from './server-process.js';
 
@@ -52,45 +43,8 @@ function startServer(dataDir: string): Promise<StartedProcess> {
   return startProcess([...SERVER_NODE_ARGS, ...args, '--log-level', 'warn', '--rate-limit', 'off']);
 }
 
-interface Device {
-  keys: KeyPair;
-  registration: RegisterResponse;
-}
-
-async function registerDevice(url: string, token: string): Promise<Device> {
-  const keys = generateKeyPair('ES256');
-  const payload = {
-    type: 'register' as const,
-    version: PROTOCOL_VERSION,
-    timestamp: Date.now(),
-    nonce: newNonce(),
-    idToken: token,
-    softwareTag: 'regid.2026-01.org.smartlic.bench',
-    udi: { pid: 'REAL', sn: 'R000001' },
-    csr: await createCsr(keys, 'CN=REAL:R000001'),
-    force: false,
-  };
-  const res = await fetch(`${url}${DEVICE_ROUTES.register}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(signEnvelope(payload, keys.privateKey, 'csr')),
-  });
-  if (!res.ok) throw new Error(`register: ${res.status} ${await res.text()}`);
-  return { keys, registration: ((await res.json()) as { payload: RegisterResponse }).payload };
-}
-
 async function authorizeOnce(url: string, device: Device): Promise<number> {
-  const payload: AuthorizeRequest = {
-    type: 'authorize',
-    version: PROTOCOL_VERSION,
-    timestamp: Date.now(),
-    nonce: newNonce(),
-    instanceId: device.registration.instanceId,
-    idCertSerial: device.registration.idCertSerial,
-    signingCertSerial: device.registration.signingCertSerial,
-    entitlements: [{ tag: TAG, count: 1 }],
-  };
-  const body = JSON.stringify(signEnvelope(payload, device.keys.privateKey, device.registration.idCertSerial));
+  const body = authorizeBody(device, TAG);
   const started = performance.now();
   const res = await fetch(`${url}${DEVICE_ROUTES.authorize}`, {
     method: 'POST',
@@ -229,7 +183,7 @@ async function measureSize(n: number): Promise<SizeResult> {
         days: 1,
       },
     );
-    const device = await registerDevice(server.url, token.token);
+    const device = await registerDevice(server.url, token.token, 0, { pid: 'REAL', sn: 'R000001', force: false });
     await authorizeOnce(server.url, device);
     await stop(server.child);
 
