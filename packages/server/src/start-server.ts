@@ -9,6 +9,7 @@ import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from './features/backup/backup-service.js';
 import { type AuthorityPki, loadOrCreatePki } from './features/pki/authority-pki.js';
+import { PkiHolder } from './features/pki/pki-holder.js';
 import {
   ensureTlsCertificate,
   loadTlsFiles,
@@ -89,7 +90,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       changes,
       db: database.db,
       backup: backupSourceOf(config.dataDir, database),
-      pki,
+      pki: new PkiHolder(pki),
       clock: config.clock,
       logger,
       clockToleranceMs: config.clockToleranceMs,

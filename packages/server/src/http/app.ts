@@ -23,7 +23,7 @@ import { registerInstanceRoutes } from '../features/instances/instance-routes.js
 import { createInstanceService } from '../features/instances/instance-service.js';
 import { registerLicenseRoutes } from '../features/licenses/license-routes.js';
 import { createLicenseService } from '../features/licenses/license-service.js';
-import type { AuthorityPki } from '../features/pki/authority-pki.js';
+import type { PkiHolder } from '../features/pki/pki-holder.js';
 import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
 import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
@@ -74,7 +74,16 @@ export interface AppDeps {
   db: Kysely<Database>;
   /** What `POST /api/v1/backup` copies: the data directory and, for SQLite, the open database. */
   backup: BackupSource;
-  pki: AuthorityPki;
+  /**
+   * The PKI devices are answered with, swappable while running: empty on a satellite until its
+   * registration, replaced by `installSatelliteCertificate` on registration and renewal.
+   */
+  pki: PkiHolder;
+  /**
+   * A satellite's upstream (its authority or middle satellite) from `--upstream`, for the sync
+   * client; undefined on the authority or when not given.
+   */
+  upstream?: string;
   clock: Clock;
   logger: Logger;
   /** Request limits per minute (`DEFAULT_RATE_LIMITS` for real use); `'off'` for benchmarks that flood on purpose. */
@@ -204,7 +213,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await Promise.all([webhookJobs.stop(), runner.stop()]);
   });
 
-  registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
+  registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, pki });
   registerDeviceRoutes(app, device, limits, {
     authorized: (status) => metrics.authorizations.inc({ status }),
   });

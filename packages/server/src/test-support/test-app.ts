@@ -7,6 +7,7 @@ import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
+import { PkiHolder } from '../features/pki/pki-holder.js';
 import { buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
 import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
@@ -48,7 +49,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
   const app = await buildApp({
     db: database.db,
     backup: backupSourceOf(dir.path, database),
-    pki,
+    pki: new PkiHolder(pki),
     clock,
     logger: pino({ level: 'silent' }),
     transactor,
