@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
+import { type Clock, type ComplianceStatus, DEFAULT_TIMERS } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type ChangeFeed, createLocalChangeFeed } from '../cluster/change-feed.js';
@@ -61,6 +61,9 @@ import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
 import { registerSystemRoutes } from './system-routes.js';
 
+/** The path prefix under which the device routes are served too: the vendor's transport URL path. */
+export const SMART_TRANSPORT_PREFIX = '/SmartTransport';
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** Webhook delivery and daily summaries; `runDue()` runs what is due on the clock now. */
@@ -90,7 +93,7 @@ export interface AppDeps {
   rateLimits: RateLimits | 'off';
   /** Tolerated device clock offset; default one hour. */
   clockToleranceMs?: number;
-  /** `satellite` refuses reservation routes (SPEC §7); the rest of satellite mode is not built yet. */
+  /** `satellite` refuses what only the authority does (`http/satellite-refusals.ts`); default `authority`. */
   mode?: 'authority' | 'satellite';
   /** Default: a group-commit transactor over `db`. */
   transactor?: Transactor;
@@ -214,8 +217,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, pki });
-  registerDeviceRoutes(app, device, limits, {
-    authorized: (status) => metrics.authorizations.inc({ status }),
+  const observer = { authorized: (status: ComplianceStatus) => metrics.authorizations.inc({ status }) };
+  registerDeviceRoutes(app, device, limits, observer);
+  // Where `call-home destination https://host/SmartTransport` sends devices (SPEC §8), in both modes.
+  await app.register(async (transport) => registerDeviceRoutes(transport, device, limits, observer), {
+    prefix: SMART_TRANSPORT_PREFIX,
   });
   registerOpenApiRoute(app, routes);
   await app.register(async (admin) => {
