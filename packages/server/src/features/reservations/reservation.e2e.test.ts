@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   confirmationCode,
   deriveReservationMacKey,
@@ -11,22 +9,9 @@ import {
   returnCode,
   verifyAuthorizationCode,
 } from '@smartlic/protocol';
-import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../http/app.js';
-import { DEFAULT_RATE_LIMITS } from '../../http/rate-limits.js';
-import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
-import { migrateToLatest } from '../../storage/migrate.js';
-import { createTransactor } from '../../storage/transactor.js';
-import { sendJson } from '../../test-support/http.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../../test-support/postgres.js';
-import { makeTempDir } from '../../test-support/temp-dir.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
-import { ensureBootstrapAdminKey } from '../api-keys/bootstrap-admin-key.js';
-import { backupSourceOf } from '../backup/backup-service.js';
-import { loadOrCreatePki } from '../pki/authority-pki.js';
-import { PkiHolder } from '../pki/pki-holder.js';
 
 const TAG = 'regid.2026-01.com.example.A_1.0';
 
