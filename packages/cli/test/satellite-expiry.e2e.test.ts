@@ -1,16 +1,8 @@
-import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentStatus } from '@smartlic/agent';
-import {
-  ensureSatelliteKey,
-  installSatelliteCertificate,
-  issueSatelliteCa,
-  loadOrCreatePki,
-  satelliteCaIssuer,
-  startServer,
-} from '@smartlic/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { makeAuthorityPki, registerSatellite, seedSatellite } from './satellite-harness.js';
 
 const TAG = 'regid.2017-03.com.cisco.advantagek9';
 const DAY = 86_400_000;
@@ -47,37 +39,16 @@ describe('seed 003 #6: a satellite whose signing certificate has expired', () =>
 
   beforeAll(async () => {
     dir = await tempDir('smartlic-sat-expiry-');
-    const clock = { now: () => Date.now() };
-    const authorityPki = await loadOrCreatePki({ dataDir: authorityDir(), clock });
-    mkdirSync(satDir(), { mode: 0o700 });
-    // What a sync would have brought down: the account, the VA and its pool.
-    const seeder = await startServer({
-      dataDir: join(dir.path, 'seeder'),
-      dbUrl: `sqlite:${join(satDir(), 'smartlic.db')}`,
-      port: 0,
-      logLevel: 'silent',
-      rateLimits: 'off',
-    });
-    try {
-      const key = readFileSync(seeder.adminKeyPath, 'utf8').trim();
-      const seed = <T>(args: string[]) => cliJson<T>(['admin', '--server', seeder.url, '--api-key', key, ...args]);
-      const account = await seed<{ id: string }>(['account', 'create', 'Site Corp']);
-      vaId = (await seed<{ id: string }>(['va', 'create', 'Site', '--account', account.id])).id;
-      await seed(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']);
-    } finally {
-      await seeder.close();
-    }
-    copyFileSync(seeder.adminKeyPath, join(satDir(), 'admin-api-key'));
-    chmodSync(join(satDir(), 'admin-api-key'), 0o600);
+    const authority = await makeAuthorityPki(authorityDir());
+    vaId = await seedSatellite(satDir(), join(dir.path, 'seeder'), { tag: TAG, count: 10 });
     // Registration: a signing CA under the authority root, valid 40 days only.
-    const issued = await issueSatelliteCa({
-      issuer: await satelliteCaIssuer(authorityDir()),
-      publicKeyPem: ensureSatelliteKey(satDir()).publicKeyPem,
-      satelliteName: 'site',
-      now: Date.now(),
+    await registerSatellite({
+      issuerDir: authorityDir(),
+      satelliteDir: satDir(),
+      rootCaPem: authority.rootCaPem,
+      name: 'site',
       validityMs: 40 * DAY,
     });
-    await installSatelliteCertificate(satDir(), { rootCaPem: authorityPki.rootCaPem, ...issued });
 
     await startAt('0d');
     startOutputs['0d'] = satellite!.output();
@@ -88,7 +59,7 @@ describe('seed 003 #6: a satellite whose signing certificate has expired', () =>
       'destination',
       `${satellite!.url}/SmartTransport`,
       '--root',
-      authorityPki.rootCaPath,
+      authority.rootCaPath,
     ];
     expect((await device(destination, '0d')).code).toBe(0);
     expect((await device(['use', TAG, '2'], '0d')).code).toBe(0);
