@@ -150,6 +150,37 @@ describe('a satellite server (--mode satellite)', () => {
     expect(late.signingCertSerial).toBe(device.signingCertSerial);
   });
 
+  it('once its signing certificate has expired: registrations get 503, registered devices MISSING_SERIALS, nothing changes', async () => {
+    const clock = new ManualClock();
+    const { authority, dir, va, t } = await satelliteWithVa(clock);
+    const issued = await registerSatelliteCa({
+      issuerDir: authority.path,
+      satelliteDir: dir,
+      name: 'site',
+      now: clock.now(),
+      pki: t.server.pki,
+      validityMs: 10 * DAY,
+    });
+    const token = await t.admin.createToken(va.vaId, { maxUses: 5 });
+    const device = new SimDevice({ url: t.url, clock, rootCaPem: issued.rootCaPem }, { pid: 'C9300', sn: 'E1' });
+    expect((await device.register(token.token)).status).toBe(200);
+    expect((await device.authorize([{ tag: TAG, count: 2 }])).status).toBe(200);
+    clock.advance(10 * DAY);
+    const renewal = await device.authorize([{ tag: TAG, count: 5 }]);
+    expect(renewal.status).toBe(401);
+    expect(renewal.body).toMatchObject({
+      code: 'MISSING_SERIALS',
+      message:
+        'Missing ID Cert Serial Number Field; Missing Signing Cert Serial Number Field; Signed Data and Certificate do not match',
+    });
+    const newcomer = new SimDevice({ url: t.url, clock, rootCaPem: issued.rootCaPem }, { pid: 'C9300', sn: 'E2' });
+    const refused = await newcomer.register(token.token);
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ code: 'SIGNING_CERTIFICATE_EXPIRED' });
+    expect((await t.admin.listLicenses(va.vaId))[0]).toMatchObject({ inUse: 2 });
+    expect(await t.admin.listInstances(va.vaId)).toHaveLength(1);
+  });
+
   it('refuses to start an authority data directory as a satellite, and --tls auto before registration', async () => {
     const clock = new ManualClock();
     const authority = await makeAuthorityDir(clock);
