@@ -99,6 +99,23 @@ describeEachEngine('portal sessions', (engine) => {
     expect(byKey.body.principal.kind).toBe('owner');
   });
 
+  it('ends a session opened with an API key when the key is revoked, and keeps the key scope', async () => {
+    const made = await t.admin.ok<{ apiKey: string; keyId: string; id: string }>('POST', '/api/v1/users', {
+      email: 'keyed@acme.example',
+      accountId: acme.accountId,
+      role: 'user',
+      vaId: acme.vaId,
+    });
+    const browser = new SessionClient(t.url);
+    const signedIn = await browser.signIn({ apiKey: made.apiKey });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.principal).toMatchObject({ kind: 'user', id: made.id, email: 'keyed@acme.example' });
+    expect((await browser.request('GET', `/api/v1/virtual-accounts/${acme.vaId}/licenses`)).status).toBe(200);
+    await t.admin.ok('POST', `/api/v1/api-keys/${made.keyId}/revoke`, undefined, 200);
+    expect((await browser.request('GET', `/api/v1/virtual-accounts/${acme.vaId}/licenses`)).status).toBe(401);
+    expect((await new SessionClient(t.url).signIn({ apiKey: made.apiKey })).status).toBe(401);
+  });
+
   it('refuses a cross-site POST that rides the cookie without the CSRF token, and changes nothing', async () => {
     const browser = new SessionClient(t.url);
     await browser.signIn({ email: 'admin', password: adminPassword });
