@@ -19,6 +19,7 @@ import {
   TlsSetupError,
   tlsNames,
 } from './features/pki/tls-certificate.js';
+import { ensureOwnerPassword } from './features/sessions/bootstrap-owner-password.js';
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
@@ -36,6 +37,12 @@ export interface RunningServer {
   adminKeyPath: string;
   /** True only on the start that created the admin key. */
   adminKeyCreated: boolean;
+  /** `<dataDir>/admin-password`: the portal password of the owner `admin`. */
+  adminPasswordPath: string;
+  /** True only on the start that created the admin password. */
+  adminPasswordCreated: boolean;
+  /** Whether `adminPasswordPath` exists (an operator may have removed it after noting the password). */
+  adminPasswordPresent: boolean;
   /** `<dataDir>/pki/root-ca.pem` (on a satellite not registered yet, where it will be). */
   rootCaPath: string;
   /** `authority` or `satellite`. */
@@ -82,7 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const transactor = createTransactor(database.db);
     // No scan of the usage here: the totals move with every usage change, in its transaction.
     // Processes started together on one database and data directory create the shared files once.
-    const { pki, secrets, tls, adminKey } = await withStartupLock(config.database, async () => {
+    const { pki, secrets, tls, adminKey, adminPassword } = await withStartupLock(config.database, async () => {
       const pki = await loadPki(config, logger);
       const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
       const tls = await prepareTls(config, pki, logger);
@@ -92,7 +99,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         clock: config.clock,
         logger,
       });
-      return { pki, secrets, tls, adminKey };
+      const adminPassword = await ensureOwnerPassword({
+        dataDir: config.dataDir,
+        transactor,
+        clock: config.clock,
+        logger,
+      });
+      return { pki, secrets, tls, adminKey, adminPassword };
     });
     // Several processes may share a PostgreSQL database: each hears of the others' changes.
     changes =
@@ -110,6 +123,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clockToleranceMs: config.clockToleranceMs,
       rateLimits: config.rateLimits,
       jobStartDelayMs: config.jobStartDelayMs,
+      sessionIdleMs: config.sessionIdleMinutes * 60_000,
+      portalDir: config.portalDir,
       mode: config.mode,
       transactor,
       secrets,
@@ -138,6 +153,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       url,
       adminKeyPath: adminKey.path,
       adminKeyCreated: adminKey.created,
+      adminPasswordPath: adminPassword.path,
+      adminPasswordCreated: adminPassword.created,
+      adminPasswordPresent: adminPassword.present,
       rootCaPath: pkiPaths(config.dataDir).rootCert,
       mode: config.mode,
       pki,

@@ -53,6 +53,8 @@ const EXPECTED: Record<string, Who[]> = {
   'POST /api/v1/users/:userId/api-keys': ABOUT_LAB_USER,
   'GET /api/v1/users/:userId/api-keys': ABOUT_LAB_USER,
   'POST /api/v1/api-keys/:keyId/revoke': ABOUT_LAB_USER,
+  /** A password carries every role of its user: the owner, and admins over Lab (the user's only place). */
+  'POST /api/v1/users/:userId/password': ABOUT_LAB_USER,
   'GET /api/v1/virtual-accounts/:vaId/events': READ_VA,
   'GET /api/v1/accounts/:accountId/events': READ_ACCOUNT,
   /** Events of every account and of none (refusals of owner-only routes): system-wide. */
@@ -61,6 +63,8 @@ const EXPECTED: Record<string, Who[]> = {
   /** The tag tree is global product data every license reader needs to read its license rows; only writing is the owner's. */
   'GET /api/v1/tags': EVERYONE,
   'GET /api/v1/virtual-accounts/:vaId/reports/:kind': READ_VA,
+  'GET /api/v1/vas/:vaId/usage-history': READ_VA,
+  'GET /api/v1/vas/:vaId/forecast': READ_VA,
   'POST /api/v1/jobs/run': OWNER,
   /** A backup holds the PKI's private keys, secrets.key and the admin key: the owner only. */
   'POST /api/v1/backup': OWNER,
@@ -430,6 +434,37 @@ describe('every role against every admin route of the OpenAPI document', () => {
         }
         if (!same)
           wrong.push(`${route.key}: "${answer.message}" is like none of the answers for an unknown id: ${probes}`);
+      }
+      expect(wrong).toEqual([]);
+    },
+  );
+
+  it.each(['accViewer', 'vaUser', 'other'] as Who[])(
+    '%s through a portal session (signed in with its key) is refused exactly what its key is refused',
+    async (who) => {
+      const signIn = await sendJson<{ csrfToken: string }>(`${t.url}/api/v1/session`, {
+        method: 'POST',
+        body: { apiKey: keys[who] },
+      });
+      expect(signIn.status).toBe(200);
+      const cookie = /smartlic_session=([^;]*)/.exec(signIn.headers.getSetCookie().join('\n'))?.[1];
+      const wrong: string[] = [];
+      for (const route of routes) {
+        const expected = EXPECTED[route.key];
+        // Only refused calls: they change nothing, so the key's and the session's answers compare.
+        if (!expected || expected.includes(who)) continue;
+        const call = await callOf(route);
+        const byKey = await send(who, route.method, call.target, call.body);
+        const bySession = await sendJson<{ code?: string; message?: string }>(`${t.url}${call.target}`, {
+          method: route.method,
+          ...(call.body === undefined ? {} : { rawBody: call.body }),
+          headers: { cookie: `smartlic_session=${cookie}`, 'x-csrf-token': signIn.body.csrfToken },
+        });
+        if (bySession.status !== byKey.status || bySession.body?.code !== byKey.code) {
+          wrong.push(
+            `${route.key}: key ${byKey.status} ${byKey.code}, session ${bySession.status} ${bySession.body?.code}`,
+          );
+        }
       }
       expect(wrong).toEqual([]);
     },

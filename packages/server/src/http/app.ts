@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import { type Clock, type ComplianceStatus, DEFAULT_TIMERS } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type ChangeFeed, createLocalChangeFeed } from '../cluster/change-feed.js';
+import { DEFAULT_PORTAL_DIR } from '../config.js';
 import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from '../crypto/secret-box.js';
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
@@ -18,6 +20,8 @@ import { registerDeviceRoutes } from '../features/device/device-routes.js';
 import { createDeviceService } from '../features/device/device-service.js';
 import { registerEventRoutes } from '../features/events/event-routes.js';
 import { createEventService } from '../features/events/event-service.js';
+import { registerForecastRoutes } from '../features/forecast/forecast-routes.js';
+import { createForecastService } from '../features/forecast/forecast-service.js';
 import { InstanceKeyCache } from '../features/instances/instance-key-cache.js';
 import { registerInstanceRoutes } from '../features/instances/instance-routes.js';
 import { createInstanceService } from '../features/instances/instance-service.js';
@@ -29,6 +33,8 @@ import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
 import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
 import { createReservationService } from '../features/reservations/reservation-service.js';
+import { registerSessionRoutes } from '../features/sessions/session-routes.js';
+import { createSessionService, DEFAULT_SESSION_IDLE_MS } from '../features/sessions/session-service.js';
 import { registerTagRoutes } from '../features/tags/tag-routes.js';
 import { createTagService } from '../features/tags/tag-service.js';
 import { TagTreeCache } from '../features/tags/tag-tree.js';
@@ -50,7 +56,7 @@ import type { Database } from '../storage/schema.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { SERVER_VERSION } from '../version.js';
 import { requireAccess } from './access-control.js';
-import { requireApiKey } from './admin-auth.js';
+import { requirePrincipal } from './admin-auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { installGracefulClose } from './graceful-close.js';
 import { installJsonBodyParser } from './json-body.js';
@@ -58,10 +64,11 @@ import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 import { registerOpsRoutes } from './metrics/ops-routes.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { collectRoutes, registerOpenApiRoute } from './openapi.js';
+import { installPortal } from './portal-static.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
 import { refuseAuthorityOnlyRoutes } from './satellite-gate.js';
-import { registerSystemRoutes } from './system-routes.js';
+import { registerServerInfoRoute, registerSystemRoutes } from './system-routes.js';
 
 /** The path prefix under which the device routes are served too: the vendor's transport URL path. */
 export const SMART_TRANSPORT_PREFIX = '/SmartTransport';
@@ -121,6 +128,10 @@ export interface AppDeps {
    * caches; `startServer` passes LISTEN/NOTIFY on PostgreSQL. Default: alone on the database.
    */
   changes?: ChangeFeed;
+  /** Idle timeout of portal sessions; default 30 minutes (`--session-idle-minutes`). */
+  sessionIdleMs?: number;
+  /** The built portal served at `/` (`packages/portal/dist`); when it has no index.html, `/` says to build it. */
+  portalDir?: string;
 }
 
 /**
@@ -154,8 +165,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before every other hook: requests refused by a rate limit or an API key are counted too.
   registerOpsRoutes(app, metrics, db);
   app.decorateRequest('principal', null);
+  app.decorateRequest('portalSession', null);
+  await app.register(fastifyCookie);
   installJsonBodyParser(app);
-  installErrorHandlers(app);
+  const portal = await installPortal(app, deps.portalDir ?? DEFAULT_PORTAL_DIR);
+  installErrorHandlers(app, { fallback: portal });
   installGracefulClose(app);
   const limits = await installRateLimits(app, deps.rateLimits);
   app.addHook('onClose', async () => {
@@ -177,6 +191,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tags: tagTree,
   });
   const apiKeys = createApiKeyService({ db, transactor, clock });
+  const sessions = createSessionService({
+    db,
+    transactor,
+    clock,
+    idleTimeoutMs: deps.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+  });
   const accounts = createAccountService({ db, transactor, clock });
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger, changes });
   const tokens = createTokenService({ db, transactor, clock, secrets });
@@ -208,7 +228,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // runner, first shortly after listening; it stops (aborting webhook requests in flight)
   // before queued database work is drained.
   const runner = createJobRunner({
-    jobs: serverJobs({ jobs: jobDeps, clock, webhooks: webhookJobs, lifecycleIntervalMs: deps.jobIntervalMs }),
+    jobs: serverJobs({
+      jobs: jobDeps,
+      clock,
+      webhooks: webhookJobs,
+      lifecycleIntervalMs: deps.jobIntervalMs,
+      purgeSessions: (now) => sessions.purgeEnded(now),
+    }),
     lock: createJobLock(db),
     logger,
     startDelayMs: deps.jobStartDelayMs,
@@ -219,6 +245,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, pki });
+  registerServerInfoRoute(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION });
   const observer = { authorized: (status: ComplianceStatus) => metrics.authorizations.inc({ status }) };
   registerDeviceRoutes(app, device, limits, observer);
   // Where `call-home destination https://host/SmartTransport` sends devices (SPEC §8), in both modes.
@@ -226,9 +253,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     prefix: SMART_TRANSPORT_PREFIX,
   });
   registerOpenApiRoute(app, routes);
+  registerSessionRoutes(app, sessions, limits);
   await app.register(async (admin) => {
     admin.addHook('onRequest', limits.authGate);
-    requireApiKey(admin, apiKeys);
+    requirePrincipal(admin, { apiKeys, sessions });
     admin.addHook('onRequest', limits.admin);
     if (deps.mode === 'satellite') refuseAuthorityOnlyRoutes(admin, deps.upstream);
     requireAccess(admin, { db, transactor, clock });
@@ -240,6 +268,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerInstanceRoutes(admin, instances);
     registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree, changes }));
     registerReportRoutes(admin, createReportService({ db, licenses, instances }));
+    registerForecastRoutes(admin, createForecastService({ db, clock, licenses }));
     registerJobRoutes(admin, jobDeps);
     registerBackupRoutes(admin, { source: deps.backup, clock });
     registerPakRoutes(admin, paks);

@@ -61,6 +61,10 @@ export async function startTestServer(
      * jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
      */
     jobStartDelayMs?: number;
+    /** The built portal to serve at `/`; default `packages/portal/dist`. */
+    portalDir?: string;
+    /** Idle timeout of portal sessions; default 30. */
+    sessionIdleMinutes?: number;
   } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock();
@@ -83,6 +87,8 @@ export async function startTestServer(
     jobStartDelayMs: options.jobStartDelayMs ?? HOUR,
     ...(options.mode ? { mode: options.mode } : {}),
     ...(options.upstream ? { upstream: options.upstream } : {}),
+    ...(options.portalDir === undefined ? {} : { portalDir: options.portalDir }),
+    ...(options.sessionIdleMinutes === undefined ? {} : { sessionIdleMinutes: options.sessionIdleMinutes }),
   });
   const apiKey = readFileSync(server.adminKeyPath, 'utf8').trim();
   const rootCaPem = existsSync(server.rootCaPath) ? readFileSync(server.rootCaPath, 'utf8') : '';
