@@ -45,6 +45,7 @@ export type { HostResolver, ResolvedAddress, WebhookTargetPolicy } from './featu
 export type { AppDeps } from './http/app.js';
 export { buildApp } from './http/app.js';
 export type { JobsOutcome } from './jobs/run-jobs.js';
+export type { ReconcileResult } from './features/compliance/usage-reconcile.js';
 export type { RunningServer } from './start-server.js';
 export { StartupError, startServer } from './start-server.js';
 export type { OpenDatabase } from './storage/database.js';

@@ -53,7 +53,8 @@ export type EventType =
   | 'api-key.revoked'
   | 'access.denied'
   | 'registration.refused'
-  | 'instance.takeover-refused';
+  | 'instance.takeover-refused'
+  | 'usage.reconciled';
 
 /** Who acted: a user (`user:<email>`), an API key (`key:<name>`), a device (`device:<instanceId>`), or `system` (jobs). */
 export type Actor = string;
