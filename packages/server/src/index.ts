@@ -28,6 +28,7 @@ export { restoreBackup } from './features/backup/backup-restore.js';
 export { BACKUP_MEDIA_TYPE } from './features/backup/backup-routes.js';
 export type { BackupSource } from './features/backup/backup-service.js';
 export { POSTGRES_BACKUP_MESSAGE } from './features/backup/backup-service.js';
+export type { ReconcileResult } from './features/compliance/usage-reconcile.js';
 export type {
   ConversionSettingsView,
   DeviceConversionView,
@@ -45,7 +46,6 @@ export type { HostResolver, ResolvedAddress, WebhookTargetPolicy } from './featu
 export type { AppDeps } from './http/app.js';
 export { buildApp } from './http/app.js';
 export type { JobsOutcome } from './jobs/run-jobs.js';
-export type { ReconcileResult } from './features/compliance/usage-reconcile.js';
 export type { RunningServer } from './start-server.js';
 export { StartupError, startServer } from './start-server.js';
 export type { OpenDatabase } from './storage/database.js';
