@@ -1,6 +1,4 @@
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
 
 /** One fuzzed request: what it is (for the failure report), where it goes, and its raw body. */
@@ -93,10 +91,4 @@ export async function snapshotTables(
     dump[name] = rows.map((row) => JSON.stringify(edit(name, row))).sort();
   }
   return JSON.stringify(dump);
-}
-
-/** A read-only Kysely connection of its own to the SQLite database of a data directory. */
-export function sqliteReader(dataDir: string): Kysely<Database> {
-  const sqlite = new BetterSqlite3(join(dataDir, 'smartlic.db'), { readonly: true, fileMustExist: true });
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
