@@ -3,8 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
 import type { Engine } from '../../server/src/storage/database.js';
+import type { Database } from '../../server/src/storage/schema.js';
 import { acquireTestDatabase } from '../../server/src/test-support/postgres.js';
+import { inspectDatabase } from '../../server/src/test-support/test-server.js';
 
 /** The built CLI, as `npx smartlic` runs it. */
 export const BIN = fileURLToPath(new URL('../bin/smartlic.js', import.meta.url));
@@ -140,4 +143,15 @@ export async function serverDatabase(engine: Engine): Promise<{ db: string | und
   if (engine === 'sqlite') return { db: undefined, release: async () => undefined };
   const leased = await acquireTestDatabase();
   return { db: leased.url, release: () => leased.release() };
+}
+
+/** Runs `use` over a connection of its own to a server process's database (its SQLite file, or its `--db`). */
+export function inspectServer<T>(
+  server: Pick<ServerProcess, 'dataDir' | 'db'>,
+  use: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return inspectDatabase(
+    server.db ? { engine: 'postgres', url: server.db } : { engine: 'sqlite', dataDir: server.dataDir },
+    use,
+  );
 }

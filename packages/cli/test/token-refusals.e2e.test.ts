@@ -1,8 +1,10 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../server/src/test-support/postgres.js';
+import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
-describe('registration tokens refused by the CLI with distinct messages, creating nothing', () => {
+describeEachEngine('registration tokens refused by the CLI with distinct messages, creating nothing', (engine) => {
+  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
   let vaId: string;
@@ -23,13 +25,15 @@ describe('registration tokens refused by the CLI with distinct messages, creatin
 
   beforeAll(async () => {
     dir = await tempDir();
-    server = await startServerProcess(join(dir.path, 'data'));
+    database = await serverDatabase(engine);
+    server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
     const account = await cliJson<{ id: string }>(admin(['account', 'create', 'Tokens Inc']));
     vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Default', '--account', account.id]))).id;
   });
 
   afterAll(async () => {
     await server?.stop();
+    await database?.release();
     await dir?.cleanup();
   });
 
@@ -64,7 +68,7 @@ describe('registration tokens refused by the CLI with distinct messages, creatin
     const t = await cliJson<{ id: string; token: string }>(admin(['token', 'create', '--va', vaId, '--days', '1']));
     const later = { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: '2d' };
     await server.stop();
-    server = await startServerProcess(server.dataDir, later);
+    server = await startServerProcess(server.dataDir, later, 0, [], { db: server.db });
     const out = await tryRegister('late', t.token, later);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/The ID token has expired\./);
