@@ -1,8 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachEngine } from '../../server/src/test-support/postgres.js';
-import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 interface Pak {
   id: string;
@@ -13,8 +12,7 @@ interface Pak {
 
 const TAG = 'regid.2026-01.com.example.CUSP-5_1.0';
 
-describeEachEngine('PAK conversion, device-led conversion and webhooks through the CLI', (engine) => {
-  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
+describe('PAK conversion, device-led conversion and webhooks through the CLI', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
   let accountId: string;
@@ -26,15 +24,13 @@ describeEachEngine('PAK conversion, device-led conversion and webhooks through t
   beforeAll(async () => {
     dir = await tempDir();
     // The webhook test points at 127.0.0.1:9: nothing is sent off this machine.
-    database = await serverDatabase(engine);
-    server = await startServerProcess(join(dir.path, 'data'), {}, 0, ['--webhook-allow-private'], { db: database.db });
+    server = await startServerProcess(join(dir.path, 'data'), {}, 0, ['--webhook-allow-private']);
     accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'PAK Corp', '--domain', 'pak.example.com'])))
       .id;
     vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', accountId]))).id;
   });
   afterAll(async () => {
     await server?.stop();
-    await database?.release();
     await dir?.cleanup();
   });
 

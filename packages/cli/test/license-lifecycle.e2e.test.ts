@@ -174,6 +174,19 @@ describeEachEngine(
       await inspectServer(server!, (db) => db.deleteFrom('instances').where('pid', '=', 'PAGED').execute());
     });
 
+    it('repairs a corrupted usage total with admin usage reconcile, for one VA (by name) or every VA', async () => {
+      expect(await cliJson(admin(['usage', 'reconcile']))).toEqual({ vas: 2, corrected: 0 });
+      await inspectServer(server!, (db) =>
+        db.updateTable('va_usage').set({ in_use: 40 }).where('va_id', '=', vaId).where('tag', '=', TAG).execute(),
+      );
+      expect((await licenses()).find((r) => r.tag === TAG)).toMatchObject({ inUse: 40 });
+      expect(await cliJson(admin(['usage', 'reconcile', '--va', 'Lab']))).toEqual({ vas: 1, corrected: 1 });
+      expect((await licenses()).find((r) => r.tag === TAG)).toMatchObject({ inUse: 3 });
+      const text = await runCli(admin(['usage', 'reconcile']));
+      expect(text.stdout).toBe("Usage totals of 2 Virtual Account(s) match the instances' usage.\n");
+      expect(await eventTypes()).toContain('usage.reconciled');
+    });
+
     it('a device silent for 30 days raises the alert, at 90 days its usage is back, at one year it is gone', async () => {
       await restartAt('31d');
       expect((await runCli(admin(['job', 'run']))).code).toBe(0);

@@ -1,11 +1,9 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachEngine } from '../../server/src/test-support/postgres.js';
-import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 /** SPEC §9's `user create` and `event list` as the contract gives them, and the key commands. */
-describeEachEngine('smartlic admin user and event', (engine) => {
-  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
+describe('smartlic admin user and event', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
   let accountId: string;
@@ -16,15 +14,13 @@ describeEachEngine('smartlic admin user and event', (engine) => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    database = await serverDatabase(engine);
-    server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
+    server = await startServerProcess(join(dir.path, 'data'));
     accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'People Inc']))).id;
     vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', accountId]))).id;
   });
 
   afterAll(async () => {
     await server?.stop();
-    await database?.release();
     await dir?.cleanup();
   });
 

@@ -1,10 +1,8 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeEachEngine } from '../../server/src/test-support/postgres.js';
-import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
-describeEachEngine('registration tokens refused by the CLI with distinct messages, creating nothing', (engine) => {
-  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
+describe('registration tokens refused by the CLI with distinct messages, creating nothing', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
   let vaId: string;
@@ -25,15 +23,13 @@ describeEachEngine('registration tokens refused by the CLI with distinct message
 
   beforeAll(async () => {
     dir = await tempDir();
-    database = await serverDatabase(engine);
-    server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
+    server = await startServerProcess(join(dir.path, 'data'));
     const account = await cliJson<{ id: string }>(admin(['account', 'create', 'Tokens Inc']));
     vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Default', '--account', account.id]))).id;
   });
 
   afterAll(async () => {
     await server?.stop();
-    await database?.release();
     await dir?.cleanup();
   });
 
@@ -68,7 +64,7 @@ describeEachEngine('registration tokens refused by the CLI with distinct message
     const t = await cliJson<{ id: string; token: string }>(admin(['token', 'create', '--va', vaId, '--days', '1']));
     const later = { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: '2d' };
     await server.stop();
-    server = await startServerProcess(server.dataDir, later, 0, [], { db: server.db });
+    server = await startServerProcess(server.dataDir, later);
     const out = await tryRegister('late', t.token, later);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/The ID token has expired\./);

@@ -75,11 +75,12 @@ export async function sendCases(
 /**
  * Every row of every table, as one string: what a refused request must not change. Portable
  * (Kysely's introspection and query builder): rows are sorted by their JSON, not by rowid.
- * `edit` drops what may change legitimately (a key's last use, say).
+ * `edit` leaves out what may change legitimately (a key's last use, say); a row it maps to
+ * undefined is left out whole.
  */
 export async function snapshotTables(
   db: Kysely<Database>,
-  edit: (table: string, row: Record<string, unknown>) => Record<string, unknown> = (_t, r) => r,
+  edit: (table: string, row: Record<string, unknown>) => unknown = (_t, r) => r,
 ): Promise<string> {
   const names = (await db.introspection.getTables()).map((t) => t.name).sort();
   const dump: Record<string, string[]> = {};
@@ -88,7 +89,11 @@ export async function snapshotTables(
       .selectFrom(name as keyof Database)
       .selectAll()
       .execute()) as Array<Record<string, unknown>>;
-    dump[name] = rows.map((row) => JSON.stringify(edit(name, row))).sort();
+    dump[name] = rows
+      .map((row) => edit(name, row))
+      .filter((row) => row !== undefined)
+      .map((row) => JSON.stringify(row))
+      .sort();
   }
   return JSON.stringify(dump);
 }
