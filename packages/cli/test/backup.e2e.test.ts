@@ -2,9 +2,11 @@ import { copyFile, mkdir, readdir, readFile, stat, truncate, writeFile } from 'n
 import { join } from 'node:path';
 import { systemClock } from '@smartlic/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { POSTGRES_BACKUP_MESSAGE } from '../../server/src/features/backup/backup-service.js';
 import { AdminClient } from '../../server/src/test-support/admin-client.js';
+import { postgresUrl } from '../../server/src/test-support/postgres.js';
 import { SimDevice } from '../../server/src/test-support/sim-device.js';
-import { runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2014-08.com.example.A';
 
@@ -187,4 +189,52 @@ describe('backup and restore', () => {
       instancesNow.reduce((sum, i) => sum + (i.usage.find((u) => u.tag === TAG)?.count ?? 0), 0),
     );
   }, 60_000);
+});
+
+/** On PostgreSQL the database is backed up with pg_dump: both commands say so in one sentence, writing nothing. */
+describe.skipIf(!postgresUrl())('backup and restore on PostgreSQL', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let database: Awaited<ReturnType<typeof serverDatabase>>;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    dir = await tempDir('smartlic-backup-pg-');
+    database = await serverDatabase('postgres');
+    server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
+  });
+  afterAll(async () => {
+    await server?.stop();
+    await database?.release();
+    await dir?.cleanup();
+  });
+
+  it('admin backup answers the pg_dump advice and writes no file', async () => {
+    const out = join(dir.path, 'pg.backup');
+    const result = await runCli(['admin', 'backup', '--out', out], {
+      SMARTLIC_SERVER: server.url,
+      SMARTLIC_API_KEY: server.apiKey,
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(`smartlic: ${POSTGRES_BACKUP_MESSAGE}\n`);
+    expect((await readdir(dir.path)).filter((name) => name.includes('pg.backup'))).toEqual([]);
+  });
+
+  it('server --restore with a PostgreSQL --db says to restore with PostgreSQL tools, changing nothing', async () => {
+    const target = join(dir.path, 'restore-target');
+    const result = await runCli([
+      'server',
+      '--restore',
+      join(dir.path, 'any.backup'),
+      '--data',
+      target,
+      '--db',
+      database.db!,
+      '--port',
+      '0',
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toBe(`smartlic: --restore restores SQLite backups only. ${POSTGRES_BACKUP_MESSAGE}\n`);
+    expect(await readdir(dir.path)).not.toContain('restore-target');
+  });
 });

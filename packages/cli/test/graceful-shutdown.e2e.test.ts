@@ -1,10 +1,11 @@
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { type Envelope, systemClock } from '@smartlic/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AdminClient } from '../../server/src/test-support/admin-client.js';
+import { describeEachEngine } from '../../server/src/test-support/postgres.js';
 import { SimDevice } from '../../server/src/test-support/sim-device.js';
-import { type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2026-01.com.example.A_1.0';
 
@@ -42,17 +43,20 @@ function post(url: string, body: unknown): Promise<Outcome> {
   });
 }
 
-describe('graceful shutdown of `smartlic server` on SIGTERM', () => {
+describeEachEngine('graceful shutdown of `smartlic server` on SIGTERM', (engine) => {
+  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
 
   beforeAll(async () => {
     dir = await tempDir();
     // This test floods on purpose.
-    server = await startServerProcess(join(dir.path, 'data'), {}, 0, ['--rate-limit', 'off']);
+    database = await serverDatabase(engine);
+    server = await startServerProcess(join(dir.path, 'data'), {}, 0, ['--rate-limit', 'off'], { db: database.db });
   });
   afterAll(async () => {
     await server?.stop();
+    await database?.release();
     await dir?.cleanup();
   });
 

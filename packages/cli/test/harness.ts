@@ -3,6 +3,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
+import type { Engine } from '../../server/src/storage/database.js';
+import type { Database } from '../../server/src/storage/schema.js';
+import { acquireTestDatabase } from '../../server/src/test-support/postgres.js';
+import { inspectDatabase } from '../../server/src/test-support/test-server.js';
 
 /** The built CLI, as `npx smartlic` runs it. */
 export const BIN = fileURLToPath(new URL('../bin/smartlic.js', import.meta.url));
@@ -46,6 +51,8 @@ export async function tempDir(prefix = 'smartlic-'): Promise<{ path: string; cle
 export interface ServerProcess {
   url: string;
   dataDir: string;
+  /** Its `--db` (a PostgreSQL URL; pass it again to start the same server anew); undefined: SQLite in the data directory. */
+  db: string | undefined;
   apiKey: string;
   rootCaPath: string;
   output: () => string;
@@ -59,18 +66,20 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `smartlic server --data DIR --port PORT` (0: any free port), with `args` after, and waits
- * until it prints its URL.
+ * Starts `smartlic server --data DIR --port PORT` (0: any free port), with `args` after (and
+ * `--db` when `options.db` names a database), and waits until it prints its URL.
  */
 export async function startServerProcess(
   dataDir: string,
   env: Record<string, string> = {},
   port = 0,
   args: string[] = [],
+  options: { db?: string | undefined } = {},
 ): Promise<ServerProcess> {
+  const dbArgs = options.db === undefined ? [] : ['--db', options.db];
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...args],
+    [BIN, 'server', '--data', dataDir, '--port', String(port), '--log-level', 'warn', ...dbArgs, ...args],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -104,6 +113,7 @@ export async function startServerProcess(
   return {
     url,
     dataDir,
+    db: options.db,
     apiKey,
     rootCaPath: join(dataDir, 'pki', 'root-ca.pem'),
     output: () => out,
@@ -122,4 +132,26 @@ export async function startServerProcess(
         child.kill(signal);
       }),
   };
+}
+
+/**
+ * The database of a server process on `engine`: on SQLite none (`db` undefined: the file in
+ * the data directory); on PostgreSQL a database of this run's cluster, lent to the test file
+ * (`release` empties it for the next test). Pass `db` to `startServerProcess(…, { db })`.
+ */
+export async function serverDatabase(engine: Engine): Promise<{ db: string | undefined; release(): Promise<void> }> {
+  if (engine === 'sqlite') return { db: undefined, release: async () => undefined };
+  const leased = await acquireTestDatabase();
+  return { db: leased.url, release: () => leased.release() };
+}
+
+/** Runs `use` over a connection of its own to a server process's database (its SQLite file, or its `--db`). */
+export function inspectServer<T>(
+  server: Pick<ServerProcess, 'dataDir' | 'db'>,
+  use: (db: Kysely<Database>) => Promise<T>,
+): Promise<T> {
+  return inspectDatabase(
+    server.db ? { engine: 'postgres', url: server.db } : { engine: 'sqlite', dataDir: server.dataDir },
+    use,
+  );
 }

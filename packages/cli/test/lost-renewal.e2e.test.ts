@@ -2,8 +2,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AgentStatus } from '@smartlic/agent';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../server/src/test-support/postgres.js';
+import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2017-03.com.cisco.advantagek9';
 
@@ -45,7 +46,8 @@ async function startForwarder(target: string) {
   return { url, state, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-describe('an ID renewal whose answer is lost', () => {
+describeEachEngine('an ID renewal whose answer is lost', (engine) => {
+  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
   let forwarder: Awaited<ReturnType<typeof startForwarder>>;
@@ -57,7 +59,8 @@ describe('an ID renewal whose answer is lost', () => {
 
   beforeAll(async () => {
     dir = await tempDir('smartlic-lost-renewal-');
-    server = await startServerProcess(join(dir.path, 'authority'));
+    database = await serverDatabase(engine);
+    server = await startServerProcess(join(dir.path, 'authority'), {}, 0, [], { db: database.db });
     forwarder = await startForwarder(server.url);
     const account = await admin<{ id: string }>(['account', 'create', 'Lost Answers Inc']);
     const va = await admin<{ id: string }>(['va', 'create', 'Lab', '--account', account.id]);
@@ -73,6 +76,7 @@ describe('an ID renewal whose answer is lost', () => {
   afterAll(async () => {
     await forwarder?.close();
     await server?.stop();
+    await database?.release();
     await dir?.cleanup();
   });
 

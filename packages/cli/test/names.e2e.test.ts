@@ -1,10 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../server/src/test-support/postgres.js';
+import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2026-01.com.example.names';
 
 /** Commands that take an account or VA id also take its name; `pak convert` takes the PAK number. */
-describe('names instead of ids', () => {
+describeEachEngine('names instead of ids', (engine) => {
+  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
   let server: ServerProcess;
   let dir: { path: string; cleanup: () => Promise<void> };
   let env: Record<string, string>;
@@ -12,11 +14,13 @@ describe('names instead of ids', () => {
 
   beforeAll(async () => {
     dir = await tempDir();
-    server = await startServerProcess(dir.path);
+    database = await serverDatabase(engine);
+    server = await startServerProcess(dir.path, {}, 0, [], { db: database.db });
     env = { SMARTLIC_SERVER: server.url, SMARTLIC_API_KEY: server.apiKey };
   });
   afterAll(async () => {
     await server?.stop();
+    await database?.release();
     await dir?.cleanup();
   });
 

@@ -1,11 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import {
-  acquireTestDatabase,
-  describeEachEngine,
-  type LeasedDatabase,
-} from '../../server/src/test-support/postgres.js';
-import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { describeEachEngine } from '../../server/src/test-support/postgres.js';
+import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
 interface LicenseRow {
   tag: string;
@@ -25,9 +21,7 @@ const TAG_A = 'regid.2026-01.com.example.A_1.0';
 describeEachEngine('the online loop through the CLI, a real server and real devices', (engine) => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
-  let database: LeasedDatabase | undefined;
-  /** `--db postgres://…` on PostgreSQL; nothing on SQLite (the file in the data directory). */
-  let dbArgs: string[] = [];
+  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
   let vaId: string;
   let token: string;
 
@@ -57,11 +51,8 @@ describeEachEngine('the online loop through the CLI, a real server and real devi
 
   beforeAll(async () => {
     dir = await tempDir();
-    if (engine === 'postgres') {
-      database = await acquireTestDatabase();
-      dbArgs = ['--db', database.url];
-    }
-    server = await startServerProcess(join(dir.path, 'data'), {}, 0, dbArgs);
+    database = await serverDatabase(engine);
+    server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
     const account = await cliJson<{ id: string }>(
       admin(['account', 'create', 'Example Corp', '--domain', 'example.com']),
     );
@@ -162,7 +153,7 @@ describeEachEngine('the online loop through the CLI, a real server and real devi
     const before = await cliJson<unknown[]>(admin(['instance', 'list', '--va', vaId]));
     const licensesBefore = await licenses();
     await server.stop();
-    server = await startServerProcess(server.dataDir, {}, Number(new URL(server.url).port), dbArgs);
+    server = await startServerProcess(server.dataDir, {}, Number(new URL(server.url).port), [], { db: server.db });
     expect(server.output()).toMatch(/created at first start/);
     expect(await cliJson<unknown[]>(admin(['instance', 'list', '--va', vaId]))).toHaveLength(before.length);
     expect(await licenses()).toEqual(licensesBefore);

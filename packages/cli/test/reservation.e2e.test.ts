@@ -1,7 +1,8 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../server/src/test-support/postgres.js';
+import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
 interface LicenseRow {
   tag: string;
@@ -26,7 +27,8 @@ const TAG_A = 'regid.2026-01.com.example.A_1.0';
  * (the request code, the authorization codes, the confirmation and return codes, and the
  * authority's root certificate the device trusts).
  */
-describe('offline license reservation through the CLI', () => {
+describeEachEngine('offline license reservation through the CLI', (engine) => {
+  let database: Awaited<ReturnType<typeof serverDatabase>> | undefined;
   let dir: { path: string; cleanup: () => Promise<void> };
   let server: ServerProcess;
   let vaId: string;
@@ -46,7 +48,8 @@ describe('offline license reservation through the CLI', () => {
     dir = await tempDir();
     const { mkdir } = await import('node:fs/promises');
     await mkdir(join(dir.path, 'exchange'));
-    server = await startServerProcess(join(dir.path, 'data'));
+    database = await serverDatabase(engine);
+    server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
     const account = await cliJson<{ id: string }>(
       admin(['account', 'create', 'Air Gap Corp', '--domain', 'airgap.example']),
     );
@@ -57,6 +60,7 @@ describe('offline license reservation through the CLI', () => {
 
   afterAll(async () => {
     await server?.stop();
+    await database?.release();
     await dir?.cleanup();
   });
 

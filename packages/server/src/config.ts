@@ -27,6 +27,11 @@ export interface ServerOptions {
    * `postgres://user:password@host:port/database` (the database must exist; the server migrates it).
    */
   dbUrl?: string;
+  /**
+   * PostgreSQL: connections in this process's pool (`--db-pool-size`); default
+   * {@link DEFAULT_DB_POOL_SIZE}. Refused with SQLite (one connection, one writer).
+   */
+  dbPoolSize?: number;
   /** Time source; default the system clock. */
   clock?: Clock;
   /** pino level; default `info`; `silent` in tests. */
@@ -81,7 +86,16 @@ export interface ServerConfig {
 }
 
 /** Where the data lives: a SQLite file or a PostgreSQL database. */
-export type DatabaseTarget = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string };
+export type DatabaseTarget = { engine: 'sqlite'; file: string } | { engine: 'postgres'; url: string; poolSize: number };
+
+/**
+ * Connections a server process keeps to PostgreSQL unless `--db-pool-size` says otherwise. A
+ * unit of work holds one for its transaction, a background job one more for its lock; several
+ * processes on one database need `processes × pool size` below PostgreSQL's `max_connections`
+ * (100 by default, a few reserved).
+ */
+export const DEFAULT_DB_POOL_SIZE = 10;
+export const MAX_DB_POOL_SIZE = 1000;
 
 export const DEFAULT_PORT = 8470;
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -98,6 +112,12 @@ const OptionsSchema = z.object({
     .transform((u) => u.replace(/\/+$/, ''))
     .optional(),
   dbUrl: z.string().trim().min(1).optional(),
+  dbPoolSize: z
+    .number()
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_DB_POOL_SIZE, `must be at most ${MAX_DB_POOL_SIZE}`)
+    .optional(),
   clock: z
     .custom<Clock>((v) => typeof (v as Clock | undefined)?.now === 'function', 'must have a now() method')
     .optional(),
@@ -177,7 +197,7 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     port: o.port,
     mode: o.mode,
     upstream: o.upstream,
-    database: databaseTargetOf(o.dbUrl, dataDir),
+    database: databaseTargetOf(o.dbUrl, dataDir, o.dbPoolSize),
     clock: o.clock ?? systemClock,
     logLevel: o.logLevel,
     clockToleranceMs: o.clockToleranceMs,
@@ -195,10 +215,17 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
 }
 
 /** The database a `--db` value names: PostgreSQL for `postgres://` or `postgresql://`, else a SQLite file. */
-export function databaseTargetOf(dbUrl: string | undefined, dataDir: string): DatabaseTarget {
+export function databaseTargetOf(dbUrl: string | undefined, dataDir: string, poolSize?: number): DatabaseTarget {
   if (dbUrl !== undefined && /^postgres(ql)?:\/\//i.test(dbUrl)) {
     checkPostgresUrl(dbUrl);
-    return { engine: 'postgres', url: dbUrl };
+    return { engine: 'postgres', url: dbUrl, poolSize: poolSize ?? DEFAULT_DB_POOL_SIZE };
+  }
+  if (poolSize !== undefined) {
+    throw new SmartlicError('BAD_REQUEST', {
+      message:
+        'A database pool size applies to PostgreSQL only (--db postgres://…): SQLite uses one connection in the server process.',
+      context: { fields: { dbPoolSize: ['applies to PostgreSQL only'] } },
+    });
   }
   return { engine: 'sqlite', file: sqliteFileOf(dbUrl, dataDir) };
 }

@@ -29,6 +29,7 @@ export { restoreBackup } from './features/backup/backup-restore.js';
 export { BACKUP_MEDIA_TYPE } from './features/backup/backup-routes.js';
 export type { BackupSource } from './features/backup/backup-service.js';
 export { POSTGRES_BACKUP_MESSAGE } from './features/backup/backup-service.js';
+export type { ReconcileResult } from './features/compliance/usage-reconcile.js';
 export type {
   ConversionSettingsView,
   DeviceConversionView,

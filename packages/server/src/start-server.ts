@@ -232,7 +232,7 @@ function ensureDataDir(dir: string): void {
 async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
   if (target.engine === 'postgres') {
     try {
-      return await openPostgresDatabase(target.url);
+      return await openPostgresDatabase(target.url, { poolSize: target.poolSize });
     } catch (cause) {
       throw new StartupError((cause as Error).message, { cause });
     }

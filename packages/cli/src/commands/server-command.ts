@@ -8,6 +8,7 @@ import { type RateLimitFlags, rateLimitsOf, withRateLimitFlags } from './server-
 interface ServerFlags extends RateLimitFlags {
   data: string;
   db?: string;
+  dbPoolSize?: string;
   host: string;
   port: string;
   mode: string;
@@ -29,6 +30,10 @@ export function serverCommand(): Command {
     .description('run a smartlic server (authority or satellite)')
     .option('--data <dir>', 'data directory', './data')
     .option('--db <url>', 'database URL (default: SQLite in the data directory)')
+    .option(
+      '--db-pool-size <n>',
+      'PostgreSQL: connections this process keeps to the database (default 10; processes × n must stay below max_connections)',
+    )
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8470')
     .option('--mode <mode>', 'authority or satellite', 'authority')
@@ -59,6 +64,8 @@ export function serverCommand(): Command {
       const rateLimits = rateLimitsOf(flags);
       const jobStartDelayMs = parseInteger(flags.jobStartDelay, '--job-start-delay', 0) * 1000;
       const sessionIdleMinutes = parseInteger(flags.sessionIdleMinutes, '--session-idle-minutes', 1);
+      const dbPoolSize =
+        flags.dbPoolSize === undefined ? undefined : parseInteger(flags.dbPoolSize, '--db-pool-size', 1);
       // Loaded on demand: device and admin commands should not pay for the server's start-up.
       const { startServer, restoreBackup, BackupFileError, POSTGRES_BACKUP_MESSAGE } = await import('@smartlic/server');
       if (flags.restore !== undefined) {
@@ -88,6 +95,7 @@ export function serverCommand(): Command {
         jobStartDelayMs,
         sessionIdleMinutes,
         ...(flags.db ? { dbUrl: flags.db } : {}),
+        ...(dbPoolSize === undefined ? {} : { dbPoolSize }),
         ...(flags.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),
         ...(tls ? { tls } : {}),
       });

@@ -1,14 +1,13 @@
-import { join } from 'node:path';
 import { DAY } from '@smartlic/protocol';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson } from '../test-support/http.js';
+import { describeEachEngine } from '../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
 
-describe('admin REST API', () => {
+describeEachEngine('admin REST API', (engine) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
   });
   afterAll(async () => {
     await t.dispose();
@@ -192,26 +191,21 @@ describe('admin REST API', () => {
   });
 
   it('records when an API key was last used', async () => {
-    const db = new BetterSqlite3(join(t.dataDir, 'smartlic.db'), { readonly: true });
-    try {
-      await t.admin.request('GET', '/api/v1/accounts');
-      const row = db.prepare('select last_used_at, role from api_keys').get() as { last_used_at: number; role: string };
-      expect(row).toEqual({ last_used_at: t.clock.now(), role: 'owner' });
-    } finally {
-      db.close();
-    }
+    await t.admin.request('GET', '/api/v1/accounts');
+    const rows = await t.inspect((db) => db.selectFrom('api_keys').select(['last_used_at', 'role']).execute());
+    expect(rows).toEqual([{ last_used_at: t.clock.now(), role: 'owner' }]);
   });
 
   it('refuses a revoked API key', async () => {
-    const db = new BetterSqlite3(join(t.dataDir, 'smartlic.db'));
+    const revoke = (at: number | null) =>
+      t.inspect((db) => db.updateTable('api_keys').set({ revoked_at: at }).execute());
+    await revoke(t.clock.now());
     try {
-      db.prepare('update api_keys set revoked_at = ?').run(t.clock.now());
       const answer = await t.admin.request('GET', '/api/v1/accounts');
       expect(answer.status).toBe(401);
       expect(answer.body).toMatchObject({ code: 'UNAUTHENTICATED', message: 'This API key has been revoked.' });
     } finally {
-      db.prepare('update api_keys set revoked_at = null').run();
-      db.close();
+      await revoke(null);
     }
   });
 

@@ -12,6 +12,7 @@ import { PlaceCache } from '../features/accounts/place-cache.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
 import { registerBackupRoutes } from '../features/backup/backup-routes.js';
 import type { BackupSource } from '../features/backup/backup-service.js';
+import { registerUsageRoutes } from '../features/compliance/usage-routes.js';
 import { registerDeviceConversionRoutes } from '../features/conversion/device-conversion-routes.js';
 import { createDeviceConversionService } from '../features/conversion/device-conversion-service.js';
 import { registerPakRoutes } from '../features/conversion/pak-routes.js';
@@ -270,6 +271,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerReportRoutes(admin, createReportService({ db, licenses, instances }));
     registerForecastRoutes(admin, createForecastService({ db, clock, licenses }));
     registerJobRoutes(admin, jobDeps);
+    registerUsageRoutes(admin, { transactor, clock, logger });
     registerBackupRoutes(admin, { source: deps.backup, clock });
     registerPakRoutes(admin, paks);
     registerDeviceConversionRoutes(admin, createDeviceConversionService({ db, transactor, clock }));

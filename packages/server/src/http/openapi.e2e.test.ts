@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sendJson } from '../test-support/http.js';
+import { describeEachEngine } from '../test-support/postgres.js';
 import { startTestApp, type TestApp } from '../test-support/test-app.js';
 import { OPENAPI_PATH, toOpenApiPath } from './openapi.js';
 
@@ -10,12 +11,12 @@ interface Operation {
 }
 type Document = { openapi: string; paths: Record<string, Record<string, Operation>> };
 
-describe('OpenAPI document', () => {
+describeEachEngine('OpenAPI document', (engine) => {
   let t: TestApp;
   let doc: Document;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ engine });
     const answer = await sendJson<Document>(`${t.url}${OPENAPI_PATH}`);
     expect(answer.status).toBe(200);
     doc = answer.body;

@@ -28,7 +28,7 @@ function parseSafeInteger(text: string): number {
 
 /** Options of {@link openPostgresDatabase}. */
 export interface PostgresOptions {
-  /** Connections in the pool; default 10. */
+  /** Connections in the pool; default 10 (`DEFAULT_DB_POOL_SIZE`). */
   poolSize?: number;
   /** How long to wait for a connection, in ms; default 10 s. */
   connectTimeoutMs?: number;

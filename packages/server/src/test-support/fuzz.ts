@@ -1,6 +1,4 @@
-import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../storage/schema.js';
 
 /** One fuzzed request: what it is (for the failure report), where it goes, and its raw body. */
@@ -77,11 +75,12 @@ export async function sendCases(
 /**
  * Every row of every table, as one string: what a refused request must not change. Portable
  * (Kysely's introspection and query builder): rows are sorted by their JSON, not by rowid.
- * `edit` drops what may change legitimately (a key's last use, say).
+ * `edit` leaves out what may change legitimately (a key's last use, say); a row it maps to
+ * undefined is left out whole.
  */
 export async function snapshotTables(
   db: Kysely<Database>,
-  edit: (table: string, row: Record<string, unknown>) => Record<string, unknown> = (_t, r) => r,
+  edit: (table: string, row: Record<string, unknown>) => unknown = (_t, r) => r,
 ): Promise<string> {
   const names = (await db.introspection.getTables()).map((t) => t.name).sort();
   const dump: Record<string, string[]> = {};
@@ -90,13 +89,11 @@ export async function snapshotTables(
       .selectFrom(name as keyof Database)
       .selectAll()
       .execute()) as Array<Record<string, unknown>>;
-    dump[name] = rows.map((row) => JSON.stringify(edit(name, row))).sort();
+    dump[name] = rows
+      .map((row) => edit(name, row))
+      .filter((row) => row !== undefined)
+      .map((row) => JSON.stringify(row))
+      .sort();
   }
   return JSON.stringify(dump);
-}
-
-/** A read-only Kysely connection of its own to the SQLite database of a data directory. */
-export function sqliteReader(dataDir: string): Kysely<Database> {
-  const sqlite = new BetterSqlite3(join(dataDir, 'smartlic.db'), { readonly: true, fileMustExist: true });
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }

@@ -120,6 +120,13 @@ export async function startTestServer(
   };
 }
 
+/** A connection of the test's own to a test server's database, whichever the engine (close it when done). */
+export async function openServerDatabase(t: Pick<TestServer, 'dataDir' | 'dbUrl'>): Promise<OpenDatabase> {
+  return t.dbUrl
+    ? await openPostgresDatabase(t.dbUrl, { poolSize: 2 })
+    : openSqliteDatabase(join(t.dataDir, 'smartlic.db'));
+}
+
 /** Runs `use` over a connection of its own to a test server's database (SQLite file in `dataDir`, or PostgreSQL). */
 export async function inspectDatabase<T>(
   target: { engine: 'sqlite'; dataDir: string } | { engine: 'postgres'; url: string },

@@ -14,6 +14,7 @@ import { reportCommands } from './report-commands.js';
 import { reservationCommands } from './reservation-commands.js';
 import { tagCommands } from './tag-commands.js';
 import { tokenCommands } from './token-commands.js';
+import { usageCommands } from './usage-commands.js';
 import { userCommands } from './user-commands.js';
 import { webhookCommands } from './webhook-commands.js';
 
@@ -42,6 +43,7 @@ export function adminCommand(): Command {
   admin.addCommand(tagCommands(connect));
   admin.addCommand(reportCommands(connect));
   admin.addCommand(jobCommands(connect));
+  admin.addCommand(usageCommands(connect));
   admin.addCommand(userCommands(connect));
   admin.addCommand(eventCommands(connect));
   admin.addCommand(backupCommand(connect));

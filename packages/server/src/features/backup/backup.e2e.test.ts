@@ -1,15 +1,17 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { postgresUrl } from '../../test-support/postgres.js';
 import { makeTempDir } from '../../test-support/temp-dir.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { verifyBackupFile } from './backup-archive.js';
 import { BACKUP_MEDIA_TYPE } from './backup-routes.js';
+import { POSTGRES_BACKUP_MESSAGE } from './backup-service.js';
 
-describe('POST /api/v1/backup', () => {
+describe('POST /api/v1/backup [sqlite]', () => {
   let t: TestServer;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine: 'sqlite' });
   });
   afterEach(async () => {
     await t.dispose();
@@ -49,6 +51,24 @@ describe('POST /api/v1/backup', () => {
   it('is refused without a key, changing nothing', async () => {
     const answer = await fetch(`${t.url}/api/v1/backup`, { method: 'POST' });
     expect(answer.status).toBe(401);
+    expect(readdirSync(t.dataDir).filter((n) => n.startsWith('.backup-'))).toEqual([]);
+  });
+});
+
+describe.skipIf(!postgresUrl())('POST /api/v1/backup on PostgreSQL', () => {
+  let t: TestServer;
+  beforeEach(async () => {
+    t = await startTestServer({ engine: 'postgres' });
+  });
+  afterEach(async () => {
+    await t.dispose();
+  });
+
+  it('answers the pg_dump advice in one sentence and leaves no copy behind', async () => {
+    await t.admin.setupVa();
+    const answer = await t.admin.request<{ code: string; message: string }>('POST', '/api/v1/backup');
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ code: 'BAD_REQUEST', message: POSTGRES_BACKUP_MESSAGE });
     expect(readdirSync(t.dataDir).filter((n) => n.startsWith('.backup-'))).toEqual([]);
   });
 });

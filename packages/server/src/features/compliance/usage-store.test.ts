@@ -85,13 +85,13 @@ describeEachEngine('usage store', (engine) => {
 
     await transactor.run((trx) => releaseInstanceUsage(trx, owner('i2')));
     expect(await readUsageTotals(database.db, 'va')).toEqual(new Map([['A', 1]]));
-    expect(await reconcileUsageTotals(transactor)).toBe(0);
+    expect(await reconcileUsageTotals(transactor)).toEqual({ vas: 1, corrected: 0 });
   });
 
   it('repairs totals that drifted', async () => {
     await database.db.updateTable('va_usage').set({ in_use: 99 }).where('tag', '=', 'A').execute();
     await database.db.insertInto('va_usage').values({ va_id: 'va', tag: 'ghost', in_use: 4 }).execute();
-    expect(await reconcileUsageTotals(transactor)).toBe(2);
+    expect(await reconcileUsageTotals(transactor)).toEqual({ vas: 1, corrected: 2 });
     expect(await readUsageTotals(database.db, 'va')).toEqual(new Map([['A', 1]]));
   });
 
@@ -113,7 +113,7 @@ describeEachEngine('usage store', (engine) => {
     await transactor.run((trx) => releaseInstanceUsage(trx, owner('i1')));
     expect(await counts()).toEqual([]);
     expect((await readReportedNames(database.db, 'va')).has('N')).toBe(false);
-    expect(await reconcileUsageTotals(transactor)).toBe(0);
+    expect(await reconcileUsageTotals(transactor)).toEqual({ vas: 1, corrected: 0 });
   });
 
   it('repairs reported-name counts that drifted', async () => {
@@ -123,7 +123,7 @@ describeEachEngine('usage store', (engine) => {
       .insertInto('va_reported_names')
       .values({ va_id: 'va', tag: 'ghost', display_name: 'Ghost', instances: 1 })
       .execute();
-    expect(await reconcileUsageTotals(transactor)).toBe(2);
+    expect(await reconcileUsageTotals(transactor)).toEqual({ vas: 1, corrected: 2 });
     expect(await readReportedNames(database.db, 'va')).toEqual(new Map([['M', 'Named']]));
   });
 });

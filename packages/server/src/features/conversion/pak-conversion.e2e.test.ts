@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 interface PakBody {
@@ -20,13 +21,13 @@ interface ConversionBody {
 
 const TAG = 'regid.2014-08.com.cisco.CUSP-5,1.0_8f106f12';
 
-describe('PAK conversion', () => {
+describeEachEngine('PAK conversion', (engine) => {
   let t: TestServer;
   let accountId: string;
   let vaId: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     accountId = (await t.admin.createAccount('Conversions', 'conversions.example.com')).id;
     vaId = (await t.admin.createVa(accountId, 'Lab')).id;
   });

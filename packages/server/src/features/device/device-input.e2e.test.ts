@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { DEVICE_ROUTES } from '@smartlic/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { OpenDatabase } from '../../storage/database.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import type { SimDevice } from '../../test-support/sim-device.js';
-import { startTestServer, type TestServer } from '../../test-support/test-server.js';
+import { openServerDatabase, startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { INVALID_DATE } from '../../util/time.js';
 
 interface ErrorAnswer {
@@ -17,7 +17,7 @@ interface ErrorAnswer {
 const BEYOND_DATES = 8_640_000_000_000_001;
 const TAG = 'regid.2026-01.com.example.Input_1.0';
 
-describe('device input that would break listings, terminals or spreadsheets', () => {
+describeEachEngine('device input that would break listings, terminals or spreadsheets', (engine) => {
   let t: TestServer;
   let database: OpenDatabase;
   let accountId: string;
@@ -26,9 +26,9 @@ describe('device input that would break listings, terminals or spreadsheets', ()
   let device: SimDevice;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     // A second connection to the server's own SQLite file, to plant rows the routes now refuse.
-    database = openSqliteDatabase(join(t.dataDir, 'smartlic.db'));
+    database = await openServerDatabase(t);
     accountId = (await t.admin.createAccount('Input', 'input.example.com')).id;
     vaId = (await t.admin.createVa(accountId, 'Lab')).id;
     token = (await t.admin.createToken(vaId)).token;

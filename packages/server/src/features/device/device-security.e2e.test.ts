@@ -1,19 +1,20 @@
 import { createCsr, DAY, DEVICE_ROUTES, generateKeyPair, HOUR, newNonce, signEnvelope } from '@smartlic/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sendJson } from '../../test-support/http.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { errorOf, type SimDevice } from '../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 const TAG = 'regid.2014-08.com.example.A';
 
-describe('device messages that must be refused', () => {
+describeEachEngine('device messages that must be refused', (engine) => {
   let t: TestServer;
   let vaId: string;
   let token: string;
   let device: SimDevice;
 
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     ({ vaId } = await t.admin.setupVa());
     await t.admin.addLicense(vaId, { tag: TAG, count: 10 });
     token = (await t.admin.createToken(vaId)).token;

@@ -1,6 +1,7 @@
 import { DEVICE_ROUTES, generateKeyPair, signEnvelope } from '@smartlic/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sendJson } from '../../test-support/http.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { loadVectors, type MessageVector } from '../../test-support/vectors.js';
 
@@ -12,10 +13,10 @@ const ROUTE_OF = {
   convert: DEVICE_ROUTES.convert,
 } as const;
 
-describe('protocol vectors: messages.json through the real routes', () => {
+describeEachEngine('protocol vectors: messages.json through the real routes', (engine) => {
   let t: TestServer;
   beforeAll(async () => {
-    t = await startTestServer(); // the manual clock starts at the vectors' timestamp
+    t = await startTestServer({ engine }); // the manual clock starts at the vectors' timestamp
   });
   afterAll(async () => {
     await t.dispose();

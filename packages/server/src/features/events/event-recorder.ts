@@ -62,7 +62,8 @@ export type EventType =
   | 'session.signed-out'
   | 'session.sign-in-failed'
   | 'user.password-set'
-  | 'user.password-refused';
+  | 'user.password-refused'
+  | 'usage.reconciled';
 
 /** Who acted: a user (`user:<email>`), an API key (`key:<name>`), a device (`device:<instanceId>`), or `system` (jobs). */
 export type Actor = string;

@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sendJson } from '../../test-support/http.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestApp, type TestApp } from '../../test-support/test-app.js';
 
 const GENERIC = 'C9500 Network Advantage';
 const SPECIFIC = 'C9500 32C NW Advantage';
 
-describe('adding a license pool with a parent tag: one request, one transaction', () => {
+describeEachEngine('adding a license pool with a parent tag: one request, one transaction', (engine) => {
   let t: TestApp;
   let vaId: string;
   let accountId: string;
@@ -17,7 +18,7 @@ describe('adding a license pool with a parent tag: one request, one transaction'
     t.database.db.selectFrom('tags').select(['tag', 'parent_tag']).where('tag', '=', tag).executeTakeFirst();
 
   beforeEach(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ engine });
     accountId = (await call<{ id: string }>(t.ownerKey, 'POST', '/api/v1/accounts', { name: 'Acme' })).body.id;
     vaId = (
       await call<{ id: string }>(t.ownerKey, 'POST', `/api/v1/accounts/${accountId}/virtual-accounts`, {

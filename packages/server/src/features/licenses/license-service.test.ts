@@ -1,21 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { ManualClock } from '@smartlic/protocol';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createLocalChangeFeed } from '../../cluster/change-feed.js';
-import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
-import { migrateToLatest } from '../../storage/migrate.js';
+import type { OpenDatabase } from '../../storage/database.js';
 import { createTransactor } from '../../storage/transactor.js';
-import { makeTempDir } from '../../test-support/temp-dir.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
+import { openTestDatabase } from '../../test-support/test-database.js';
 import { INVALID_DATE } from '../../util/time.js';
 import { createAccountService } from '../accounts/account-service.js';
 import { TagTreeCache } from '../tags/tag-tree.js';
 import { createLicenseService } from './license-service.js';
 
-describe('license listing over a damaged row', () => {
-  let dir: ReturnType<typeof makeTempDir>;
+describeEachEngine('license listing over a damaged row', (engine) => {
+  let handle: Awaited<ReturnType<typeof openTestDatabase>>;
   let database: OpenDatabase;
   let warnings: Array<Record<string, unknown>>;
   let service: ReturnType<typeof createLicenseService>;
@@ -23,9 +22,8 @@ describe('license listing over a damaged row', () => {
   const clock = new ManualClock();
 
   beforeEach(async () => {
-    dir = makeTempDir();
-    database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
-    await migrateToLatest(database.db);
+    handle = await openTestDatabase(engine);
+    database = handle.database;
     const transactor = createTransactor(database.db);
     warnings = [];
     const sink = new Writable({
@@ -47,8 +45,7 @@ describe('license listing over a damaged row', () => {
     });
   });
   afterEach(async () => {
-    await database.close();
-    dir.remove();
+    await handle.dispose();
   });
 
   const plantPool = (tag: string, endsAt: number) =>

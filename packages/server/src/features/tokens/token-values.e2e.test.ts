@@ -2,43 +2,41 @@ import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { DAY } from '@smartlic/protocol';
 import { Migrator } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { OPENAPI_PATH } from '../../http/openapi.js';
 import { openSqliteDatabase } from '../../storage/database.js';
 import { migrationProvider } from '../../storage/migrations.js';
+import { openPostgresDatabase } from '../../storage/postgres.js';
 import { AdminClient } from '../../test-support/admin-client.js';
 import { sendJson } from '../../test-support/http.js';
+import { createTestDatabase, describeEachEngine } from '../../test-support/postgres.js';
 import { errorOf } from '../../test-support/sim-device.js';
 import { makeTempDir } from '../../test-support/temp-dir.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
 
-const storedTokens = (dataDir: string): Array<{ id: string; token: string; token_hash: string }> => {
-  const { sqlite } = openSqliteDatabase(join(dataDir, 'smartlic.db'));
-  try {
-    return sqlite.prepare('select id, token, token_hash from tokens order by created_at, id').all() as Array<{
-      id: string;
-      token: string;
-      token_hash: string;
-    }>;
-  } finally {
-    sqlite.close();
-  }
-};
+const storedTokens = (t: TestServer) =>
+  t.inspect((db) =>
+    db.selectFrom('tokens').select(['id', 'token', 'token_hash']).orderBy('created_at').orderBy('id').execute(),
+  );
 
 /**
  * Registration tokens are stored as a SHA-256 (what registration looks them up by) and their
  * value encrypted with the secrets key; only roles that may create tokens see the value.
  */
-describe('registration token values', () => {
+describeEachEngine('registration token values', (engine) => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
-  const server = async (dataDir?: string): Promise<TestServer> => {
-    const t = await startTestServer(dataDir ? { dataDir } : {});
-    cleanups.push(dataDir ? t.stop : t.dispose);
+  const server = async (at?: { dataDir: string; dbUrl: string | undefined }): Promise<TestServer> => {
+    const t = await startTestServer({
+      engine,
+      ...(at?.dataDir ? { dataDir: at.dataDir } : {}),
+      ...(at?.dbUrl ? { dbUrl: at.dbUrl } : {}),
+    });
+    cleanups.push(at ? t.stop : t.dispose);
     return t;
   };
   const userKey = async (t: TestServer, accountId: string, vaId: string, role: string) =>
@@ -58,7 +56,7 @@ describe('registration token values', () => {
     const t = await server();
     const { accountId, vaId } = await t.admin.setupVa('Acme');
     const created = await t.admin.createToken(vaId, { description: 'lab' });
-    const [stored] = storedTokens(t.dataDir);
+    const [stored] = await storedTokens(t);
     expect(stored?.token).toMatch(/^v1:[\w-]+:[\w-]+:[\w-]+$/);
     expect(stored?.token).not.toContain(created.token);
     expect(stored?.token_hash).toBe(sha256(created.token));
@@ -105,7 +103,9 @@ describe('registration token values', () => {
     const dir = makeTempDir();
     cleanups.push(dir.remove);
     // A database as the previous release left it: migrated up to 0008, the token in clear.
-    const old = openSqliteDatabase(join(dir.path, 'smartlic.db'));
+    const fresh = engine === 'postgres' ? await createTestDatabase() : undefined;
+    if (fresh) cleanups.push(fresh.drop);
+    const old = fresh ? await openPostgresDatabase(fresh.url) : openSqliteDatabase(join(dir.path, 'smartlic.db'));
     const migrated = await new Migrator({ db: old.db, provider: migrationProvider }).migrateTo(
       '0008-webhook-secrets-at-rest',
     );
@@ -139,9 +139,10 @@ describe('registration token values', () => {
       .execute();
     await old.close();
 
-    const t = await server(dir.path);
+    const at = { dataDir: dir.path, dbUrl: fresh?.url };
+    const t = await server(at);
     t.clock.set(now + 1000);
-    const [stored] = storedTokens(dir.path);
+    const [stored] = await storedTokens(t);
     expect(stored).toMatchObject({ id: tokenId, token_hash: sha256(value) });
     expect(stored?.token).toMatch(/^v1:/);
     expect(stored?.token).not.toContain(value);
@@ -154,7 +155,7 @@ describe('registration token values', () => {
 
     // And a restart opens them with the same key.
     await t.stop();
-    const again = await server(dir.path);
+    const again = await server(at);
     expect((await again.admin.listTokens(vaId))[0]?.token).toBe(value);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AdminClient } from '../../test-support/admin-client.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
 interface Created {
@@ -27,7 +28,7 @@ interface Refusal {
  * carrying every right of that user. Now the key is scoped to the granting place, the answer
  * does not tell whether the e-mail was known, and nothing reaches the other account.
  */
-describe('granting a role to a user of another account', () => {
+describeEachEngine('granting a role to a user of another account', (engine) => {
   let t: TestServer;
   let acme: { accountId: string; vaId: string };
   let shopId: string;
@@ -41,7 +42,7 @@ describe('granting a role to a user of another account', () => {
     client.request<Created & Refusal>('POST', '/api/v1/users', body);
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     acme = await t.admin.setupVa('Acme');
     shopId = (await t.admin.createVa(acme.accountId, 'Shop')).id;
     beta = await t.admin.setupVa('Beta');

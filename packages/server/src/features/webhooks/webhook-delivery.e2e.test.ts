@@ -1,7 +1,8 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DAY, MINUTE } from '@smartlic/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from './webhook-signature.js';
 
@@ -44,14 +45,14 @@ interface DeliveryBody {
   payload: { type: string; counts?: Record<string, number>; total?: number };
 }
 
-describe('webhooks', () => {
+describeEachEngine('webhooks', (engine) => {
   let t: TestServer;
   let accountId: string;
   const secret = 'a-shared-secret-of-the-receiver';
 
   beforeAll(async () => {
     // The receivers listen on 127.0.0.1.
-    t = await startTestServer({ webhookAllowPrivate: true });
+    t = await startTestServer({ engine, webhookAllowPrivate: true });
     t.clock.set(Date.UTC(2027, 0, 10, 12, 0, 0));
     accountId = (await t.admin.createAccount('Hooks', 'hooks.example.com')).id;
   });

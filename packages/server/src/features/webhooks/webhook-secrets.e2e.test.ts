@@ -4,12 +4,14 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Migrator } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { startServer } from '../../start-server.js';
 import { openSqliteDatabase } from '../../storage/database.js';
 import { migrationProvider } from '../../storage/migrations.js';
+import { openPostgresDatabase } from '../../storage/postgres.js';
+import { createTestDatabase, describeEachEngine } from '../../test-support/postgres.js';
 import { makeTempDir } from '../../test-support/temp-dir.js';
-import { startTestServer } from '../../test-support/test-server.js';
+import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { SIGNATURE_HEADER, verifyWebhookSignature } from './webhook-signature.js';
 
 /** A receiver on 127.0.0.1 answering 204, keeping what it got. */
@@ -32,18 +34,12 @@ async function startReceiver() {
   };
 }
 
-const storedSecrets = (dataDir: string): string[] => {
-  const { sqlite } = openSqliteDatabase(join(dataDir, 'smartlic.db'));
-  try {
-    return (sqlite.prepare('select secret from webhooks order by created_at').all() as Array<{ secret: string }>).map(
-      (r) => r.secret,
-    );
-  } finally {
-    sqlite.close();
-  }
-};
+const storedSecrets = async (t: TestServer): Promise<string[]> =>
+  (await t.inspect((db) => db.selectFrom('webhooks').select('secret').orderBy('created_at').execute())).map(
+    (r) => r.secret,
+  );
 
-describe('webhook secrets at rest', () => {
+describeEachEngine('webhook secrets at rest', (engine) => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -61,8 +57,8 @@ describe('webhook secrets at rest', () => {
 
   it('stores secrets encrypted with <data>/secrets.key (0600), and deliveries still verify with the secret', async () => {
     const hookReceiver = await receiver();
-    const t = await startTestServer({ dataDir: tempDir(), webhookAllowPrivate: true });
-    cleanups.push(t.stop);
+    const t = await startTestServer({ engine, dataDir: tempDir(), webhookAllowPrivate: true });
+    cleanups.push(t.dispose);
     const secret = 'the-receivers-own-shared-secret';
     const { id: accountId } = await t.admin.createAccount('Sealed');
     const hook = await t.admin.ok<{ id: string; secret: string }>('POST', `/api/v1/accounts/${accountId}/webhooks`, {
@@ -77,7 +73,7 @@ describe('webhook secrets at rest', () => {
     const keyPath = join(t.dataDir, 'secrets.key');
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(keyPath)).toHaveLength(32);
-    const stored = storedSecrets(t.dataDir);
+    const stored = await storedSecrets(t);
     expect(stored).toHaveLength(2);
     for (const value of stored) {
       expect(value).toMatch(/^v1:[\w-]+:[\w-]+:[\w-]+$/);
@@ -97,7 +93,9 @@ describe('webhook secrets at rest', () => {
     const dataDir = tempDir();
     const secret = 'a-secret-stored-before-encryption';
     // A database as the previous release left it: migrated up to 0007, the secret in clear.
-    const old = openSqliteDatabase(join(dataDir, 'smartlic.db'));
+    const fresh = engine === 'postgres' ? await createTestDatabase() : undefined;
+    if (fresh) cleanups.push(fresh.drop);
+    const old = fresh ? await openPostgresDatabase(fresh.url) : openSqliteDatabase(join(dataDir, 'smartlic.db'));
     const migrated = await new Migrator({ db: old.db, provider: migrationProvider }).migrateTo(
       '0007-previous-id-certificate',
     );
@@ -141,9 +139,14 @@ describe('webhook secrets at rest', () => {
     await old.close();
     expect(existsSync(join(dataDir, 'secrets.key'))).toBe(false);
 
-    const t = await startTestServer({ dataDir, webhookAllowPrivate: true });
+    const t = await startTestServer({
+      engine,
+      dataDir,
+      webhookAllowPrivate: true,
+      ...(fresh ? { dbUrl: fresh.url } : {}),
+    });
     cleanups.push(t.stop);
-    const [stored] = storedSecrets(dataDir);
+    const [stored] = await storedSecrets(t);
     expect(stored).toMatch(/^v1:/);
     expect(stored).not.toContain(secret);
     t.clock.set(now + 1000);
@@ -155,13 +158,14 @@ describe('webhook secrets at rest', () => {
 
   it('refuses to start with a wrong, malformed or missing key once secrets are encrypted', async () => {
     const dataDir = tempDir();
-    const t = await startTestServer({ dataDir, webhookAllowPrivate: true });
+    const t = await startTestServer({ engine, dataDir, webhookAllowPrivate: true });
+    cleanups.push(t.dispose);
     const { id: accountId } = await t.admin.createAccount('Keyed');
     await t.admin.ok('POST', `/api/v1/accounts/${accountId}/webhooks`, { url: 'http://127.0.0.1:9/hook' });
     await t.stop();
     const keyPath = join(dataDir, 'secrets.key');
     const key = readFileSync(keyPath);
-    const start = () => startServer({ dataDir, port: 0, logLevel: 'silent' });
+    const start = () => startServer({ dataDir, ...(t.dbUrl ? { dbUrl: t.dbUrl } : {}), port: 0, logLevel: 'silent' });
 
     writeFileSync(keyPath, randomBytes(32), { mode: 0o600 });
     await expect(start()).rejects.toThrow(

@@ -1,9 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openSqliteDatabase } from '../../storage/database.js';
 import { AdminClient } from '../../test-support/admin-client.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { testResolver } from '../../test-support/test-resolver.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 import { COARSE_DELIVERY_ERROR } from './webhook-service.js';
@@ -55,13 +54,14 @@ async function usersOf(t: TestServer, accountId: string, tag: string) {
   return { admin: await client('admin'), user: await client('user'), viewer: await client('viewer') };
 }
 
-describe('webhook targets without --webhook-allow-private', () => {
+describeEachEngine('webhook targets without --webhook-allow-private', (engine) => {
   let t: TestServer;
   let accountId: string;
   const cleanups: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
     t = await startTestServer({
+      engine,
       // The one name that resolves: to this machine, as a rebinding attacker's DNS would answer.
       webhookResolver: testResolver({ 'rebound.test': ['127.0.0.1'] }),
     });
@@ -137,26 +137,32 @@ describe('webhook targets without --webhook-allow-private', () => {
     const { id: account } = await t.admin.createAccount('Legacy');
     const LEGACY_ID = '11111111-1111-4111-8111-111111111111';
     const LEGACY_URL = 'https://alice:s3cret@hooks.example.com/x';
-    const { sqlite } = openSqliteDatabase(join(t.dataDir, 'smartlic.db'));
-    try {
-      sqlite
-        .prepare(
-          'insert into webhooks (id, account_id, url, secret, events, created_at, disabled) values (?, ?, ?, ?, ?, ?, 0)',
-        )
-        .run(LEGACY_ID, account, LEGACY_URL, 'plain:x', '[]', 1);
-      sqlite
-        .prepare('insert into events (id, at, actor, type, account_id, va_id, detail) values (?, ?, ?, ?, ?, null, ?)')
-        .run(
-          'legacy-event',
-          1,
-          'key:owner',
-          'webhook.added',
-          account,
-          JSON.stringify({ webhookId: LEGACY_ID, url: LEGACY_URL }),
-        );
-    } finally {
-      sqlite.close();
-    }
+    await t.inspect(async (db) => {
+      await db
+        .insertInto('webhooks')
+        .values({
+          id: LEGACY_ID,
+          account_id: account,
+          url: LEGACY_URL,
+          secret: 'plain:x',
+          events: '[]',
+          created_at: 1,
+          disabled: 0,
+        })
+        .execute();
+      await db
+        .insertInto('events')
+        .values({
+          id: 'legacy-event',
+          at: 1,
+          actor: 'key:owner',
+          type: 'webhook.added',
+          account_id: account,
+          va_id: null,
+          detail: JSON.stringify({ webhookId: LEGACY_ID, url: LEGACY_URL }),
+        })
+        .execute();
+    });
     const viewer = (await usersOf(t, account, 'legacy')).viewer;
     const listed = await viewer.ok<Array<{ url: string }>>('GET', `/api/v1/accounts/${account}/webhooks`);
     expect(listed.map((w) => w.url)).toEqual(['https://***@hooks.example.com/x']);

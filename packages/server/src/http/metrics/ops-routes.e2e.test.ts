@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AdminClient } from '../../test-support/admin-client.js';
+import { describeEachEngine } from '../../test-support/postgres.js';
 import { SimDevice } from '../../test-support/sim-device.js';
 import { startTestApp, type TestApp } from '../../test-support/test-app.js';
 
@@ -57,10 +58,10 @@ function sumOf(samples: Sample[], name: string, labels: Record<string, string> =
   return found.reduce((sum, s) => sum + s.value, 0);
 }
 
-describe('operations endpoints', () => {
+describeEachEngine('operations endpoints', (engine) => {
   let t: TestApp;
   beforeEach(async () => {
-    t = await startTestApp();
+    t = await startTestApp({ engine });
   });
   afterEach(async () => t.dispose());
 

@@ -1,6 +1,7 @@
 import { DEVICE_ROUTES, LEGACY_LICENSE_COUNT_MAX } from '@smartlic/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AdminClient } from '../../../test-support/admin-client.js';
+import { describeEachEngine } from '../../../test-support/postgres.js';
 import { errorOf, type SimDevice } from '../../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
 
@@ -23,13 +24,13 @@ type Legacy = { legacyId: string; tag: string; count: number; type?: string; end
  * Conversion is now off per VA until an admin turns it on, capped per report, per legacy
  * license and per device, and what is over the automatic caps waits for an admin.
  */
-describe('device-led conversion: off by default, capped, reviewed', () => {
+describeEachEngine('device-led conversion: off by default, capped, reviewed', (engine) => {
   let t: TestServer;
   let accountId: string;
   let serial = 0;
 
   beforeAll(async () => {
-    t = await startTestServer({ webhookAllowPrivate: true });
+    t = await startTestServer({ engine, webhookAllowPrivate: true });
     accountId = (await t.admin.createAccount('Mint', 'mint.example.com')).id;
   });
   afterAll(async () => t.dispose());

@@ -1,5 +1,6 @@
 import { DEVICE_ROUTES } from '@smartlic/protocol';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine } from '../../../test-support/postgres.js';
 import type { SimDevice } from '../../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
 
@@ -8,14 +9,14 @@ const LEGACY = [
   { legacyId: 'PAK-3850-001:ap-count', tag: 'regid.c3850.ap', count: 25 },
 ];
 
-describe('device-led conversion', () => {
+describeEachEngine('device-led conversion', (engine) => {
   let t: TestServer;
   let accountId: string;
   let vaId: string;
   let device: SimDevice;
 
   beforeAll(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     accountId = (await t.admin.createAccount('DLC', 'dlc.example.com')).id;
     vaId = (await t.admin.createVa(accountId, 'Campus')).id;
     // Device-led conversion is off until an admin of the VA turns it on (defaults caps: 100 per license).

@@ -1,14 +1,15 @@
 import { X509Certificate } from 'node:crypto';
 import type { Envelope, RegisterResponse } from '@smartlic/protocol';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachEngine } from '../../../test-support/postgres.js';
 import { errorOf } from '../../../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
 
-describe('the UDI in the ID certificate subject', () => {
+describeEachEngine('the UDI in the ID certificate subject', (engine) => {
   let t: TestServer;
   let vaId: string;
   beforeEach(async () => {
-    t = await startTestServer();
+    t = await startTestServer({ engine });
     ({ vaId } = await t.admin.setupVa());
   });
   afterEach(async () => {

@@ -1,5 +1,6 @@
 import { DAY, type KeyPair, ManualClock } from '@smartlic/protocol';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeEachEngine } from '../../../test-support/postgres.js';
 import { errorOf, type SimDevice } from '../../../test-support/sim-device.js';
 import { makeTempDir } from '../../../test-support/temp-dir.js';
 import { startTestServer, type TestServer } from '../../../test-support/test-server.js';
@@ -36,16 +37,17 @@ async function expectRefused(d: SimDevice, code: string, status = 401): Promise<
   expect(errorOf(answer).code).toBe(code);
 }
 
-describe('an ID certificate renewal whose answer was lost', () => {
+describeEachEngine('an ID certificate renewal whose answer was lost', (engine) => {
   const servers: TestServer[] = [];
   const dirs: Array<{ remove(): void }> = [];
   afterEach(async () => {
-    for (const t of servers.splice(0)) await t.dispose();
+    // The last started first: the first server's dispose empties the PostgreSQL database they share.
+    for (const t of servers.splice(0).reverse()) await t.dispose();
     for (const dir of dirs.splice(0)) dir.remove();
   });
 
   async function setup(options: { dataDir?: string; clock?: ManualClock } = {}) {
-    const t = await startTestServer(options);
+    const t = await startTestServer({ engine, ...options });
     servers.push(t);
     const { vaId } = await t.admin.setupVa();
     await t.admin.addLicense(vaId, { tag: TAG, count: 10 });
@@ -131,7 +133,7 @@ describe('an ID certificate renewal whose answer was lost', () => {
     const lost = await renewAndLose(d);
     await first.stop();
 
-    const second = await startTestServer({ dataDir: dir.path, clock });
+    const second = await startTestServer({ engine, dataDir: dir.path, dbUrl: first.dbUrl, clock });
     servers.push(second);
     const resumed = deviceOn(second, d);
     expect((await resumed.authorize([{ tag: TAG, count: 3 }])).status).toBe(200);
@@ -146,8 +148,8 @@ describe('an ID certificate renewal whose answer was lost', () => {
     const dir = makeTempDir();
     dirs.push(dir);
     const clock = new ManualClock();
-    const { d } = await setup({ dataDir: dir.path, clock }); // on server A
-    const b = await startTestServer({ dataDir: dir.path, clock });
+    const { t: a, d } = await setup({ dataDir: dir.path, clock }); // on server A
+    const b = await startTestServer({ engine, dataDir: dir.path, dbUrl: a.dbUrl, clock });
     servers.push(b);
     const old = held(d);
     // B renews; A still caches the old certificate as the current one.
