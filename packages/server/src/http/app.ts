@@ -24,6 +24,8 @@ import { createInstanceService } from '../features/instances/instance-service.js
 import { registerLicenseRoutes } from '../features/licenses/license-routes.js';
 import { createLicenseService } from '../features/licenses/license-service.js';
 import type { AuthorityPki } from '../features/pki/authority-pki.js';
+import { registerPolicyAdminRoutes, registerPolicyDeviceRoutes } from '../features/policy/policy-routes.js';
+import { createPolicyService } from '../features/policy/policy-service.js';
 import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
 import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
@@ -151,7 +153,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const cache = new InstanceKeyCache();
   const changes = deps.changes ?? createLocalChangeFeed();
   const tagTree = new TagTreeCache(db, changes);
-  const device = createDeviceService({
+  const deviceDeps = {
     db,
     transactor,
     clock,
@@ -161,7 +163,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clockToleranceMs,
     logger,
     tags: tagTree,
-  });
+  };
+  const device = createDeviceService(deviceDeps);
+  const policy = createPolicyService(deviceDeps);
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const accounts = createAccountService({ db, transactor, clock });
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger, changes });
@@ -208,6 +212,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerDeviceRoutes(app, device, limits, {
     authorized: (status) => metrics.authorizations.inc({ status }),
   });
+  registerPolicyDeviceRoutes(app, policy, limits);
   registerOpenApiRoute(app, routes);
   await app.register(async (admin) => {
     admin.addHook('onRequest', limits.authGate);
@@ -226,6 +231,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerBackupRoutes(admin, { source: deps.backup, clock });
     registerPakRoutes(admin, paks);
     registerDeviceConversionRoutes(admin, createDeviceConversionService({ db, transactor, clock }));
+    registerPolicyAdminRoutes(admin, policy);
     registerReservationRoutes(
       admin,
       createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),
