@@ -16,7 +16,9 @@ import {
   type UsageResponse,
 } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
+import { notFound } from '../../errors.js';
 import type { Database } from '../../storage/schema.js';
+import { findVirtualAccount } from '../accounts/account-store.js';
 import { surplusOf } from '../compliance/compliance.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
 import type { DeviceDeps } from '../device/device-deps.js';
@@ -210,12 +212,16 @@ export function createPolicyService(deps: DeviceDeps) {
     },
 
     /** The policy of a VA: defaults with its custom terms. */
-    getPolicy: (vaId: string): Promise<Policy> => readVaPolicy(deps.db, vaId),
+    async getPolicy(vaId: string): Promise<Policy> {
+      if (!(await findVirtualAccount(deps.db, vaId))) throw notFound('Virtual account', vaId);
+      return readVaPolicy(deps.db, vaId);
+    },
 
     /** Sets a VA's custom terms for one license class; devices get them with their next ACK. */
     async setPolicy(vaId: string, setting: PolicySetting, actor: Actor): Promise<Policy> {
       const now = clock.now();
       return transactor.run(async (trx) => {
+        if (!(await findVirtualAccount(trx, vaId))) throw notFound('Virtual account', vaId);
         const values = {
           first_report_days: setting.firstReportDays,
           frequency_days: setting.reportingFrequencyDays,
