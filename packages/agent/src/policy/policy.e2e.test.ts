@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DAY, HOUR, ManualClock, MINUTE, type RumReport } from '@smartlic/protocol/core';
@@ -151,6 +151,18 @@ describe('a policy-model device', () => {
     expect((await agent.importAck(otherAck)).message).toContain('another product');
     await agent.close();
     await other.close();
+  });
+
+  it('refuses an edited policy.json', async () => {
+    const dir = join(base, 'edited');
+    const agent = await device('FCW3', dir);
+    await agent.trust('tok');
+    await agent.use(TAG_A, 2);
+    await agent.close();
+    const path = join(dir, 'policy.json');
+    const text = await readFile(path, 'utf8');
+    await writeFile(path, text.replace('"count":2', '"count":1'));
+    await expect(Agent.open(options(dir))).rejects.toThrow(/policy\.json is damaged or was edited \(MAC mismatch\)/);
   });
 
   it('loses no report and counts none twice when killed at 50 points while sampling and reporting', async () => {

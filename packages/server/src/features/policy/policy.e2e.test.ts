@@ -176,6 +176,11 @@ describeEachEngine('Smart Licensing Using Policy on the authority', (engine) => 
       onChangeDays: 0,
     });
     expect(bad.status).toBe(400);
+    const unknown = await t.admin.request(
+      'GET',
+      '/api/v1/virtual-accounts/00000000-0000-4000-8000-000000000000/policy',
+    );
+    expect(unknown.status).toBe(404);
   });
 
   it('issues a SLAC while the VA has the licenses free, and takes it back once', async () => {
