@@ -287,10 +287,24 @@ export class Agent {
   /**
    * Policy model: installs a trust code with an ID token (`license smart trust idtoken TOKEN [local|all]
    * [force]`); refused when one is installed unless `force`, and by the authority when the device clock
-   * is more than an hour off.
+   * is more than an hour off. On a registration-model device it switches the device to the policy model
+   * (a registered one keeps its product instance and usage); refused while a reservation is enabled.
    */
   trust(idToken: string, options: { scope?: 'local' | 'all'; force?: boolean } = {}): Promise<Outcome> {
-    return this.write(() => this.requirePolicy().trust(idToken, options.scope ?? 'local', options.force ?? false));
+    return this.write(async () => {
+      const scope = options.scope ?? 'local';
+      const force = options.force ?? false;
+      if (this.policyRt) return this.policyRt.trust(idToken, scope, force);
+      // A registration-model device switches to the policy model (ADR 0018): its declared usage is
+      // measured from now on, and a registered one keeps its product instance (trust with force).
+      this.reserved = await readReservation(this.rt);
+      assertNotReserving(this.reserved);
+      const switching = PolicyRuntime.switching(this.rt);
+      const registered = this.rt.state.registration.certificate !== undefined;
+      const outcome = await switching.trust(idToken, scope, force || registered);
+      if (outcome.ok) this.policyRt = switching;
+      return outcome;
+    });
   }
 
   /** Policy model: reports the unacknowledged usage to the authority and takes its ACK (`license smart sync all`). */

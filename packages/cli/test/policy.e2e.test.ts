@@ -142,6 +142,28 @@ describe('Smart Licensing Using Policy through the CLI', () => {
     expect((await status('late', later)).usage[0]).toMatchObject({ count: 2, status: 'IN USE' });
   });
 
+  it('switches a registered device to the policy model, keeping its product instance and usage', async () => {
+    expect((await device('switch', ['init', '--pid', 'C9300-24UX', '--sn', 'FCW0000E001'])).code).toBe(0);
+    expect((await device('switch', ['call-home', 'destination', server.url, '--root', server.rootCaPath])).code).toBe(
+      0,
+    );
+    const before = (await inUse()) ?? 0;
+    expect((await device('switch', ['use', TAG, '2'])).code).toBe(0);
+    const registered = await device('switch', ['license', 'smart', 'register', 'idtoken', token]);
+    expect(registered.code, registered.stderr).toBe(0);
+    expect(await inUse()).toBe(before + 2);
+    const registeredAs = (await status('switch')).identity.instanceId;
+    const switched = await device('switch', ['license', 'smart', 'trust', 'idtoken', token]);
+    expect(switched.code, switched.stderr).toBe(0);
+    const s = await status('switch');
+    expect(s.identity.instanceId).toBe(registeredAs);
+    expect(s.policy.trustCode.installed).toBe(true);
+    expect(s.usage).toEqual([{ tag: TAG, displayName: null, count: 2, status: 'IN USE' }]);
+    expect(await inUse()).toBe(before + 2);
+    expect((await device('switch', ['license', 'smart', 'sync', 'all'])).code).toBe(0);
+    expect(await inUse()).toBe(before + 2);
+  });
+
   it('a custom VA policy arrives in the next ACK and changes the schedule', async () => {
     await newDevice('custom', 'FCW0000D001');
     expect((await device('custom', ['use', TAG, '1'])).code).toBe(0);

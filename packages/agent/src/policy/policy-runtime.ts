@@ -56,6 +56,21 @@ export class PolicyRuntime {
     return new PolicyRuntime(rt, state, () => undefined);
   }
 
+  /**
+   * The policy model of a registration-model device switching to it (ADR 0018), in memory: its
+   * declared usage becomes the open measurements from now. Nothing is written until a trust code is
+   * installed, so a failed switch leaves the device as it was.
+   */
+  static switching(rt: AgentRuntime): PolicyRuntime {
+    const state = emptyPolicyState();
+    const now = rt.now();
+    for (const u of rt.state.usage) {
+      if (u.count > 0) state.open[u.tag] = { count: u.count, since: now, licenseClass: 'unenforced-perpetual' };
+    }
+    if (Object.keys(state.open).length > 0) state.firstUseAt = now;
+    return new PolicyRuntime(rt, state, () => undefined);
+  }
+
   /** The policy model of the device, or undefined when it runs the registration model. */
   static async load(
     rt: AgentRuntime,

@@ -54,6 +54,7 @@ export type EventType =
   | 'access.denied'
   | 'registration.refused'
   | 'instance.takeover-refused'
+  | 'instance.trusted'
   | 'usage.reported'
   | 'policy.set'
   | 'slac.issued'

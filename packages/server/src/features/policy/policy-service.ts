@@ -33,6 +33,7 @@ import { signResponse } from '../pki/response-signer.js';
 import { acceptPolicyRequest, type PolicyMessageType, type PolicyRequest } from './policy-request.js';
 import { readVaPolicy } from './policy-terms.js';
 import { loadReportingDevice, type ReportingDevice, recordReports, verifyReports } from './report-ingest.js';
+import { trustInPlace } from './trust-in-place.js';
 
 /** What `admin usage import` answers: the counts, and the ACK file to hand back to the device. */
 export interface UsageImportAnswer {
@@ -98,6 +99,29 @@ export function createPolicyService(deps: DeviceDeps) {
      * the VA's policy.
      */
     async trust(request: PolicyRequest<'trust'>): Promise<Envelope<TrustResponse>> {
+      const inPlace = await trustInPlace(deps, request);
+      if (inPlace) {
+        const place = await deps.places.get(deps.db, inPlace.vaId);
+        if (!place) throw new SmartlicError('UNKNOWN_INSTANCE', { context: { instanceId: inPlace.instanceId } });
+        const now = clock.now();
+        return signResponse(pki, {
+          type: 'trust-response',
+          version: PROTOCOL_VERSION,
+          timestamp: now,
+          nonce: request.payload.nonce,
+          instanceId: inPlace.instanceId,
+          idCertificate: inPlace.cert.pem,
+          idCertSerial: inPlace.cert.serial,
+          idCertExpiresAt: inPlace.cert.expiresAt,
+          signingCertificate: pki.signingCertPem,
+          signingCertSerial: pki.signingCertSerial,
+          smartAccount: place.account,
+          virtualAccount: place.va,
+          exportControlled: inPlace.exportControlled,
+          trustedAt: now,
+          policy: await readVaPolicy(deps.db, inPlace.vaId),
+        } satisfies TrustResponse);
+      }
       const { scope: _scope, type: _type, ...rest } = request.payload;
       const registered = await registerDevice(deps, {
         envelope: request.envelope,

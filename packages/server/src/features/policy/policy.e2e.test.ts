@@ -52,7 +52,30 @@ describeEachEngine('Smart Licensing Using Policy on the authority', (engine) => 
     expect(refused.status).toBe(409);
     expect(errorOf(refused).code).toBe('ALREADY_REGISTERED');
     expect((await again.trust(token, true)).status).toBe(200);
-    expect((await t.admin.listInstances(vaId)).map((i) => i.id)).toEqual([again.instanceId]);
+    // Forced within its own Smart Account, the trust code is installed in place: same product instance, new key.
+    expect(again.instanceId).toBe(d.instanceId);
+    expect(again.idCertSerial).not.toBe(d.idCertSerial);
+    expect((await t.admin.listInstances(vaId)).map((i) => i.id)).toEqual([d.instanceId]);
+    expect((await d.sync([d.report({ [TAG]: 1 })])).status).toBe(401);
+    expect((await again.sync([again.report({ [TAG]: 1 })])).status).toBe(200);
+  });
+
+  it('switches a registered device to the policy model in place: same instance, its usage kept', async () => {
+    const registered = t.device('C9300-24UX', 'FCW-SWITCH');
+    await registered.register(token);
+    await registered.authorize([{ tag: TAG, count: 3 }]);
+    const d = new PolicyDevice({ url: t.url, clock: t.clock, rootCaPem: t.rootCaPem }, registered.udi);
+    expect((await d.trust(token)).status).toBe(409);
+    const answer = await d.trust(token, true);
+    expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+    expect(d.instanceId).toBe(registered.instanceId);
+    expect(await t.admin.listLicenses(vaId)).toMatchObject([{ tag: TAG, inUse: 3 }]);
+    // The registration's certificate no longer speaks for the device.
+    expect(errorOf(await registered.authorize([{ tag: TAG, count: 9 }])).code).toBe('MISSING_SERIALS');
+    await d.sync([d.report({ [TAG]: 5 })]);
+    expect(await t.admin.listLicenses(vaId)).toMatchObject([{ tag: TAG, inUse: 5 }]);
+    const events = await t.admin.ok<{ items: { type: string }[] }>('GET', `/api/v1/virtual-accounts/${vaId}/events`);
+    expect(events.items.map((e) => e.type)).toContain('instance.trusted');
   });
 
   it('refuses a trust request from a clock more than an hour off', async () => {
