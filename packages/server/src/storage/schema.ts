@@ -46,12 +46,13 @@ export interface PolicyReportRow {
   received_at: number;
 }
 
-/** A policy device's newest report: its usage is the instance's usage. */
+/** A product instance of the policy model, and its newest report (whose usage is the instance's usage). */
 export interface PolicyDeviceRow {
   instance_id: string;
-  last_report_id: string;
-  last_report_created_at: number;
-  last_ack_at: number;
+  trusted_at: number;
+  last_report_id: string | null;
+  last_report_created_at: number | null;
+  last_ack_at: number | null;
 }
 
 /** A Virtual Account's custom policy terms for one license class. */

@@ -30,6 +30,7 @@ import { deviceActor } from '../events/device-events.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { touchInstanceInVa } from '../instances/instance-store.js';
 import { signResponse } from '../pki/response-signer.js';
+import { markPolicyDevice } from './policy-devices.js';
 import { acceptPolicyRequest, type PolicyMessageType, type PolicyRequest } from './policy-request.js';
 import { readVaPolicy } from './policy-terms.js';
 import { loadReportingDevice, type ReportingDevice, recordReports, verifyReports } from './report-ingest.js';
@@ -123,10 +124,11 @@ export function createPolicyService(deps: DeviceDeps) {
         } satisfies TrustResponse);
       }
       const { scope: _scope, type: _type, ...rest } = request.payload;
-      const registered = await registerDevice(deps, {
-        envelope: request.envelope,
-        payload: { ...rest, type: 'register' },
-      });
+      const registered = await registerDevice(
+        deps,
+        { envelope: request.envelope, payload: { ...rest, type: 'register' } },
+        (trx, instanceId, now) => markPolicyDevice(trx, instanceId, now),
+      );
       const r = registered.payload;
       const policy = await readVaPolicy(deps.db, r.virtualAccount.id);
       return signResponse(pki, {

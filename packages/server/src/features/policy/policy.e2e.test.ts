@@ -220,6 +220,22 @@ describeEachEngine('Smart Licensing Using Policy on the authority', (engine) => 
     expect((await back()).status).toBe(404);
   });
 
+  it('leaves policy devices out of the silent-instance lifecycle (their policy sets when they report)', async () => {
+    const d = device();
+    await d.trust(token);
+    await d.sync([d.report({ [TAG]: 2 })]);
+    const registered = t.device('C9300-24UX', 'FCW-SILENT');
+    await registered.register(token);
+    await registered.authorize([{ tag: TAG, count: 1 }]);
+    t.clock.advance(100 * DAY);
+    await t.admin.ok('POST', '/api/v1/jobs/run', undefined, 200);
+    // The registered one's usage went back to the pool at 90 days; the policy device's stays.
+    expect(await t.admin.listLicenses(vaId)).toMatchObject([{ tag: TAG, inUse: 2 }]);
+    t.clock.advance(300 * DAY);
+    await t.admin.ok('POST', '/api/v1/jobs/run', undefined, 200);
+    expect((await t.admin.listInstances(vaId)).map((i) => i.id)).toEqual([d.instanceId]);
+  });
+
   it('refuses a replayed usage message', async () => {
     const d = device();
     await d.trust(token);

@@ -124,12 +124,13 @@ export async function recordReports(
     .executeTakeFirst();
   const newest = fresh.reduce<RumReport | undefined>((a, r) => (a && a.createdAt >= r.createdAt ? a : r), undefined);
   let usageChanged = false;
-  if (newest && (!last || newest.createdAt >= Number(last.last_report_created_at))) {
+  if (newest && (last?.last_report_created_at == null || newest.createdAt >= Number(last.last_report_created_at))) {
     usageChanged = await applyUsage(trx, tree, device, usageOf(newest), now);
     await trx
       .insertInto('policy_devices')
       .values({
         instance_id: device.id,
+        trusted_at: now,
         last_report_id: newest.reportId,
         last_report_created_at: newest.createdAt,
         last_ack_at: now,

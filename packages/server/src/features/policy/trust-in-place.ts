@@ -12,6 +12,7 @@ import { issueIdCertificate } from '../pki/id-certificate-issuer.js';
 import { hasActiveReservation } from '../reservations/reservation-store.js';
 import { checkToken, tokenRefusalError } from '../tokens/token-status.js';
 import { consumeTokenUse, findTokenByValue } from '../tokens/token-store.js';
+import { markPolicyDevice } from './policy-devices.js';
 import type { PolicyRequest } from './policy-request.js';
 
 /** What a trust code installed in place carries besides the signing certificate. */
@@ -83,6 +84,7 @@ export async function trustInPlace(
       .returning(['va_id', 'export_controlled'])
       .executeTakeFirst();
     if (!row) throw new SmartlicError('UNKNOWN_INSTANCE', { context: { instanceId: existing.id } });
+    await markPolicyDevice(trx, existing.id, now);
     await recordEvent(trx, {
       at: now,
       actor: deviceActor(existing.id),

@@ -4,7 +4,8 @@ import type { Kysely, Migration } from 'kysely';
  * Smart Licensing Using Policy (SPEC §9, ADR 0018):
  * - `policy_reports`: every RUM report recorded, once per report id (the key), so that a report
  *   sent or imported again counts once; removed with its instance.
- * - `policy_devices`: per policy device, the newest report whose usage is the instance's usage.
+ * - `policy_devices`: the product instances of the policy model (from their trust code), and the
+ *   newest report whose usage is the instance's usage.
  * - `va_policies`: a Virtual Account's custom terms per license class (defaults otherwise).
  * - `slac_authorizations`: Smart Licensing Authorization Codes issued, and their return.
  */
@@ -25,9 +26,10 @@ export const smartLicensingUsingPolicyMigration: Migration = {
     await db.schema
       .createTable('policy_devices')
       .addColumn('instance_id', 'text', (c) => c.primaryKey().references('instances.id').onDelete('cascade'))
-      .addColumn('last_report_id', 'text', (c) => c.notNull())
-      .addColumn('last_report_created_at', 'bigint', (c) => c.notNull())
-      .addColumn('last_ack_at', 'bigint', (c) => c.notNull())
+      .addColumn('trusted_at', 'bigint', (c) => c.notNull())
+      .addColumn('last_report_id', 'text')
+      .addColumn('last_report_created_at', 'bigint')
+      .addColumn('last_ack_at', 'bigint')
       .execute();
     await db.schema
       .createTable('va_policies')
