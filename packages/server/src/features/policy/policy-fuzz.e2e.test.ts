@@ -49,18 +49,16 @@ describe('fuzzed policy-model messages', () => {
     await t?.dispose();
   });
 
-  const bytes = fc
-    .tuple(fc.nat(), fc.nat(), fc.integer({ min: 32, max: 126 }))
-    .map(([i, at, code]): FuzzCase => {
-      const base = spent[i % Math.max(1, spent.length)] as FuzzCase;
-      const body = base.body as string;
-      const pos = at % body.length;
-      return {
-        label: `${base.label} with byte ${pos} changed`,
-        route: base.route,
-        body: body.slice(0, pos) + String.fromCharCode(code) + body.slice(pos + 1),
-      };
-    });
+  const bytes = fc.tuple(fc.nat(), fc.nat(), fc.integer({ min: 32, max: 126 })).map(([i, at, code]): FuzzCase => {
+    const base = spent[i % Math.max(1, spent.length)] as FuzzCase;
+    const body = base.body as string;
+    const pos = at % body.length;
+    return {
+      label: `${base.label} with byte ${pos} changed`,
+      route: base.route,
+      body: body.slice(0, pos) + String.fromCharCode(code) + body.slice(pos + 1),
+    };
+  });
 
   /** A fresh usage message whose report was altered after the device signed it. */
   const altered = fc
