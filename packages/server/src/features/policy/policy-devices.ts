@@ -22,3 +22,14 @@ export async function markPolicyDevice(trx: Kysely<Database>, instanceId: string
 
 /** A filter on `instances as i`: not a product instance of the policy model. */
 export const notPolicyInstance = sql<SqlBool>`not exists (select 1 from policy_devices p where p.instance_id = i.id)`;
+
+/** Which of these instances (at most a page of them: one statement) run the policy model. */
+export async function findPolicyDevices(db: Kysely<Database>, instanceIds: readonly string[]): Promise<Set<string>> {
+  if (instanceIds.length === 0) return new Set();
+  const rows = await db
+    .selectFrom('policy_devices')
+    .select('instance_id')
+    .where('instance_id', 'in', [...instanceIds])
+    .execute();
+  return new Set(rows.map((r) => r.instance_id));
+}

@@ -231,6 +231,9 @@ describeEachEngine('Smart Licensing Using Policy on the authority', (engine) => 
     await t.admin.ok('POST', '/api/v1/jobs/run', undefined, 200);
     // The registered one's usage went back to the pool at 90 days; the policy device's stays.
     expect(await t.admin.listLicenses(vaId)).toMatchObject([{ tag: TAG, inUse: 2 }]);
+    const alerts = new Map((await t.admin.listInstances(vaId)).map((i) => [i.id, i.alerts]));
+    expect(alerts.get(d.instanceId)).toEqual([]);
+    expect(alerts.get(registered.instanceId as string)).toEqual(['No contact for 90 days: usage released']);
     t.clock.advance(300 * DAY);
     await t.admin.ok('POST', '/api/v1/jobs/run', undefined, 200);
     expect((await t.admin.listInstances(vaId)).map((i) => i.id)).toEqual([d.instanceId]);
