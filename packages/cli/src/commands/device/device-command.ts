@@ -94,6 +94,12 @@ export function deviceCommand(): Command {
           if (opts.existing !== 'reuse' || (error as { code?: unknown }).code !== 'ALREADY_INITIALISED') throw error;
           const existing = (await openDeviceToRead(cmd)).status();
           const { pid, sn } = existing.identity;
+          const existingModel = existing.policy ? 'policy' : 'registration';
+          if (existingModel !== opts.model) {
+            throw new CliError(
+              `${stateDirOf(cmd)} holds a device of the ${existingModel} model, not ${opts.model}; it was left as it was.`,
+            );
+          }
           if (pid !== opts.pid || (opts.sn !== undefined && sn !== opts.sn)) {
             throw new CliError(
               `${stateDirOf(cmd)} holds another device (PID:${pid} SN:${sn}), not PID:${opts.pid}${opts.sn ? ` SN:${opts.sn}` : ''}; it was left as it was.`,
