@@ -12,6 +12,7 @@ import {
   signEnvelope,
   TAG_CHARACTERS,
   TAG_MAX,
+  USAGE_FILE_REPORTS_MAX,
   type UsageFile,
   verifyEnvelope,
   verifySignerChain,
@@ -270,7 +271,9 @@ export class PolicyRuntime {
     }
     await this.cut();
     const written = new Set(this.state.written);
-    const reports = this.state.unacked.filter((r) => which === 'all' || !written.has(r.payload.reportId));
+    const reports = this.state.unacked
+      .filter((r) => which === 'all' || !written.has(r.payload.reportId))
+      .slice(0, USAGE_FILE_REPORTS_MAX);
     const now = this.rt.now();
     const next = structuredClone(this.state);
     next.written = [...new Set([...next.written, ...reports.map((r) => r.payload.reportId)])];
@@ -337,6 +340,10 @@ export class PolicyRuntime {
     }
     if (this.state.lastAck?.ackId === ack.ackId) {
       return { action: 'import', ok: true, message: 'This ACK was imported already; nothing changed.' };
+    }
+    if (this.state.lastAck && ack.issuedAt < this.state.lastAck.issuedAt) {
+      // An older ACK would bring back an older policy and move the deadlines back.
+      return refuse('This ACK is older than the last one received; it was not imported.');
     }
     const next = applyAck(this.state, ack, this.rt.now());
     await this.takeAck(next, ack.policy.name, 'import');

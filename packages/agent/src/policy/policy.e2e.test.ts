@@ -146,6 +146,14 @@ describe('a policy-model device', () => {
     fake.dropAnswers = 0;
     await other.use(TAG_B, 1);
     await other.syncUsage();
+    // The device's own ACK file imports; an older one afterwards does not (it would bring back an older policy).
+    const own = await ackFileFor(fake, agent, Date.UTC(2026, 0, 1, 11));
+    expect((await agent.importAck(JSON.stringify(own))).ok).toBe(true);
+    const older = await ackFileFor(fake, agent, Date.UTC(2026, 0, 1, 10), '7b2e3f4d-5c6b-4a79-8877-665544332211');
+    expect((await agent.importAck(JSON.stringify(older))).message).toContain('older than the last one');
+    const edited = structuredClone(own);
+    edited.ack.payload.policy.name = 'Edited';
+    expect((await agent.importAck(JSON.stringify(edited))).code).toBe('SIGNATURE_MISMATCH');
     const otherAck = JSON.stringify(await ackFileFor(fake, other));
     expect(await agent.importAck(otherAck)).toMatchObject({ ok: false });
     expect((await agent.importAck(otherAck)).message).toContain('another product');
@@ -253,19 +261,24 @@ function expectedIntegral(
 }
 
 /** An ACK file for `agent` as the authority's import answers it, from the fake's last ACK of it. */
-async function ackFileFor(fake: FakePolicyAuthority, agent: Agent) {
+async function ackFileFor(
+  fake: FakePolicyAuthority,
+  agent: Agent,
+  issuedAt = Date.UTC(2026, 0, 1, 10),
+  ackId = '6a1e2f3d-4c5b-4a69-8877-665544332211',
+) {
   const status = agent.status();
   const { signEnvelope } = await import('@smartlic/protocol/core');
   const ack = signEnvelope(
     {
       type: 'ack',
       version: 1,
-      ackId: '6a1e2f3d-4c5b-4a69-8877-665544332211',
+      ackId,
       instanceId: status.identity.instanceId as string,
       udi: { pid: status.identity.pid, sn: status.identity.sn },
       reportIds: [],
       policy: fake.policy,
-      issuedAt: Date.UTC(2026, 0, 1, 10),
+      issuedAt,
     },
     fake.signing.pair.privateKey,
     fake.signing.serial,
