@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type Clock, type LegacyLicense, SmartlicError, systemClock } from '@smartlic/protocol/core';
+import { type Clock, type LegacyLicense, SmartlicError, systemClock, type UsageFile } from '@smartlic/protocol/core';
 import { authorize } from './actions/authorize.js';
 import { type ConversionReport, reportLegacyLicenses } from './actions/convert.js';
 import { deregister } from './actions/deregister.js';
@@ -18,6 +18,8 @@ import type { LicenseSnapshot } from './enforcement/license-snapshot.js';
 import { EventLog, type EventLogLimits, eventSink, readEventLog } from './event-log/event-log.js';
 import { type AgentEvent, agentEvent } from './events.js';
 import type { Outcome } from './outcome.js';
+import { PolicyRuntime } from './policy/policy-runtime.js';
+import { applyPolicy } from './policy/policy-status.js';
 import {
   assertNotReserving,
   type ReservationAction,
@@ -134,6 +136,8 @@ export class Agent {
   private snapshot: (() => LicenseSnapshot) | undefined;
   /** The offline reservation (`reservation.json`), as last read or written by this agent. */
   private reserved: ReservationState = emptyReservation();
+  /** The policy model (`policy.json`), on a device initialised with `model: 'policy'`. */
+  private policyRt: PolicyRuntime | undefined;
   private closed = false;
 
   private constructor(
@@ -146,12 +150,18 @@ export class Agent {
    * Creates the state dir (0700), the device key (`device-key.pem`, 0600) and the state; refuses
    * (`ALREADY_INITIALISED`) if a state already exists, and (`STATE_CORRUPT`) where a device key
    * was left without its state, which would restart the evaluation period. `sn` defaults to a random serial,
-   * `softwareTag` to `regid.2026-01.org.smartlic.<pid>`, `profile` to `catalyst`.
+   * `softwareTag` to `regid.2026-01.org.smartlic.<pid>`, `profile` to `catalyst`. `model: 'policy'`
+   * makes a device of Smart Licensing Using Policy (SPEC §9): it installs a trust code and reports
+   * usage instead of registering (`policy.json` beside the state).
    */
-  static async init(identity: Partial<DeviceIdentity> & { pid: string }, options: AgentOptions): Promise<Agent> {
+  static async init(
+    identity: Partial<DeviceIdentity> & { pid: string; model?: 'registration' | 'policy' },
+    options: AgentOptions,
+  ): Promise<Agent> {
     const log = eventLogOf(options);
     const deps = runtimeDeps(options, log);
-    const complete = completeIdentity(identity, deps.random);
+    const { model = 'registration', ...given } = identity;
+    const complete = completeIdentity(given, deps.random);
     if (await deps.store.exists()) throw alreadyInitialised(options.stateDir);
     await deps.store.assertNoOrphanKey();
     await mkdir(options.stateDir, { recursive: true, mode: 0o700 });
@@ -164,8 +174,10 @@ export class Agent {
       const state = initialState(complete, key.fingerprint, now);
       await deps.store.create(state, key);
       const rt = new AgentRuntime(deps, state, key);
+      const agent = new Agent(rt, log, lock);
+      if (model === 'policy') agent.policyRt = await PolicyRuntime.create(rt);
       rt.emit(agentEvent('AGENT_ENABLED', now, 'Smart Agent for Licensing is enabled'));
-      return new Agent(rt, log, lock);
+      return agent;
     });
   }
 
@@ -184,6 +196,7 @@ export class Agent {
       const { state, key } = await deps.store.load({ readOnly: true });
       const agent = new Agent(new AgentRuntime(deps, state, key), log, undefined);
       agent.reserved = await readReservation(agent.rt);
+      agent.policyRt = await PolicyRuntime.load(agent.rt);
       return agent;
     }
     // No lock file in a directory that is not there: load() says what is wrong instead.
@@ -193,6 +206,7 @@ export class Agent {
       const { state, key } = await deps.store.load();
       const agent = new Agent(new AgentRuntime(deps, state, key), log, lock);
       agent.reserved = await readReservation(agent.rt);
+      agent.policyRt = await PolicyRuntime.load(agent.rt);
       await agent.syncReservedClock();
       return agent;
     });
@@ -252,11 +266,82 @@ export class Agent {
 
   /** The product declares `count` of `tag` in use (0 removes the tag). If registered, authorizes at once. */
   use(tag: string, count: number): Promise<Outcome> {
+    const policy = this.policyRt;
+    if (policy) return this.write(() => policy.use(tag, count));
     return this.write(() => declareUsage(this.rt, tag, count));
+  }
+
+  /** The licensing model of this device: `registration` (SPEC §4–7) or `policy` (Smart Licensing Using Policy, SPEC §9). */
+  get model(): 'registration' | 'policy' {
+    return this.policyRt ? 'policy' : 'registration';
+  }
+
+  private requirePolicy(): PolicyRuntime {
+    if (this.policyRt) return this.policyRt;
+    throw new SmartlicError('BAD_REQUEST', {
+      message:
+        'This device runs the registration model: trust codes and usage reports are for a device initialised with --model policy.',
+    });
+  }
+
+  /**
+   * Policy model: installs a trust code with an ID token (`license smart trust idtoken TOKEN [local|all]
+   * [force]`); refused when one is installed unless `force`, and by the authority when the device clock
+   * is more than an hour off. On a registration-model device it switches the device to the policy model
+   * (a registered one keeps its product instance and usage); refused while a reservation is enabled.
+   */
+  trust(idToken: string, options: { scope?: 'local' | 'all'; force?: boolean } = {}): Promise<Outcome> {
+    return this.write(async () => {
+      const scope = options.scope ?? 'local';
+      const force = options.force ?? false;
+      if (this.policyRt) return this.policyRt.trust(idToken, scope, force);
+      // A registration-model device switches to the policy model (ADR 0018): its declared usage is
+      // measured from now on, and a registered one keeps its product instance (trust with force).
+      this.reserved = await readReservation(this.rt);
+      assertNotReserving(this.reserved);
+      const switching = PolicyRuntime.switching(this.rt);
+      const registered = this.rt.state.registration.certificate !== undefined;
+      const outcome = await switching.trust(idToken, scope, force || registered);
+      if (outcome.ok) this.policyRt = switching;
+      return outcome;
+    });
+  }
+
+  /** Policy model: reports the unacknowledged usage to the authority and takes its ACK (`license smart sync all`). */
+  syncUsage(): Promise<Outcome> {
+    return this.write(() => this.requirePolicy().sync());
+  }
+
+  /**
+   * Policy model: the usage file of `license smart save usage all|unreported FILE` (the host writes it):
+   * every unacknowledged signed report, or those not yet written to a file.
+   */
+  saveUsage(which: 'all' | 'unreported'): Promise<UsageFile> {
+    return this.write(() => this.requirePolicy().saveUsage(which));
+  }
+
+  /** Policy model: imports an ACK file (`license smart import FILE`); one for another device is refused. */
+  importAck(fileText: string): Promise<Outcome> {
+    return this.write(() => this.requirePolicy().importAck(fileText));
+  }
+
+  /** Policy model: asks for a Smart Licensing Authorization Code for `count` of `tag` and installs it. */
+  requestAuthorization(tag: string, count = 1): Promise<Outcome> {
+    return this.write(() => this.requirePolicy().requestAuthorization([{ tag, count }]));
+  }
+
+  /** Policy model: returns the installed authorization codes (`license smart authorization return local`). */
+  returnAuthorization(): Promise<Outcome> {
+    return this.write(() => this.requirePolicy().returnAuthorization());
   }
 
   /** Registers with an ID token; on success the declared usage is authorized at once (`followUps`). */
   register(idToken: string, options: { force?: boolean } = {}): Promise<Outcome> {
+    if (this.policyRt) {
+      const message =
+        'This device runs Smart Licensing Using Policy: install a trust code (license smart trust idtoken TOKEN) instead of registering.';
+      return Promise.resolve({ action: 'register', ok: false, code: 'BAD_REQUEST', message });
+    }
     return this.write(async () => {
       this.reserved = await readReservation(this.rt);
       assertNotReserving(this.reserved);
@@ -289,6 +374,8 @@ export class Agent {
 
   /** Runs whatever is due at `clock.now()` (registration retry, ID renewal, authorization renewal or retry, expiries). */
   runDue(): Promise<Outcome[]> {
+    const policy = this.policyRt;
+    if (policy) return this.write(() => policy.runDue());
     return this.write(async () => {
       // While a reservation is installed there is nothing to renew and nobody to call.
       this.reserved = await readReservation(this.rt);
@@ -303,7 +390,7 @@ export class Agent {
    */
   nextWakeAt(): number | undefined {
     if (this.reserved.installed) return undefined;
-    const at = nextWakeAt(this.rt.state);
+    const at = this.policyRt ? this.policyRt.nextWakeAt() : nextWakeAt(this.rt.state);
     if (at === undefined) return undefined;
     const { now, wall } = this.rt.readClock();
     return at - (now - wall);
@@ -312,7 +399,11 @@ export class Agent {
   /** The status at `clock.now()`: what `show license status --json` prints. Reads the state as it is in memory. */
   status(): AgentStatus {
     const { now, wall } = this.rt.readClock();
-    return applyReservation(buildStatus(this.rt.state, now, wall), this.reserved);
+    return this.withPolicy(applyReservation(buildStatus(this.rt.state, now, wall), this.reserved));
+  }
+
+  private withPolicy(status: AgentStatus): AgentStatus {
+    return this.policyRt ? applyPolicy(status, this.policyRt.state) : status;
   }
 
   /**
@@ -327,7 +418,8 @@ export class Agent {
       const { now, wall } = this.readOnly
         ? this.rt.readClock()
         : await this.rt.recordClock().catch(() => this.rt.readClock());
-      return applyReservation(buildStatus(this.rt.state, now, wall), this.reserved);
+      await this.policyRt?.refresh();
+      return this.withPolicy(applyReservation(buildStatus(this.rt.state, now, wall), this.reserved));
     });
   }
 

@@ -35,6 +35,22 @@ export const AGENT_EVENTS = {
   CPS_CALLS_REJECTED: 5,
   /** Enforcement: the average fell back within the licensed rate; calls are accepted again. */
   CPS_LIMIT_CLEARED: 5,
+  /** Policy model: a trust code was installed. */
+  TRUST_INSTALL_SUCCESS: 6,
+  /** Policy model: installing a trust code failed. */
+  TRUST_INSTALL_FAILED: 3,
+  /** Policy model: an ACK brought a policy different from the one in use. */
+  POLICY_INSTALL_SUCCESS: 6,
+  /** Policy model: an ACK was received (online or imported) and its reports are done. */
+  ACK_RECEIVED: 6,
+  /** Policy model: the ACK deadline passed without an ACK; the product keeps working unless its profile decides otherwise. */
+  REPORTING_REQUIRED: 3,
+  /** Policy model: reporting to the authority failed. */
+  REPORTING_FAILED: 3,
+  /** Policy model: a Smart Licensing Authorization Code was installed. */
+  AUTHORIZATION_INSTALL_SUCCESS: 6,
+  /** Policy model: a Smart Licensing Authorization Code was returned. */
+  AUTHORIZATION_RETURN_SUCCESS: 6,
 } as const satisfies Record<string, number>;
 
 /** The short type of an agent event, e.g. `AGENT_REG_SUCCESS`. */

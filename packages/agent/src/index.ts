@@ -53,6 +53,7 @@ export {
 } from './event-log/event-log.js';
 export { AGENT_EVENTS, type AgentEvent, type AgentEventType, formatEvent } from './events.js';
 export type { Outcome, OutcomeAction } from './outcome.js';
+export type { PolicyStatus } from './policy/policy-status.js';
 export type { ReservationAction } from './reservation/agent-reservation.js';
 export type { ReservationStep } from './reservation/reservation-book.js';
 export type { ReservationStatus } from './reservation/reservation-status.js';

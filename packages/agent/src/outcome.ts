@@ -1,7 +1,18 @@
 import type { ErrorCode } from '@smartlic/protocol/core';
 
 /** What an agent operation did. */
-export type OutcomeAction = 'use' | 'register' | 'authorize' | 'renew-id' | 'deregister' | 'convert' | 'expire';
+export type OutcomeAction =
+  | 'use'
+  | 'register'
+  | 'authorize'
+  | 'renew-id'
+  | 'deregister'
+  | 'convert'
+  | 'expire'
+  | 'trust'
+  | 'sync'
+  | 'import'
+  | 'authorization';
 
 /**
  * The result of an agent operation. Protocol failures are outcomes, never exceptions:

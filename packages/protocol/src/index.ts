@@ -4,3 +4,4 @@
  */
 export * from './core.js';
 export * from './messages.js';
+export * from './policy-messages.js';

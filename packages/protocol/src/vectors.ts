@@ -54,3 +54,25 @@ export function loadVectors(): {
     messages: load<MessageVector>('messages.json'),
   };
 }
+
+/** The kinds of policy-model vectors: messages and the two offline files. */
+export type PolicyVectorType =
+  | 'trust'
+  | 'usage'
+  | 'slac'
+  | 'slac-return'
+  | 'rum-report'
+  | 'ack'
+  | 'usage-file'
+  | 'ack-file';
+
+/** The policy-model vectors (`vectors/policy.json`): signed reports and ACKs, messages and files. */
+export interface PolicyVectors {
+  signatures: SignatureVector[];
+  messages: Array<{ name: string; type: PolicyVectorType; message: Record<string, unknown>; valid: boolean }>;
+}
+
+/** Loads `vectors/policy.json`. */
+export function loadPolicyVectors(): PolicyVectors {
+  return JSON.parse(readFileSync(`${VECTORS_DIR}policy.json`, 'utf8')) as PolicyVectors;
+}

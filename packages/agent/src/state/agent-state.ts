@@ -47,7 +47,10 @@ export type UsageStatus =
   | 'EVAL EXPIRED'
   | 'AUTHORIZATION EXPIRED'
   | 'RESERVED'
-  | 'NOT AUTHORIZED';
+  | 'NOT AUTHORIZED'
+  /** Smart Licensing Using Policy: a license is only in use or not (SPEC §9). */
+  | 'IN USE'
+  | 'NOT IN USE';
 
 /** Result of the last attempt to talk to the authority. */
 export type AttemptResult = 'SUCCEEDED' | 'FAILED' | 'PENDING';

@@ -1,6 +1,7 @@
 import { authorizationStatus, usageStatus } from '../core/derive-status.js';
 import { evaluationRemaining } from '../core/evaluation.js';
 import { transition } from '../core/transition.js';
+import type { PolicyStatus } from '../policy/policy-status.js';
 import type { ReservationStatus } from '../reservation/reservation-status.js';
 import type {
   AgentState,
@@ -102,6 +103,8 @@ export interface AgentStatus {
   usage: { tag: string; displayName: string | null; count: number; status: UsageStatus }[];
   /** Offline license reservation (SPEC §7), present once reservation was enabled. */
   reservation?: ReservationStatus;
+  /** Smart Licensing Using Policy (SPEC §9): present on a device of the policy model. */
+  policy?: PolicyStatus;
 }
 
 const REGISTRATION_TEXT: Record<RegistrationStatus, string> = {

@@ -1,3 +1,4 @@
+import { formatPolicyStatus, formatPolicySummary, formatPolicyUsage } from '../policy/policy-status.js';
 import { formatReservation } from '../reservation/reservation-status.js';
 import { formatDate, formatDuration } from '../time-format.js';
 import type { AgentStatus, StatusAttempt } from './agent-status.js';
@@ -73,6 +74,7 @@ function clockLine(s: AgentStatus): string[] {
 
 /** `show license status`: the IOS XE block of seed 004, field for field, plus product and transport. */
 export function formatStatus(status: AgentStatus): string {
+  if (status.policy) return formatPolicyStatus(status);
   return [
     'Smart Licensing is ENABLED',
     ...clockLine(status),
@@ -111,6 +113,7 @@ function usageBlocks(status: AgentStatus): string[] {
 
 /** `show license summary`: registration and authorization in brief, then the usage table. */
 export function formatSummary(status: AgentStatus): string {
+  if (status.policy) return formatPolicySummary(status);
   return [
     'Smart Licensing is ENABLED',
     registrationBlock(status, true),
@@ -121,6 +124,7 @@ export function formatSummary(status: AgentStatus): string {
 
 /** `show license usage`: the authorization status, then one block per entitlement in use. */
 export function formatUsage(status: AgentStatus): string {
+  if (status.policy) return formatPolicyUsage(status);
   const since = status.authorization.since ? ` on ${formatDate(status.authorization.since)}` : '';
   const head = block('License Authorization', [`Status: ${status.authorization.status}${since}`]);
   const blocks = usageBlocks(status);
@@ -129,6 +133,7 @@ export function formatUsage(status: AgentStatus): string {
 
 /** `show license all`: the status, every entitlement in use, and the summary table. */
 export function formatAll(status: AgentStatus): string {
+  if (status.policy) return [formatPolicyStatus(status), formatPolicyUsage(status)].join('\n\n');
   const indent = (text: string): string => text.replace(/^/gm, '  ');
   const blocks = usageBlocks(status);
   const usage = blocks.length

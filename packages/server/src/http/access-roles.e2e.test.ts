@@ -88,6 +88,9 @@ const EXPECTED: Record<string, Who[]> = {
   'POST /api/v1/virtual-accounts/:vaId/reservations': WRITE_VA,
   'POST /api/v1/virtual-accounts/:vaId/reservations/plr': ADMIN_VA,
   'POST /api/v1/instances/:instanceId/reservation': WRITE_VA,
+  'POST /api/v1/instances/:instanceId/usage-reports': WRITE_VA,
+  'POST /api/v1/virtual-accounts/:vaId/policy': ADMIN_VA,
+  'GET /api/v1/virtual-accounts/:vaId/policy': READ_VA,
   'POST /api/v1/instances/:instanceId/reservation/confirm': WRITE_VA,
   'POST /api/v1/instances/:instanceId/reservation/return': WRITE_VA,
   'POST /api/v1/accounts/:accountId/webhooks': ADMIN_ACCOUNT,
@@ -304,6 +307,8 @@ describeEachEngine('every role against every admin route of the OpenAPI document
         return { tag: unique('tag') };
       case 'POST /api/v1/virtual-accounts/:vaId/reservation-settings':
         return { allowed: true };
+      case 'POST /api/v1/virtual-accounts/:vaId/policy':
+        return { licenseClass: 'enforced', firstReportDays: 1, reportingFrequencyDays: 1, onChangeDays: 1 };
       case 'PATCH /api/v1/virtual-accounts/:vaId/conversion-settings':
         return { mode: 'on' };
       default:

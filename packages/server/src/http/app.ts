@@ -30,6 +30,8 @@ import { registerLicenseRoutes } from '../features/licenses/license-routes.js';
 import { createLicenseService } from '../features/licenses/license-service.js';
 import { assertRefusalsMatchRoutes } from '../features/mode/satellite-refusals.js';
 import type { PkiHolder } from '../features/pki/pki-holder.js';
+import { registerPolicyAdminRoutes, registerPolicyDeviceRoutes } from '../features/policy/policy-routes.js';
+import { createPolicyService } from '../features/policy/policy-service.js';
 import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
 import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
@@ -180,7 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const cache = new InstanceKeyCache();
   const changes = deps.changes ?? createLocalChangeFeed();
   const tagTree = new TagTreeCache(db, changes);
-  const device = createDeviceService({
+  const deviceDeps = {
     db,
     transactor,
     clock,
@@ -190,7 +192,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     clockToleranceMs,
     logger,
     tags: tagTree,
-  });
+  };
+  const device = createDeviceService(deviceDeps);
+  const policy = createPolicyService(deviceDeps);
   const apiKeys = createApiKeyService({ db, transactor, clock });
   const sessions = createSessionService({
     db,
@@ -250,9 +254,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const observer = { authorized: (status: ComplianceStatus) => metrics.authorizations.inc({ status }) };
   registerDeviceRoutes(app, device, limits, observer);
   // Where `call-home destination https://host/SmartTransport` sends devices (SPEC §8), in both modes.
-  await app.register(async (transport) => registerDeviceRoutes(transport, device, limits, observer), {
-    prefix: SMART_TRANSPORT_PREFIX,
-  });
+  registerPolicyDeviceRoutes(app, policy, limits);
+  await app.register(
+    async (transport) => {
+      registerDeviceRoutes(transport, device, limits, observer);
+      registerPolicyDeviceRoutes(transport, policy, limits);
+    },
+    { prefix: SMART_TRANSPORT_PREFIX },
+  );
   registerOpenApiRoute(app, routes);
   registerSessionRoutes(app, sessions, limits);
   await app.register(async (admin) => {
@@ -275,6 +284,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerBackupRoutes(admin, { source: deps.backup, clock });
     registerPakRoutes(admin, paks);
     registerDeviceConversionRoutes(admin, createDeviceConversionService({ db, transactor, clock }));
+    registerPolicyAdminRoutes(admin, policy);
     registerReservationRoutes(
       admin,
       createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import { readInstanceUsage, releaseInstanceUsage } from '../features/compliance/usage-store.js';
 import { recordEvent } from '../features/events/event-recorder.js';
 import { removeInstance } from '../features/instances/instance-lifecycle.js';
+import { notPolicyInstance } from '../features/policy/policy-devices.js';
 import { notReservedInstance } from '../features/reservations/reservation-store.js';
 import type { Database } from '../storage/schema.js';
 import { toIso } from '../util/time.js';
@@ -29,6 +30,7 @@ export async function handleSilentInstances(trx: Kysely<Database>, now: number):
     .select(['i.id', 'i.va_id', 'i.pid', 'i.sn', 'i.last_contact_at', 'va.account_id'])
     .where('i.last_contact_at', '<=', now - DEFAULT_TIMERS.silentAlertMs)
     .where(notReservedInstance)
+    .where(notPolicyInstance)
     .orderBy('i.last_contact_at')
     .orderBy('i.id')
     .execute();

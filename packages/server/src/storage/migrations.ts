@@ -11,6 +11,7 @@ import { conversionReviewAndTokenHashesMigration } from './migrations/0009-conve
 import { scopedApiKeysMigration } from './migrations/0010-scoped-api-keys.js';
 import { fleetScaleMigration } from './migrations/0015-fleet-scale.js';
 import { portalSessionsMigration } from './migrations/0020-portal-sessions.js';
+import { smartLicensingUsingPolicyMigration } from './migrations/0021-smart-licensing-using-policy.js';
 
 /**
  * Every migration, in order, defined in code (not found by scanning a folder) so that the
@@ -29,6 +30,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0010-scoped-api-keys': scopedApiKeysMigration,
   '0015-fleet-scale': fleetScaleMigration,
   '0020-portal-sessions': portalSessionsMigration,
+  '0021-smart-licensing-using-policy': smartLicensingUsingPolicyMigration,
 };
 
 /** Kysely's provider over {@link MIGRATIONS}. */

@@ -33,6 +33,48 @@ export interface Database {
   device_conversion_requests: DeviceConversionRequestRow;
   owner_credentials: OwnerCredentialRow;
   portal_sessions: PortalSessionRow;
+  policy_reports: PolicyReportRow;
+  policy_devices: PolicyDeviceRow;
+  va_policies: VaPolicyRow;
+  slac_authorizations: SlacAuthorizationRow;
+}
+
+/** A RUM report recorded (SPEC §9), once per report id. */
+export interface PolicyReportRow {
+  report_id: string;
+  instance_id: string;
+  /** The device's time of the report. */
+  created_at: number;
+  received_at: number;
+}
+
+/** A product instance of the policy model, and its newest report (whose usage is the instance's usage). */
+export interface PolicyDeviceRow {
+  instance_id: string;
+  trusted_at: number;
+  last_report_id: string | null;
+  last_report_created_at: number | null;
+  last_ack_at: number | null;
+}
+
+/** A Virtual Account's custom policy terms for one license class. */
+export interface VaPolicyRow {
+  va_id: string;
+  license_class: string;
+  first_report_days: number;
+  frequency_days: number;
+  on_change_days: number;
+  updated_at: number;
+}
+
+/** A Smart Licensing Authorization Code issued to a policy device. */
+export interface SlacAuthorizationRow {
+  id: string;
+  instance_id: string;
+  /** JSON `[{tag, count}]`. */
+  licenses: string;
+  issued_at: number;
+  returned_at: number | null;
 }
 
 /** One entry of the event log; `detail` is a JSON object. */

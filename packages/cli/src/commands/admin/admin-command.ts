@@ -10,6 +10,7 @@ import { instanceCommands } from './instance-commands.js';
 import { jobCommands } from './job-commands.js';
 import { licenseCommands } from './license-commands.js';
 import { pakCommands } from './pak-commands.js';
+import { policyCommands } from './policy-commands.js';
 import { reportCommands } from './report-commands.js';
 import { reservationCommands } from './reservation-commands.js';
 import { tagCommands } from './tag-commands.js';
@@ -47,6 +48,7 @@ export function adminCommand(): Command {
   admin.addCommand(userCommands(connect));
   admin.addCommand(eventCommands(connect));
   admin.addCommand(backupCommand(connect));
+  admin.addCommand(policyCommands(connect));
   for (const name of NOT_YET) {
     admin.addCommand(
       new Command(name)

@@ -2,10 +2,16 @@ import type { ReconcileResult } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { print } from '../../output.js';
+import { addUsageImportCommand } from './policy-commands.js';
 
-/** `admin usage reconcile`: checks the maintained usage totals against the instances' usage and repairs them. */
+/**
+ * `admin usage`: `reconcile` checks the maintained usage totals against the instances' usage and
+ * repairs them; `import` takes a policy device's offline usage reports (SPEC §9) and writes its ACK.
+ */
 export function usageCommands(connect: () => AdminConnection): Command {
-  const usage = new Command('usage').description('usage totals the server maintains per Virtual Account');
+  const usage = new Command('usage').description(
+    'usage totals the server maintains per Virtual Account, and offline usage reports of policy devices',
+  );
   usage
     .command('reconcile')
     .description(
@@ -25,5 +31,6 @@ export function usageCommands(connect: () => AdminConnection): Command {
           : `Repaired ${r.corrected} usage total(s) across ${r.vas} Virtual Account(s) checked.`,
       );
     });
+  addUsageImportCommand(usage, connect);
   return usage;
 }

@@ -13,6 +13,7 @@ import { Command } from 'commander';
 import { CliError, parseInteger, print, writeText } from '../../output.js';
 import { conversionCommand } from './conversion-command.js';
 import { agentOptions, openDevice, openDeviceToRead, stateDirOf } from './device-context.js';
+import { addPolicyCommands } from './policy-command.js';
 import { reservationCommand } from './reservation-command.js';
 import { runCommand } from './run-command.js';
 
@@ -44,6 +45,11 @@ export function deviceCommand(): Command {
     .option('--profile <profile>', 'enforcement profile: cusp, catalyst, expressway, …', 'catalyst')
     .option('--software-tag <tag>', 'software tag identifying the product')
     .option(
+      '--model <model>',
+      'licensing model: registration, or policy (Smart Licensing Using Policy)',
+      'registration',
+    )
+    .option(
       '--existing <what>',
       'when the state directory holds a device already: fail (the default) or reuse it',
       'fail',
@@ -57,11 +63,15 @@ export function deviceCommand(): Command {
           hostname?: string;
           profile: string;
           softwareTag?: string;
+          model: string;
           existing: string;
           json?: boolean;
         },
         cmd: Command,
       ) => {
+        if (opts.model !== 'registration' && opts.model !== 'policy') {
+          throw new CliError(`--model must be registration or policy, not "${opts.model}".`);
+        }
         if (opts.existing !== 'fail' && opts.existing !== 'reuse') {
           throw new CliError(`--existing must be fail or reuse, not "${opts.existing}".`);
         }
@@ -70,6 +80,7 @@ export function deviceCommand(): Command {
             {
               pid: opts.pid,
               profile: opts.profile,
+              model: opts.model as 'registration' | 'policy',
               ...(opts.sn ? { sn: opts.sn } : {}),
               ...(opts.hostname ? { hostname: opts.hostname } : {}),
               ...(opts.softwareTag ? { softwareTag: opts.softwareTag } : {}),
@@ -83,6 +94,12 @@ export function deviceCommand(): Command {
           if (opts.existing !== 'reuse' || (error as { code?: unknown }).code !== 'ALREADY_INITIALISED') throw error;
           const existing = (await openDeviceToRead(cmd)).status();
           const { pid, sn } = existing.identity;
+          const existingModel = existing.policy ? 'policy' : 'registration';
+          if (existingModel !== opts.model) {
+            throw new CliError(
+              `${stateDirOf(cmd)} holds a device of the ${existingModel} model, not ${opts.model}; it was left as it was.`,
+            );
+          }
           if (pid !== opts.pid || (opts.sn !== undefined && sn !== opts.sn)) {
             throw new CliError(
               `${stateDirOf(cmd)} holds another device (PID:${pid} SN:${sn}), not PID:${opts.pid}${opts.sn ? ` SN:${opts.sn}` : ''}; it was left as it was.`,
@@ -100,7 +117,8 @@ export function deviceCommand(): Command {
         print(
           status,
           opts,
-          (s) => `Device initialised: PID:${s.identity.pid} SN:${s.identity.sn}; smart licensing is enabled.`,
+          (s) =>
+            `Device initialised: PID:${s.identity.pid} SN:${s.identity.sn}; ${s.policy ? 'Smart Licensing Using Policy is enabled' : 'smart licensing is enabled'}.`,
         );
       },
     );
@@ -196,6 +214,7 @@ function licenseCommand(): Command {
     });
   smart.addCommand(reservationCommand());
   smart.addCommand(conversionCommand());
+  addPolicyCommands(smart);
   return license;
 }
 

@@ -1,5 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { SmartlicError } from '@smartlic/protocol';
+import { type Envelope, SmartlicError } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../storage/schema.js';
 import type { IdCertificateKey, InstanceIdentity } from '../instances/instance-key-cache.js';
@@ -10,6 +10,12 @@ import { verifyDeviceSignature } from './device-signature.js';
 
 /** Messages sent by a registered instance, signed with its ID certificate's key. */
 export type IdentifiedType = 'authorize' | 'renew-id' | 'deregister' | 'convert';
+
+/** What authenticating an identified message reads: its identification fields and the envelope as received. */
+export interface IdentifiedRequest {
+  payload: { instanceId: string; idCertSerial: string; signingCertSerial: string };
+  envelope: Envelope<Record<string, unknown>>;
+}
 
 /** An instance whose message was authenticated, and the ID certificate that signed it. */
 export interface AuthenticatedInstance extends InstanceIdentity {
@@ -28,7 +34,7 @@ export interface AuthenticatedInstance extends InstanceIdentity {
  */
 export async function authenticateInstance(
   deps: Pick<DeviceDeps, 'db' | 'cache' | 'pki' | 'clock'>,
-  request: DeviceRequest<IdentifiedType>,
+  request: DeviceRequest<IdentifiedType> | IdentifiedRequest,
 ): Promise<AuthenticatedInstance> {
   const { payload, envelope } = request;
   let identity = deps.cache.get(payload.instanceId);

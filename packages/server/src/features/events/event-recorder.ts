@@ -63,7 +63,12 @@ export type EventType =
   | 'session.sign-in-failed'
   | 'user.password-set'
   | 'user.password-refused'
-  | 'usage.reconciled';
+  | 'usage.reconciled'
+  | 'instance.trusted'
+  | 'usage.reported'
+  | 'policy.set'
+  | 'slac.issued'
+  | 'slac.returned';
 
 /** Who acted: a user (`user:<email>`), an API key (`key:<name>`), a device (`device:<instanceId>`), or `system` (jobs). */
 export type Actor = string;

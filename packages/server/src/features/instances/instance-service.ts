@@ -9,6 +9,7 @@ import { findVirtualAccount } from '../accounts/account-store.js';
 import { type InstanceComplianceStatus, instanceStatus } from '../compliance/compliance.js';
 import type { CoveredBalance } from '../compliance/covered-balances.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
+import { findPolicyDevices } from '../policy/policy-devices.js';
 import { assertNotReserved } from '../reservations/reservation-store.js';
 import type { TagTreeCache } from '../tags/tag-tree.js';
 import type { InstanceKeyCache } from './instance-key-cache.js';
@@ -79,6 +80,10 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
     ctx: ViewContext,
   ): Promise<InstanceView[]> {
     const rows = await listInstances(db, vaId, query);
+    const policyDevices = await findPolicyDevices(
+      db,
+      rows.map((r) => r.id),
+    );
     const usage = new Map<string, Array<{ tag: string; count: number }>>();
     for (const u of await listUsageOf(
       db,
@@ -103,7 +108,8 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
         exportControlled: row.export_controlled === 1,
         usage: used,
         status: instanceStatus(used, ctx.balances),
-        alerts: silenceAlerts(Number(row.last_contact_at), ctx.now),
+        // A policy device reports as its policy says: the 30/90-day silence rules are not its.
+        alerts: policyDevices.has(row.id) ? [] : silenceAlerts(Number(row.last_contact_at), ctx.now),
       };
     });
   }

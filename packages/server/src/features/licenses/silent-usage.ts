@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../storage/schema.js';
+import { notPolicyInstance } from '../policy/policy-devices.js';
 import { notReservedInstance } from '../reservations/reservation-store.js';
 
 /** In-use count per tag of a VA's instances whose last contact is at or before `silentSince`. */
@@ -15,6 +16,7 @@ export async function readSilentUsage(
     .where('i.va_id', '=', vaId)
     .where('i.last_contact_at', '<=', silentSince)
     .where(notReservedInstance)
+    .where(notPolicyInstance)
     .groupBy('u.tag')
     .execute();
   return new Map(rows.map((r) => [r.tag, Number(r.count)]));

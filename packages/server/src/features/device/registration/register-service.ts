@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Envelope, PROTOCOL_VERSION, type RegisterResponse, SmartlicError } from '@smartlic/protocol';
+import type { Transaction } from 'kysely';
+import type { Database } from '../../../storage/schema.js';
 import { refuseDuplicate } from '../../../storage/unique-violation.js';
 import { findVaWithAccount } from '../../accounts/account-store.js';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
@@ -30,6 +32,8 @@ import { alreadyRegistered, recordTakeoverRefusal, type TakeoverAttempt } from '
 export async function registerDevice(
   deps: DeviceDeps,
   request: DeviceRequest<'register'>,
+  /** A further write of the caller's in the registration's transaction (the trust code records its policy device). */
+  alsoInTransaction?: (trx: Transaction<Database>, instanceId: string, now: number) => Promise<void>,
 ): Promise<Envelope<RegisterResponse>> {
   const { db, transactor, clock, cache } = deps;
   const pki = deps.pki.current();
@@ -109,6 +113,7 @@ export async function registerDevice(
         export_controlled: token.export_controlled,
       });
       await refuseDuplicate(insert, () => alreadyRegistered(pid, sn));
+      await alsoInTransaction?.(trx, instanceId, now);
       const actor = deviceActor(instanceId);
       const where = { accountId: place.account.id, vaId: token.va_id };
       await recordEvent(trx, {
