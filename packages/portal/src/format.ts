@@ -7,7 +7,7 @@ export function signed(n: number): string {
 
 /** A product instance's status word for people. */
 export function statusText(status: string): string {
-  return status.replace(/([a-z])([A-Z])/g, '$1 $2');
+  return status.replace(/([a-z])([A-Z])/g, (_, a: string, b: string) => `${a} ${b.toLowerCase()}`);
 }
 
 /** Saves `text` as a file the browser downloads. */

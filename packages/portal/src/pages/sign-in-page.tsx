@@ -55,7 +55,7 @@ export function SignInPage(props: { notice: string | null; onSignedIn: (session:
       </form>
       <p>
         <button type="button" className="link" onClick={() => setWithKey(!withKey)}>
-          {withKey ? 'Sign in with e-mail and password instead' : 'Sign in with an API key instead'}
+          {withKey ? 'Use e-mail and password instead' : 'Use an API key instead'}
         </button>
       </p>
       <p className="hint">
