@@ -107,13 +107,15 @@ export async function expectScreenshot(page: Page, name: string, heading: string
   const clip = { x: box!.x, y: box!.y, width: Math.min(box!.width, VIEWPORT.width - box!.x), height: box!.height };
   expect(clip.y + clip.height).toBeLessThanOrEqual(VIEWPORT.height);
   const shown = await page.screenshot({ clip });
-  await h1.evaluate((el) => {
+  const element = await h1.elementHandle();
+  await element!.evaluate((el) => {
     (el as HTMLElement).style.visibility = 'hidden';
   });
   const hidden = await page.screenshot({ clip });
-  await h1.evaluate((el) => {
+  await element!.evaluate((el) => {
     (el as HTMLElement).style.visibility = '';
   });
+  await element!.dispose();
   expect(shown.equals(hidden), `the heading of ${name} shows in the screenshot`).toBe(false);
   const file = join(shotDir, `${name}.png`);
   await writeFile(file, png);

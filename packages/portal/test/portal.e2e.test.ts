@@ -119,7 +119,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await expect.poll(() => value.inputValue()).not.toBe('');
     token = await value.inputValue();
     await expectAccessible(page, 'the New Token dialog');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
     await expect.poll(() => rowOf('Lab switches').locator('td').nth(4).textContent()).toBe('0 of 2');
 
     const server_ = server;
@@ -238,7 +238,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     const authorizationFile = (await download.path())!;
     expect((await readFile(authorizationFile, 'utf8')).trim()).toBe(await code.inputValue());
     await expectAccessible(page, 'the License Reservation dialog');
-    await dialog.getByRole('button', { name: 'Close' }).click();
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
     const installed = await device('air', ['license', 'smart', 'reservation', 'install-file', authorizationFile]);
     expect(installed.stderr).toBe('');
 
@@ -260,13 +260,13 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
       'install',
       await second.inputValue(),
     ]);
-    await update.getByRole('button', { name: 'Close' }).click();
+    await update.getByRole('button', { name: 'Close', exact: true }).click();
     await page.getByRole('button', { name: 'Enter Confirmation Code of C9300-48P FCW9999AIR' }).click();
     const confirm = page.getByRole('dialog', { name: 'Enter Confirmation Code' });
     await confirm.getByLabel('Reservation Confirmation Code').fill(confirmation.code);
     await confirm.getByRole('button', { name: 'Submit' }).click();
     await expect.poll(() => confirm.getByRole('status').textContent()).toBe('The confirmation code was accepted.');
-    await confirm.getByRole('button', { name: 'Close' }).click();
+    await confirm.getByRole('button', { name: 'Close', exact: true }).click();
 
     // The device returns its reservation; Remove with the return code gives the licenses back.
     const returned = await cliJson<{ code: string }>([
@@ -283,7 +283,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await remove.getByLabel('Reservation Return Code (reserved products only)').fill(returned.code);
     await remove.getByRole('button', { name: 'Remove' }).click();
     await expect.poll(() => remove.getByRole('status').textContent()).toBe('The product instance was removed.');
-    await remove.getByRole('button', { name: 'Close' }).click();
+    await remove.getByRole('button', { name: 'Close', exact: true }).click();
     await expect.poll(() => rowOf('FCW9999AIR').count()).toBe(0);
   });
 

@@ -30,7 +30,7 @@ export function Dialog(props: { title: string; onClose: () => void; children: Re
     <dialog ref={ref} aria-labelledby={titleId} className="dialog">
       <div className="dialog-head">
         <h2 id={titleId}>{props.title}</h2>
-        <button type="button" className="close" aria-label="Close" onClick={onClose}>
+        <button type="button" className="close" aria-label="Close dialog" onClick={onClose}>
           ×
         </button>
       </div>
