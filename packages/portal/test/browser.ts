@@ -15,12 +15,13 @@ export const VIEWPORT = { width: 1280, height: 900 } as const;
 let toldMissing = false;
 
 /**
- * `describe` for a browser suite: without Chromium it skips with one visible line, except under
+ * `describe` for a browser suite (tests may take two minutes): without Chromium it skips with one visible line, except under
  * `CI=true`, where a missing browser fails the run.
  */
 export function describeInBrowser(name: string, body: () => void): void {
   if (existsSync(CHROMIUM)) {
-    describe(name, body);
+    // Each test walks several pages and runs CLI commands: room for a loaded machine.
+    describe(name, { timeout: 120_000 }, body);
     return;
   }
   if (process.env.CI === 'true') {
@@ -82,6 +83,11 @@ export async function expectAccessible(page: Page, what: string): Promise<void> 
   expect(serious, `accessibility of ${what}`).toEqual([]);
 }
 
+/** `expect.poll` with room for a loaded machine (the page answers within a few seconds). */
+export function poll<T>(read: () => T | Promise<T>, message?: string) {
+  return expect.poll(read, { timeout: 15_000, interval: 100, ...(message ? { message } : {}) });
+}
+
 /** Width and height of a PNG, from its IHDR chunk. */
 export function pngSize(png: Buffer): { width: number; height: number } {
   expect(png.subarray(1, 4).toString('latin1')).toBe('PNG');
@@ -98,7 +104,7 @@ let shotDir: string | null = null;
 export async function expectScreenshot(page: Page, name: string, heading: string | RegExp): Promise<string> {
   shotDir ??= await mkdtemp(join(tmpdir(), 'smartlic-portal-shots-'));
   const h1 = page.getByRole('heading', { level: 1, name: heading });
-  await expect.poll(() => h1.isVisible(), { message: `heading ${heading} of ${name}` }).toBe(true);
+  await poll(() => h1.isVisible(), `heading ${heading} of ${name}`).toBe(true);
   const png = await page.screenshot();
   expect(png.length).toBeGreaterThan(5_000);
   expect(pngSize(png)).toEqual(VIEWPORT);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from '../../cli/test/harness.js';
-import { describeInBrowser, expectAccessible, expectScreenshot, launchBrowser, VIEWPORT } from './browser.js';
+import { describeInBrowser, expectAccessible, expectScreenshot, launchBrowser, poll, VIEWPORT } from './browser.js';
 
 const TAG_A = 'C9300 DNA Advantage';
 const TAG_B = 'C9300 Network Essentials';
@@ -60,7 +60,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: VIEWPORT, acceptDownloads: true });
     page = await context.newPage();
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await browser?.close();
@@ -76,11 +76,11 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
 
   it('a wrong password is refused with a message', async () => {
     await page.goto(url(`/inventory/${labId}/licenses`));
-    await expect.poll(() => page.url()).toBe(url('/sign-in'));
+    await poll(() => page.url()).toBe(url('/sign-in'));
     await page.getByLabel('E-mail').fill('admin');
     await page.getByLabel('Password').fill('not-the-password');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).toBe('The e-mail or password is not right.');
+    await poll(() => page.getByRole('alert').textContent()).toBe('The e-mail or password is not right.');
     await expectAccessible(page, 'the sign-in page');
     await expectScreenshot(page, 'sign-in', 'Sign in to smartlic');
   });
@@ -90,37 +90,41 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await page.getByLabel('Password').fill(password);
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     // Back where the user was headed before signing in.
-    await expect.poll(() => page.url()).toBe(url(`/inventory/${labId}/licenses`));
-    await expect.poll(() => tab('Licenses').getAttribute('aria-selected')).toBe('true');
-    await expect
-      .poll(async () => (await rowOf('DNA Advantage').locator('td').allTextContents()).slice(0, 5))
-      .toEqual(['3', '0', '+3', '—', '—']);
+    await poll(() => page.url()).toBe(url(`/inventory/${labId}/licenses`));
+    await poll(() => tab('Licenses').getAttribute('aria-selected')).toBe('true');
+    await poll(async () => (await rowOf('DNA Advantage').locator('td').allTextContents()).slice(0, 5)).toEqual([
+      '3',
+      '0',
+      '+3',
+      '—',
+      '—',
+    ]);
     // Keyboard: arrow keys move between tabs, and the URL follows.
     await tab('Licenses').focus();
     await page.keyboard.press('ArrowRight');
-    await expect.poll(() => page.url()).toBe(url(`/inventory/${labId}/instances`));
-    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Product Instances');
+    await poll(() => page.url()).toBe(url(`/inventory/${labId}/instances`));
+    await poll(() => page.evaluate(() => document.activeElement?.textContent)).toBe('Product Instances');
     await page.keyboard.press('ArrowLeft');
-    await expect.poll(() => page.url()).toBe(url(`/inventory/${labId}/licenses`));
+    await poll(() => page.url()).toBe(url(`/inventory/${labId}/licenses`));
   });
 
   it('New Token… makes a token; devices register with it and push the pool 2 short', async () => {
     await tab('General').click();
     await page.getByRole('button', { name: 'New Token…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create Registration Token' });
-    await expect.poll(() => dialog.isVisible()).toBe(true);
+    await poll(() => dialog.isVisible()).toBe(true);
     // Focus starts inside the dialog.
-    await expect.poll(() => page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
+    await poll(() => page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true);
     await dialog.getByLabel('Description').fill('Lab switches');
     await dialog.getByLabel('Expire After (days, 1–365)').fill('10');
     await dialog.getByLabel('Max. Number of Uses').fill('2');
     await dialog.getByRole('button', { name: 'Create Token' }).click();
     const value = dialog.getByLabel('Token');
-    await expect.poll(() => value.inputValue()).not.toBe('');
+    await poll(() => value.inputValue()).not.toBe('');
     token = await value.inputValue();
     await expectAccessible(page, 'the New Token dialog');
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
-    await expect.poll(() => rowOf('Lab switches').locator('td').nth(4).textContent()).toBe('0 of 2');
+    await poll(() => rowOf('Lab switches').locator('td').nth(4).textContent()).toBe('0 of 2');
 
     const server_ = server;
     for (const [name, sn, a, b] of [
@@ -139,9 +143,13 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await cliJson(admin(['job', 'run'])); // today's usage snapshot
 
     await tab('Licenses').click();
-    await expect
-      .poll(async () => (await rowOf('DNA Advantage').locator('td').allTextContents()).slice(0, 5))
-      .toEqual(['3', '5', `${MINUS}2`, 'Insufficient Licenses', '—']);
+    await poll(async () => (await rowOf('DNA Advantage').locator('td').allTextContents()).slice(0, 5)).toEqual([
+      '3',
+      '5',
+      `${MINUS}2`,
+      'Insufficient Licenses',
+      '—',
+    ]);
     // The forecast shows in the tab too: already short, so the date is today (the server's day).
     expect(await rowOf('DNA Advantage').locator('td').nth(5).textContent()).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     await expectAccessible(page, 'the Licenses tab');
@@ -150,12 +158,12 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
 
   it('Product Instances lists the devices, searches and pages', async () => {
     await tab('Product Instances').click();
-    await expect.poll(() => rowOf('UDI_SN:').count()).toBe(2);
+    await poll(() => rowOf('UDI_SN:').count()).toBe(2);
     expect(await rowOf('sw1').textContent()).toContain('C9300-24UX');
     expect(await rowOf('sw2').textContent()).toContain('Out of compliance');
     await page.getByLabel('Search by name, PID or serial number').fill('FOC0002');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await expect.poll(() => rowOf('UDI_SN:').count()).toBe(1);
+    await poll(() => rowOf('UDI_SN:').count()).toBe(1);
     expect(await rowOf('UDI_SN:').textContent()).toContain('sw2');
     expect(await page.getByRole('button', { name: 'Next page' }).isDisabled()).toBe(true);
     await expectAccessible(page, 'the Product Instances tab');
@@ -166,7 +174,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await tab('Event Log').click();
     await page.getByLabel('Event type').selectOption('instance.registered');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
-    await expect.poll(() => rowOf('instance.registered').count()).toBe(2);
+    await poll(() => rowOf('instance.registered').count()).toBe(2);
     expect(await page.getByRole('row').filter({ hasText: 'token.created' }).count()).toBe(0);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
@@ -183,7 +191,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
 
   it('Reports draws the usage chart with the quantity, the use and the forecast date', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Reports' }).click();
-    await expect.poll(() => page.url()).toBe(url(`/reports/${labId}`));
+    await poll(() => page.url()).toBe(url(`/reports/${labId}`));
     const forecast = (await (await ownerApi('GET', `/vas/${labId}/forecast`)).json()) as Forecast[];
     const essentials = forecast.find((f) => f.tag === TAG_B);
     const dna = forecast.find((f) => f.tag === TAG_A);
@@ -230,7 +238,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await dialog.getByLabel(/^Essentials/).fill('1');
     await dialog.getByRole('button', { name: 'Generate Authorization Code' }).click();
     const code = dialog.getByLabel('Authorization code');
-    await expect.poll(() => code.inputValue()).toMatch(/^A1-/);
+    await poll(() => code.inputValue()).toMatch(/^A1-/);
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       dialog.getByRole('button', { name: 'Download Authorization Code' }).click(),
@@ -249,7 +257,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await update.getByLabel('Reserved licenses, one per line as TAG:COUNT').fill(`${TAG_B}:2`);
     await update.getByRole('button', { name: 'Submit' }).click();
     const second = update.getByLabel('Authorization code');
-    await expect.poll(() => second.inputValue()).toMatch(/^A1-/);
+    await poll(() => second.inputValue()).toMatch(/^A1-/);
     const confirmation = await cliJson<{ code: string }>([
       'device',
       '--state',
@@ -265,7 +273,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     const confirm = page.getByRole('dialog', { name: 'Enter Confirmation Code' });
     await confirm.getByLabel('Reservation Confirmation Code').fill(confirmation.code);
     await confirm.getByRole('button', { name: 'Submit' }).click();
-    await expect.poll(() => confirm.getByRole('status').textContent()).toBe('The confirmation code was accepted.');
+    await poll(() => confirm.getByRole('status').textContent()).toBe('The confirmation code was accepted.');
     await confirm.getByRole('button', { name: 'Close', exact: true }).click();
 
     // The device returns its reservation; Remove with the return code gives the licenses back.
@@ -282,9 +290,9 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     const remove = page.getByRole('dialog', { name: 'Remove Product Instance' });
     await remove.getByLabel('Reservation Return Code (reserved products only)').fill(returned.code);
     await remove.getByRole('button', { name: 'Remove' }).click();
-    await expect.poll(() => remove.getByRole('status').textContent()).toBe('The product instance was removed.');
+    await poll(() => remove.getByRole('status').textContent()).toBe('The product instance was removed.');
     await remove.getByRole('button', { name: 'Close', exact: true }).click();
-    await expect.poll(() => rowOf('FCW9999AIR').count()).toBe(0);
+    await poll(() => rowOf('FCW9999AIR').count()).toBe(0);
   });
 
   it('every page passes the accessibility check and shows its heading in a screenshot', async () => {
@@ -302,7 +310,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
       await expectAccessible(page, path);
     }
     await page.goto(url('/satellites'));
-    await expect.poll(() => page.getByText('Satellites are not available yet on this server').isVisible()).toBe(true);
+    await poll(() => page.getByText('Satellites are not available yet on this server').isVisible()).toBe(true);
   });
 
   it('a viewer sees the inventory, is offered no New Token…, Remove or Transfer, and the API refuses them', async () => {
@@ -318,15 +326,15 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
       await view.getByRole('button', { name: 'Sign in', exact: true }).click();
       await view.getByRole('tab', { name: 'General' }).waitFor();
       await view.goto(url(`/inventory/${labId}/general`));
-      await expect.poll(() => view.getByRole('row').filter({ hasText: 'Lab switches' }).count()).toBe(1);
+      await poll(() => view.getByRole('row').filter({ hasText: 'Lab switches' }).count()).toBe(1);
       expect(await view.getByRole('button', { name: 'New Token…' }).count()).toBe(0);
       expect(await view.getByRole('button', { name: /^Revoke/ }).count()).toBe(0);
       await view.getByRole('tab', { name: 'Licenses' }).click();
-      await expect.poll(() => view.getByRole('row').filter({ hasText: 'DNA Advantage' }).count()).toBe(1);
+      await poll(() => view.getByRole('row').filter({ hasText: 'DNA Advantage' }).count()).toBe(1);
       expect(await view.getByRole('button', { name: 'Transfer…' }).count()).toBe(0);
       expect(await view.getByRole('button', { name: 'License Reservation…' }).count()).toBe(0);
       await view.getByRole('tab', { name: 'Product Instances' }).click();
-      await expect.poll(() => view.getByRole('row').filter({ hasText: 'UDI_SN:' }).count()).toBe(2);
+      await poll(() => view.getByRole('row').filter({ hasText: 'UDI_SN:' }).count()).toBe(2);
       expect(await view.getByRole('button', { name: /^(Remove|Transfer)/ }).count()).toBe(0);
       await expectAccessible(view, 'the viewer’s Product Instances tab');
 
@@ -361,9 +369,9 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
   it('signing out ends the session; deep links then ask to sign in', async () => {
     await page.goto(url(`/inventory/${labId}/general`));
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await expect.poll(() => page.url()).toBe(url('/sign-in'));
+    await poll(() => page.url()).toBe(url('/sign-in'));
     await page.goto(url(`/inventory/${labId}/events`));
-    await expect.poll(() => page.url()).toBe(url('/sign-in'));
+    await poll(() => page.url()).toBe(url('/sign-in'));
     expect((await context.request.get(url('/api/v1/session'))).status()).toBe(401);
   });
 
@@ -378,7 +386,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await page.getByLabel('E-mail').fill('admin');
     await page.getByLabel('Password').fill('one-more-guess');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await expect.poll(() => page.getByRole('alert').textContent()).not.toBe('The e-mail or password is not right.');
+    await poll(() => page.getByRole('alert').textContent()).not.toBe('The e-mail or password is not right.');
     expect(await page.getByRole('alert').textContent()).toMatch(/\w+.*\./);
   });
 });
