@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { USAGE_HINT } from '../src/commands/admin/report-commands.js';
 import { BIN, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
@@ -62,6 +63,9 @@ describe('a first run without stumbles', () => {
         child.stderr.on('data', check);
       });
       expect(stdout).toMatch(/^smartlic authority listening on http:\/\/127\.0\.0\.1:\d+\n/);
+      expect(stdout).toMatch(/\nPortal: http:\/\/127\.0\.0\.1:\d+\/\n/);
+      expect(stdout).toContain(`Sign in as admin with the password in ${join(dir.path, 'admin-password')}\n`);
+      expect(stdout).toContain(`Admin API key: ${join(dir.path, 'admin-api-key')} (created now; mode 0600)`);
       expect(stdout).not.toContain('{"level"');
       const logs = stderr
         .trim()

@@ -56,6 +56,12 @@ export const ERRORS = {
   UNAUTHENTICATED: { status: 401, message: 'An API key is required.' },
   FORBIDDEN: { status: 403, message: 'You do not have the rights for this action.' },
   CONFLICT: { status: 409, message: 'The resource already exists.' },
+  // --- portal sessions (SPEC §9) ---
+  SIGN_IN_FAILED: { status: 401, message: 'The e-mail or password is not right.' },
+  CSRF_REJECTED: {
+    status: 403,
+    message: 'This request came with the session cookie but without a valid CSRF token from this site; it was refused.',
+  },
   // --- offline license reservation (SPEC §7) ---
   RESERVATION_CODE_INVALID: {
     status: 400,

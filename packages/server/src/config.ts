@@ -1,4 +1,4 @@
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Clock, DEFAULT_TIMERS, SmartlicError, systemClock } from '@smartlic/protocol';
 import { z } from 'zod';
@@ -42,7 +42,14 @@ export interface ServerOptions {
   tls?: TlsOptions;
   /** Real time from listening to the first run of every background job (catch-up after a stop); default 5 s. */
   jobStartDelayMs?: number;
+  /** Minutes a portal session may stay unused before it ends (`--session-idle-minutes`); default 30. */
+  sessionIdleMinutes?: number;
+  /** The built portal to serve at `/`; default `packages/portal/dist` beside this package. */
+  portalDir?: string;
 }
+
+/** The built portal beside the server package (the same path from `src/` and from `dist/`). */
+export const DEFAULT_PORTAL_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../portal/dist');
 
 /** How the server gets its TLS certificate. */
 export type TlsOptions = { mode: 'auto'; names?: string[] } | { mode: 'files'; certFile: string; keyFile: string };
@@ -62,6 +69,8 @@ export interface ServerConfig {
   rateLimits: RateLimits | 'off';
   tls: { mode: 'auto'; names: string[] } | { mode: 'files'; certFile: string; keyFile: string } | undefined;
   jobStartDelayMs: number;
+  sessionIdleMinutes: number;
+  portalDir: string;
 }
 
 /** Where the data lives: a SQLite file or a PostgreSQL database. */
@@ -84,6 +93,13 @@ const OptionsSchema = z.object({
   clockToleranceMs: z.number().int().min(0).default(DEFAULT_TIMERS.clockToleranceMs),
   webhookAllowPrivate: z.boolean().default(false),
   jobStartDelayMs: z.number().int().min(0).default(DEFAULT_JOB_START_DELAY_MS),
+  sessionIdleMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(30),
+  portalDir: z.string().trim().min(1).optional(),
   webhookResolver: z.custom<HostResolver>((v) => typeof v === 'function', 'must be a function').optional(),
   rateLimits: z
     .union([z.literal('off'), z.object(rateLimitFields()).strict()], {
@@ -153,6 +169,8 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     webhookResolver: o.webhookResolver ?? systemResolver,
     rateLimits: o.rateLimits,
     jobStartDelayMs: o.jobStartDelayMs,
+    sessionIdleMinutes: o.sessionIdleMinutes,
+    portalDir: o.portalDir === undefined ? DEFAULT_PORTAL_DIR : resolve(o.portalDir),
     tls:
       o.tls?.mode === 'files'
         ? { mode: 'files', certFile: resolve(o.tls.certFile), keyFile: resolve(o.tls.keyFile) }

@@ -15,6 +15,7 @@ import type {
 import type {
   ApiKeyCreated as ApiKeyCreatedSchema,
   ApiKeyView as ApiKeyViewSchema,
+  PasswordSet as PasswordSetSchema,
   RoleRemoved as RoleRemovedSchema,
   UserCreated as UserCreatedSchema,
   UserView as UserViewSchema,
@@ -67,5 +68,6 @@ export type UserView = z.output<typeof UserViewSchema>;
 export type ApiKeyView = z.output<typeof ApiKeyViewSchema>;
 export type ApiKeyCreated = z.output<typeof ApiKeyCreatedSchema>;
 export type RoleRemoved = z.output<typeof RoleRemovedSchema>;
+export type PasswordSet = z.output<typeof PasswordSetSchema>;
 export type CreatedReservationAnswer = z.output<typeof CreatedReservationAnswerSchema>;
 export type ReservationAnswer = z.output<typeof ReservationAnswerSchema>;

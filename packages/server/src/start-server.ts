@@ -16,6 +16,7 @@ import {
   TlsSetupError,
   tlsNames,
 } from './features/pki/tls-certificate.js';
+import { ensureOwnerPassword } from './features/sessions/bootstrap-owner-password.js';
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
@@ -33,6 +34,12 @@ export interface RunningServer {
   adminKeyPath: string;
   /** True only on the start that created the admin key. */
   adminKeyCreated: boolean;
+  /** `<dataDir>/admin-password`: the portal password of the owner `admin`. */
+  adminPasswordPath: string;
+  /** True only on the start that created the admin password. */
+  adminPasswordCreated: boolean;
+  /** Whether `adminPasswordPath` exists (an operator may have removed it after noting the password). */
+  adminPasswordPresent: boolean;
   /** `<dataDir>/pki/root-ca.pem`. */
   rootCaPath: string;
   /**
@@ -68,7 +75,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const transactor = createTransactor(database.db);
     // No scan of the usage here: the totals move with every usage change, in its transaction.
     // Processes started together on one database and data directory create the shared files once.
-    const { pki, secrets, tls, adminKey } = await withStartupLock(config.database, async () => {
+    const { pki, secrets, tls, adminKey, adminPassword } = await withStartupLock(config.database, async () => {
       const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
       const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
       const tls = await prepareTls(config, pki, logger);
@@ -78,7 +85,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         clock: config.clock,
         logger,
       });
-      return { pki, secrets, tls, adminKey };
+      const adminPassword = await ensureOwnerPassword({
+        dataDir: config.dataDir,
+        transactor,
+        clock: config.clock,
+        logger,
+      });
+      return { pki, secrets, tls, adminKey, adminPassword };
     });
     // Several processes may share a PostgreSQL database: each hears of the others' changes.
     changes =
@@ -95,6 +108,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clockToleranceMs: config.clockToleranceMs,
       rateLimits: config.rateLimits,
       jobStartDelayMs: config.jobStartDelayMs,
+      sessionIdleMs: config.sessionIdleMinutes * 60_000,
+      portalDir: config.portalDir,
       mode: config.mode,
       transactor,
       secrets,
@@ -121,6 +136,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       url,
       adminKeyPath: adminKey.path,
       adminKeyCreated: adminKey.created,
+      adminPasswordPath: adminPassword.path,
+      adminPasswordCreated: adminPassword.created,
+      adminPasswordPresent: adminPassword.present,
       rootCaPath: pki.rootCaPath,
       ...(tls ? { tls: { mode: tls.mode, certPath: tls.certPath } } : {}),
       webhookJobs: running.webhookJobs,

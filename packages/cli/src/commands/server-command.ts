@@ -20,6 +20,7 @@ interface ServerFlags extends RateLimitFlags {
   tlsName: string[];
   restore?: string;
   jobStartDelay: string;
+  sessionIdleMinutes: string;
 }
 
 /** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
@@ -48,6 +49,7 @@ export function serverCommand(): Command {
       'seconds from start to the first run of the background jobs (work that fell due while stopped)',
       '5',
     )
+    .option('--session-idle-minutes <n>', 'minutes a portal session may stay unused before it ends', '30')
     .option('--restore <file>', 'first restore this backup (smartlic admin backup) into the empty data directory')
     .action(async (flags: ServerFlags) => {
       if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
@@ -56,6 +58,7 @@ export function serverCommand(): Command {
       const tls = tlsOf(flags);
       const rateLimits = rateLimitsOf(flags);
       const jobStartDelayMs = parseInteger(flags.jobStartDelay, '--job-start-delay', 0) * 1000;
+      const sessionIdleMinutes = parseInteger(flags.sessionIdleMinutes, '--session-idle-minutes', 1);
       // Loaded on demand: device and admin commands should not pay for the server's start-up.
       const { startServer, restoreBackup, BackupFileError, POSTGRES_BACKUP_MESSAGE } = await import('@smartlic/server');
       if (flags.restore !== undefined) {
@@ -82,6 +85,7 @@ export function serverCommand(): Command {
         logLevel: flags.logLevel,
         rateLimits,
         jobStartDelayMs,
+        sessionIdleMinutes,
         ...(flags.db ? { dbUrl: flags.db } : {}),
         ...(flags.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),
         ...(tls ? { tls } : {}),
@@ -90,6 +94,8 @@ export function serverCommand(): Command {
       process.stdout.write(
         [
           `smartlic ${flags.mode} listening on ${server.url}`,
+          `Portal: ${server.url}/`,
+          ...passwordNote(server),
           `Admin API key: ${server.adminKeyPath} (${keyNote}; mode 0600)`,
           `Root CA for devices: ${server.rootCaPath}`,
           `  (a device trusts it with: npx smartlic device call-home destination ${server.url} --root ${server.rootCaPath})`,
@@ -112,6 +118,14 @@ export function serverCommand(): Command {
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
     });
+}
+
+/** How the start message tells the owner to sign in to the portal. */
+function passwordNote(server: { adminPasswordPath: string; adminPasswordPresent: boolean }): string[] {
+  if (server.adminPasswordPresent) return [`Sign in as admin with the password in ${server.adminPasswordPath}`];
+  return [
+    `Sign in as admin with the password you noted (${server.adminPasswordPath} was removed; set a new one with: npx smartlic admin user set-password admin --password-stdin)`,
+  ];
 }
 
 /** The HTTPS option of the flags: `--tls auto [--tls-name N…]`, or `--tls-cert F --tls-key K`, or none. */

@@ -16,6 +16,8 @@ const LIMIT_FLAGS = [
     '--rate-limit-auth-failures <n>',
     'failed authentications (wrong API key, unknown token) per minute per address, then 429',
   ],
+  ['signIn', '--rate-limit-sign-in <n>', 'portal sign-in attempts per minute per address'],
+  ['signInPerEmail', '--rate-limit-sign-in-email <n>', 'failed portal sign-ins per minute per e-mail, then 429'],
 ] as const;
 
 type LimitName = (typeof LIMIT_FLAGS)[number][0];
@@ -28,6 +30,8 @@ export interface RateLimitFlags {
   rateLimitDevice?: string;
   rateLimitAdmin?: string;
   rateLimitAuthFailures?: string;
+  rateLimitSignIn?: string;
+  rateLimitSignInEmail?: string;
 }
 
 /** Adds `--rate-limit on|off` and the `--rate-limit-*` flags to `command`. */

@@ -53,6 +53,8 @@ const EXPECTED: Record<string, Who[]> = {
   'POST /api/v1/users/:userId/api-keys': ABOUT_LAB_USER,
   'GET /api/v1/users/:userId/api-keys': ABOUT_LAB_USER,
   'POST /api/v1/api-keys/:keyId/revoke': ABOUT_LAB_USER,
+  /** A password carries every role of its user: the owner, and admins over Lab (the user's only place). */
+  'POST /api/v1/users/:userId/password': ABOUT_LAB_USER,
   'GET /api/v1/virtual-accounts/:vaId/events': READ_VA,
   'GET /api/v1/accounts/:accountId/events': READ_ACCOUNT,
   /** Events of every account and of none (refusals of owner-only routes): system-wide. */

@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -28,6 +29,8 @@ import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
 import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
 import { createReservationService } from '../features/reservations/reservation-service.js';
+import { registerSessionRoutes } from '../features/sessions/session-routes.js';
+import { createSessionService, DEFAULT_SESSION_IDLE_MS } from '../features/sessions/session-service.js';
 import { registerTagRoutes } from '../features/tags/tag-routes.js';
 import { createTagService } from '../features/tags/tag-service.js';
 import { TagTreeCache } from '../features/tags/tag-tree.js';
@@ -49,7 +52,7 @@ import type { Database } from '../storage/schema.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { SERVER_VERSION } from '../version.js';
 import { requireAccess } from './access-control.js';
-import { requireApiKey } from './admin-auth.js';
+import { requirePrincipal } from './admin-auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { installGracefulClose } from './graceful-close.js';
 import { installJsonBodyParser } from './json-body.js';
@@ -107,6 +110,10 @@ export interface AppDeps {
    * caches; `startServer` passes LISTEN/NOTIFY on PostgreSQL. Default: alone on the database.
    */
   changes?: ChangeFeed;
+  /** Idle timeout of portal sessions; default 30 minutes (`--session-idle-minutes`). */
+  sessionIdleMs?: number;
+  /** The built portal served at `/` (`packages/portal/dist`); when it has no index.html, `/` says to build it. */
+  portalDir?: string;
 }
 
 /**
@@ -140,6 +147,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before every other hook: requests refused by a rate limit or an API key are counted too.
   registerOpsRoutes(app, metrics, db);
   app.decorateRequest('principal', null);
+  app.decorateRequest('portalSession', null);
+  await app.register(fastifyCookie);
   installJsonBodyParser(app);
   installErrorHandlers(app);
   installGracefulClose(app);
@@ -163,6 +172,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     tags: tagTree,
   });
   const apiKeys = createApiKeyService({ db, transactor, clock });
+  const sessions = createSessionService({
+    db,
+    transactor,
+    clock,
+    idleTimeoutMs: deps.sessionIdleMs ?? DEFAULT_SESSION_IDLE_MS,
+  });
   const accounts = createAccountService({ db, transactor, clock });
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger, changes });
   const tokens = createTokenService({ db, transactor, clock, secrets });
@@ -209,9 +224,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     authorized: (status) => metrics.authorizations.inc({ status }),
   });
   registerOpenApiRoute(app, routes);
+  registerSessionRoutes(app, sessions, limits);
   await app.register(async (admin) => {
     admin.addHook('onRequest', limits.authGate);
-    requireApiKey(admin, apiKeys);
+    requirePrincipal(admin, { apiKeys, sessions });
     admin.addHook('onRequest', limits.admin);
     requireAccess(admin, { db, transactor, clock });
     registerUserRoutes(admin, createUserService({ db, transactor, clock }));

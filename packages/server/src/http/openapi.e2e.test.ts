@@ -64,7 +64,7 @@ describe('OpenAPI document', () => {
       responses: Record<string, unknown>;
     };
     const schema = createUser.requestBody.content['application/json'].schema;
-    expect(Object.keys(schema.properties)).toEqual(['email', 'accountId', 'role', 'vaId']);
+    expect(Object.keys(schema.properties)).toEqual(['email', 'accountId', 'role', 'vaId', 'password']);
     expect(schema.required).toEqual(['email', 'accountId', 'role']);
     expect(Object.keys(createUser.responses)).toContain('201');
   });

@@ -22,6 +22,10 @@ export interface RateLimits {
    * address is answered 429 until the window ends, whatever key or token it carries.
    */
   authFailures: number;
+  /** Portal sign-in attempts (`POST /api/v1/session`) per source address, right or wrong. */
+  signIn: number;
+  /** Failed portal sign-ins per e-mail address (whatever the source address); then that e-mail is refused 429. */
+  signInPerEmail: number;
 }
 
 /**
@@ -36,6 +40,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   device: 120,
   admin: 3000,
   authFailures: 30,
+  signIn: 60,
+  signInPerEmail: 10,
 };
 
 /** The window every limit counts in. */
@@ -51,6 +57,8 @@ export interface RateLimiter {
   authGate(request: FastifyRequest): Promise<void>;
   /** Admin API, after the key is checked: per API key. */
   admin(request: FastifyRequest): Promise<void>;
+  /** Portal sign-in (preHandler, body parsed): failed-authentication gate, per address, failures per e-mail. */
+  signIn(request: FastifyRequest): Promise<void>;
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
@@ -63,7 +71,7 @@ type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 export async function installRateLimits(app: FastifyInstance, limits: RateLimits | 'off'): Promise<RateLimiter> {
   if (limits === 'off') {
     const none = async (): Promise<void> => undefined;
-    return { register: none, device: none, authGate: none, admin: none };
+    return { register: none, device: none, authGate: none, admin: none, signIn: none };
   }
   await app.register(fastifyRateLimit, { global: false });
   const limiter = (max: number, keyGenerator?: (request: FastifyRequest) => string): Limiter =>
@@ -73,9 +81,14 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
   const perInstance = limiter(limits.device, (r) => `instance:${payloadField(r, 'instanceId')}`);
   const perKey = limiter(limits.admin, (r) => `key:${r.principal?.keyId ?? ''}`);
   const authFailures = limiter(limits.authFailures);
+  const signInPerAddress = limiter(limits.signIn, (r) => `sign-in:${r.ip}`);
+  const signInPerEmail = limiter(limits.signInPerEmail, (r) => `sign-in-email:${digest(signInEmail(r))}`);
 
   app.addHook('onError', async (request, _reply, error) => {
     if (isAuthFailure(request, error)) await authFailures(request);
+    if (error instanceof SmartlicError && error.code === 'SIGN_IN_FAILED' && signInEmail(request) !== undefined) {
+      await signInPerEmail(request);
+    }
   });
   const authGate = async (request: FastifyRequest): Promise<void> => {
     const seen = await authFailures(request, { increment: false });
@@ -92,6 +105,13 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
       if (payloadField(request, 'instanceId') !== undefined) await enforce(perInstance, request);
     },
     admin: (request) => enforce(perKey, request),
+    async signIn(request) {
+      await authGate(request);
+      await enforce(signInPerAddress, request);
+      if (signInEmail(request) === undefined) return;
+      const seen = await signInPerEmail(request, { increment: false });
+      if (!seen.isAllowed && seen.remaining <= 0) throw rateLimited(seen.ttlInSeconds);
+    },
   };
 }
 
@@ -109,7 +129,7 @@ export function rateLimited(seconds: number): SmartlicError {
 /** A guess at a credential: a presented API key that was not accepted, or an unknown registration token. */
 function isAuthFailure(request: FastifyRequest, error: unknown): boolean {
   if (!(error instanceof SmartlicError)) return false;
-  if (error.code === 'TOKEN_INVALID') return true;
+  if (error.code === 'TOKEN_INVALID' || error.code === 'SIGN_IN_FAILED') return true;
   return error.code === 'UNAUTHENTICATED' && request.headers.authorization !== undefined;
 }
 
@@ -118,6 +138,12 @@ function payloadField(request: FastifyRequest, name: 'idToken' | 'instanceId'): 
   const payload = (request.body as { payload?: Record<string, unknown> } | null | undefined)?.payload;
   const value = payload?.[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The e-mail of a portal sign-in (the body is parsed, not yet validated), as it is compared. */
+function signInEmail(request: FastifyRequest): string | undefined {
+  const email = (request.body as { email?: unknown } | null | undefined)?.email;
+  return typeof email === 'string' ? email.trim().toLowerCase() : undefined;
 }
 
 /** Tokens are counted under a digest, so that the limiter holds no secret. */

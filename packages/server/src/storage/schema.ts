@@ -31,6 +31,8 @@ export interface Database {
   reservations: ReservationRow;
   va_conversion_settings: VaConversionSettingRow;
   device_conversion_requests: DeviceConversionRequestRow;
+  owner_credentials: OwnerCredentialRow;
+  portal_sessions: PortalSessionRow;
 }
 
 /** One entry of the event log; `detail` is a JSON object. */
@@ -159,6 +161,36 @@ export interface UserRow {
   id: string;
   email: string;
   created_at: number;
+  /** The portal password, scrypt (`scrypt$N$r$p$salt$hash`, migration 0020); null: API keys only. */
+  password_hash?: string | null;
+}
+
+/** The portal password of the bootstrap owner (`name` is `admin`; migration 0020). */
+export interface OwnerCredentialRow {
+  name: string;
+  password_hash: string;
+  created_at: number;
+  updated_at: number;
+}
+
+/** How a portal session was opened: the owner's password, a user's password, or an API key. */
+export type SessionKind = 'owner' | 'password' | 'api-key';
+
+/**
+ * A portal session (migration 0020, ADR 0016): found by the SHA-256 of its cookie value; it ends
+ * after `last_seen_at` + the idle timeout, or at `expires_at` (absolute lifetime), or at sign-out.
+ */
+export interface PortalSessionRow {
+  id: string;
+  token_hash: string;
+  kind: SessionKind;
+  /** The user of a password session; null for the owner and API-key sessions. */
+  user_id: string | null;
+  /** The API key an `api-key` session acts as (its scope and revocation apply). */
+  api_key_id: string | null;
+  created_at: number;
+  last_seen_at: number;
+  expires_at: number;
 }
 
 /** A role of SPEC §2: admin manages people and everything else, user reads and changes, viewer reads. */

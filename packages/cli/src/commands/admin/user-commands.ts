@@ -1,4 +1,4 @@
-import type { ApiKeyCreated, ApiKeyView, RoleRemoved, UserCreated, UserView } from '@smartlic/server';
+import type { ApiKeyCreated, ApiKeyView, PasswordSet, RoleRemoved, UserCreated, UserView } from '@smartlic/server';
 import { Command, Option } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { CliError, print, table } from '../../output.js';
@@ -18,20 +18,47 @@ export function userCommands(connect: () => AdminConnection): Command {
         .makeOptionMandatory(),
     )
     .option('--va <id>', 'grant the role on this Virtual Account only')
+    .option('--password-stdin', "read the user's portal password from stdin")
     .option('--json', 'print JSON: {id, apiKey}')
-    .action(async (email: string, opts: { account: string; role: string; va?: string; json?: boolean }) => {
-      const created = await adminRequest<UserCreated>(connect(), 'POST', '/api/v1/users', {
-        email,
-        accountId: opts.account,
-        role: opts.role,
-        ...(opts.va ? { vaId: opts.va } : {}),
-      });
-      print({ id: created.id, apiKey: created.apiKey }, opts, () =>
-        [
-          `${created.created ? 'User added to the Smart Account' : 'Role granted'}: ${created.email} (id ${created.id}), role ${opts.role} on ${opts.va ? `Virtual Account ${opts.va}` : `Smart Account ${opts.account}`}.`,
-          `API key (shown once, store it now): ${created.apiKey}`,
-        ].join('\n'),
+    .action(
+      async (
+        email: string,
+        opts: { account: string; role: string; va?: string; passwordStdin?: boolean; json?: boolean },
+      ) => {
+        const password = opts.passwordStdin ? await readPassword() : undefined;
+        const created = await adminRequest<UserCreated>(connect(), 'POST', '/api/v1/users', {
+          email,
+          accountId: opts.account,
+          role: opts.role,
+          ...(opts.va ? { vaId: opts.va } : {}),
+          ...(password === undefined ? {} : { password }),
+        });
+        print({ id: created.id, apiKey: created.apiKey }, opts, () =>
+          [
+            `${created.created ? 'User added to the Smart Account' : 'Role granted'}: ${created.email} (id ${created.id}), role ${opts.role} on ${opts.va ? `Virtual Account ${opts.va}` : `Smart Account ${opts.account}`}.`,
+            `API key (shown once, store it now): ${created.apiKey}`,
+            ...(password === undefined ? [] : ['Portal password set.']),
+          ].join('\n'),
+        );
+      },
+    );
+  user
+    .command('set-password <user>')
+    .description('set the portal password of a user (an e-mail address or id; "admin": the owner), read from stdin')
+    .option('--password-stdin', 'read the password from stdin (the only way to give it)')
+    .option('--json', 'print JSON: {userId, email, endedSessions}')
+    .action(async (who: string, opts: { passwordStdin?: boolean; json?: boolean }) => {
+      if (!opts.passwordStdin) {
+        throw new CliError('Give the password on stdin with --password-stdin (never as an argument).');
+      }
+      const password = await readPassword();
+      const set = await adminRequest<PasswordSet>(
+        connect(),
+        'POST',
+        `/api/v1/users/${encodeURIComponent(who)}/password`,
+        { password },
       );
+      print(set, opts, (s) => `Portal password of ${s.email} set; their portal sessions were ended.`);
     });
   user
     .command('list')
@@ -157,4 +184,16 @@ async function userIdOf(connection: AdminConnection, accountId: string, email: s
   const found = users.find((u) => u.email === email.trim().toLowerCase());
   if (!found) throw new CliError(`${email} holds no role in Smart Account ${accountId}.`);
   return found.id;
+}
+
+/** A password from stdin: everything read, without the final line break. */
+async function readPassword(): Promise<string> {
+  if (process.stdin.isTTY) process.stderr.write('Password (then Enter and Ctrl-D): ');
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const password = Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
+  if (password === '') throw new CliError('No password on stdin.');
+  return password;
 }

@@ -21,10 +21,11 @@ export interface ApiPrincipal extends AccessSubject {
   scope: KeyScope | null;
 }
 
-/** How the event log names a principal: `user:<email>` or `key:<name>`. */
+/** How the event log names a principal: `user:<email>`, `key:<name>`, or `owner:admin` (the owner's portal session). */
 export function actorOfPrincipal(principal: ApiPrincipal | null): string {
   if (!principal) return 'system';
-  return principal.email !== null ? `user:${principal.email}` : `key:${principal.name}`;
+  if (principal.email !== null) return `user:${principal.email}`;
+  return principal.keyId.startsWith('session:') ? `owner:${principal.name}` : `key:${principal.name}`;
 }
 
 /** `last_used_at` is rewritten at most this often per key, so reads do not each cost a durable write. */
@@ -59,17 +60,22 @@ export function createApiKeyService({ db, transactor, clock }: ApiKeyServiceDeps
       if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_PRECISION_MS) {
         await transactor.run((trx) => touchApiKey(trx, row.id, now));
       }
-      const base = { keyId: row.id, name: row.name, role: row.role, userId: row.user_id };
-      if (row.role === 'owner') return { ...base, owner: true, email: null, grants: [], scope: null };
-      const user = row.user_id === null ? undefined : await findUserWithGrants(db, row.user_id);
-      if (!user) throw new SmartlicError('UNAUTHENTICATED', { message: 'This API key belongs to no user.' });
-      const scope = keyScopeOf(row);
-      return { ...base, owner: false, email: user.email, grants: grantsWithin(user.grants, scope), scope };
+      return principalOfKey(db, row);
     },
   };
 }
 
 export type ApiKeyService = ReturnType<typeof createApiKeyService>;
+
+/** The principal a live key acts as: the owner, or its user with the grants inside the key's scope. */
+export async function principalOfKey(db: Kysely<Database>, row: ApiKeyRow): Promise<ApiPrincipal> {
+  const base = { keyId: row.id, name: row.name, role: row.role, userId: row.user_id };
+  if (row.role === 'owner') return { ...base, owner: true, email: null, grants: [], scope: null };
+  const user = row.user_id === null ? undefined : await findUserWithGrants(db, row.user_id);
+  if (!user) throw new SmartlicError('UNAUTHENTICATED', { message: 'This API key belongs to no user.' });
+  const scope = keyScopeOf(row);
+  return { ...base, owner: false, email: user.email, grants: grantsWithin(user.grants, scope), scope };
+}
 
 /** The scope of a key row; null when unscoped. */
 export function keyScopeOf(row: Pick<ApiKeyRow, 'scope_account_id' | 'scope_va_id'>): KeyScope | null {

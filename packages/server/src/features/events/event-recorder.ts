@@ -53,7 +53,11 @@ export type EventType =
   | 'api-key.revoked'
   | 'access.denied'
   | 'registration.refused'
-  | 'instance.takeover-refused';
+  | 'instance.takeover-refused'
+  | 'session.signed-in'
+  | 'session.signed-out'
+  | 'session.sign-in-failed'
+  | 'user.password-set';
 
 /** Who acted: a user (`user:<email>`), an API key (`key:<name>`), a device (`device:<instanceId>`), or `system` (jobs). */
 export type Actor = string;

@@ -3,14 +3,16 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf } from '../../http/route-access.js';
 import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
-import { byAccount, byApiKey, byUser, byVa, target } from '../access/route-targets.js';
+import { byAccount, byApiKey, byUser, byVa, target, type UserLookup } from '../access/route-targets.js';
 import {
   ApiKeyCreated,
   ApiKeyView,
   CreateKeyBody,
   CreateUserBody,
+  PasswordSet,
   RemoveRoleQuery,
   RoleRemoved,
+  SetPasswordBody,
   UserCreated,
   UserView,
 } from './user-schemas.js';
@@ -26,6 +28,23 @@ function callerOf(request: FastifyRequest): UserCaller {
     grants: principal.grants,
     scope: principal.scope,
     actor: actorOf(request),
+  };
+}
+
+/** The user `:userId`, named by id or by e-mail address. */
+function byUserIdOrEmail(name = 'userId'): UserLookup {
+  return {
+    from: 'params',
+    name,
+    what: 'User',
+    resolve: async (db, id) => {
+      const row = await db
+        .selectFrom('users')
+        .select('id')
+        .where((eb) => eb.or([eb('id', '=', id), eb('email', '=', id.trim().toLowerCase())]))
+        .executeTakeFirst();
+      return row && { userId: row.id };
+    },
   };
 }
 
@@ -123,6 +142,27 @@ export function registerUserRoutes(app: FastifyInstance, users: UserService): vo
       ),
     },
     async (request) => users.listKeys(request.params.userId, callerOf(request)),
+  );
+
+  app.post<{ Params: { userId: string } }>(
+    '/api/v1/users/:userId/password',
+    {
+      config: adminRoute(
+        'write',
+        target.user(byUserIdOrEmail()),
+        {
+          summary:
+            'Set a user\'s portal password (:userId an id or e-mail; "admin": the owner\'s) and end their sessions',
+          body: SetPasswordBody,
+          response: PasswordSet,
+        },
+        'setting passwords',
+      ),
+    },
+    async (request) => {
+      const body = parseInput(SetPasswordBody, request.body);
+      return users.setPassword(request.params.userId, body.password, callerOf(request));
+    },
   );
 
   app.post<{ Params: { keyId: string } }>(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../sessions/password.js';
 
 export const RoleName = z.enum(['admin', 'user', 'viewer']);
 
@@ -7,6 +8,25 @@ export const CreateUserBody = z.object({
   accountId: z.string().min(1),
   role: RoleName,
   vaId: z.string().min(1).optional(),
+  password: z
+    .string()
+    .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+    .max(MAX_PASSWORD_LENGTH)
+    .optional()
+    .describe('the portal password (only the owner, the user, or an admin of every place of the user may set it)'),
+});
+
+export const SetPasswordBody = z.object({
+  password: z
+    .string()
+    .min(MIN_PASSWORD_LENGTH, `must be at least ${MIN_PASSWORD_LENGTH} characters`)
+    .max(MAX_PASSWORD_LENGTH),
+});
+
+export const PasswordSet = z.object({
+  userId: z.string().describe('"admin" for the owner'),
+  email: z.string(),
+  endedSessions: z.literal(true).describe("the user's portal sessions were ended"),
 });
 
 /** A place: a Smart Account, or with `vaId` one of its VAs. */

@@ -9,6 +9,7 @@ import { badRequest } from '../../validation.js';
 import {
   type Caller,
   effectiveRole,
+  type Grant,
   grantsWithin,
   type KeyScope,
   keyInside,
@@ -19,6 +20,14 @@ import { generateApiKey, hashApiKey } from '../api-keys/api-key.js';
 import { keyScopeOf } from '../api-keys/api-key-service.js';
 import { insertApiKey } from '../api-keys/api-key-store.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
+import { OWNER_SIGN_IN_NAME } from '../sessions/bootstrap-owner-password.js';
+import { hashPassword } from '../sessions/password.js';
+import {
+  deleteOwnerSessions,
+  deleteUserSessions,
+  setUserPassword,
+  upsertOwnerCredential,
+} from '../sessions/session-store.js';
 import {
   deleteGrant,
   findKey,
@@ -85,7 +94,65 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
     }
   };
 
+  /**
+   * Sets a user's portal password and ends their sessions, if the caller may: the owner, the
+   * user themself with an unscoped key (or session), or an admin of every place where the user
+   * holds a role (else a password would carry the admin into the user's other accounts).
+   */
+  const setPassword = async (trx: Db, user: UserRow, hash: string, caller: UserCaller, now: number) => {
+    const grants = await grantsOf(trx, user.id);
+    if (!maySetPassword(caller, user.id, grants)) {
+      throw new SmartlicError('FORBIDDEN', {
+        message:
+          "Only the owner, the user themself, or an admin of every place where the user holds a role may set the user's password.",
+      });
+    }
+    await setUserPassword(trx, user.id, hash);
+    await deleteUserSessions(trx, user.id);
+    await recordEvent(trx, {
+      at: now,
+      actor: caller.actor,
+      type: 'user.password-set',
+      detail: { userId: user.id, email: user.email },
+    });
+  };
+
   return {
+    /**
+     * Sets the portal password of a user (named by id or e-mail), or with `admin` the owner's
+     * (the owner only), and ends their portal sessions.
+     */
+    async setPassword(
+      who: string,
+      password: string,
+      caller: UserCaller,
+    ): Promise<{ userId: string; email: string; endedSessions: true }> {
+      const hash = await hashPassword(password);
+      const now = clock.now();
+      return transactor.run(async (trx) => {
+        if (who === OWNER_SIGN_IN_NAME && caller.owner) {
+          await upsertOwnerCredential(trx, {
+            name: OWNER_SIGN_IN_NAME,
+            password_hash: hash,
+            created_at: now,
+            updated_at: now,
+          });
+          await deleteOwnerSessions(trx);
+          await recordEvent(trx, {
+            at: now,
+            actor: caller.actor,
+            type: 'user.password-set',
+            detail: { userId: 'admin' },
+          });
+          return { userId: OWNER_SIGN_IN_NAME, email: OWNER_SIGN_IN_NAME, endedSessions: true as const };
+        }
+        const user = (await findUser(trx, who)) ?? (await findUserByEmail(trx, who.trim().toLowerCase()));
+        if (!user) throw notFoundOrNotAllowed('User', who);
+        await setPassword(trx, user, hash, caller, now);
+        return { userId: user.id, email: user.email, endedSessions: true as const };
+      });
+    },
+
     /**
      * Grants `role` on the account (or on `vaId`) to the user of `email`, creating the user
      * if unknown, and issues a new API key, returned once. The answer has the same shape
@@ -95,11 +162,12 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
      * else the VA), so that it never carries the user's rights anywhere else.
      */
     async createUser(
-      input: { email: string; accountId: string; role: Role; vaId?: string | undefined },
+      input: { email: string; accountId: string; role: Role; vaId?: string | undefined; password?: string | undefined },
       caller: UserCaller,
     ): Promise<{ id: string; email: string; created: boolean; apiKey: string; keyId: string }> {
       const now = clock.now();
       const vaId = input.vaId ?? null;
+      const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
       return transactor.run(async (trx) => {
         await checkPlace(trx, { accountId: input.accountId, vaId }, notFound);
         let user: UserRow | undefined = await findUserByEmail(trx, input.email);
@@ -122,6 +190,7 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
             };
         const { row, key } = newKey(user.id, input.email, scope, now);
         await insertApiKey(trx, row);
+        if (passwordHash !== undefined) await setPassword(trx, user, passwordHash, caller, now);
         await recordEvent(trx, {
           at: now,
           actor: caller.actor,
@@ -280,6 +349,13 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
 }
 
 export type UserService = ReturnType<typeof createUserService>;
+
+/** Whether `caller` may set the password of user `userId`, who holds `grants` (see `setPassword`). */
+export function maySetPassword(caller: Caller, userId: string, grants: readonly Grant[]): boolean {
+  if (caller.owner) return true;
+  if (caller.userId === userId) return caller.scope === null;
+  return grants.every((g) => effectiveRole(caller, g.accountId, g.vaId) === 'admin');
+}
 
 function keyView(
   row: Pick<

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { hashPassword, verifyPassword } from './password.js';
+
+const FAST = { N: 1024, r: 8, p: 1 };
+
+describe('passwords', () => {
+  it('stores scrypt with its parameters and a fresh salt, and verifies only the right password', async () => {
+    const a = await hashPassword('correct horse battery', FAST);
+    const b = await hashPassword('correct horse battery', FAST);
+    expect(a).toMatch(/^scrypt\$1024\$8\$1\$[A-Za-z0-9_-]{22}\$[A-Za-z0-9_-]{43}$/);
+    expect(a).not.toBe(b);
+    expect(await verifyPassword(a, 'correct horse battery')).toBe(true);
+    expect(await verifyPassword(a, 'correct horse batterY')).toBe(false);
+    expect(await verifyPassword(a, '')).toBe(false);
+  });
+
+  it('uses the default parameters, N = 2^15', async () => {
+    expect(await hashPassword('x'.repeat(12))).toMatch(/^scrypt\$32768\$8\$1\$/);
+  });
+
+  it('refuses a missing, unreadable or tampered hash, and a huge password', async () => {
+    const good = await hashPassword('a password of mine', FAST);
+    expect(await verifyPassword(null, 'a password of mine')).toBe(false);
+    expect(await verifyPassword('plain', 'plain')).toBe(false);
+    expect(await verifyPassword(good.replace('$1024$', '$1000$'), 'a password of mine')).toBe(false);
+    expect(
+      await verifyPassword(
+        good.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')),
+        'a password of mine',
+      ),
+    ).toBe(false);
+    expect(await verifyPassword(good, 'x'.repeat(2000))).toBe(false);
+  });
+
+  it('verifies a fixed vector (the stored form stays readable)', async () => {
+    // scrypt("smartlic", salt = 16 zero bytes, N=1024, r=8, p=1, 32 bytes)
+    const stored = 'scrypt$1024$8$1$AAAAAAAAAAAAAAAAAAAAAA$Ei1mcSyqyeb1iw4ntbLRNmBs31_UqR3ZmxvBigGcgo8';
+    expect(await verifyPassword(stored, 'smartlic')).toBe(true);
+  });
+});
