@@ -63,6 +63,8 @@ const EXPECTED: Record<string, Who[]> = {
   /** The tag tree is global product data every license reader needs to read its license rows; only writing is the owner's. */
   'GET /api/v1/tags': EVERYONE,
   'GET /api/v1/virtual-accounts/:vaId/reports/:kind': READ_VA,
+  'GET /api/v1/vas/:vaId/usage-history': READ_VA,
+  'GET /api/v1/vas/:vaId/forecast': READ_VA,
   'POST /api/v1/jobs/run': OWNER,
   /** A backup holds the PKI's private keys, secrets.key and the admin key: the owner only. */
   'POST /api/v1/backup': OWNER,

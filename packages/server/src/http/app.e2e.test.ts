@@ -107,11 +107,11 @@ describe('buildApp', () => {
       headers: { authorization: `Bearer ${key}` },
     });
     expect(both.status).toBe(200);
-    const missing = await sendJson(`${url}/no/such/route?api_key=${encodeURIComponent(key)}`);
+    const missing = await sendJson(`${url}/api/no/such/route?api_key=${encodeURIComponent(key)}`);
     expect(missing.status).toBe(404);
     expect(JSON.stringify(missing.body)).not.toContain(key);
     const completed = lines.filter((l) => l.msg === 'request completed');
-    expect(completed.map((l) => l.url)).toEqual(['/api/v1/accounts', '/api/v1/accounts', '/no/such/route']);
+    expect(completed.map((l) => l.url)).toEqual(['/api/v1/accounts', '/api/v1/accounts', '/api/no/such/route']);
     expect(lines.length).toBeGreaterThan(3);
     expect(JSON.stringify(lines)).not.toContain(key);
     expect(JSON.stringify(lines)).not.toContain('api_key');

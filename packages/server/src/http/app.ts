@@ -4,6 +4,7 @@ import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type ChangeFeed, createLocalChangeFeed } from '../cluster/change-feed.js';
+import { DEFAULT_PORTAL_DIR } from '../config.js';
 import { createSecretBox, SECRET_KEY_BYTES, type SecretBox } from '../crypto/secret-box.js';
 import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
@@ -19,6 +20,8 @@ import { registerDeviceRoutes } from '../features/device/device-routes.js';
 import { createDeviceService } from '../features/device/device-service.js';
 import { registerEventRoutes } from '../features/events/event-routes.js';
 import { createEventService } from '../features/events/event-service.js';
+import { registerForecastRoutes } from '../features/forecast/forecast-routes.js';
+import { createForecastService } from '../features/forecast/forecast-service.js';
 import { InstanceKeyCache } from '../features/instances/instance-key-cache.js';
 import { registerInstanceRoutes } from '../features/instances/instance-routes.js';
 import { createInstanceService } from '../features/instances/instance-service.js';
@@ -60,9 +63,10 @@ import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 import { registerOpsRoutes } from './metrics/ops-routes.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
 import { collectRoutes, registerOpenApiRoute } from './openapi.js';
+import { installPortal } from './portal-static.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
-import { registerSystemRoutes } from './system-routes.js';
+import { registerServerInfoRoute, registerSystemRoutes } from './system-routes.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -150,7 +154,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('portalSession', null);
   await app.register(fastifyCookie);
   installJsonBodyParser(app);
-  installErrorHandlers(app);
+  const portal = await installPortal(app, deps.portalDir ?? DEFAULT_PORTAL_DIR);
+  installErrorHandlers(app, { fallback: portal });
   installGracefulClose(app);
   const limits = await installRateLimits(app, deps.rateLimits);
   app.addHook('onClose', async () => {
@@ -220,6 +225,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
+  registerServerInfoRoute(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION });
   registerDeviceRoutes(app, device, limits, {
     authorized: (status) => metrics.authorizations.inc({ status }),
   });
@@ -238,6 +244,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerInstanceRoutes(admin, instances);
     registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree, changes }));
     registerReportRoutes(admin, createReportService({ db, licenses, instances }));
+    registerForecastRoutes(admin, createForecastService({ db, clock, licenses }));
     registerJobRoutes(admin, jobDeps);
     registerBackupRoutes(admin, { source: deps.backup, clock });
     registerPakRoutes(admin, paks);

@@ -94,6 +94,11 @@ function fieldsOf(value: unknown): Record<string, string[]> | undefined {
 export interface ErrorHandlerOptions {
   busyLogWindowMs?: number;
   busyLogTimers?: BusyLogTimers;
+  /**
+   * Answers a request no route matched before the JSON 404 does (the portal's files and deep
+   * links, `portal-static.ts`); returns false to leave it to the 404.
+   */
+  fallback?: (request: FastifyRequest, reply: FastifyReply) => boolean;
 }
 
 /**
@@ -116,6 +121,7 @@ export function installErrorHandlers(app: FastifyInstance, options: ErrorHandler
     return reply.status(answer.status).send(answer.body);
   });
   app.setNotFoundHandler((request, reply) => {
+    if (options.fallback?.(request, reply)) return reply;
     const path = request.url.split('?')[0] ?? '';
     const body: ErrorBody = {
       code: 'NOT_FOUND',

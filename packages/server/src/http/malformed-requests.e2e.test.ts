@@ -96,7 +96,7 @@ describe('malformed requests', () => {
   it('answers an unknown route with 404 NOT_FOUND, never echoing a huge path', async () => {
     const answer = await rawHttp(
       port,
-      `GET /nothing/${'b'.repeat(5000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      `GET /api/nothing/${'b'.repeat(5000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
     );
     expect(answer.status).toBe(404);
     const body = bodyOf(answer.body);

@@ -30,3 +30,23 @@ export function registerSystemRoutes(
     async (_request, reply) => reply.type('text/plain; charset=utf-8').send(info.rootCaPem),
   );
 }
+
+const ServerInfo = z.object({
+  mode: z.enum(['authority', 'satellite']),
+  version: z.string(),
+});
+
+/**
+ * `GET /api/v1/server`: what the portal needs to know of the server before anything else (its
+ * mode decides whether it shows the Synchronization page). Public, like the health route.
+ */
+export function registerServerInfoRoute(
+  app: FastifyInstance,
+  info: { mode: 'authority' | 'satellite'; version: string },
+): void {
+  app.get(
+    '/api/v1/server',
+    { config: publicRoute({ summary: "The server's mode and version (for the portal)", response: ServerInfo }) },
+    async () => ({ mode: info.mode, version: info.version }),
+  );
+}

@@ -32,7 +32,9 @@ export interface TestApp {
  * `webhookAllowPrivate`: webhooks to 127.0.0.1 may be added and sent to (default false); names never resolve.
  * `engine`: default `SMARTLIC_TEST_ENGINE`, else sqlite.
  */
-export async function startTestApp(options: { webhookAllowPrivate?: boolean; engine?: Engine } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: { webhookAllowPrivate?: boolean; engine?: Engine; portalDir?: string } = {},
+): Promise<TestApp> {
   const dir = makeTempDir();
   const clock = new ManualClock();
   const engine = options.engine ?? defaultTestEngine();
@@ -57,6 +59,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
     rateLimits: DEFAULT_RATE_LIMITS,
     // Tests drive the jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
     jobStartDelayMs: HOUR,
+    ...(options.portalDir === undefined ? {} : { portalDir: options.portalDir }),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -1,18 +1,21 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest, adminText } from '../../admin-client.js';
-import { CliError, print, terminalText } from '../../output.js';
+import { CliError, print, table, terminalText } from '../../output.js';
 import { startProgress } from '../../progress.js';
 
-const KINDS = ['licenses', 'instances', 'usage'] as const;
+const KINDS = ['licenses', 'instances', 'usage', 'forecast'] as const;
 
 /** Said (on stderr) when the usage report has no row yet: it is built from the daily snapshots. */
 export const USAGE_HINT =
   'No usage snapshot in this range yet: the lifecycle jobs take one a day (checked hourly); `smartlic admin job run` takes one now.';
 
-/** `admin report licenses|instances|usage --va VA_ID [--format json|csv|jsonl] [--from DAY] [--to DAY]`. */
+/**
+ * `admin report licenses|instances|usage --va VA_ID [--format json|csv|jsonl] [--from DAY] [--to DAY]`,
+ * and `admin report forecast --va VA_ID [--json]` (the compliance forecast: a table, or JSON).
+ */
 export function reportCommands(connect: () => AdminConnection): Command {
   return new Command('report')
-    .description('reports of a Virtual Account: licenses, product instances, usage over time')
+    .description('reports of a Virtual Account: licenses, product instances, usage over time, compliance forecast')
     .argument('<kind>', KINDS.join(', '))
     .requiredOption('--va <id>', 'Virtual Account id')
     .option('--format <format>', 'json, csv or jsonl (one JSON object a line)', 'json')
@@ -22,6 +25,18 @@ export function reportCommands(connect: () => AdminConnection): Command {
     .action(async (kind: string, opts: { va: string; format: string; from?: string; to?: string; json?: boolean }) => {
       if (!(KINDS as readonly string[]).includes(kind))
         throw new CliError(`The report must be one of ${KINDS.join(', ')}, not "${kind}".`);
+      if (kind === 'forecast') {
+        if (opts.format !== 'json' || opts.from || opts.to) {
+          throw new CliError('The forecast takes no --format, --from or --to: it prints a table, or JSON with --json.');
+        }
+        const rows = await adminRequest<ForecastRow[]>(
+          connect(),
+          'GET',
+          `/api/v1/vas/${encodeURIComponent(opts.va)}/forecast`,
+        );
+        print(rows, opts, forecastTable);
+        return;
+      }
       const format = opts.json ? 'json' : opts.format;
       if (format !== 'json' && format !== 'csv' && format !== 'jsonl')
         throw new CliError(`--format must be json, csv or jsonl, not "${opts.format}".`);
@@ -52,4 +67,30 @@ export function reportCommands(connect: () => AdminConnection): Command {
       }
       if (kind === 'usage' && empty) process.stderr.write(`${USAGE_HINT}\n`);
     });
+}
+
+/** One row of the compliance forecast (`GET /api/v1/vas/:vaId/forecast`). */
+interface ForecastRow {
+  tag: string;
+  name: string;
+  quantity: number;
+  inUse: number;
+  trendPerDay: number;
+  shortageDate: string | null;
+  basis: string;
+}
+
+function forecastTable(rows: ForecastRow[]): string {
+  if (rows.length === 0) return 'No licenses or usage in this Virtual Account.';
+  return table(
+    ['LICENSE', 'QUANTITY', 'IN USE', 'TREND/DAY', 'RUNS SHORT', 'BASIS'],
+    rows.map((r) => [
+      r.name === r.tag ? r.tag : `${r.name} (${r.tag})`,
+      r.quantity,
+      r.inUse,
+      r.trendPerDay > 0 ? `+${r.trendPerDay}` : String(r.trendPerDay),
+      r.shortageDate ?? 'not at this trend',
+      r.basis,
+    ]),
+  );
 }

@@ -88,7 +88,7 @@ describe('operations endpoints', () => {
     const refused = await again.register(token.token);
     expect(refused.status).toBeGreaterThanOrEqual(400);
     const refusedCode = (refused.body as { code: string }).code;
-    await fetch(`${t.url}/no/such/secret-path-123`);
+    await fetch(`${t.url}/api/no/such/secret-path-123`);
     const after = await scrape();
 
     const delta = (name: string, labels: Record<string, string>) =>
