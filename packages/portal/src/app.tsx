@@ -24,8 +24,8 @@ export function App() {
 
   const enter = useCallback(async (session: Session) => {
     setCsrfToken(session.csrfToken);
-    const health = await api<ServerInfo & { status: string }>('GET', '/health');
-    setState({ kind: 'signed-in', session, server: { mode: health.mode, version: health.version } });
+    const server = await api<ServerInfo>('GET', '/server');
+    setState({ kind: 'signed-in', session, server });
   }, []);
 
   useEffect(() => {

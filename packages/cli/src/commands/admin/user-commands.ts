@@ -37,7 +37,11 @@ export function userCommands(connect: () => AdminConnection): Command {
           [
             `${created.created ? 'User added to the Smart Account' : 'Role granted'}: ${created.email} (id ${created.id}), role ${opts.role} on ${opts.va ? `Virtual Account ${opts.va}` : `Smart Account ${opts.account}`}.`,
             `API key (shown once, store it now): ${created.apiKey}`,
-            ...(password === undefined ? [] : ['Portal password set.']),
+            ...(password === undefined
+              ? []
+              : [
+                  'Portal password given: it is set when every role of the user lies where you administer (always for a new user); otherwise the user keeps their own.',
+                ]),
           ].join('\n'),
         );
       },

@@ -57,7 +57,8 @@ export type EventType =
   | 'session.signed-in'
   | 'session.signed-out'
   | 'session.sign-in-failed'
-  | 'user.password-set';
+  | 'user.password-set'
+  | 'user.password-refused';
 
 /** Who acted: a user (`user:<email>`), an API key (`key:<name>`), a device (`device:<instanceId>`), or `system` (jobs). */
 export type Actor = string;

@@ -190,7 +190,20 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
             };
         const { row, key } = newKey(user.id, input.email, scope, now);
         await insertApiKey(trx, row);
-        if (passwordHash !== undefined) await setPassword(trx, user, passwordHash, caller, now);
+        if (passwordHash !== undefined) {
+          // Set only where the caller may (see setPassword); otherwise left as it is and answered
+          // alike, so that the answer never tells whether the e-mail holds roles elsewhere (ADR 0006).
+          if (maySetPassword(caller, user.id, await grantsOf(trx, user.id))) {
+            await setPassword(trx, user, passwordHash, caller, now);
+          } else {
+            await recordEvent(trx, {
+              at: now,
+              actor: caller.actor,
+              type: 'user.password-refused',
+              detail: { userId: user.id, email: user.email, accountId: input.accountId },
+            });
+          }
+        }
         await recordEvent(trx, {
           at: now,
           actor: caller.actor,
