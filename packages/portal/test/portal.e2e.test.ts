@@ -315,15 +315,25 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
   });
 
   it('a viewer sees the inventory, is offered no New Token…, Remove or Transfer, and the API refuses them', async () => {
-    const grant = await ownerApi('POST', '/users', { email: 'viewer@acme.example', accountId, role: 'viewer' });
-    expect(grant.ok).toBe(true);
-    const { apiKey } = (await grant.json()) as { apiKey: string };
+    // The owner grants the role in the Users page, with a portal password; the API key is shown once.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Users' }).click();
+    await page.getByLabel('E-mail', { exact: true }).fill('viewer@acme.example');
+    await page.getByRole('combobox', { name: /^Role/ }).selectOption('viewer');
+    await page.getByLabel('Portal password (optional, 12 characters or more)').fill('viewer-password-1');
+    await page.getByRole('button', { name: 'Grant Role' }).click();
+    await poll(() => rowOf('viewer@acme.example').textContent()).toContain('viewer of Smart Account Acme Networks');
+    const apiKey = await page.getByLabel("The user's API key (shown once)").inputValue();
+    expect(apiKey).not.toBe('');
     const viewer = await browser.newContext({ viewport: VIEWPORT });
     try {
+      // An API key signs in too.
+      const byKey = await viewer.request.post(url('/api/v1/session'), { data: { apiKey } });
+      expect(((await byKey.json()) as { principal: { email: string } }).principal.email).toBe('viewer@acme.example');
+      await viewer.clearCookies();
       const view = await viewer.newPage();
       await view.goto(url('/sign-in'));
-      await view.getByRole('button', { name: 'Use an API key instead' }).click();
-      await view.getByLabel('API key').fill(apiKey);
+      await view.getByLabel('E-mail').fill('viewer@acme.example');
+      await view.getByLabel('Password').fill('viewer-password-1');
       await view.getByRole('button', { name: 'Sign in', exact: true }).click();
       await view.getByRole('tab', { name: 'General' }).waitFor();
       await view.goto(url(`/inventory/${labId}/general`));

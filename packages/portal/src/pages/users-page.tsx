@@ -31,6 +31,7 @@ export function UsersPage() {
     const formElement = event.currentTarget;
     const form = new FormData(formElement);
     const vaId = String(form.get('vaId') ?? '');
+    const password = String(form.get('password') ?? '');
     setError(null);
     setNewKey(null);
     try {
@@ -39,6 +40,7 @@ export function UsersPage() {
         accountId,
         role: String(form.get('role')),
         ...(vaId ? { vaId } : {}),
+        ...(password ? { password } : {}),
       });
       setStatus(`${answer.email} has the role now.`);
       setNewKey(answer.apiKey);
@@ -134,6 +136,10 @@ export function UsersPage() {
                   </option>
                 ))}
               </select>
+            </label>
+            <label>
+              Portal password (optional, 12 characters or more)
+              <input name="password" type="password" autoComplete="new-password" minLength={12} />
             </label>
             <button type="submit" className="primary">
               Grant Role
