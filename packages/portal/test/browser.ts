@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,12 +97,29 @@ export function pngSize(png: Buffer): { width: number; height: number } {
 let shotDir: string | null = null;
 
 /**
+ * Where the screenshots go: `SMARTLIC_SCREENSHOTS` (kept, e.g. for a CI artifact) or a temporary
+ * directory that {@link removeScreenshots} deletes.
+ */
+async function screenshotDir(): Promise<string> {
+  if (shotDir) return shotDir;
+  const kept = process.env.SMARTLIC_SCREENSHOTS;
+  if (kept) await mkdir(kept, { recursive: true });
+  shotDir = kept || (await mkdtemp(join(tmpdir(), 'smartlic-portal-shots-')));
+  return shotDir;
+}
+
+/** Deletes the temporary screenshots (not those asked for with `SMARTLIC_SCREENSHOTS`). */
+export async function removeScreenshots(): Promise<void> {
+  if (shotDir && !process.env.SMARTLIC_SCREENSHOTS) await rm(shotDir, { recursive: true, force: true });
+  shotDir = null;
+}
+
+/**
  * A screenshot of the page, kept in a temporary directory: it must have the viewport's size, and
  * the page's main heading must show in it — the heading's region is captured once as it is and
  * once with the heading hidden, and the two must differ (blank, covered or unstyled-away text fails).
  */
 export async function expectScreenshot(page: Page, name: string, heading: string | RegExp): Promise<string> {
-  shotDir ??= await mkdtemp(join(tmpdir(), 'smartlic-portal-shots-'));
   const h1 = page.getByRole('heading', { level: 1, name: heading });
   await poll(() => h1.isVisible(), `heading ${heading} of ${name}`).toBe(true);
   const png = await page.screenshot();
@@ -123,7 +140,7 @@ export async function expectScreenshot(page: Page, name: string, heading: string
   });
   await element!.dispose();
   expect(shown.equals(hidden), `the heading of ${name} shows in the screenshot`).toBe(false);
-  const file = join(shotDir, `${name}.png`);
+  const file = join(await screenshotDir(), `${name}.png`);
   await writeFile(file, png);
   return file;
 }

@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from '../../cli/test/harness.js';
-import { describeInBrowser, expectAccessible, expectScreenshot, launchBrowser, poll, VIEWPORT } from './browser.js';
+import {
+  describeInBrowser,
+  expectAccessible,
+  expectScreenshot,
+  launchBrowser,
+  poll,
+  removeScreenshots,
+  VIEWPORT,
+} from './browser.js';
 
 const TAG_A = 'C9300 DNA Advantage';
 const TAG_B = 'C9300 Network Essentials';
@@ -66,6 +74,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
 
   afterAll(async () => {
     await browser?.close();
+    await removeScreenshots();
     await server?.stop();
     await dir?.cleanup();
   });
@@ -338,6 +347,10 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
       await view.getByRole('tab', { name: 'General' }).waitFor();
       await view.goto(url(`/inventory/${labId}/general`));
       await poll(() => view.getByRole('row').filter({ hasText: 'Lab switches' }).count()).toBe(1);
+      // Both devices used the token made in the dialog.
+      expect(await view.getByRole('row').filter({ hasText: 'Lab switches' }).locator('td').nth(4).textContent()).toBe(
+        '2 of 5',
+      );
       expect(await view.getByRole('button', { name: 'New Token…' }).count()).toBe(0);
       expect(await view.getByRole('button', { name: /^Revoke/ }).count()).toBe(0);
       await view.getByRole('tab', { name: 'Licenses' }).click();
