@@ -87,13 +87,14 @@ describe('backup and restore', () => {
     await dir?.cleanup();
   });
 
-  it('writes one file, mode 0600, with the database, pki/, secrets.key and admin-api-key, and no temporary file', async () => {
+  it('writes one file, mode 0600, with the database, pki/, secrets.key, admin-api-key and admin-password, and no temporary file', async () => {
     expect((await stat(backupFile)).mode & 0o777).toBe(0o600);
     expect(backupJson.file).toBe(backupFile);
     expect(backupJson.bytes).toBe((await stat(backupFile)).size);
     expect(backupJson.files.map((f) => f.path).sort()).toEqual(
       [
         'admin-api-key',
+        'admin-password',
         'pki/root-ca.key',
         'pki/root-ca.pem',
         'pki/signing.key',
@@ -160,7 +161,7 @@ describe('backup and restore', () => {
     const target = join(dir.path, 'restored');
     await mkdir(target);
     restored = await startServerProcess(target, {}, 0, ['--restore', backupFile]);
-    expect(restored.output()).toMatch(/Restored 7 files of the backup taken/);
+    expect(restored.output()).toMatch(/Restored 8 files of the backup taken/);
     expect(restored.apiKey).toBe(server.apiKey);
     expect(await readFile(restored.rootCaPath, 'utf8')).toBe(await readFile(server.rootCaPath, 'utf8'));
     expect((await stat(join(target, 'pki'))).mode & 0o777).toBe(0o700);

@@ -439,6 +439,37 @@ describe('every role against every admin route of the OpenAPI document', () => {
     },
   );
 
+  it.each(['accViewer', 'vaUser', 'other'] as Who[])(
+    '%s through a portal session (signed in with its key) is refused exactly what its key is refused',
+    async (who) => {
+      const signIn = await sendJson<{ csrfToken: string }>(`${t.url}/api/v1/session`, {
+        method: 'POST',
+        body: { apiKey: keys[who] },
+      });
+      expect(signIn.status).toBe(200);
+      const cookie = /smartlic_session=([^;]*)/.exec(signIn.headers.getSetCookie().join('\n'))?.[1];
+      const wrong: string[] = [];
+      for (const route of routes) {
+        const expected = EXPECTED[route.key];
+        // Only refused calls: they change nothing, so the key's and the session's answers compare.
+        if (!expected || expected.includes(who)) continue;
+        const call = await callOf(route);
+        const byKey = await send(who, route.method, call.target, call.body);
+        const bySession = await sendJson<{ code?: string; message?: string }>(`${t.url}${call.target}`, {
+          method: route.method,
+          ...(call.body === undefined ? {} : { rawBody: call.body }),
+          headers: { cookie: `smartlic_session=${cookie}`, 'x-csrf-token': signIn.body.csrfToken },
+        });
+        if (bySession.status !== byKey.status || bySession.body?.code !== byKey.code) {
+          wrong.push(
+            `${route.key}: key ${byKey.status} ${byKey.code}, session ${bySession.status} ${bySession.body?.code}`,
+          );
+        }
+      }
+      expect(wrong).toEqual([]);
+    },
+  );
+
   it('names the role, the place and the action in a refusal to a caller with a role there, and logs it there', async () => {
     t.clock.advance(1000);
     const answer = await sendJson<{ code: string; message: string }>(

@@ -214,7 +214,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // runner, first shortly after listening; it stops (aborting webhook requests in flight)
   // before queued database work is drained.
   const runner = createJobRunner({
-    jobs: serverJobs({ jobs: jobDeps, clock, webhooks: webhookJobs, lifecycleIntervalMs: deps.jobIntervalMs }),
+    jobs: serverJobs({
+      jobs: jobDeps,
+      clock,
+      webhooks: webhookJobs,
+      lifecycleIntervalMs: deps.jobIntervalMs,
+      purgeSessions: (now) => sessions.purgeEnded(now),
+    }),
     lock: createJobLock(db),
     logger,
     startDelayMs: deps.jobStartDelayMs,

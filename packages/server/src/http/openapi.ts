@@ -104,7 +104,16 @@ export function buildOpenApiDocument(routes: readonly ServedRoute[]): Record<str
     openapi: '3.1.0',
     info: { title: 'smartlic authority API', version: SERVER_VERSION },
     components: {
-      securitySchemes: { apiKey: { type: 'http', scheme: 'bearer', description: 'an API key (slk_…)' } },
+      securitySchemes: {
+        apiKey: { type: 'http', scheme: 'bearer', description: 'an API key (slk_…)' },
+        portalSession: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'smartlic_session',
+          description:
+            'the portal session of POST /api/v1/session; other methods than GET/HEAD also need the X-CSRF-Token header',
+        },
+      },
       schemas: { Error: ERROR },
     },
     paths,
@@ -134,7 +143,7 @@ function operationOf(route: ServedRoute, doc: RouteDoc): Record<string, unknown>
   const errorContent = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
   return {
     summary: doc.summary,
-    ...(route.access ? { security: [{ apiKey: [] }], 'x-smartlic-access': route.access } : {}),
+    ...(route.access ? { security: [{ apiKey: [] }, { portalSession: [] }], 'x-smartlic-access': route.access } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(doc.body
       ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(doc.body, 'input') } } } }
@@ -146,7 +155,7 @@ function operationOf(route: ServedRoute, doc: RouteDoc): Record<string, unknown>
       },
       ...(route.access
         ? {
-            401: { description: 'no valid API key', content: errorContent },
+            401: { description: 'no valid API key or portal session', content: errorContent },
             403: { description: 'the key’s roles on the target do not allow this', content: errorContent },
             404: {
               description: 'the target does not exist, or the key holds no role there (the same answer)',

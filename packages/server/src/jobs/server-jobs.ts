@@ -16,11 +16,13 @@ export interface ServerJobsDeps {
   webhooks: Pick<WebhookJobs, 'queueSummaries' | 'deliver'>;
   /** Period of the lifecycle jobs (real time); default {@link DEFAULT_JOB_INTERVAL_MS}. */
   lifecycleIntervalMs?: number | undefined;
+  /** Deletes the portal sessions that have ended (idle or past their lifetime) as of `now`. */
+  purgeSessions: (now: number) => Promise<number>;
 }
 
 /**
  * Every background job of the server, by name, with its interval: the lifecycle jobs (hourly),
- * the nonce purge (every 10 minutes), and the daily summaries and webhook deliveries (every 10 s).
+ * the nonce and ended-session purges (every 10 minutes), and the daily summaries and webhook deliveries (every 10 s).
  * Each judges what is due on the injected clock.
  */
 export function serverJobs(deps: ServerJobsDeps): BackgroundJob[] {
@@ -32,6 +34,7 @@ export function serverJobs(deps: ServerJobsDeps): BackgroundJob[] {
       run: () => runLifecycleJobs(jobs, clock.now()),
     },
     { name: 'nonce-purge', intervalMs: NONCE_PURGE_INTERVAL_MS, run: () => purgeOldNonces(jobs, clock.now()) },
+    { name: 'session-purge', intervalMs: NONCE_PURGE_INTERVAL_MS, run: () => deps.purgeSessions(clock.now()) },
     { name: 'daily-summaries', intervalMs: WEBHOOK_TICK_MS, run: () => webhooks.queueSummaries() },
     { name: 'webhook-delivery', intervalMs: WEBHOOK_TICK_MS, run: () => webhooks.deliver() },
   ];

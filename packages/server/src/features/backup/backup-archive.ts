@@ -35,12 +35,13 @@ export class BackupFileError extends Error {
 const MAX_HEADER_BYTES = 64 * 1024;
 const CHUNK = 1024 * 1024;
 
-/** The paths an archive may hold: the database, the secrets key, the admin key, and files directly in pki/. */
+/** The paths an archive may hold: the database, the secrets key, the admin key and password, and files directly in pki/. */
 export function isBackupPath(path: string): boolean {
   return (
     path === 'smartlic.db' ||
     path === 'secrets.key' ||
     path === 'admin-api-key' ||
+    path === 'admin-password' ||
     /^pki\/[A-Za-z0-9][A-Za-z0-9._-]{0,100}$/.test(path)
   );
 }

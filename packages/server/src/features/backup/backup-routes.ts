@@ -9,14 +9,15 @@ export const BACKUP_MEDIA_TYPE = 'application/vnd.smartlic.backup';
 
 /**
  * `POST /api/v1/backup` (owner only): streams a consistent backup archive of the database with
- * pki/, secrets.key and admin-api-key. It holds private keys: only the owner key may take it.
+ * pki/, secrets.key, admin-api-key and admin-password. It holds private keys: only the owner key may take it.
  */
 export function registerBackupRoutes(app: FastifyInstance, deps: { source: BackupSource; clock: Clock }): void {
   app.post(
     '/api/v1/backup',
     {
       config: adminRoute('admin', target.system, {
-        summary: 'Take a backup: the database (copied online), pki/, secrets.key and admin-api-key, as one archive',
+        summary:
+          'Take a backup: the database (copied online), pki/, secrets.key, admin-api-key and admin-password, as one archive',
         contentType: BACKUP_MEDIA_TYPE,
       }),
     },

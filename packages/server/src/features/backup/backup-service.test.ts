@@ -8,6 +8,6 @@ describe('takeBackup', () => {
       code: 'BAD_REQUEST',
       message: POSTGRES_BACKUP_MESSAGE,
     });
-    expect(POSTGRES_BACKUP_MESSAGE).toMatch(/pg_dump.*pki\/, secrets\.key and admin-api-key/);
+    expect(POSTGRES_BACKUP_MESSAGE).toMatch(/pg_dump.*pki\/, secrets\.key, admin-api-key and admin-password/);
   });
 });

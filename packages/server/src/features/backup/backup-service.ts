@@ -21,7 +21,7 @@ export function backupSourceOf(dataDir: string, database: OpenDatabase): BackupS
 
 /** Said to anyone asking a PostgreSQL-backed server for a backup. */
 export const POSTGRES_BACKUP_MESSAGE =
-  'This server keeps its data in PostgreSQL: back the database up with pg_dump (or your PostgreSQL backups), and keep a copy of pki/, secrets.key and admin-api-key from the data directory with it.';
+  'This server keeps its data in PostgreSQL: back the database up with pg_dump (or your PostgreSQL backups), and keep a copy of pki/, secrets.key, admin-api-key and admin-password from the data directory with it.';
 
 /** A backup ready to be sent: its size, what it holds, and its bytes as a stream (which removes its temporary copy when done). */
 export interface BackupStream {
@@ -39,7 +39,8 @@ function keptFiles(dataDir: string): string[] {
       if (!name.startsWith('.') && statSync(join(pki, name)).isFile()) paths.push(`pki/${name}`);
     }
   }
-  for (const name of ['secrets.key', 'admin-api-key']) if (existsSync(join(dataDir, name))) paths.push(name);
+  for (const name of ['secrets.key', 'admin-api-key', 'admin-password'])
+    if (existsSync(join(dataDir, name))) paths.push(name);
   return paths;
 }
 
@@ -76,7 +77,7 @@ function sha256File(file: string): Promise<string> {
 /**
  * Takes a consistent copy of the database while the server keeps serving (SQLite's online
  * backup API, on the server's own connection, so writes made meanwhile are carried into the
- * copy), together with pki/, secrets.key and admin-api-key, and returns it as an archive
+ * copy), together with pki/, secrets.key, admin-api-key and admin-password, and returns it as an archive
  * stream (`backup-archive.ts`). The temporary copy lives in `<data>/.backup-<pid>-*` (mode 0700)
  * and is removed once the stream ends or fails; copies left by a process that died are removed
  * by the next backup. A PostgreSQL-backed server refuses with one sentence.

@@ -22,6 +22,27 @@ function getTrusting(url: string, ca: string, servername?: string): Promise<{ st
   });
 }
 
+/** A sign-in POST over HTTPS trusting only `ca`: its status and Set-Cookie lines. */
+function signInTrusting(url: string, ca: string, password: string): Promise<{ status: number; cookies: string[] }> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify({ email: 'admin', password });
+    const req = request(
+      `${url}/api/v1/session`,
+      {
+        ca,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, cookies: res.headers['set-cookie'] ?? [] }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('HTTPS', () => {
   const cleanups: Array<() => Promise<void> | void> = [];
   afterEach(async () => {
@@ -58,6 +79,11 @@ describe('HTTPS', () => {
     expect((await getTrusting(`${server.url}/healthz`, root)).status).toBe(200);
     expect((await getTrusting(`https://localhost:${port}/healthz`, root)).status).toBe(200);
     expect((await getTrusting(`${server.url}/healthz`, root, 'licensing.example.com')).status).toBe(200);
+    // Under TLS the portal's session cookie is Secure.
+    const password = readFileSync(server.adminPasswordPath, 'utf8').trim();
+    const signedIn = await signInTrusting(server.url, root, password);
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.cookies.join('\n')).toMatch(/smartlic_session=[^;]+; Path=\/; HttpOnly; Secure; SameSite=Strict/);
     await expect(getTrusting(`${server.url}/healthz`, root, 'other.example.com')).rejects.toThrow(/altnames/);
     const first = serialOf(server);
     await server.close();

@@ -123,6 +123,11 @@ export function createSessionService({ db, transactor, clock, idleTimeoutMs }: S
   return {
     idleTimeoutMs,
 
+    /** Deletes the sessions that have ended as of `now` (idle past the timeout, or past their lifetime). */
+    purgeEnded(now: number): Promise<number> {
+      return transactor.run((trx) => deleteEndedSessions(trx, now, now - idleTimeoutMs));
+    },
+
     /**
      * Opens a session for `credentials` and returns its token (the cookie's value, shown once)
      * with its view; the session of `previousToken` (a cookie the browser still had) is ended,

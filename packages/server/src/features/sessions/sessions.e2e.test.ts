@@ -89,14 +89,50 @@ describeEachEngine('portal sessions', (engine) => {
   });
 
   it('refuses a malformed sign-in with one message, and needs no password for an API key sign-in', async () => {
-    const bad = await sendJson<Refusal>(`${t.url}/api/v1/session`, { method: 'POST', body: { email: 'admin' } });
-    expect(bad.status).toBe(400);
-    expect(bad.body.code).toBe('BAD_REQUEST');
+    const sessionsBefore = await t.inspect((db) => db.selectFrom('portal_sessions').select('id').execute());
+    for (const body of [
+      { email: 'admin' },
+      { email: 1, password: [] },
+      { apiKey: t.admin.apiKey, email: 'admin', password: adminPassword },
+      { email: 'admin', password: 'x'.repeat(5000) },
+      'admin',
+    ]) {
+      const bad = await sendJson<Refusal>(`${t.url}/api/v1/session`, { method: 'POST', body });
+      expect(bad.status, JSON.stringify(body).slice(0, 80)).toBe(400);
+      expect(bad.body.code).toBe('BAD_REQUEST');
+      expect(sessionCookieOf(bad.headers)).toBeUndefined();
+    }
+    // A form post (what a cross-site page can send without asking) is not even parsed.
+    const form = await sendJson<Refusal>(`${t.url}/api/v1/session`, {
+      method: 'POST',
+      rawBody: `email=admin&password=${encodeURIComponent(adminPassword)}`,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect([400, 415]).toContain(form.status);
+    expect(sessionCookieOf(form.headers)).toBeUndefined();
+    expect(await t.inspect((db) => db.selectFrom('portal_sessions').select('id').execute())).toEqual(sessionsBefore);
     const browser = new SessionClient(t.url);
     expect((await browser.signIn({ apiKey: 'slk_not-a-key' })).status).toBe(401);
     const byKey = await browser.signIn({ apiKey: t.admin.apiKey });
     expect(byKey.status).toBe(200);
     expect(byKey.body.principal.kind).toBe('owner');
+  });
+
+  it('ends a session opened with an API key when the key is revoked, and keeps the key scope', async () => {
+    const made = await t.admin.ok<{ apiKey: string; keyId: string; id: string }>('POST', '/api/v1/users', {
+      email: 'keyed@acme.example',
+      accountId: acme.accountId,
+      role: 'user',
+      vaId: acme.vaId,
+    });
+    const browser = new SessionClient(t.url);
+    const signedIn = await browser.signIn({ apiKey: made.apiKey });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.body.principal).toMatchObject({ kind: 'user', id: made.id, email: 'keyed@acme.example' });
+    expect((await browser.request('GET', `/api/v1/virtual-accounts/${acme.vaId}/licenses`)).status).toBe(200);
+    await t.admin.ok('POST', `/api/v1/api-keys/${made.keyId}/revoke`, undefined, 200);
+    expect((await browser.request('GET', `/api/v1/virtual-accounts/${acme.vaId}/licenses`)).status).toBe(401);
+    expect((await new SessionClient(t.url).signIn({ apiKey: made.apiKey })).status).toBe(401);
   });
 
   it('refuses a cross-site POST that rides the cookie without the CSRF token, and changes nothing', async () => {
