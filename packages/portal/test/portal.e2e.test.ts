@@ -129,8 +129,8 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await dialog.getByLabel('Expire After (days, 1–365)').fill('10');
     await dialog.getByLabel('Max. Number of Uses').fill('5');
     await dialog.getByRole('button', { name: 'Create Token' }).click();
-    const value = dialog.getByLabel('Token');
-    await poll(() => value.inputValue()).not.toBe('');
+    const value = dialog.getByRole('textbox', { name: /^Token\b/ });
+    await poll(() => value.inputValue()).toMatch(/^T[\w-]{64}$/);
     token = await value.inputValue();
     await expectAccessible(page, 'the New Token dialog');
     await dialog.getByRole('button', { name: 'Close', exact: true }).click();
@@ -303,6 +303,26 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await poll(() => remove.getByRole('status').textContent()).toBe('The product instance was removed.');
     await remove.getByRole('button', { name: 'Close', exact: true }).click();
     await poll(() => rowOf('FCW9999AIR').count()).toBe(0);
+  });
+
+  it('Transfer… moves unused licenses to another Virtual Account', async () => {
+    await page.goto(url(`/inventory/${labId}/licenses`));
+    await page.getByRole('button', { name: 'Transfer…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Transfer Licenses' });
+    await dialog.getByRole('combobox', { name: /^License/ }).selectOption({ label: 'Essentials' });
+    await dialog.getByLabel('Quantity').fill('2');
+    await dialog.getByRole('combobox', { name: /^To Virtual Account/ }).selectOption({ label: 'Spare' });
+    await dialog.getByRole('button', { name: 'Transfer', exact: true }).click();
+    await poll(() => dialog.getByRole('status').textContent()).toBe('Licenses transferred.');
+    await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+    await poll(async () => (await rowOf('Essentials').locator('td').allTextContents())[0]).toBe('8');
+    await page.getByRole('combobox', { name: /^Virtual Account/ }).selectOption({ label: 'Spare' });
+    await poll(() => page.url()).toBe(url(`/inventory/${spareId}/licenses`));
+    await poll(async () => (await rowOf('Essentials').locator('td').allTextContents()).slice(0, 3)).toEqual([
+      '2',
+      '0',
+      '+2',
+    ]);
   });
 
   it('every page passes the accessibility check and shows its heading in a screenshot', async () => {
