@@ -410,6 +410,23 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     }
   });
 
+  it('the General tab copies a token to the clipboard and revokes it', async () => {
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    await page.goto(url(`/inventory/${labId}/general`));
+    const row = rowOf('Lab switches');
+    await row.getByRole('button', { name: /^Copy token/ }).click();
+    await poll(() => page.getByRole('status').first().textContent()).toBe('Token copied to the clipboard.');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    await row.getByRole('button', { name: /^Revoke token/ }).click();
+    await poll(() => row.locator('td').nth(6).textContent()).toBe('REVOKED');
+    expect(await row.getByRole('button', { name: /^Revoke token/ }).count()).toBe(0);
+    const late = await device('sw3', ['init', '--pid', 'C9300-24UX', '--sn', 'FOC0003CCC']);
+    expect(late.code).toBe(0);
+    await device('sw3', ['call-home', 'destination', server.url, '--root', server.rootCaPath]);
+    const refused = await device('sw3', ['license', 'smart', 'register', 'idtoken', token]);
+    expect(refused.stderr).toContain('The ID token has been revoked.');
+  });
+
   it('signing out ends the session; deep links then ask to sign in', async () => {
     await page.goto(url(`/inventory/${labId}/general`));
     await page.getByRole('button', { name: 'Sign out' }).click();
