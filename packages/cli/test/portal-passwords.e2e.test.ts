@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, type CliResult, cliJson, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { BIN, type CliResult, cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 /** Runs the CLI with `input` on stdin. */
 function runWithStdin(args: string[], input: string, env: Record<string, string>): Promise<CliResult> {
@@ -104,5 +104,32 @@ describe('portal passwords from the CLI (--password-stdin)', () => {
     );
     expect(set.code, set.stderr).toBe(0);
     expect(await signIn(server.url, 'admin', 'a new owner password')).toBe(200);
+  });
+});
+
+describe('smartlic server --session-idle-minutes', () => {
+  it('sets the idle timeout the portal is told, and refuses 0 with one sentence', async () => {
+    const dir = await tempDir();
+    try {
+      const server = await startServerProcess(dir.path, {}, 0, ['--session-idle-minutes', '5']);
+      try {
+        const password = readFileSync(join(dir.path, 'admin-password'), 'utf8').trim();
+        const response = await fetch(`${server.url}/api/v1/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'admin', password }),
+        });
+        expect(response.status).toBe(200);
+        expect(((await response.json()) as { idleTimeoutSeconds: number }).idleTimeoutSeconds).toBe(300);
+      } finally {
+        await server.stop();
+      }
+      const refused = await runCli(['server', '--data', dir.path, '--port', '0', '--session-idle-minutes', '0']);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/--session-idle-minutes/);
+    } finally {
+      await dir.cleanup();
+    }
   });
 });

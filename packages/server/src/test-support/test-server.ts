@@ -58,6 +58,10 @@ export async function startTestServer(
      * jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
      */
     jobStartDelayMs?: number;
+    /** The built portal to serve at `/`; default `packages/portal/dist`. */
+    portalDir?: string;
+    /** Idle timeout of portal sessions; default 30. */
+    sessionIdleMinutes?: number;
   } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new ManualClock();
@@ -78,6 +82,8 @@ export async function startTestServer(
     ...(options.clockToleranceMs === undefined ? {} : { clockToleranceMs: options.clockToleranceMs }),
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     jobStartDelayMs: options.jobStartDelayMs ?? HOUR,
+    ...(options.portalDir === undefined ? {} : { portalDir: options.portalDir }),
+    ...(options.sessionIdleMinutes === undefined ? {} : { sessionIdleMinutes: options.sessionIdleMinutes }),
   });
   const apiKey = readFileSync(server.adminKeyPath, 'utf8').trim();
   const rootCaPem = readFileSync(server.rootCaPath, 'utf8');

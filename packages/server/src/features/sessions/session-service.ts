@@ -105,7 +105,11 @@ export function createSessionService({ db, transactor, clock, idleTimeoutMs }: S
         ? await db.selectFrom('api_keys').selectAll().where('id', '=', row.api_key_id).executeTakeFirst()
         : undefined;
       if (!key || key.revoked_at !== null) return undefined;
-      return principalOfKey(db, key).catch(() => undefined);
+      // A key of no user any more ends the session; any other failure (the database) propagates.
+      return principalOfKey(db, key).catch((error: unknown) => {
+        if (error instanceof SmartlicError && error.code === 'UNAUTHENTICATED') return undefined;
+        throw error;
+      });
     }
     const user = row.user_id ? await findUserWithGrants(db, row.user_id) : undefined;
     if (!user) return undefined;
@@ -118,6 +122,27 @@ export function createSessionService({ db, transactor, clock, idleTimeoutMs }: S
       email: user.email,
       grants: user.grants,
     };
+  };
+
+  /**
+   * The live session of a cookie's token, or undefined: unknown, idle past the timeout, past
+   * its lifetime, or standing on a revoked key (an ended session is deleted). A live session's
+   * last use is moved to now (at most once a minute).
+   */
+  const resume = async (token: string): Promise<LiveSession | undefined> => {
+    const row = await findSessionByHash(db, hashSessionToken(token));
+    if (!row) return undefined;
+    const now = clock.now();
+    const principal =
+      now >= row.expires_at || now - row.last_seen_at >= idleTimeoutMs ? undefined : await principalOf(row);
+    if (!principal) {
+      await transactor.run((trx) => deleteSession(trx, row.id));
+      return undefined;
+    }
+    if (now - row.last_seen_at >= SESSION_TOUCH_PRECISION_MS) {
+      await transactor.run((trx) => touchSession(trx, row.id, now));
+    }
+    return { row, principal, view: view(token, principal) };
   };
 
   return {
@@ -188,31 +213,12 @@ export function createSessionService({ db, transactor, clock, idleTimeoutMs }: S
       return { token, view: view(token, principal) };
     },
 
-    /**
-     * The live session of a cookie's token, or undefined: unknown, idle past the timeout, past
-     * its lifetime, or standing on a revoked key (an ended session is deleted). A live session's
-     * last use is moved to now (at most once a minute).
-     */
-    async resume(token: string): Promise<LiveSession | undefined> {
-      const row = await findSessionByHash(db, hashSessionToken(token));
-      if (!row) return undefined;
-      const now = clock.now();
-      const principal =
-        now >= row.expires_at || now - row.last_seen_at >= idleTimeoutMs ? undefined : await principalOf(row);
-      if (!principal) {
-        await transactor.run((trx) => deleteSession(trx, row.id));
-        return undefined;
-      }
-      if (now - row.last_seen_at >= SESSION_TOUCH_PRECISION_MS) {
-        await transactor.run((trx) => touchSession(trx, row.id, now));
-      }
-      return { row, principal, view: view(token, principal) };
-    },
+    resume,
 
     /** Ends the session of `token` (nothing when there is none) and records it. */
     async signOut(token: string): Promise<void> {
       const now = clock.now();
-      const live = await this.resume(token);
+      const live = await resume(token);
       if (!live) return;
       await transactor.run(async (trx) => {
         if (await deleteSession(trx, live.row.id)) {
