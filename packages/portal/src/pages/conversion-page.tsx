@@ -1,0 +1,197 @@
+import { type FormEvent, useState } from 'react';
+import { may } from '../access.js';
+import { api } from '../api.js';
+import { Dialog } from '../components/dialog.js';
+import { ErrorLine, StatusLine, When } from '../components/notice.js';
+import { Pickers } from '../components/pickers.js';
+import { messageOf, useLoad } from '../components/use-load.js';
+import { usePortal } from '../places.js';
+
+interface Pak {
+  id: string;
+  number: string;
+  orderNumber: string | null;
+  importedAt: string;
+  status: 'NOT_CONVERTED' | 'PARTIALLY_CONVERTED' | 'CONVERTED';
+  skus: { sku: string; tag: string; name: string; quantity: number; converted: number; convertible: number }[];
+}
+interface Conversion {
+  id: string;
+  kind: 'pak' | 'device';
+  pakNumber: string | null;
+  sku: string | null;
+  udi: string | null;
+  vaId: string;
+  tag: string;
+  quantity: number;
+  at: string;
+  actor: string;
+}
+
+/** Convert to Smart Licensing: the Smart Account's PAKs (Convert PAKs) and the Conversion History. */
+export function ConversionPage() {
+  const { principal, accountId, vas } = usePortal();
+  const id = encodeURIComponent(accountId ?? '');
+  const paks = useLoad(async () => (accountId ? api<Pak[]>('GET', `/accounts/${id}/paks`) : []), accountId ?? '');
+  const history = useLoad(
+    async () => (accountId ? api<Conversion[]>('GET', `/accounts/${id}/conversions`) : []),
+    accountId ?? '',
+  );
+  const [converting, setConverting] = useState<Pak | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const canWrite = accountId !== null && may(principal, 'write', accountId, null);
+  const vaName = (vaId: string) => vas.find((v) => v.id === vaId)?.name ?? vaId;
+
+  return (
+    <>
+      <h1>Convert to Smart Licensing</h1>
+      <Pickers />
+      <h2>Convert PAKs</h2>
+      <StatusLine text={status} />
+      <ErrorLine error={paks.error} />
+      <table>
+        <caption className="sr-only">PAKs of the Smart Account</caption>
+        <thead>
+          <tr>
+            <th scope="col">PAK</th>
+            <th scope="col">Order</th>
+            <th scope="col">Imported</th>
+            <th scope="col">Licenses</th>
+            <th scope="col">Status</th>
+            {canWrite && <th scope="col">Actions</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {paks.data?.length === 0 && (
+            <tr>
+              <td colSpan={6}>No PAKs in this Smart Account.</td>
+            </tr>
+          )}
+          {paks.data?.map((pak) => (
+            <tr key={pak.id}>
+              <th scope="row">{pak.number}</th>
+              <td>{pak.orderNumber ?? '—'}</td>
+              <td>
+                <When at={pak.importedAt} />
+              </td>
+              <td>
+                {pak.skus.map((s) => `${s.name || s.tag}: ${s.convertible} of ${s.quantity} convertible`).join('; ')}
+              </td>
+              <td>{pak.status.replace(/_/g, ' ').toLowerCase()}</td>
+              {canWrite && (
+                <td>
+                  {pak.status !== 'CONVERTED' && (
+                    <button type="button" onClick={() => setConverting(pak)} aria-label={`Convert PAK ${pak.number}`}>
+                      Convert to Smart Licenses
+                    </button>
+                  )}
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <h2>Conversion History</h2>
+      <ErrorLine error={history.error} />
+      <table>
+        <caption className="sr-only">Conversion history</caption>
+        <thead>
+          <tr>
+            <th scope="col">When</th>
+            <th scope="col">Source</th>
+            <th scope="col">License</th>
+            <th scope="col">Quantity</th>
+            <th scope="col">Virtual Account</th>
+            <th scope="col">By</th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.data?.length === 0 && (
+            <tr>
+              <td colSpan={6}>No conversions yet.</td>
+            </tr>
+          )}
+          {history.data?.map((c) => (
+            <tr key={c.id}>
+              <td>
+                <When at={c.at} />
+              </td>
+              <td>{c.kind === 'pak' ? `PAK ${c.pakNumber ?? ''} ${c.sku ?? ''}` : `device ${c.udi ?? ''}`}</td>
+              <td>{c.tag}</td>
+              <td className="num">{c.quantity}</td>
+              <td>{vaName(c.vaId)}</td>
+              <td>{c.actor}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {converting && accountId && (
+        <ConvertDialog
+          pak={converting}
+          accountId={accountId}
+          onClose={() => setConverting(null)}
+          onDone={() => {
+            setStatus(`PAK ${converting.number} converted.`);
+            paks.reload();
+            history.reload();
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+function ConvertDialog(props: { pak: Pak; accountId: string; onClose: () => void; onDone: () => void }) {
+  const { vas } = usePortal();
+  const targets = vas.filter((v) => v.accountId === props.accountId);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const lines = props.pak.skus
+      .map((s) => ({ sku: s.sku, quantity: Number(form.get(`sku:${s.sku}`) || 0) }))
+      .filter((l) => l.quantity > 0);
+    setError(null);
+    try {
+      await api('POST', `/paks/${encodeURIComponent(props.pak.id)}/convert`, { vaId: String(form.get('vaId')), lines });
+      props.onDone();
+      props.onClose();
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+  return (
+    <Dialog title={`Convert PAK ${props.pak.number}`} onClose={props.onClose}>
+      <form onSubmit={submit}>
+        <label>
+          Virtual Account
+          <select name="vaId" required>
+            {targets.map((v) => (
+              <option key={v.id} value={v.id}>
+                {v.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset>
+          <legend>Quantities to convert</legend>
+          {props.pak.skus.map((s) => (
+            <label key={s.sku}>
+              {s.sku} ({s.name || s.tag})
+              <input name={`sku:${s.sku}`} type="number" min={0} max={s.convertible} defaultValue={s.convertible} />
+            </label>
+          ))}
+        </fieldset>
+        <ErrorLine error={error} />
+        <div className="buttons">
+          <button type="submit" className="primary">
+            Convert
+          </button>
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,303 @@
+import { type FormEvent, useState } from 'react';
+import { may } from '../access.js';
+import { api, type Instance, type Page, query, type VirtualAccount } from '../api.js';
+import { Dialog } from '../components/dialog.js';
+import { ErrorLine, StatusLine, When } from '../components/notice.js';
+import { messageOf, useLoad } from '../components/use-load.js';
+import { download, statusText } from '../format.js';
+import { usePortal } from '../places.js';
+
+const PAGE_SIZE = 25;
+
+type Action = 'remove' | 'transfer' | 'update' | 'confirm';
+
+/** The Product Instances tab: search, pages, Remove, Transfer and the reservation actions. */
+export function InstancesTab(props: { va: VirtualAccount }) {
+  const { va } = props;
+  const { principal } = usePortal();
+  const [search, setSearch] = useState('');
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const cursor = cursors[cursors.length - 1] ?? null;
+  const page = useLoad(
+    () =>
+      api<Page<Instance>>(
+        'GET',
+        `/virtual-accounts/${encodeURIComponent(va.id)}/instances${query({ search, limit: PAGE_SIZE, cursor })}`,
+      ),
+    `${va.id}|${search}|${cursor}`,
+  );
+  const [acting, setActing] = useState<{ action: Action; instance: Instance } | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const canWrite = may(principal, 'write', va.accountId, va.id);
+
+  const submitSearch = (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    setSearch(String(new FormData(event.currentTarget).get('search') ?? '').trim());
+    setCursors([null]);
+  };
+
+  return (
+    <>
+      <h2>Product Instances</h2>
+      <search>
+        <form onSubmit={submitSearch} className="inline">
+          <label>
+            Search by name, PID or serial number
+            <input name="search" type="search" defaultValue={search} />
+          </label>
+          <button type="submit">Search</button>
+        </form>
+      </search>
+      <StatusLine text={status} />
+      <ErrorLine error={page.error} />
+      <table>
+        <caption className="sr-only">Product instances of {va.name}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Product Type</th>
+            <th scope="col">Last Contact</th>
+            <th scope="col">Licenses in Use</th>
+            <th scope="col">Alerts</th>
+            {canWrite && <th scope="col">Actions</th>}
+          </tr>
+        </thead>
+        <tbody>
+          {page.data?.items.length === 0 && (
+            <tr>
+              <td colSpan={6}>No product instances{search ? ' match the search' : ''}.</td>
+            </tr>
+          )}
+          {page.data?.items.map((instance) => {
+            const name = instance.hostname ?? `${instance.pid} ${instance.sn}`;
+            const alerts = [
+              ...(instance.status === 'Authorized' ? [] : [statusText(instance.status)]),
+              ...instance.alerts,
+            ];
+            return (
+              <tr key={instance.id}>
+                <th scope="row">
+                  {name}
+                  <div className="sub">
+                    UDI_PID:{instance.pid}; UDI_SN:{instance.sn}
+                  </div>
+                </th>
+                <td>{instance.pid}</td>
+                <td>
+                  <When at={instance.lastContact} />
+                </td>
+                <td>{instance.usage.map((u) => `${u.tag} × ${u.count}`).join(', ') || '—'}</td>
+                <td>{alerts.join(', ') || '—'}</td>
+                {canWrite && (
+                  <td className="actions">
+                    <button
+                      type="button"
+                      aria-label={`Remove ${name}`}
+                      onClick={() => setActing({ action: 'remove', instance })}
+                    >
+                      Remove
+                    </button>
+                    <button
+                      type="button"
+                      aria-label={`Transfer ${name}`}
+                      onClick={() => setActing({ action: 'transfer', instance })}
+                    >
+                      Transfer
+                    </button>
+                    <button
+                      type="button"
+                      aria-label={`Update Reserved Licenses of ${name}`}
+                      onClick={() => setActing({ action: 'update', instance })}
+                    >
+                      Update Reserved Licenses
+                    </button>
+                    <button
+                      type="button"
+                      aria-label={`Enter Confirmation Code of ${name}`}
+                      onClick={() => setActing({ action: 'confirm', instance })}
+                    >
+                      Enter Confirmation Code
+                    </button>
+                  </td>
+                )}
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <div className="pager">
+        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
+          Previous page
+        </button>
+        <span>Page {cursors.length}</span>
+        <button
+          type="button"
+          disabled={!page.data?.nextCursor}
+          onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
+        >
+          Next page
+        </button>
+      </div>
+      {acting && (
+        <InstanceDialog
+          va={va}
+          action={acting.action}
+          instance={acting.instance}
+          onClose={() => setActing(null)}
+          onDone={(text) => {
+            setStatus(text);
+            page.reload();
+          }}
+        />
+      )}
+    </>
+  );
+}
+
+const TITLES: Record<Action, string> = {
+  remove: 'Remove Product Instance',
+  transfer: 'Transfer Product Instance',
+  update: 'Update Reserved Licenses',
+  confirm: 'Enter Confirmation Code',
+};
+
+function InstanceDialog(props: {
+  va: VirtualAccount;
+  action: Action;
+  instance: Instance;
+  onClose: () => void;
+  onDone: (status: string) => void;
+}) {
+  const { vas } = usePortal();
+  const { instance, action } = props;
+  const id = encodeURIComponent(instance.id);
+  const [error, setError] = useState<string | null>(null);
+  const [code, setCode] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  const targets = vas.filter((v) => v.accountId === props.va.accountId && v.id !== props.va.id);
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    const text = (name: string) => String(form.get(name) ?? '').trim();
+    setError(null);
+    try {
+      if (action === 'remove') {
+        const returnCode = text('returnCode');
+        if (returnCode) await api('POST', `/instances/${id}/reservation/return`, { code: returnCode });
+        else await api('DELETE', `/instances/${id}`);
+        setDone('The product instance was removed.');
+      } else if (action === 'transfer') {
+        await api('POST', `/instances/${id}/transfer`, { toVaId: text('toVaId') });
+        setDone('The product instance was transferred.');
+      } else if (action === 'update') {
+        const licenses = text('licenses')
+          .split(/\n/)
+          .map((line) => line.trim())
+          .filter(Boolean)
+          .map((line) => {
+            const at = line.lastIndexOf(':');
+            return { tag: line.slice(0, at).trim(), count: Number(line.slice(at + 1)) };
+          });
+        const answer = await api<{ authorizationCode: string }>('POST', `/instances/${id}/reservation`, { licenses });
+        setCode(answer.authorizationCode);
+        setDone('The reservation was updated. Install the new authorization code on the product.');
+      } else {
+        await api('POST', `/instances/${id}/reservation/confirm`, { code: text('code') });
+        setDone('The confirmation code was accepted.');
+      }
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  };
+
+  if (done) {
+    return (
+      <Dialog title={TITLES[action]} onClose={props.onClose}>
+        <p role="status">{done}</p>
+        {code && (
+          <>
+            <label>
+              Authorization code
+              <textarea readOnly value={code} rows={4} className="code" />
+            </label>
+            <button type="button" onClick={() => download('AuthorizationCode.txt', `${code}\n`)}>
+              Download Authorization Code
+            </button>
+          </>
+        )}
+        <div className="buttons">
+          <button
+            type="button"
+            className="primary"
+            onClick={() => {
+              props.onDone(done);
+              props.onClose();
+            }}
+          >
+            Close
+          </button>
+        </div>
+      </Dialog>
+    );
+  }
+
+  return (
+    <Dialog title={TITLES[action]} onClose={props.onClose}>
+      <form onSubmit={submit}>
+        <p>
+          {instance.hostname ?? instance.pid} (serial number {instance.sn})
+        </p>
+        {action === 'remove' && (
+          <>
+            <p>
+              Its licenses go back to the pool. A product with reserved licenses gives a return code: enter it here.
+            </p>
+            <label>
+              Reservation Return Code (reserved products only)
+              <textarea name="returnCode" rows={3} className="code" />
+            </label>
+          </>
+        )}
+        {action === 'transfer' && (
+          <label>
+            To Virtual Account
+            <select name="toVaId" required>
+              {targets.map((v) => (
+                <option key={v.id} value={v.id}>
+                  {v.name}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {action === 'update' && (
+          <label>
+            Reserved licenses, one per line as TAG:COUNT
+            <textarea
+              name="licenses"
+              rows={4}
+              required
+              defaultValue={instance.usage.map((u) => `${u.tag}:${u.count}`).join('\n')}
+            />
+          </label>
+        )}
+        {action === 'confirm' && (
+          <label>
+            Reservation Confirmation Code
+            <textarea name="code" rows={3} required className="code" />
+          </label>
+        )}
+        <ErrorLine error={error} />
+        <div className="buttons">
+          <button type="submit" className={action === 'remove' ? 'danger' : 'primary'}>
+            {action === 'remove' ? 'Remove' : action === 'transfer' ? 'Transfer' : 'Submit'}
+          </button>
+          <button type="button" onClick={props.onClose}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
