@@ -7,13 +7,27 @@ import type { Database } from './schema.js';
 /** A unit of work against the database; it must use `trx` only and must not wait on anything but it. */
 export type Work<T> = (trx: Transaction<Database>) => Promise<T>;
 
+/**
+ * How isolated a unit of work runs on PostgreSQL (ADR 0009). `serializable`, the default, makes
+ * every read-check-write unit safe without locks; `read-committed` is for units whose every
+ * shared write is a row lock or an atomic increment (the authorization renewal), which then
+ * never abort on a serialization conflict. SQLite runs every unit alone, which is stronger than both.
+ */
+export type Isolation = 'serializable' | 'read-committed';
+
+/** Options of one unit of work. */
+export interface RunOptions {
+  /** PostgreSQL only; default `serializable`. */
+  isolation?: Isolation;
+}
+
 /** Runs units of work atomically and durably. */
 export interface Transactor {
   /**
    * Runs `work` in a transaction: all of its writes commit together or, if it throws,
    * none do. Resolves only once the commit is on disk. Never call `run` from inside work.
    */
-  run<T>(work: Work<T>): Promise<T>;
+  run<T>(work: Work<T>, options?: RunOptions): Promise<T>;
   /** Resolves when every queued unit of work has settled. */
   drain(): Promise<void>;
 }
@@ -36,8 +50,8 @@ export interface TransactorOptions {
 
 /**
  * The transactor for `db`'s engine: group commit on SQLite ({@link createGroupCommitTransactor}),
- * one SERIALIZABLE transaction per unit, retried on conflicts, on PostgreSQL
- * ({@link createSerializableTransactor}).
+ * one transaction per unit (SERIALIZABLE unless the unit asks for READ COMMITTED), retried on
+ * conflicts, on PostgreSQL ({@link createSerializableTransactor}).
  */
 export function createTransactor(db: Kysely<Database>, options: TransactorOptions = {}): Transactor {
   return engineOf(db) === 'postgres'

@@ -18,6 +18,13 @@ import { replayedNonce } from '../replay.js';
 import { mergeEntitlements } from './requested-usage.js';
 
 /**
+ * READ COMMITTED on PostgreSQL (ADR 0009): the nonce is a primary key, the instance's row is
+ * locked by the unit's first update (so its usage rows have one writer at a time), the VA's totals
+ * move by atomic increments under the VA's usage lock; nothing is read and then written back.
+ */
+const RENEWAL_ISOLATION = { isolation: 'read-committed' } as const;
+
+/**
  * Authorization, "Mother May I" (SPEC §4.2): the request's entitlements become the
  * instance's usage, and each is judged against the VA's balance of its tag. Compliance is
  * reported, never enforced. This is the hot path: one cached key, one transaction of a
@@ -68,7 +75,7 @@ export async function authorizeDevice(
       status,
     });
     return { entitlements, status, place: await deps.places.get(trx, vaId) };
-  });
+  }, RENEWAL_ISOLATION);
   forgetRetiredCertificate(deps, identity);
 
   const authorizedAt = clock.now();
