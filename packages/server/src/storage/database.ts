@@ -4,6 +4,7 @@ import type { DeviceStatements } from './device-statements.js';
 import type { Database } from './schema.js';
 import { createSqliteDeviceStatements } from './sqlite-device-statements.js';
 import { withStatementCache } from './statement-cache.js';
+import { createWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import { createWalSync, type WalSync } from './wal-sync.js';
 
 /** The database engines the server runs on. */
@@ -24,6 +25,8 @@ export interface OpenSqliteDatabase extends OpenDatabase {
   sqlite: BetterSqlite3.Database;
   /** Makes commits durable (the connection runs synchronous=NORMAL): the group-commit transactor calls it before acknowledging. */
   walSync: WalSync;
+  /** Checkpoints the log from a worker thread; the group-commit transactor asks after its syncs. */
+  walCheckpointer: WalCheckpointer;
 }
 
 /** The engine behind `db` (read from its dialect adapter). */
@@ -46,6 +49,8 @@ export function openSqliteDatabase(file: string): OpenSqliteDatabase {
       throw new Error(`SQLite refused WAL mode for ${file} (journal_mode is ${String(mode)})`);
     }
     sqlite.pragma('synchronous = NORMAL');
+    // Checkpoints run in a worker (walCheckpointer), not inside a COMMIT on the event loop.
+    sqlite.pragma('wal_autocheckpoint = 0');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
   } catch (error) {
@@ -55,16 +60,24 @@ export function openSqliteDatabase(file: string): OpenSqliteDatabase {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   const walSync = createWalSync(file);
   let closed = false;
+  const walCheckpointer = createWalCheckpointer(file, {
+    // Without the worker, SQLite checkpoints inside COMMIT again, as it does by default.
+    onFailure: () => {
+      if (!closed) sqlite.pragma('wal_autocheckpoint = 1000');
+    },
+  });
   return {
     engine: 'sqlite',
     db,
     sqlite,
     walSync,
+    walCheckpointer,
     deviceStatements: createSqliteDeviceStatements(sqlite),
     async close() {
       if (closed) return;
       closed = true;
       await walSync.close();
+      await walCheckpointer.close();
       // Closing checkpoints the log into the database file and syncs it.
       await db.destroy();
     },

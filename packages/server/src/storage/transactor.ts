@@ -110,6 +110,7 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
         (error: unknown) => ({ error }),
       );
       syncing--;
+      if (!failure) database.walCheckpointer.request();
       batch.forEach((job, i) => {
         const outcome = outcomes[i]!;
         if (!outcome.ok) return;
