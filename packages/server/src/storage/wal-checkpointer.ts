@@ -48,6 +48,7 @@ export function createWalCheckpointer(
   const intervalMs = options.intervalMs ?? 1_000;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const worker = new Worker(WORKER, { eval: true, workerData: { file, driver } });
+  // An idle worker does not keep the process alive.
   worker.unref();
   let failed = false;
   let lastAt = 0;
@@ -65,7 +66,10 @@ export function createWalCheckpointer(
   const checkpoint = (): Promise<{ log: number; checkpointed: number }> => {
     if (failed) return Promise.reject(new Error('the WAL checkpoint worker has failed'));
     running ??= new Promise<{ log: number; checkpointed: number }>((resolve, reject) => {
+      // Held while a checkpoint runs, so that a process waiting for it does not exit under it.
+      worker.ref();
       worker.once('message', (answer: { ok: boolean; log?: number; checkpointed?: number; message?: string }) => {
+        worker.unref();
         running = undefined;
         lastAt = Date.now();
         if (answer.ok) resolve({ log: answer.log ?? 0, checkpointed: answer.checkpointed ?? 0 });
@@ -93,6 +97,7 @@ export function createWalCheckpointer(
         return;
       }
       const exited = new Promise((resolve) => worker.once('exit', resolve));
+      worker.ref();
       worker.postMessage('close');
       await exited;
     },
