@@ -86,7 +86,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let changes: ChangeFeed | undefined;
   try {
     await migrateToLatest(database.db);
-    const transactor = createTransactor(database.db);
+    const transactor = createTransactor(database);
     // No scan of the usage here: the totals move with every usage change, in its transaction.
     // Processes started together on one database and data directory create the shared files once.
     const { pki, secrets, tls, adminKey, adminPassword } = await withStartupLock(config.database, async () => {
@@ -115,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     app = await buildApp({
       changes,
       db: database.db,
+      deviceStatements: database.deviceStatements,
       backup: backupSourceOf(config.dataDir, database),
       pki,
       ...(config.upstream ? { upstream: config.upstream } : {}),

@@ -1,7 +1,11 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresAdapter, SqliteDialect } from 'kysely';
+import type { DeviceStatements } from './device-statements.js';
 import type { Database } from './schema.js';
+import { createSqliteDeviceStatements } from './sqlite-device-statements.js';
 import { withStatementCache } from './statement-cache.js';
+import { createWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
+import { createWalSync, type WalSync } from './wal-sync.js';
 
 /** The database engines the server runs on. */
 export type Engine = 'sqlite' | 'postgres';
@@ -10,6 +14,8 @@ export type Engine = 'sqlite' | 'postgres';
 export interface OpenDatabase {
   engine: Engine;
   db: Kysely<Database>;
+  /** The authorization's statements, prepared for this engine. */
+  deviceStatements: DeviceStatements;
   close(): Promise<void>;
 }
 
@@ -17,6 +23,10 @@ export interface OpenDatabase {
 export interface OpenSqliteDatabase extends OpenDatabase {
   engine: 'sqlite';
   sqlite: BetterSqlite3.Database;
+  /** Makes commits durable (the connection runs synchronous=NORMAL): the group-commit transactor calls it before acknowledging. */
+  walSync: WalSync;
+  /** Checkpoints the log from a worker thread; the group-commit transactor asks after its syncs. */
+  walCheckpointer: WalCheckpointer;
 }
 
 /** The engine behind `db` (read from its dialect adapter). */
@@ -26,8 +36,10 @@ export function engineOf(db: Kysely<Database>): Engine {
 
 /**
  * Opens (creating if needed) the SQLite file with the pragmas the server relies on:
- * WAL (readers never block the writer), synchronous=FULL (an acknowledged commit survives
- * a crash or power loss), foreign keys enforced, and a 5 s busy timeout.
+ * WAL (readers never block the writer), synchronous=NORMAL with the WAL synced off the event
+ * loop before a unit is acknowledged (`walSync`, used by the group-commit transactor: an
+ * acknowledged commit survives a crash or power loss, ADR 0002), foreign keys enforced, and a
+ * 5 s busy timeout.
  */
 export function openSqliteDatabase(file: string): OpenSqliteDatabase {
   const sqlite = new BetterSqlite3(file);
@@ -36,7 +48,9 @@ export function openSqliteDatabase(file: string): OpenSqliteDatabase {
     if (String(mode).toLowerCase() !== 'wal') {
       throw new Error(`SQLite refused WAL mode for ${file} (journal_mode is ${String(mode)})`);
     }
-    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('synchronous = NORMAL');
+    // Checkpoints run in a worker (walCheckpointer), not inside a COMMIT on the event loop.
+    sqlite.pragma('wal_autocheckpoint = 0');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
   } catch (error) {
@@ -44,14 +58,27 @@ export function openSqliteDatabase(file: string): OpenSqliteDatabase {
     throw error;
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const walSync = createWalSync(file);
   let closed = false;
+  const walCheckpointer = createWalCheckpointer(file, {
+    // Without the worker, SQLite checkpoints inside COMMIT again, as it does by default.
+    onFailure: () => {
+      if (!closed) sqlite.pragma('wal_autocheckpoint = 1000');
+    },
+  });
   return {
     engine: 'sqlite',
     db,
     sqlite,
+    walSync,
+    walCheckpointer,
+    deviceStatements: createSqliteDeviceStatements(sqlite),
     async close() {
       if (closed) return;
       closed = true;
+      await walSync.close();
+      await walCheckpointer.close();
+      // Closing checkpoints the log into the database file and syncs it.
       await db.destroy();
     },
   };

@@ -24,7 +24,7 @@ describeEachEngine('license listing over a damaged row', (engine) => {
   beforeEach(async () => {
     handle = await openTestDatabase(engine);
     database = handle.database;
-    const transactor = createTransactor(database.db);
+    const transactor = createTransactor(database);
     warnings = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {
