@@ -29,6 +29,8 @@ export async function handleSilentInstances(trx: Kysely<Database>, now: number):
     .select(['i.id', 'i.va_id', 'i.pid', 'i.sn', 'i.last_contact_at', 'va.account_id'])
     .where('i.last_contact_at', '<=', now - DEFAULT_TIMERS.silentAlertMs)
     .where(notReservedInstance)
+    // Instances of a VA a satellite serves are mirrors: the satellite judges their silence (SPEC §8).
+    .where('i.va_id', 'not in', (eb) => eb.selectFrom('satellite_vas').select('va_id'))
     .orderBy('i.last_contact_at')
     .orderBy('i.id')
     .execute();

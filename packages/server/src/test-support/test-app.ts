@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from '../features/backup/backup-service.js';
-import { loadOrCreatePki } from '../features/pki/authority-pki.js';
-import { buildApp } from '../http/app.js';
+import { type AuthorityPki, loadOrCreatePki } from '../features/pki/authority-pki.js';
+import { type AppDeps, buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
 import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
@@ -25,6 +25,8 @@ export interface TestApp {
   database: OpenDatabase;
   clock: ManualClock;
   ownerKey: string;
+  dataDir: string;
+  pki: AuthorityPki;
   dispose(): Promise<void>;
 }
 
@@ -32,9 +34,17 @@ export interface TestApp {
  * `webhookAllowPrivate`: webhooks to 127.0.0.1 may be added and sent to (default false); names never resolve.
  * `engine`: default `SMARTLIC_TEST_ENGINE`, else sqlite.
  */
-export async function startTestApp(options: { webhookAllowPrivate?: boolean; engine?: Engine } = {}): Promise<TestApp> {
+export async function startTestApp(
+  options: {
+    webhookAllowPrivate?: boolean;
+    engine?: Engine;
+    clock?: ManualClock;
+    /** More dependencies of the app (e.g. satellite mode and its sync PKI), made from its data directory and PKI. */
+    deps?: (ctx: { dataDir: string; pki: AuthorityPki }) => Partial<AppDeps>;
+  } = {},
+): Promise<TestApp> {
   const dir = makeTempDir();
-  const clock = new ManualClock();
+  const clock = options.clock ?? new ManualClock();
   const engine = options.engine ?? defaultTestEngine();
   const testDatabase: LeasedDatabase | undefined = engine === 'postgres' ? await acquireTestDatabase() : undefined;
   const database = testDatabase
@@ -57,6 +67,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
     rateLimits: DEFAULT_RATE_LIMITS,
     // Tests drive the jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
     jobStartDelayMs: HOUR,
+    ...(options.deps?.({ dataDir: dir.path, pki }) ?? {}),
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -66,6 +77,8 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
     database,
     clock,
     ownerKey: readFileSync(key.path, 'utf8').trim(),
+    dataDir: dir.path,
+    pki,
     async dispose() {
       await app.close();
       await database.close();
