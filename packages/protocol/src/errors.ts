@@ -20,6 +20,11 @@ export const ERRORS = {
   },
   INTERNAL: { status: 500, message: 'An internal error occurred; it has been logged.' },
   NOT_IMPLEMENTED: { status: 501, message: 'This function is not implemented yet.' },
+  // --- satellites (SPEC §8) ---
+  /** A satellite that has no signing certificate yet answers devices with this; they try again later. */
+  SATELLITE_NOT_REGISTERED: { status: 503, message: 'This satellite is not registered yet; try again later.' },
+  /** What only the authority does, asked of a satellite; the message says where to do it. */
+  NOT_ON_SATELLITE: { status: 409, message: 'A satellite cannot do this; do it at the authority and synchronise.' },
   // --- signatures, identity and replay (SPEC §3) ---
   SIGNATURE_MISMATCH: { status: 401, message: 'data and signature do not match' },
   MISSING_SERIALS: {
@@ -105,6 +110,7 @@ export function errorMessage(code: ErrorCode, params: Record<string, string | nu
 /** Codes after which a retry can succeed without anything changing on the caller's side. */
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'SERVER_BUSY',
+  'SATELLITE_NOT_REGISTERED',
   'RATE_LIMITED',
   'INTERNAL',
   'SEND_FAILED',

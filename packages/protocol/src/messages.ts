@@ -17,7 +17,7 @@ import {
   TAG_PATTERN,
   TAG_RULE,
 } from './field-rules.js';
-import { LEGACY_LICENSE_COUNT_MAX, PROTOCOL_VERSION } from './wire.js';
+import { LEGACY_LICENSE_COUNT_MAX, MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
 
 /** Signature algorithms a message may be signed with. ES256 (ECDSA P-256, SHA-256) is the default. */
 export const SignatureAlgorithm = z.enum(['ES256', 'Ed25519']);
@@ -276,9 +276,22 @@ export const Signature = z.object({
 });
 export type Signature = z.infer<typeof Signature>;
 
-/** Every device message and response travels as `{ payload, signature }`. */
-export const Envelope = z.object({ payload: z.record(z.string(), z.unknown()), signature: Signature });
-export type Envelope<P = Record<string, unknown>> = { payload: P; signature: Signature };
+/** One certificate of a response's `chain` (PEM). */
+const chainCertificate = z.string().min(1).max(8192);
+
+/**
+ * Every device message and response travels as `{ payload, signature }`. A response signed by a
+ * satellite also carries `chain`: the intermediate certificates (PEM, nearest the signer first,
+ * root excluded) between its signing certificate and the root the device trusts. The chain is
+ * not covered by the signature: each certificate in it is checked by its issuer's signature.
+ */
+export const Envelope = z.object({
+  payload: z.record(z.string(), z.unknown()),
+  signature: Signature,
+  chain: z.array(chainCertificate).max(MAX_CHAIN_INTERMEDIATES).optional(),
+});
+/** A signed envelope; `chain` only in responses of a satellite (see {@link Envelope}). */
+export type Envelope<P = Record<string, unknown>> = { payload: P; signature: Signature; chain?: string[] };
 
 /** Error bodies of every HTTP route. `fields` carries per-field messages (e.g. `timestamp`). */
 export const ErrorBody = z.object({

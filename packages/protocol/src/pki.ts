@@ -2,6 +2,7 @@ import { type KeyObject, sign, webcrypto, X509Certificate } from 'node:crypto';
 import { SmartlicError } from './errors.js';
 import type { SignatureAlgorithm } from './messages.js';
 import { algorithmOfKey, type KeyPair } from './signing.js';
+import { MAX_CHAIN_INTERMEDIATES } from './wire.js';
 
 /** WebCrypto parameters of each signature algorithm. */
 export function webAlgorithm(alg: SignatureAlgorithm): { name: string; namedCurve?: string; hash?: string } {
@@ -120,27 +121,67 @@ export function splitPemBundle(bundle: string): string[] {
 }
 
 /**
- * Checks that `pem` is a CA certificate issued and signed by one of `anchors`, valid at
- * `now`. Returns its facts; throws `SIGNATURE_MISMATCH` with the reason otherwise.
+ * Checks that `pem` is a CA certificate valid at `now` that chains to one of `anchors`: issued
+ * and signed by an anchor directly (or an anchor itself), or through `intermediates` — the
+ * `chain` a satellite's response carries, nearest the signer first, in any order — each of
+ * them a CA certificate valid at `now`, at most {@link MAX_CHAIN_INTERMEDIATES} of them.
+ * Returns the signer's facts; throws `SIGNATURE_MISMATCH` with the reason otherwise.
  */
-export function verifySignerChain(pem: string, anchors: readonly string[], now: number): CertificateInfo {
+export function verifySignerChain(
+  pem: string,
+  anchors: readonly string[],
+  now: number,
+  intermediates: readonly string[] = [],
+): CertificateInfo {
   const info = parseCertificate(pem);
-  if (now < info.notBefore || now > info.notAfter) {
-    throw new SmartlicError('SIGNATURE_MISMATCH', {
-      message: `data and signature do not match: the signing certificate ${info.serial} is not valid now`,
-    });
-  }
-  for (const anchorPem of anchors) {
-    let anchor: X509Certificate;
-    try {
-      anchor = new X509Certificate(anchorPem);
-    } catch {
-      continue;
+  assertValidNow(info, now, 'the signing certificate');
+  const trusted = parseAnchors(anchors);
+  const pool = intermediates.slice(0, MAX_CHAIN_INTERMEDIATES).map((c) => parseCertificate(c));
+  let current = info;
+  for (let depth = 0; ; depth++) {
+    if (trusted.some((anchor) => isAnchoredBy(current, anchor))) return info;
+    const next = depth < MAX_CHAIN_INTERMEDIATES ? pool.find((c) => issued(current.cert, c.cert)) : undefined;
+    if (!next) break;
+    if (!next.isCa) {
+      throw new SmartlicError('SIGNATURE_MISMATCH', {
+        message: `data and signature do not match: the intermediate certificate ${next.serial} is not a CA`,
+      });
     }
-    if (anchor.fingerprint256 === info.cert.fingerprint256 && info.isCa) return info;
-    if (info.cert.checkIssued(anchor) && info.cert.verify(anchor.publicKey)) return info;
+    assertValidNow(next, now, `the intermediate certificate ${next.serial}`);
+    pool.splice(pool.indexOf(next), 1);
+    current = next;
   }
   throw new SmartlicError('SIGNATURE_MISMATCH', {
     message: 'data and signature do not match: the signing certificate is not issued by a trusted authority',
   });
+}
+
+function assertValidNow(info: CertificateInfo, now: number, what: string): void {
+  if (now < info.notBefore || now > info.notAfter) {
+    const name = what === 'the signing certificate' ? `${what} ${info.serial}` : what;
+    throw new SmartlicError('SIGNATURE_MISMATCH', {
+      message: `data and signature do not match: ${name} is not valid now`,
+    });
+  }
+}
+
+function parseAnchors(anchors: readonly string[]): X509Certificate[] {
+  const out: X509Certificate[] = [];
+  for (const pem of anchors) {
+    try {
+      out.push(new X509Certificate(pem));
+    } catch {
+      // An unreadable trust point trusts nothing.
+    }
+  }
+  return out;
+}
+
+/** `info` is the anchor itself (and a CA), or was issued and signed by it. */
+function isAnchoredBy(info: CertificateInfo, anchor: X509Certificate): boolean {
+  return (anchor.fingerprint256 === info.cert.fingerprint256 && info.isCa) || issued(info.cert, anchor);
+}
+
+function issued(child: X509Certificate, parent: X509Certificate): boolean {
+  return child.checkIssued(parent) && child.verify(parent.publicKey);
 }

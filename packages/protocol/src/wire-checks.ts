@@ -27,7 +27,7 @@ import {
   checkTag,
 } from './field-rules.js';
 import type * as schema from './messages.js';
-import { LEGACY_LICENSE_COUNT_MAX, PROTOCOL_VERSION } from './wire.js';
+import { LEGACY_LICENSE_COUNT_MAX, MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const SERIAL = /^[0-9a-f]{1,40}$/;
@@ -194,8 +194,12 @@ export const checkSignature = object({
   value: base64url({ max: 200 }),
 });
 
-/** Checks a signed envelope: `payload` (any record) and `signature`. */
-export const checkEnvelope = object({ payload: record(unknown), signature: checkSignature });
+/** Checks a signed envelope: `payload` (any record), `signature` and the optional `chain` of intermediates. */
+export const checkEnvelope = object({
+  payload: record(unknown),
+  signature: checkSignature,
+  chain: optional(array(string({ min: 1, max: 8192 }), { max: MAX_CHAIN_INTERMEDIATES })),
+});
 
 /** Checks an error answer `{ code, message, requestId }`. */
 export const checkErrorBody = object({

@@ -15,3 +15,10 @@ export const DEVICE_ROUTES = {
  * (SPEC §4.5): an absolute ceiling of the protocol; each Virtual Account caps far lower.
  */
 export const LEGACY_LICENSE_COUNT_MAX = 100_000;
+
+/**
+ * The most intermediate certificates a response's `chain` may carry between the signing
+ * certificate and the root (satellites under satellites, SPEC §8); also the deepest chain a
+ * device walks.
+ */
+export const MAX_CHAIN_INTERMEDIATES = 4;

@@ -12,6 +12,7 @@ describe('server options', () => {
       host: '127.0.0.1',
       port: 8470,
       mode: 'authority',
+      upstream: undefined,
       database: { engine: 'sqlite', file: join(resolve('data'), 'smartlic.db') },
       clock: systemClock,
       logLevel: 'info',
@@ -70,8 +71,21 @@ describe('server options', () => {
     expect(() => parseServerConfig({ dataDir: '' })).toThrow(/dataDir/);
     expect(() => parseServerConfig({ dataDir: 'd', port: -1 })).toThrow(/Invalid server options: port/);
     expect(() => parseServerConfig({ dataDir: 'd', logLevel: 'loud' })).toThrow(/logLevel/);
-    expect(() => parseServerConfig({ dataDir: 'd', mode: 'satellite' })).toThrow(
-      'Satellite mode is not implemented yet.',
+  });
+
+  it('accepts satellite mode with an upstream URL, and an upstream only on a satellite', () => {
+    expect(parseServerConfig({ dataDir: 'd', mode: 'satellite' })).toMatchObject({
+      mode: 'satellite',
+      upstream: undefined,
+    });
+    expect(
+      parseServerConfig({ dataDir: 'd', mode: 'satellite', upstream: 'https://licensing.example/' }).upstream,
+    ).toBe('https://licensing.example');
+    expect(() => parseServerConfig({ dataDir: 'd', mode: 'satellite', upstream: 'ftp://x' })).toThrow(
+      /Invalid server options: upstream/,
+    );
+    expect(() => parseServerConfig({ dataDir: 'd', upstream: 'https://licensing.example' })).toThrow(
+      'Invalid server options: upstream: only a satellite has an upstream (add --mode satellite).',
     );
   });
 

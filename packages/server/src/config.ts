@@ -15,8 +15,13 @@ export interface ServerOptions {
   host?: string;
   /** Port; default 8470; 0 picks any free port. */
   port?: number;
-  /** `authority` (default) or `satellite` (not implemented yet). */
+  /**
+   * `authority` (default) or `satellite`: an on-prem server that serves devices with its own
+   * signing CA (SPEC §8); it starts without one and serves devices once registered.
+   */
   mode?: 'authority' | 'satellite';
+  /** A satellite's upstream (authority or middle satellite) base URL for network sync; satellite mode only. */
+  upstream?: string;
   /**
    * Database: a SQLite path or `sqlite:PATH` (default `<dataDir>/smartlic.db`), or a PostgreSQL URL
    * `postgres://user:password@host:port/database` (the database must exist; the server migrates it).
@@ -52,7 +57,9 @@ export interface ServerConfig {
   dataDir: string;
   host: string;
   port: number;
-  mode: 'authority';
+  mode: 'authority' | 'satellite';
+  /** The satellite's upstream URL (`--upstream`), without a trailing slash; undefined on the authority. */
+  upstream: string | undefined;
   database: DatabaseTarget;
   clock: Clock;
   logLevel: LogLevel;
@@ -76,6 +83,11 @@ const OptionsSchema = z.object({
   host: z.string().trim().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535).default(DEFAULT_PORT),
   mode: z.enum(['authority', 'satellite']).default('authority'),
+  upstream: z
+    .url({ protocol: /^https?$/, error: 'an http:// or https:// URL' })
+    .max(2048)
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
   dbUrl: z.string().trim().min(1).optional(),
   clock: z
     .custom<Clock>((v) => typeof (v as Clock | undefined)?.now === 'function', 'must have a now() method')
@@ -136,15 +148,19 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     });
   }
   const o = result.data;
-  if (o.mode === 'satellite') {
-    throw new SmartlicError('NOT_IMPLEMENTED', { message: 'Satellite mode is not implemented yet.' });
+  if (o.upstream !== undefined && o.mode !== 'satellite') {
+    throw new SmartlicError('BAD_REQUEST', {
+      message: 'Invalid server options: upstream: only a satellite has an upstream (add --mode satellite).',
+      context: { fields: { upstream: ['only a satellite has an upstream'] } },
+    });
   }
   const dataDir = resolve(o.dataDir);
   return {
     dataDir,
     host: o.host,
     port: o.port,
-    mode: 'authority',
+    mode: o.mode,
+    upstream: o.upstream,
     database: databaseTargetOf(o.dbUrl, dataDir),
     clock: o.clock ?? systemClock,
     logLevel: o.logLevel,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ManualClock, SmartlicError } from '@smartlic/protocol';
+import { ManualClock } from '@smartlic/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartupError, startServer } from './start-server.js';
 import { AdminClient } from './test-support/admin-client.js';
@@ -146,11 +146,12 @@ describeEachEngine('startServer', (engine) => {
     }
   });
 
-  it('refuses satellite mode and bad options with clear errors', async () => {
+  it('refuses an upstream on the authority and bad options with clear errors', async () => {
     const dataDir = tempDir();
-    await expect(startServer({ dataDir, mode: 'satellite' })).rejects.toThrow(
-      new SmartlicError('NOT_IMPLEMENTED', { message: 'Satellite mode is not implemented yet.' }),
-    );
+    await expect(startServer({ dataDir, upstream: 'https://up.example' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('only a satellite has an upstream'),
+    });
     await expect(startServer({ dataDir, dbUrl: 'postgres://u:secret@db' })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message: expect.stringContaining('"postgres://u:***@db" names no database'),

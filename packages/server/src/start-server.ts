@@ -8,7 +8,10 @@ import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerO
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from './features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from './features/backup/backup-service.js';
-import { type AuthorityPki, loadOrCreatePki } from './features/pki/authority-pki.js';
+import { loadOrCreatePki } from './features/pki/authority-pki.js';
+import { pkiPaths } from './features/pki/pki-files.js';
+import { PkiHolder } from './features/pki/pki-holder.js';
+import { loadSatellitePki } from './features/pki/satellite-pki.js';
 import {
   ensureTlsCertificate,
   loadTlsFiles,
@@ -33,8 +36,15 @@ export interface RunningServer {
   adminKeyPath: string;
   /** True only on the start that created the admin key. */
   adminKeyCreated: boolean;
-  /** `<dataDir>/pki/root-ca.pem`. */
+  /** `<dataDir>/pki/root-ca.pem` (on a satellite not registered yet, where it will be). */
   rootCaPath: string;
+  /** `authority` or `satellite`. */
+  mode: 'authority' | 'satellite';
+  /**
+   * The PKI the server answers devices with; empty (`ready` false) on a satellite until its
+   * registration installs a certificate, which takes effect at once.
+   */
+  pki: PkiHolder;
   /**
    * HTTPS, when on: `auto` (a certificate from the authority's CA, trusted by whoever trusts
    * `rootCaPath`, kept at `certPath`) or `files` (the operator's certificate at `certPath`).
@@ -47,14 +57,18 @@ export interface RunningServer {
 }
 
 /**
- * Starts the authority: data directory, database (migrated), PKI, secrets key and bootstrap
- * admin key (created on the first start), then the HTTP server. Logs go to stderr as pino JSON
- * (so that a host's own messages on stdout are never interleaved with them);
- * nothing else is printed. The database is a SQLite file or PostgreSQL (`dbUrl`); the data
- * directory holds the PKI and keys either way. Fails with a clear error for bad options, a
- * satellite mode (not implemented yet), an unusable data directory, a database that cannot be
- * opened or reached (refused login, no such database), a missing or wrong secrets key (when
- * the database holds secrets encrypted with it) or a busy port.
+ * Starts the server — the authority, or a satellite (`mode: 'satellite'`, SPEC §8): data
+ * directory, database (migrated), PKI, secrets key and bootstrap admin key (created on the first
+ * start), then the HTTP server. The authority creates its root and signing CA on the first
+ * start; a satellite never creates a root: it starts without a signing certificate, serves its
+ * admin API and answers devices `SATELLITE_NOT_REGISTERED` until a registration installs one,
+ * and alarms (WARN) from 60 days before that certificate expires. Logs go to stderr as pino JSON
+ * (so that a host's own messages on stdout are never interleaved with them); nothing else is
+ * printed. The database is a SQLite file or PostgreSQL (`dbUrl`); the data directory holds the
+ * PKI and keys either way. Fails with a clear error for bad options, an authority's data
+ * directory started as a satellite, an unusable data directory, a database that cannot be
+ * opened or reached (refused login, no such database), a missing or wrong secrets key (when the
+ * database holds secrets encrypted with it) or a busy port.
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const config = parseServerConfig(options);
@@ -69,7 +83,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // No scan of the usage here: the totals move with every usage change, in its transaction.
     // Processes started together on one database and data directory create the shared files once.
     const { pki, secrets, tls, adminKey } = await withStartupLock(config.database, async () => {
-      const pki = await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger });
+      const pki = await loadPki(config, logger);
       const secrets = await prepareSecretsAtRest({ dataDir: config.dataDir, db: database.db, transactor, logger });
       const tls = await prepareTls(config, pki, logger);
       const adminKey = await ensureBootstrapAdminKey({
@@ -90,6 +104,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       db: database.db,
       backup: backupSourceOf(config.dataDir, database),
       pki,
+      ...(config.upstream ? { upstream: config.upstream } : {}),
       clock: config.clock,
       logger,
       clockToleranceMs: config.clockToleranceMs,
@@ -103,16 +118,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
     await listen(app, config.host, config.port);
     const url = urlOf(tls ? 'https' : 'http', config.host, (app.server.address() as AddressInfo).port);
+    const signing = pki.peek();
     logger.info(
       {
         url,
         dataDir: config.dataDir,
         database: config.database.engine,
         mode: config.mode,
+        ...(config.mode === 'satellite' ? { registered: signing !== null, upstream: config.upstream } : {}),
         version: SERVER_VERSION,
-        signingCertSerial: pki.signingCertSerial,
+        signingCertSerial: signing?.signingCertSerial,
       },
-      'smartlic server listening',
+      startMessage(config.mode, signing !== null),
     );
     const running = app;
     const feed = changes;
@@ -121,7 +138,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       url,
       adminKeyPath: adminKey.path,
       adminKeyCreated: adminKey.created,
-      rootCaPath: pki.rootCaPath,
+      rootCaPath: pkiPaths(config.dataDir).rootCert,
+      mode: config.mode,
+      pki,
       ...(tls ? { tls: { mode: tls.mode, certPath: tls.certPath } } : {}),
       webhookJobs: running.webhookJobs,
       close: () => {
@@ -228,7 +247,7 @@ function urlOf(scheme: 'http' | 'https', host: string, port: number): string {
 /** The certificate and key to serve HTTPS with, or undefined for plain HTTP; bad files stop the start. */
 async function prepareTls(
   config: ServerConfig,
-  pki: AuthorityPki,
+  holder: PkiHolder,
   logger: Logger,
 ): Promise<{ mode: 'auto' | 'files'; certPath: string; material: TlsMaterial } | undefined> {
   const tls = config.tls;
@@ -237,6 +256,12 @@ async function prepareTls(
     if (tls.mode === 'files') {
       return { mode: 'files', certPath: tls.certFile, material: loadTlsFiles(tls.certFile, tls.keyFile) };
     }
+    const pki = holder.peek();
+    if (!pki) {
+      throw new StartupError(
+        'A satellite issues its --tls auto certificate from its signing certificate, which it gets at registration: start it without --tls auto (or with --tls-cert/--tls-key), register it, then restart it with --tls auto.',
+      );
+    }
     const names = tlsNames(config.host, tls.names);
     const issued = await ensureTlsCertificate({ dataDir: config.dataDir, pki, names, now: config.clock.now(), logger });
     return { mode: 'auto', certPath: issued.certPath, material: { cert: issued.cert, key: issued.key } };
@@ -244,4 +269,34 @@ async function prepareTls(
     if (cause instanceof TlsSetupError) throw new StartupError(cause.message, { cause });
     throw cause;
   }
+}
+
+/**
+ * The PKI to start with: the authority's (created on the first start), or a satellite's, which
+ * is empty until its registration. A satellite never creates a root; a data directory holding a
+ * root key is an authority's and is not started as a satellite.
+ */
+async function loadPki(config: ServerConfig, logger: Logger): Promise<PkiHolder> {
+  if (config.mode === 'authority') {
+    return new PkiHolder(await loadOrCreatePki({ dataDir: config.dataDir, clock: config.clock, logger }));
+  }
+  const paths = pkiPaths(config.dataDir);
+  if (existsSync(paths.rootKey)) {
+    throw new StartupError(
+      `${config.dataDir} is an authority's data directory (it holds ${paths.rootKey}): start it without --mode satellite, or give the satellite a data directory of its own.`,
+    );
+  }
+  try {
+    return new PkiHolder(await loadSatellitePki({ dataDir: config.dataDir, clock: config.clock, logger }));
+  } catch (cause) {
+    throw new StartupError((cause as Error).message, { cause });
+  }
+}
+
+/** The start log line: which mode, and for a satellite whether it can serve devices yet. */
+function startMessage(mode: 'authority' | 'satellite', registered: boolean): string {
+  if (mode === 'authority') return 'smartlic server listening';
+  return registered
+    ? 'smartlic satellite listening: registered, serving devices'
+    : 'smartlic satellite listening: not registered yet, devices are asked to try again (register it with smartlic admin sync register)';
 }

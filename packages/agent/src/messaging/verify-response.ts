@@ -46,7 +46,8 @@ export function checkSignature(envelope: { payload: unknown; signature: Signatur
 
 /**
  * Verifies a response of `kind` completely: envelope shape; signing certificate chained to a
- * trust anchor and valid now; `signature.certSerial` naming that certificate; signature over the
+ * trust anchor and valid now (through the envelope's `chain` of intermediates when a satellite
+ * under a satellite signed it); `signature.certSerial` naming that certificate; signature over the
  * canonical payload; payload schema; echoed nonce; instance id; and for register/renew-id the ID
  * certificate issued by the signer for our key. Any failure refuses the whole response.
  */
@@ -61,7 +62,7 @@ export function verifyResponse<K extends MessageKind>(
   if (typeof signerPem !== 'string') return refuse('no signing certificate to verify the response with');
   let signer: CertificateInfo;
   try {
-    signer = verifySignerChain(signerPem, expect.anchors, expect.now);
+    signer = verifySignerChain(signerPem, expect.anchors, expect.now, envelope.chain ?? []);
   } catch (error) {
     return refuse((error as Error).message);
   }

@@ -22,7 +22,7 @@ interface ServerFlags extends RateLimitFlags {
   jobStartDelay: string;
 }
 
-/** `smartlic server`: runs an authority (or, later, a satellite) until stopped. */
+/** `smartlic server`: runs an authority or a satellite (`--mode satellite [--upstream URL]`) until stopped. */
 export function serverCommand(): Command {
   return withRateLimitFlags(new Command('server'))
     .description('run a smartlic server (authority or satellite)')
@@ -31,7 +31,7 @@ export function serverCommand(): Command {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <port>', 'port to listen on (0: any free port)', '8470')
     .option('--mode <mode>', 'authority or satellite', 'authority')
-    .option('--upstream <url>', 'the authority a satellite synchronises with')
+    .option('--upstream <url>', 'with --mode satellite: the authority (or middle satellite) it synchronises with')
     .option('--log-level <level>', 'log level: fatal, error, warn, info, debug or silent', 'info')
     .option('--webhook-allow-private', 'let webhooks reach loopback, private and link-local addresses')
     .option('--tls <mode>', 'HTTPS: "auto" issues the server a certificate from its own root CA')
@@ -78,6 +78,7 @@ export function serverCommand(): Command {
         host: flags.host,
         port: parseInteger(flags.port, '--port', 0),
         mode: flags.mode,
+        ...(flags.upstream !== undefined ? { upstream: flags.upstream } : {}),
         clock: processClock(),
         logLevel: flags.logLevel,
         rateLimits,
@@ -87,18 +88,32 @@ export function serverCommand(): Command {
         ...(tls ? { tls } : {}),
       });
       const keyNote = server.adminKeyCreated ? 'created now' : 'created at first start';
+      const satellite = server.mode === 'satellite';
       process.stdout.write(
         [
-          `smartlic ${flags.mode} listening on ${server.url}`,
+          satellite
+            ? `smartlic satellite listening on ${server.url} (${server.pki.ready ? 'registered: serving devices' : 'not registered yet: devices are asked to try again'})`
+            : `smartlic authority listening on ${server.url}`,
+          ...(satellite
+            ? [`Upstream: ${flags.upstream ?? 'none (synchronise by files, or give --upstream URL)'}`]
+            : []),
           `Admin API key: ${server.adminKeyPath} (${keyNote}; mode 0600)`,
-          `Root CA for devices: ${server.rootCaPath}`,
-          `  (a device trusts it with: npx smartlic device call-home destination ${server.url} --root ${server.rootCaPath})`,
+          ...(satellite && !server.pki.ready
+            ? []
+            : [
+                `Root CA for devices: ${server.rootCaPath}`,
+                `  (a device trusts it with: npx smartlic device call-home destination ${server.url}${satellite ? '/SmartTransport' : ''} --root ${server.rootCaPath})`,
+              ]),
           ...tlsNote(server.tls, server.rootCaPath),
           'Log in with:',
           `  export SMARTLIC_SERVER=${server.url} SMARTLIC_API_KEY=$(cat ${server.adminKeyPath})${
             server.tls?.mode === 'auto' ? ` SMARTLIC_CA=${server.rootCaPath}` : ''
           }`,
-          '  npx smartlic admin account create "My Company" --domain example.com',
+          satellite
+            ? server.pki.ready
+              ? '  npx smartlic admin sync status'
+              : '  npx smartlic admin sync register --token TOKEN --upstream URL   (the token from: admin satellite create, at the authority)'
+            : '  npx smartlic admin account create "My Company" --domain example.com',
           '',
         ].join('\n'),
       );

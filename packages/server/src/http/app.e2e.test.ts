@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
+import { PkiHolder } from '../features/pki/pki-holder.js';
 import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
@@ -51,7 +52,7 @@ describe('buildApp', () => {
     app = await buildApp({
       db: database.db,
       backup: backupSourceOf(dir.path, database),
-      pki,
+      pki: new PkiHolder(pki),
       clock,
       logger,
       transactor,

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Clock, DEFAULT_TIMERS } from '@smartlic/protocol';
+import { type Clock, type ComplianceStatus, DEFAULT_TIMERS } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type ChangeFeed, createLocalChangeFeed } from '../cluster/change-feed.js';
@@ -23,7 +23,7 @@ import { registerInstanceRoutes } from '../features/instances/instance-routes.js
 import { createInstanceService } from '../features/instances/instance-service.js';
 import { registerLicenseRoutes } from '../features/licenses/license-routes.js';
 import { createLicenseService } from '../features/licenses/license-service.js';
-import type { AuthorityPki } from '../features/pki/authority-pki.js';
+import type { PkiHolder } from '../features/pki/pki-holder.js';
 import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
 import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
@@ -68,6 +68,9 @@ import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
 import { registerSystemRoutes } from './system-routes.js';
 
+/** The path prefix under which the device routes are served too: the vendor's transport URL path. */
+export const SMART_TRANSPORT_PREFIX = '/SmartTransport';
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** Webhook delivery and daily summaries; `runDue()` runs what is due on the clock now. */
@@ -81,14 +84,23 @@ export interface AppDeps {
   db: Kysely<Database>;
   /** What `POST /api/v1/backup` copies: the data directory and, for SQLite, the open database. */
   backup: BackupSource;
-  pki: AuthorityPki;
+  /**
+   * The PKI devices are answered with, swappable while running: empty on a satellite until its
+   * registration, replaced by `installSatelliteCertificate` on registration and renewal.
+   */
+  pki: PkiHolder;
+  /**
+   * A satellite's upstream (its authority or middle satellite) from `--upstream`, for the sync
+   * client; undefined on the authority or when not given.
+   */
+  upstream?: string;
   clock: Clock;
   logger: Logger;
   /** Request limits per minute (`DEFAULT_RATE_LIMITS` for real use); `'off'` for benchmarks that flood on purpose. */
   rateLimits: RateLimits | 'off';
   /** Tolerated device clock offset; default one hour. */
   clockToleranceMs?: number;
-  /** `satellite` refuses reservation routes (SPEC §7); the rest of satellite mode is not built yet. */
+  /** `satellite` refuses what only the authority does (`http/satellite-refusals.ts`); default `authority`. */
   mode?: 'authority' | 'satellite';
   /** Default: a group-commit transactor over `db`. */
   transactor?: Transactor;
@@ -121,8 +133,6 @@ export interface AppDeps {
   syncPki?: SyncPki;
   /** How a satellite calls its upstream; default `fetch`. */
   upstreamSend?: UpstreamSend;
-  /** A satellite's upstream URL (`--upstream`), used when registration names none. */
-  upstream?: string | undefined;
 }
 
 /**
@@ -239,9 +249,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await Promise.all([webhookJobs.stop(), runner.stop()]);
   });
 
-  registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
-  registerDeviceRoutes(app, device, limits, {
-    authorized: (status) => metrics.authorizations.inc({ status }),
+  registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, pki });
+  const observer = { authorized: (status: ComplianceStatus) => metrics.authorizations.inc({ status }) };
+  registerDeviceRoutes(app, device, limits, observer);
+  // Where `call-home destination https://host/SmartTransport` sends devices (SPEC §8), in both modes.
+  await app.register(async (transport) => registerDeviceRoutes(transport, device, limits, observer), {
+    prefix: SMART_TRANSPORT_PREFIX,
   });
   registerSatelliteSyncRoutes(app, satellites);
   registerOpenApiRoute(app, routes);

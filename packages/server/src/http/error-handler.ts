@@ -29,7 +29,13 @@ export function answerFor(error: unknown, requestId: string): ErrorAnswer {
       status,
       body: { code: error.code, message: error.message, requestId, ...(fields ? { fields } : {}) },
       // A busy server heals itself: WARN, not ERROR (STYLE.md).
-      level: error.code === 'SERVER_BUSY' ? 'warn' : status >= 500 ? 'error' : 'info',
+      // A satellite not registered yet is an operator's next step, not a failure of this server.
+      level:
+        error.code === 'SERVER_BUSY' || error.code === 'SATELLITE_NOT_REGISTERED'
+          ? 'warn'
+          : status >= 500
+            ? 'error'
+            : 'info',
       ...(typeof retryAfter === 'number' ? { headers: { 'retry-after': String(retryAfter) } } : {}),
     };
   }

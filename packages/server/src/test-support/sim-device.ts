@@ -160,7 +160,7 @@ export class SimDevice {
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
     if (type === 'register' || type === 'renew-id') {
       const signingPem = envelope.payload.signingCertificate as string;
-      const info = verifySignerChain(signingPem, [this.ctx.rootCaPem], this.ctx.clock.now());
+      const info = verifySignerChain(signingPem, [this.ctx.rootCaPem], this.ctx.clock.now(), envelope.chain ?? []);
       expect(info.serial).toBe(envelope.payload.signingCertSerial);
       this.signingCertPem = signingPem;
       this.signingCertSerial = info.serial;

@@ -6,7 +6,8 @@ import { pino } from 'pino';
 import { prepareSecretsAtRest } from '../crypto/secrets-at-rest.js';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from '../features/backup/backup-service.js';
-import { type AuthorityPki, loadOrCreatePki } from '../features/pki/authority-pki.js';
+import { loadOrCreatePki } from '../features/pki/authority-pki.js';
+import { PkiHolder } from '../features/pki/pki-holder.js';
 import { type AppDeps, buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
 import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
@@ -26,7 +27,8 @@ export interface TestApp {
   clock: ManualClock;
   ownerKey: string;
   dataDir: string;
-  pki: AuthorityPki;
+  /** The PKI the app answers with (empty on a satellite until its registration). */
+  pki: PkiHolder;
   dispose(): Promise<void>;
 }
 
@@ -39,8 +41,10 @@ export async function startTestApp(
     webhookAllowPrivate?: boolean;
     engine?: Engine;
     clock?: ManualClock;
-    /** More dependencies of the app (e.g. satellite mode and its sync PKI), made from its data directory and PKI. */
-    deps?: (ctx: { dataDir: string; pki: AuthorityPki }) => Partial<AppDeps>;
+    /** A satellite (`mode: 'satellite'`): no PKI of its own until it registers with an upstream. */
+    satellite?: boolean;
+    /** More dependencies of the app. */
+    deps?: Partial<AppDeps>;
   } = {},
 ): Promise<TestApp> {
   const dir = makeTempDir();
@@ -52,13 +56,14 @@ export async function startTestApp(
     : openSqliteDatabase(join(dir.path, 'smartlic.db'));
   await migrateToLatest(database.db);
   const transactor = createTransactor(database.db);
-  const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
+  const pki = new PkiHolder(options.satellite ? null : await loadOrCreatePki({ dataDir: dir.path, clock }));
   const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
   const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
     backup: backupSourceOf(dir.path, database),
     pki,
+    ...(options.satellite ? { mode: 'satellite' as const } : {}),
     clock,
     logger: pino({ level: 'silent' }),
     transactor,
@@ -67,7 +72,7 @@ export async function startTestApp(
     rateLimits: DEFAULT_RATE_LIMITS,
     // Tests drive the jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
     jobStartDelayMs: HOUR,
-    ...(options.deps?.({ dataDir: dir.path, pki }) ?? {}),
+    ...options.deps,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HOUR, ManualClock, type SignatureAlgorithm } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
@@ -53,6 +53,9 @@ export async function startTestServer(
     /** Webhook name resolution; default: no name resolves (tests never use real DNS). */
     webhookResolver?: HostResolver;
     rateLimits?: ServerOptions['rateLimits'];
+    /** `satellite` starts a satellite (no root is created; `rootCaPem` is empty until it is registered). */
+    mode?: ServerOptions['mode'];
+    upstream?: string;
     /**
      * Real time from start to the background jobs' first run. Default one hour: tests drive the
      * jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
@@ -78,9 +81,11 @@ export async function startTestServer(
     ...(options.clockToleranceMs === undefined ? {} : { clockToleranceMs: options.clockToleranceMs }),
     ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
     jobStartDelayMs: options.jobStartDelayMs ?? HOUR,
+    ...(options.mode ? { mode: options.mode } : {}),
+    ...(options.upstream ? { upstream: options.upstream } : {}),
   });
   const apiKey = readFileSync(server.adminKeyPath, 'utf8').trim();
-  const rootCaPem = readFileSync(server.rootCaPath, 'utf8');
+  const rootCaPem = existsSync(server.rootCaPath) ? readFileSync(server.rootCaPath, 'utf8') : '';
   let stopped = false;
   const stop = async () => {
     if (stopped) return;

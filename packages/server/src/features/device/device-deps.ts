@@ -5,7 +5,7 @@ import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import type { PlaceCache } from '../accounts/place-cache.js';
 import type { InstanceKeyCache } from '../instances/instance-key-cache.js';
-import type { AuthorityPki } from '../pki/authority-pki.js';
+import type { PkiHolder } from '../pki/pki-holder.js';
 import type { TagTreeCache } from '../tags/tag-tree.js';
 
 /** What the device use cases share. */
@@ -13,7 +13,8 @@ export interface DeviceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
-  pki: AuthorityPki;
+  /** The signing PKI, read once per request (`current()`); a satellite's may be swapped while running. */
+  pki: PkiHolder;
   cache: InstanceKeyCache;
   /** Names of VAs and their accounts, for answers that say where an instance is registered. */
   places: PlaceCache;

@@ -38,7 +38,7 @@ export async function authenticateInstance(
   const signedWith = certificateNamed(identity, payload.idCertSerial);
   const mismatched: string[] = [];
   if (!signedWith) mismatched.push('idCertSerial');
-  if (payload.signingCertSerial !== deps.pki.signingCertSerial) mismatched.push('signingCertSerial');
+  if (payload.signingCertSerial !== deps.pki.current().signingCertSerial) mismatched.push('signingCertSerial');
   if (envelope.signature.certSerial !== payload.idCertSerial) mismatched.push('signature.certSerial');
   if (!signedWith || mismatched.length > 0) {
     throw new SmartlicError('MISSING_SERIALS', {

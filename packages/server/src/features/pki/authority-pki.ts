@@ -24,10 +24,19 @@ import {
 } from './pki-files.js';
 import { x509 } from './x509.js';
 
-/** The authority's PKI as the running server holds it (read once at start). */
+/**
+ * The PKI a running server signs with: the authority's (root and signing sub-CA) or a registered
+ * satellite's (the authority's root, the satellite's signing CA and the intermediates between
+ * them). Held in a {@link PkiHolder} so that a satellite can swap it without a restart.
+ */
 export interface AuthorityPki {
   rootCaPem: string;
   rootCaPath: string;
+  /**
+   * The intermediates between the signing certificate and the root, nearest the signer first,
+   * root excluded: empty on the authority and on a satellite directly under it.
+   */
+  chainPems: string[];
   signingCertPem: string;
   signingCertSerial: string;
   signingNotAfter: number;
@@ -62,25 +71,44 @@ export async function loadOrCreatePki(options: {
   ensurePkiDir(paths);
   const root = await loadOrCreateRoot(paths, clock, logger);
   const signing = await loadOrCreateSigning(paths, root, clock, logger);
-  const now = clock.now();
+  warnOfExpiry(signing, clock.now(), EXPIRY_WARNING_MS, logger);
+  return runningPki(paths, root.pem, [], signing);
+}
+
+/** Logs an expired signing certificate at ERROR and one expiring within `warnMs` at WARN. */
+export function warnOfExpiry(
+  signing: { serial: string; notAfter: number },
+  now: number,
+  warnMs: number,
+  logger: Logger | undefined,
+): void {
+  const facts = { serial: signing.serial, notAfter: new Date(signing.notAfter).toISOString() };
   if (signing.notAfter <= now) {
     logger?.error(
-      { serial: signing.serial, notAfter: new Date(signing.notAfter).toISOString() },
+      facts,
       'The signing certificate has expired: devices will refuse every response until it is replaced',
     );
-  } else if (signing.notAfter - now < EXPIRY_WARNING_MS) {
-    logger?.warn(
-      { serial: signing.serial, notAfter: new Date(signing.notAfter).toISOString() },
-      'The signing certificate expires soon',
-    );
+  } else if (signing.notAfter - now < warnMs) {
+    const days = Math.ceil((signing.notAfter - now) / DAY);
+    logger?.warn({ ...facts, days }, `The signing certificate expires in ${days} days`);
   }
+}
+
+/** The running form of a loaded signing certificate and key (an ES256 key is required). */
+export async function runningPki(
+  paths: PkiPaths,
+  rootCaPem: string,
+  chainPems: string[],
+  signing: LoadedSigning,
+): Promise<AuthorityPki> {
   const signingAlg = algorithmOfKey(signing.pair.privateKey);
   if (signingAlg !== 'ES256') {
     throw new Error(`${paths.signingKey} is an ${signingAlg} key; the signing key must be ECDSA P-256 (ES256).`);
   }
   return {
-    rootCaPem: root.pem,
+    rootCaPem,
     rootCaPath: paths.rootCert,
+    chainPems,
     signingCertPem: signing.pem,
     signingCertSerial: signing.serial,
     signingNotAfter: signing.notAfter,
@@ -99,7 +127,8 @@ interface LoadedRoot {
   pair: KeyPair | null;
 }
 
-interface LoadedSigning {
+/** A signing certificate read from its files, with its key. */
+export interface LoadedSigning {
   pem: string;
   cert: x509.X509Certificate;
   pair: KeyPair;
@@ -171,7 +200,7 @@ async function loadOrCreateSigning(
   return { pem: readText(paths.signingCert), cert, pair, serial, notAfter: cert.notAfter.getTime() };
 }
 
-function parseCertificateFile(path: string, pem: string): x509.X509Certificate {
+export function parseCertificateFile(path: string, pem: string): x509.X509Certificate {
   try {
     return new x509.X509Certificate(pem);
   } catch (cause) {
@@ -179,7 +208,7 @@ function parseCertificateFile(path: string, pem: string): x509.X509Certificate {
   }
 }
 
-function assertKeyMatches(cert: x509.X509Certificate, pair: KeyPair, keyPath: string, certPath: string): void {
+export function assertKeyMatches(cert: x509.X509Certificate, pair: KeyPair, keyPath: string, certPath: string): void {
   const fromKey = pair.publicKey.export({ type: 'spki', format: 'der' });
   if (!Buffer.from(cert.publicKey.rawData).equals(fromKey)) {
     throw new Error(`${keyPath} is not the key of ${certPath}: the PKI files do not belong together.`);

@@ -3,13 +3,20 @@ import { join } from 'node:path';
 import { type KeyPair, keyPairFromPem, privateKeyToPem } from '@smartlic/protocol';
 import { writeFileAtomicSync } from '@smartlic/protocol/fs';
 
-/** Where the authority keeps its PKI, under `<data>/pki/`. */
+/** Where a node keeps its PKI, under `<data>/pki/`. */
 export interface PkiPaths {
   dir: string;
+  /** The authority's root certificate (on a satellite too: its trust anchor). */
   rootCert: string;
+  /** The root key: on the authority only (absent when kept offline; never on a satellite). */
   rootKey: string;
+  /** The signing certificate: the authority's sub-CA, or a satellite's signing CA. */
   signingCert: string;
   signingKey: string;
+  /** A satellite's intermediates between its signing certificate and the root (PEM bundle, may be empty). */
+  chain: string;
+  /** The key a satellite registers with, until its first certificate is installed. */
+  pendingKey: string;
 }
 
 export function pkiPaths(dataDir: string): PkiPaths {
@@ -20,6 +27,8 @@ export function pkiPaths(dataDir: string): PkiPaths {
     rootKey: join(dir, 'root-ca.key'),
     signingCert: join(dir, 'signing.pem'),
     signingKey: join(dir, 'signing.key'),
+    chain: join(dir, 'chain.pem'),
+    pendingKey: join(dir, 'satellite-pending.key'),
   };
 }
 

@@ -4,9 +4,12 @@ import type { AuthorityPki } from './authority-pki.js';
 
 /**
  * Signs a response payload with the signing key, naming the signing certificate's serial:
- * protocol's `signEnvelope`, with the ECDSA work on the thread pool.
+ * protocol's `signEnvelope`, with the ECDSA work on the thread pool. A satellite's answer also
+ * carries `chain`, the intermediates between its signing certificate and the root, so a device
+ * that trusts only the root accepts it.
  */
 export async function signResponse<P extends object>(pki: AuthorityPki, payload: P): Promise<Envelope<P>> {
   const value = (await signBytesAsync(canonicalBytes(payload), pki.signingKey)).toString('base64url');
-  return { payload, signature: { alg: pki.signingAlg, certSerial: pki.signingCertSerial, value } };
+  const signature = { alg: pki.signingAlg, certSerial: pki.signingCertSerial, value };
+  return pki.chainPems.length > 0 ? { payload, signature, chain: pki.chainPems } : { payload, signature };
 }

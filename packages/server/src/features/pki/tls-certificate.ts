@@ -103,7 +103,8 @@ export async function ensureTlsCertificate(options: {
   const pair = generateKeyPair('ES256');
   const leaf = await issueTlsCertificate(pki, pair, names, now);
   writeKeyPair(keyPath, pair);
-  writeCertificate(certPath, `${leaf.toString('pem')}\n${pki.signingCertPem.trim()}\n`);
+  const chain = [pki.signingCertPem, ...pki.chainPems].map((pem) => `${pem.trim()}\n`).join('');
+  writeCertificate(certPath, `${leaf.toString('pem')}\n${chain}`);
   options.logger?.info({ names, path: certPath, reason }, 'Issued the TLS certificate');
   const issued = readCurrent(certPath, keyPath);
   if (!issued) throw new TlsSetupError(`Cannot read back the TLS certificate ${certPath}.`);

@@ -25,7 +25,7 @@ import { readBalances } from '../compliance/balances.js';
 import { readInstanceUsage, releaseInstanceUsage, replaceInstanceUsage } from '../compliance/usage-store.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { deleteInstance, findInstanceByUdi, insertInstance } from '../instances/instance-store.js';
-import type { AuthorityPki } from '../pki/authority-pki.js';
+import type { PkiHolder } from '../pki/pki-holder.js';
 import { readTagTree } from '../tags/tag-tree.js';
 import {
   findReservationByInstance,
@@ -41,7 +41,7 @@ export interface ReservationDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
-  pki: AuthorityPki;
+  pki: PkiHolder;
   /** A satellite refuses every reservation (SPEC §7). */
   mode: 'authority' | 'satellite';
 }
@@ -75,7 +75,7 @@ const NEVER = Date.UTC(9999, 11, 31);
  * UDI cannot register online.
  */
 export function createReservationService(deps: ReservationDeps) {
-  const { db, transactor, clock, pki } = deps;
+  const { db, transactor, clock } = deps;
 
   const guard = (): void => {
     if (deps.mode === 'satellite') throw new SmartlicError('RESERVATION_SATELLITE');
@@ -101,6 +101,7 @@ export function createReservationService(deps: ReservationDeps) {
       issuedAt: now,
       authorityKey: row.authority_key,
     };
+    const pki = deps.pki.current();
     return encodeAuthorizationCode(signEnvelope(payload, pki.signingKey, pki.signingCertSerial), pki.signingCertPem);
   };
 

@@ -26,6 +26,7 @@ import { startTestServer, type TestServer } from '../../test-support/test-server
 import { ensureBootstrapAdminKey } from '../api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from '../backup/backup-service.js';
 import { loadOrCreatePki } from '../pki/authority-pki.js';
+import { PkiHolder } from '../pki/pki-holder.js';
 
 const TAG = 'regid.2026-01.com.example.A_1.0';
 
@@ -349,7 +350,7 @@ describe('reservation through a satellite', () => {
       app = await buildApp({
         db: database.db,
         backup: backupSourceOf(dir.path, database),
-        pki,
+        pki: new PkiHolder(pki),
         clock,
         logger: pino({ level: 'silent' }),
         transactor,

@@ -4,7 +4,6 @@ import { AdminClient } from '../../test-support/admin-client.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { SimDevice } from '../../test-support/sim-device.js';
 import { startTestApp, type TestApp } from '../../test-support/test-app.js';
-import { authorityTestSyncPki, satelliteTestSyncPki } from '../../test-support/test-sync-pki.js';
 import type { SyncDocument } from './sync-format.js';
 
 const TAG = 'regid.2014-08.com.example.Site';
@@ -20,23 +19,15 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
   let satelliteId: string;
   const apps: TestApp[] = [];
 
-  async function startSatellite(validityMs?: number): Promise<TestApp> {
-    const app = await startTestApp({
-      engine,
-      clock,
-      deps: () => ({ mode: 'satellite', syncPki: satelliteTestSyncPki(validityMs) }),
-    });
+  async function startSatellite(): Promise<TestApp> {
+    const app = await startTestApp({ engine, clock, satellite: true });
     apps.push(app);
     return app;
   }
 
   beforeEach(async () => {
     clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-    authority = await startTestApp({
-      engine,
-      clock,
-      deps: ({ dataDir, pki }) => ({ syncPki: authorityTestSyncPki(dataDir, pki) }),
-    });
+    authority = await startTestApp({ engine, clock });
     apps.push(authority);
     a = new AdminClient(authority.url, authority.ownerKey);
     ({ accountId, vaId } = await a.setupVa('Acme'));
@@ -63,7 +54,7 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
   });
 
   const device = (sn: string) =>
-    new SimDevice({ url: sat.url, clock, rootCaPem: sat.pki.rootCaPem }, { pid: 'C9300', sn });
+    new SimDevice({ url: sat.url, clock, rootCaPem: authority.pki.current().rootCaPem }, { pid: 'C9300', sn });
 
   it('registers over the network, serves devices, and brings their usage up in one sync', async () => {
     expect((await s.listLicenses(vaId)).map((l) => l.quantity)).toEqual([10]);
@@ -299,7 +290,10 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
     expect(refused.body).toMatchObject({ code: 'SERVED_BY_SATELLITE' });
 
     const token = await s3.createToken(va3);
-    const d = new SimDevice({ url: sat3.url, clock, rootCaPem: sat3.pki.rootCaPem }, { pid: 'C9200', sn: 'DEEP' });
+    const d = new SimDevice(
+      { url: sat3.url, clock, rootCaPem: authority.pki.current().rootCaPem },
+      { pid: 'C9200', sn: 'DEEP' },
+    );
     expect((await d.register(token.token)).status).toBe(200);
     expect((await d.authorize([{ tag: TAG, count: 2 }])).status).toBe(200);
     await s3.ok('POST', '/api/v1/sync/now', {}, 200);

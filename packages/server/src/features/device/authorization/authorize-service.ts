@@ -27,7 +27,8 @@ export async function authorizeDevice(
   deps: DeviceDeps,
   request: DeviceRequest<'authorize'>,
 ): Promise<Envelope<AuthorizeResponse>> {
-  const { transactor, clock, pki } = deps;
+  const { transactor, clock } = deps;
+  const pki = deps.pki.current();
   const { payload } = request;
   const identity = await authenticateInstance(deps, request);
   const requested = mergeEntitlements(payload.entitlements);

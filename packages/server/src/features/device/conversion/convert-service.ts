@@ -59,7 +59,8 @@ export async function convertDeviceLicenses(
   deps: DeviceDeps,
   request: DeviceRequest<'convert'>,
 ): Promise<Envelope<ConvertResponse>> {
-  const { transactor, clock, pki } = deps;
+  const { transactor, clock } = deps;
+  const pki = deps.pki.current();
   const { payload } = request;
   const identity = await authenticateInstance(deps, request);
   const now = clock.now();

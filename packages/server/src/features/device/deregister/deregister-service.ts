@@ -15,7 +15,8 @@ export async function deregisterDevice(
   deps: DeviceDeps,
   request: DeviceRequest<'deregister'>,
 ): Promise<Envelope<DeregisterResponse>> {
-  const { transactor, clock, pki, cache } = deps;
+  const { transactor, clock, cache } = deps;
+  const pki = deps.pki.current();
   const { payload } = request;
   const identity = await authenticateInstance(deps, request);
   const now = clock.now();

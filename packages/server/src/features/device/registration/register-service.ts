@@ -32,7 +32,8 @@ export async function registerDevice(
   deps: DeviceDeps,
   request: DeviceRequest<'register'>,
 ): Promise<Envelope<RegisterResponse>> {
-  const { db, transactor, clock, pki, cache } = deps;
+  const { db, transactor, clock, cache } = deps;
+  const pki = deps.pki.current();
   const { payload, envelope } = request;
   if (envelope.signature.certSerial !== 'csr') {
     throw new SmartlicError('SIGNATURE_MISMATCH', {

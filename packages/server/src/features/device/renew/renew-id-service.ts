@@ -23,7 +23,8 @@ export async function renewIdCertificate(
   deps: DeviceDeps,
   request: DeviceRequest<'renew-id'>,
 ): Promise<Envelope<RenewIdResponse>> {
-  const { db, transactor, clock, pki, cache } = deps;
+  const { db, transactor, clock, cache } = deps;
+  const pki = deps.pki.current();
   const { payload } = request;
   const identity = await authenticateInstance(deps, request);
   const held = identity.signedWith;
