@@ -91,7 +91,7 @@ export function registerSyncRoutes(app: FastifyInstance, sync: SyncService): voi
     },
     async (request) => sync.importResponse(request.body ?? null),
   );
-  app.put(
+  app.post(
     '/api/v1/sync/schedule',
     {
       config: adminRoute('admin', target.system, {
