@@ -74,7 +74,7 @@ export function registerSatelliteRoutes(app: FastifyInstance, satellites: Satell
         response: FileSyncAnswer,
       }),
     },
-    async (request) => satellites.fileSync(JSON.stringify(request.body ?? null)),
+    async (request) => satellites.fileSync(request.body ?? null),
   );
 }
 

@@ -12,7 +12,6 @@ import type { SyncPki } from './satellite-pki-port.js';
 import {
   checkDocument,
   documentDigest,
-  parseDocument,
   type SyncDocument,
   signDocument,
   syncRefused,
@@ -420,15 +419,10 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
       });
     },
 
-    /** `admin satellite file-sync`: answers a registration or sync request file. */
-    async fileSync(text: string): Promise<SyncAnswer> {
-      let kind: unknown;
-      try {
-        kind = (JSON.parse(text) as { kind?: unknown })?.kind;
-      } catch {
-        return this.sync(parseDocument(text, 'sync-request'));
-      }
-      return kind === 'registration-request' ? this.register(JSON.parse(text)) : this.sync(JSON.parse(text));
+    /** `admin satellite file-sync`: answers a registration or sync request document. */
+    async fileSync(value: unknown): Promise<SyncAnswer> {
+      const kind = (value as { kind?: unknown } | null)?.kind;
+      return kind === 'registration-request' ? this.register(value) : this.sync(value);
     },
   };
 }

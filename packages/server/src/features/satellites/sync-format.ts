@@ -218,8 +218,26 @@ export function parseDocument<K extends SyncKind>(text: string, kind: K): SyncDo
   return checkDocument(value, kind);
 }
 
+/** How deep a sync document may nest (its deepest member, an event's detail, is far less). */
+const MAX_DEPTH = 32;
+
+/** Whether `value` nests deeper than `limit`, found without recursion (a hostile body may nest thousands deep). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Checks a parsed document's shape and kind (not its signature). */
 export function checkDocument<K extends SyncKind>(value: unknown, kind: K): SyncDocument<K> {
+  if (nestsDeeperThan(value, MAX_DEPTH)) {
+    throw syncRefused('This is not a smartlic synchronisation file: it nests too deep.');
+  }
   const shape = SyncDocumentShape.safeParse(value);
   if (!shape.success) throw syncRefused('This is not a smartlic synchronisation file: its structure is not valid.');
   if (shape.data.kind !== kind) {

@@ -426,8 +426,8 @@ export function createSyncService(deps: SyncServiceDeps) {
       }
       let result: SyncNowResult | undefined;
       if (s.pending_request !== null) {
+        // A lost answer is fetched again first; what changed since goes in a new request.
         result = await roundTrip(full, s.upstream);
-        if (result.full === full && !full) return result;
         if (result.full && full) return result;
       }
       const fresh = await roundTrip(full, s.upstream);
