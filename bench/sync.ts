@@ -58,6 +58,8 @@ function seedInstances(dbFile: string, vaId: string, n: number): string[] {
   const usage = db.prepare(`insert into instance_usage (instance_id, tag, count, display_name) values (?, ?, 1, null)`);
   const ids: string[] = [];
   const base = Date.UTC(2026, 0, 1);
+  // Contacted now: the satellite's silent-instance job must find nothing to do.
+  const now = Date.now();
   db.transaction(() => {
     for (let i = 0; i < n; i++) {
       const id = randomUUID();
@@ -68,9 +70,9 @@ function seedInstances(dbFile: string, vaId: string, n: number): string[] {
         `S${String(i).padStart(8, '0')}`,
         `host-${i}`,
         `${i}`,
-        base + 400 * 86_400_000,
+        now + 400 * 86_400_000,
         base + i,
-        base + i,
+        now,
       );
       usage.run(id, TAG);
     }
