@@ -1,6 +1,7 @@
 import { DAY, ManualClock } from '@smartlic/protocol';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AdminClient } from '../../test-support/admin-client.js';
+import { sendJson } from '../../test-support/http.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { SimDevice } from '../../test-support/sim-device.js';
 import { startTestApp, type TestApp } from '../../test-support/test-app.js';
@@ -138,6 +139,18 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
     });
     expect(malformed.body).toMatchObject({ code: 'SYNC_REFUSED' });
     expect((await a.listLicenses(vaId))[0]).toMatchObject({ inUse: 2 });
+    // Bodies nested thousands deep (JSON.stringify of them overflows the stack): refused as malformed.
+    const deep = `${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}`;
+    const inEvent = JSON.stringify(exported.document).replace('"events":[', `"events":[${deep},`);
+    for (const rawBody of [deep, inEvent]) {
+      const nested = await sendJson(`${authority.url}/api/v1/satellites/file-sync`, {
+        method: 'POST',
+        rawBody,
+        headers: { authorization: `Bearer ${authority.ownerKey}` },
+      });
+      expect(nested.status).toBe(409);
+      expect(nested.body).toMatchObject({ code: 'SYNC_REFUSED' });
+    }
 
     const imported = await s.ok<{ sequence: number; applied: boolean }>(
       'POST',
