@@ -23,6 +23,7 @@ import { registerInstanceRoutes } from '../features/instances/instance-routes.js
 import { createInstanceService } from '../features/instances/instance-service.js';
 import { registerLicenseRoutes } from '../features/licenses/license-routes.js';
 import { createLicenseService } from '../features/licenses/license-service.js';
+import { assertRefusalsMatchRoutes } from '../features/mode/satellite-refusals.js';
 import type { PkiHolder } from '../features/pki/pki-holder.js';
 import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
@@ -66,6 +67,7 @@ import { createServerMetrics } from './metrics/server-metrics.js';
 import { collectRoutes, registerOpenApiRoute } from './openapi.js';
 import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
+import { refuseAuthorityOnlyRoutes } from './satellite-gate.js';
 import { registerSystemRoutes } from './system-routes.js';
 
 /** The path prefix under which the device routes are served too: the vendor's transport URL path. */
@@ -262,6 +264,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     admin.addHook('onRequest', limits.authGate);
     requireApiKey(admin, apiKeys);
     admin.addHook('onRequest', limits.admin);
+    if (deps.mode === 'satellite') refuseAuthorityOnlyRoutes(admin, deps.upstream);
     requireAccess(admin, { db, transactor, clock });
     registerUserRoutes(admin, createUserService({ db, transactor, clock }));
     registerEventRoutes(admin, createEventService({ db }));
@@ -286,5 +289,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       createWebhookService({ db, transactor, clock, secrets, allowPrivate: webhookTargets.allowPrivate }),
     );
   });
+  assertRefusalsMatchRoutes(routes);
   return app;
 }

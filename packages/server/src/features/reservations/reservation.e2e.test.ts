@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   confirmationCode,
   deriveReservationMacKey,
@@ -11,22 +9,9 @@ import {
   returnCode,
   verifyAuthorizationCode,
 } from '@smartlic/protocol';
-import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../../http/app.js';
-import { DEFAULT_RATE_LIMITS } from '../../http/rate-limits.js';
-import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
-import { migrateToLatest } from '../../storage/migrate.js';
-import { createTransactor } from '../../storage/transactor.js';
-import { sendJson } from '../../test-support/http.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../../test-support/postgres.js';
-import { makeTempDir } from '../../test-support/temp-dir.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
-import { ensureBootstrapAdminKey } from '../api-keys/bootstrap-admin-key.js';
-import { backupSourceOf } from '../backup/backup-service.js';
-import { loadOrCreatePki } from '../pki/authority-pki.js';
-import { PkiHolder } from '../pki/pki-holder.js';
 
 const TAG = 'regid.2026-01.com.example.A_1.0';
 
@@ -331,68 +316,5 @@ describeEachEngine('reservation over the license hierarchy', (engine) => {
     expect((await post(`/api/v1/instances/${instanceId}/reservation/return`, { code })).status).toBe(200);
     expect(await row(CHILD)).toMatchObject({ inUse: 3, coveredBy: [{ tag: PARENT, count: 3 }] });
     expect(await row(PARENT)).toMatchObject({ lentToChildren: 3, surplus: 2 });
-  });
-});
-
-describe('reservation through a satellite', () => {
-  it('answers every reservation route with one refusal', async () => {
-    const dir = makeTempDir();
-    const clock = new ManualClock();
-    let database: OpenDatabase | undefined;
-    let app: FastifyInstance | undefined;
-    try {
-      database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
-      await migrateToLatest(database.db);
-      const transactor = createTransactor(database.db);
-      const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
-      const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
-      const apiKey = readFileSync(key.path, 'utf8').trim();
-      app = await buildApp({
-        db: database.db,
-        backup: backupSourceOf(dir.path, database),
-        pki: new PkiHolder(pki),
-        clock,
-        logger: pino({ level: 'silent' }),
-        transactor,
-        rateLimits: DEFAULT_RATE_LIMITS,
-        mode: 'satellite',
-      });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      const url = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-      const headers = { authorization: `Bearer ${apiKey}` };
-      const account = await sendJson<{ id: string }>(`${url}/api/v1/accounts`, {
-        method: 'POST',
-        body: { name: 'Sat' },
-        headers,
-      });
-      const va = await sendJson<{ id: string }>(`${url}/api/v1/accounts/${account.body.id}/virtual-accounts`, {
-        method: 'POST',
-        body: { name: 'Site' },
-        headers,
-      });
-      const answers = await Promise.all([
-        sendJson(`${url}/api/v1/virtual-accounts/${va.body.id}/reservation-settings`, {
-          method: 'POST',
-          body: { allowed: true },
-          headers,
-        }),
-        sendJson(`${url}/api/v1/virtual-accounts/${va.body.id}/reservations`, {
-          method: 'POST',
-          body: { requestCode: offlineDevice('SAT1').requestCode, licenses: [{ tag: TAG, count: 1 }] },
-          headers,
-        }),
-      ]);
-      for (const answer of answers) {
-        expect(answer.status).toBe(403);
-        expect(answer.body).toMatchObject({
-          code: 'RESERVATION_SATELLITE',
-          message: 'Reservation is not available through a satellite.',
-        });
-      }
-    } finally {
-      await app?.close();
-      await database?.close();
-      dir.remove();
-    }
   });
 });

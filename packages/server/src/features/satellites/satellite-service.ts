@@ -7,7 +7,7 @@ import type { Transactor } from '../../storage/transactor.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { applyUp, type UpCounts } from './apply-up.js';
 import { readDownData } from './down-data.js';
-import { satelliteAlerts } from './satellite-health.js';
+import { certificateNeedsRenewal, satelliteAlerts } from './satellite-health.js';
 import type { SyncPki } from './satellite-pki-port.js';
 import {
   checkDocument,
@@ -22,8 +22,6 @@ import {
 export const SATELLITE_TOKEN_DAYS = 30;
 /** Default days between syncs, and the due date of a satellite that syncs only by hand. */
 export const DEFAULT_SYNC_DAYS = 30;
-/** A satellite's certificate is renewed in a sync once it has less than this left. */
-export const RENEW_BEFORE_MS = 90 * DAY;
 
 export interface SatelliteServiceDeps {
   db: Kysely<Database>;
@@ -95,7 +93,7 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
   async function renewalFor(row: SatelliteRow, now: number) {
     if (
       !row.public_key_pem ||
-      (row.certificate_not_after !== null && Number(row.certificate_not_after) - now >= RENEW_BEFORE_MS)
+      (row.certificate_not_after !== null && !certificateNeedsRenewal(Number(row.certificate_not_after), now))
     ) {
       return null;
     }

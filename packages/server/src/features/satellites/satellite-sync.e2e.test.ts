@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { DAY, ManualClock } from '@smartlic/protocol';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AdminClient } from '../../test-support/admin-client.js';
@@ -28,7 +30,8 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
 
   beforeEach(async () => {
     clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
-    authority = await startTestApp({ engine, clock });
+    // Webhooks of the alert test go to a receiver on 127.0.0.1.
+    authority = await startTestApp({ engine, clock, webhookAllowPrivate: true });
     apps.push(authority);
     a = new AdminClient(authority.url, authority.ownerKey);
     ({ accountId, vaId } = await a.setupVa('Acme'));
@@ -244,7 +247,21 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
     expect((await a.listInstances(vaId)).map((i) => i.sn).sort()).toEqual(devices.map((d) => d.udi.sn).sort());
   });
 
-  it('alerts after 40 days without a sync, and renews the certificate inside its last 90 days', async () => {
+  it('alerts after 40 days without a sync (list and webhook), and renews the certificate inside its last 90 days', async () => {
+    const received: string[] = [];
+    const receiver = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        received.push(body);
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    const { port } = receiver.address() as AddressInfo;
+    await a.ok('POST', `/api/v1/accounts/${accountId}/webhooks`, { url: `http://127.0.0.1:${port}/hook` });
     clock.advance(40 * DAY);
     const [listed] = await a.ok<Array<{ name: string; alerts: string[] }>>(
       'GET',
@@ -260,7 +277,12 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
       undefined,
       200,
     );
-    expect(events.items.filter((e) => e.type === 'satellite.sync-due')).toHaveLength(1);
+    expect(events.items.filter((e) => e.type === 'satellite.sync-overdue')).toHaveLength(1);
+    await a.ok('POST', '/api/v1/jobs/run', {}, 200);
+    await authority.app.webhookJobs.runDue();
+    await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    const alerts = received.map((body) => JSON.parse(body) as { type: string; detail?: { alert?: string } });
+    expect(alerts.filter((hook) => hook.type === 'satellite.sync-overdue')).toHaveLength(1);
     const status = await s.ok<{ health: string; alerts: string[] }>('GET', '/api/v1/sync/status', undefined, 200);
     expect(status.alerts).toContain('Synchronization Overdue');
 

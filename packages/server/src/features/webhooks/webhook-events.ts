@@ -4,7 +4,16 @@ export const ALERT_EVENT_TYPES = [
   'instance.silent',
   'license.expiring',
   'license.expired',
+  /** A satellite's sync deadline (90 days after its last sync) is 30 days away or less. */
   'satellite.sync-due',
+  /** A satellite is past its scheduled sync ("Synchronization Overdue"). */
+  'satellite.sync-overdue',
+  /** A satellite has not synchronised for 90 days. */
+  'satellite.not-synced',
+  /** A satellite's signing certificate expires within 60 days. */
+  'satellite.certificate-expiring',
+  /** A satellite's signing certificate has expired: its devices fall back to evaluation. */
+  'satellite.certificate-expired',
   /** Licenses a device reported wait for an admin of the VA to approve or reject them. */
   'conversion.device-pending',
 ] as const;
