@@ -196,6 +196,46 @@ describe('a satellite through the CLI and real server processes', () => {
     expect((await readdir(files)).some((f) => /^license-sync-request-airgap_\d{8}-1\.yml$/.test(f))).toBe(true);
   });
 
+  it('chained: authority → region → site; a device on the site is authorized and its usage reaches the authority', async () => {
+    const site3 = (await cliJson<{ id: string }>(on(authority, ['va', 'create', 'Site3', '--account', accountId]))).id;
+    await cliJson(on(authority, ['license', 'add', '--va', site3, '--tag', TAG, '--count', '3']));
+    const region = await cliJson<{ token: string }>(
+      on(authority, ['satellite', 'create', 'region', '--account', accountId, '--va', vaId, '--va', site3]),
+    );
+    await cliJson(on(satellite, ['sync', 'register', '--token', region.token, '--upstream', authority.url]));
+    const site = await cliJson<{ token: string }>(
+      on(satellite, ['satellite', 'create', 'site', '--account', accountId, '--va', site3]),
+    );
+    const siteSat = await startServerProcess(join(dir.path, 'site'), {}, 0, ['--mode', 'satellite']);
+    try {
+      await cliJson(on(siteSat, ['sync', 'register', '--token', site.token, '--upstream', satellite.url]));
+      const idToken = (await cliJson<{ token: string }>(on(siteSat, ['token', 'create', '--va', site3]))).token;
+      await device('deep', ['init', '--pid', 'C9200', '--sn', 'DEEP1']);
+      await device('deep', [
+        'call-home',
+        'destination',
+        `${siteSat.url}/SmartTransport`,
+        '--root',
+        authority.rootCaPath,
+      ]);
+      const reg = await device('deep', ['license', 'smart', 'register', 'idtoken', idToken]);
+      expect(reg.stderr).toBe('');
+      expect((await device('deep', ['use', TAG, '2'])).code).toBe(0);
+      const status = await cliJson<Status>(['device', '--state', stateOf('deep'), 'show', 'license', 'status']);
+      expect(status.authorization.status).toBe('AUTHORIZED');
+
+      const inUse = async () =>
+        (await cliJson<LicenseRow[]>(on(authority, ['license', 'list', '--va', site3]))).find((r) => r.tag === TAG)
+          ?.inUse;
+      await cliJson(on(siteSat, ['sync', 'now']));
+      expect(await inUse()).toBe(0);
+      await cliJson(on(satellite, ['sync', 'now']));
+      expect(await inUse()).toBe(2);
+    } finally {
+      await siteSat.stop();
+    }
+  });
+
   async function createSatelliteIn(name: string): Promise<{ token: string }> {
     const va = await cliJson<{ id: string }>(on(authority, ['va', 'create', `VA-${name}`, '--account', accountId]));
     return cliJson(on(authority, ['satellite', 'create', name, '--account', accountId, '--va', va.id]));
