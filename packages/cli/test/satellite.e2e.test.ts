@@ -113,7 +113,7 @@ describe('a satellite through the CLI and real server processes', () => {
       on(authority, ['satellite', 'list', '--account', accountId]),
     );
     expect(listed).toMatchObject({ name: 'site-sat', productInstances: 1 });
-  });
+  }, 300_000);
 
   it('files: registers and syncs only by files; replays, foreign, altered and malformed files change nothing', async () => {
     const { token } = await createSatellite('airgap');
@@ -194,7 +194,7 @@ describe('a satellite through the CLI and real server processes', () => {
       await otherSat.stop();
     }
     expect((await readdir(files)).some((f) => /^license-sync-request-airgap_\d{8}-1\.yml$/.test(f))).toBe(true);
-  });
+  }, 300_000);
 
   it('chained: authority → region → site; a device on the site is authorized and its usage reaches the authority', async () => {
     const site3 = (await cliJson<{ id: string }>(on(authority, ['va', 'create', 'Site3', '--account', accountId]))).id;
@@ -234,7 +234,72 @@ describe('a satellite through the CLI and real server processes', () => {
     } finally {
       await siteSat.stop();
     }
-  });
+  }, 300_000);
+
+  it('disconnected for 200 simulated days with devices coming and going: one sync brings every change, in order', async () => {
+    const { token } = await createSatellite('remote');
+    await cliJson(on(satellite, ['sync', 'register', '--token', token, '--upstream', authority.url]));
+    // Disconnected: no scheduled sync (it would otherwise run at each restart 30+ days later).
+    expect(
+      (await cliJson<{ scheduleDays: null }>(on(satellite, ['sync', 'schedule', '--off']))).scheduleDays,
+    ).toBeNull();
+    const idToken = (
+      await cliJson<{ token: string }>(
+        on(satellite, ['token', 'create', '--va', vaId, '--days', '365', '--max-uses', '50']),
+      )
+    ).token;
+    const port = Number(new URL(satellite.url).port);
+    const live: string[] = [];
+    const gone: string[] = [];
+    for (const day of [0, 50, 100, 150, 200]) {
+      const clock = { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: `${day}d` };
+      await satellite.stop();
+      satellite = await startServerProcess(join(dir.path, 'satellite'), clock, port, ['--mode', 'satellite']);
+      const name = `day${day}`;
+      const run = (args: string[]) => runCli(['device', '--state', stateOf(name), ...args], clock);
+      await run(['init', '--pid', 'C9300', '--sn', `SN-${day}`]);
+      await run(['call-home', 'destination', `${satellite.url}/SmartTransport`, '--root', authority.rootCaPath]);
+      expect((await run(['license', 'smart', 'register', 'idtoken', idToken])).code).toBe(0);
+      expect((await run(['use', TAG, '1'])).code).toBe(0);
+      live.push(name);
+      if (live.length > 2) {
+        const old = live.shift() as string;
+        const deregistered = await runCli(['device', '--state', stateOf(old), 'license', 'smart', 'deregister'], clock);
+        expect(deregistered.code).toBe(0);
+        gone.push(old);
+      }
+      for (const other of live.slice(0, -1)) {
+        const renewed = await runCli(['device', '--state', stateOf(other), 'license', 'smart', 'renew', 'auth'], clock);
+        expect(renewed.code).toBe(0);
+      }
+    }
+    const synced = await cliJson<{ up: { instances: number; removed: number; events: number } }>(
+      on(satellite, ['sync', 'now']),
+      { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: '200d' },
+    );
+    expect(synced.up.removed).toBe(gone.length);
+    const instances = await cliJson<Array<{ sn: string }>>(on(authority, ['instance', 'list', '--va', vaId]));
+    expect(instances.map((i) => i.sn).sort()).toEqual(['SN-150', 'SN-200']);
+    expect(await licenses(authority)).toMatchObject({ inUse: 2 });
+    const events = await cliJson<Array<{ at: string; type: string; actor: string }>>(
+      on(authority, [
+        'event',
+        'list',
+        '--va',
+        vaId,
+        '--type',
+        'instance.registered,instance.deregistered',
+        '--limit',
+        '100',
+      ]),
+    );
+    expect(events.every((e) => e.actor.startsWith('satellite:remote/'))).toBe(true);
+    const registered = events.filter((e) => e.type === 'instance.registered').map((e) => e.at);
+    expect(registered).toHaveLength(5);
+    // Newest first, at the satellite's (simulated) times, 50 days apart.
+    expect(registered).toEqual([...registered].sort().reverse());
+    expect(Date.parse(registered[0] as string) - Date.parse(registered[4] as string)).toBeGreaterThan(199 * 86_400_000);
+  }, 300_000);
 
   async function createSatelliteIn(name: string): Promise<{ token: string }> {
     const va = await cliJson<{ id: string }>(on(authority, ['va', 'create', `VA-${name}`, '--account', accountId]));
