@@ -23,6 +23,11 @@ export const ERRORS = {
   // --- satellites (SPEC §8) ---
   /** A satellite that has no signing certificate yet answers devices with this; they try again later. */
   SATELLITE_NOT_REGISTERED: { status: 503, message: 'This satellite is not registered yet; try again later.' },
+  /** The server's signing certificate has expired (or expires within a day): it cannot issue ID certificates. */
+  SIGNING_CERTIFICATE_EXPIRED: {
+    status: 503,
+    message: "The licensing server's signing certificate has expired; it cannot register devices until it is renewed.",
+  },
   /** What only the authority does, asked of a satellite; the message says where to do it. */
   NOT_ON_SATELLITE: { status: 409, message: 'A satellite cannot do this; do it at the authority and synchronise.' },
   // --- signatures, identity and replay (SPEC §3) ---

@@ -289,9 +289,20 @@ export const Envelope = z.object({
   payload: z.record(z.string(), z.unknown()),
   signature: Signature,
   chain: z.array(chainCertificate).max(MAX_CHAIN_INTERMEDIATES).optional(),
+  signer: chainCertificate.optional(),
 });
-/** A signed envelope; `chain` only in responses of a satellite (see {@link Envelope}). */
-export type Envelope<P = Record<string, unknown>> = { payload: P; signature: Signature; chain?: string[] };
+/**
+ * A signed envelope. Responses only: `chain`, the intermediates of a satellite's signing
+ * certificate (see {@link Envelope}); `signer`, the server's current signing certificate (PEM)
+ * when the request named an earlier certificate of the same key (a satellite's renewed
+ * certificate), which the device then keeps.
+ */
+export type Envelope<P = Record<string, unknown>> = {
+  payload: P;
+  signature: Signature;
+  chain?: string[];
+  signer?: string;
+};
 
 /** Error bodies of every HTTP route. `fields` carries per-field messages (e.g. `timestamp`). */
 export const ErrorBody = z.object({

@@ -194,11 +194,12 @@ export const checkSignature = object({
   value: base64url({ max: 200 }),
 });
 
-/** Checks a signed envelope: `payload` (any record), `signature` and the optional `chain` of intermediates. */
+/** Checks a signed envelope: `payload` (any record), `signature`, and a response's optional `chain` and `signer`. */
 export const checkEnvelope = object({
   payload: record(unknown),
   signature: checkSignature,
   chain: optional(array(string({ min: 1, max: 8192 }), { max: MAX_CHAIN_INTERMEDIATES })),
+  signer: optional(string({ min: 1, max: 8192 })),
 });
 
 /** Checks an error answer `{ code, message, requestId }`. */

@@ -38,7 +38,24 @@ export type { LicensePoolView, LicenseSummary } from './features/licenses/licens
 export type { TransferResult as LicenseTransferResult } from './features/licenses/license-transfer.js';
 export type { AuthorityPki } from './features/pki/authority-pki.js';
 export { loadOrCreatePki } from './features/pki/authority-pki.js';
+export { PkiHolder } from './features/pki/pki-holder.js';
+export type { SatelliteCaIssuer } from './features/pki/satellite-pki.js';
+export {
+  ensureSatelliteKey,
+  installSatelliteCertificate,
+  issueSatelliteCa,
+  loadSatellitePki,
+  satelliteCaIssuer,
+} from './features/pki/satellite-pki.js';
 export type { ReservationService } from './features/reservations/reservation-service.js';
+export type { SatelliteAlert, SyncHealthInput } from './features/satellites/satellite-health.js';
+export {
+  certificateNeedsRenewal,
+  GOOD_HEALTH,
+  satelliteAlertList,
+  satelliteAlerts,
+  satelliteHealth,
+} from './features/satellites/satellite-health.js';
 export type { TagView } from './features/tags/tag-service.js';
 export type { DeliveryView, WebhookService, WebhookView } from './features/webhooks/webhook-service.js';
 export type { HostResolver, ResolvedAddress, WebhookTargetPolicy } from './features/webhooks/webhook-target.js';

@@ -35,7 +35,12 @@ export async function authorize(rt: AgentRuntime): Promise<Outcome> {
   );
   const outcomes = await rt.commit(
     result.ok
-      ? { type: 'authorize-succeeded', response: result.payload, requested }
+      ? {
+          type: 'authorize-succeeded',
+          response: result.payload,
+          requested,
+          ...(result.renewedSigner ? { renewedSigner: result.renewedSigner } : {}),
+        }
       : rejectsIdentity(result.failure)
         ? { type: 'identity-rejected', action: 'authorize', failure: result.failure }
         : { type: 'authorize-failed', failure: result.failure },

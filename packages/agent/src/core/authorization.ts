@@ -20,12 +20,27 @@ export function onAuthorizeSent(state: AgentState, fx: Effects): void {
  * 15 min for 2 h, then every 4 h) to notice licenses added meanwhile. With nothing in use there
  * is nothing to renew. Every time gets jitter and stays before the communication deadline.
  */
+/** A renewed signing certificate of the server (same key, new serial), as a response brought it. */
+export interface RenewedSigner {
+  pem: string;
+  serial: string;
+}
+
 export function onAuthorizeSucceeded(
   state: AgentState,
   response: AuthorizeResponse,
   requested: UsageEntry[],
   fx: Effects,
+  renewedSigner?: RenewedSigner,
 ): void {
+  const certificate = state.registration.certificate;
+  if (renewedSigner && certificate) {
+    state.registration.certificate = {
+      ...certificate,
+      signingCertPem: renewedSigner.pem,
+      signingCertSerial: renewedSigner.serial,
+    };
+  }
   const before = state.authorization;
   const hadGrant = before.grant !== undefined && before.expiredAt === undefined;
   const wasCompliance = before.grant?.compliance;

@@ -1,6 +1,6 @@
 import type { AuthorizeResponse, RegisterResponse, RenewIdResponse } from '@smartlic/protocol/core';
 import type { AgentState, Destination, UsageEntry } from '../state/agent-state.js';
-import { onAuthorizeFailed, onAuthorizeSent, onAuthorizeSucceeded } from './authorization.js';
+import { onAuthorizeFailed, onAuthorizeSent, onAuthorizeSucceeded, type RenewedSigner } from './authorization.js';
 import { type Effect, Effects } from './effects.js';
 import { settleEvaluation, syncEvaluation } from './evaluation.js';
 import { applyTime } from './expiry.js';
@@ -20,7 +20,13 @@ export type Input =
   | { type: 'register-succeeded'; response: RegisterResponse }
   | { type: 'register-failed'; failure: Failure }
   | { type: 'authorize-sent' }
-  | { type: 'authorize-succeeded'; response: AuthorizeResponse; requested: UsageEntry[] }
+  | {
+      type: 'authorize-succeeded';
+      response: AuthorizeResponse;
+      requested: UsageEntry[];
+      /** The server's renewed signing certificate (same key), which the device keeps from now on. */
+      renewedSigner?: RenewedSigner;
+    }
   | { type: 'authorize-failed'; failure: Failure }
   | { type: 'renew-id-succeeded'; response: RenewIdResponse; deviceKeyFingerprint: string }
   | { type: 'renew-id-failed'; failure: Failure }
@@ -113,7 +119,7 @@ function applyInput(state: AgentState, input: Input, fx: Effects): void {
       onAuthorizeSent(state, fx);
       break;
     case 'authorize-succeeded':
-      onAuthorizeSucceeded(state, input.response, input.requested, fx);
+      onAuthorizeSucceeded(state, input.response, input.requested, fx, input.renewedSigner);
       break;
     case 'authorize-failed':
       onAuthorizeFailed(state, input.failure, fx);

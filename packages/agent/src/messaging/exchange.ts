@@ -34,7 +34,7 @@ export interface ExchangeRequest<K extends MessageKind> {
 
 /** A verified response payload, or the classified failure. */
 export type ExchangeResult<K extends MessageKind> =
-  | { ok: true; payload: ResponsePayloads[K] }
+  | { ok: true; payload: ResponsePayloads[K]; renewedSigner?: { pem: string; serial: string } }
   | { ok: false; failure: Failure };
 
 /**
@@ -72,5 +72,10 @@ export async function exchange<K extends MessageKind>(
     anchors: settings.anchors,
     now: settings.now(),
   });
-  return verified.ok ? { ok: true, payload: verified.payload } : fail(mismatchFailure(verified.problem));
+  if (!verified.ok) return fail(mismatchFailure(verified.problem));
+  return {
+    ok: true,
+    payload: verified.payload,
+    ...(verified.renewedSigner ? { renewedSigner: verified.renewedSigner } : {}),
+  };
 }

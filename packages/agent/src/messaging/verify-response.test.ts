@@ -1,5 +1,7 @@
+import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { DAY, signEnvelope } from '@smartlic/protocol';
+import * as x509 from '@peculiar/x509';
+import { DAY, signEnvelope, toWebKeys } from '@smartlic/protocol';
 import { describe, expect, it } from 'vitest';
 import { createRootCa, createSigningCa, type FakeIssuer } from '../testing/fake-pki.js';
 import { verifyResponse } from './verify-response.js';
@@ -75,4 +77,39 @@ describe('verifyResponse through a satellite chain', () => {
       }),
     ).toMatchObject({ ok: false, problem: expect.stringMatching(/not issued by a trusted authority/) });
   });
+
+  it('takes a renewed signing certificate of the same key from `signer`, and refuses one of another key', async () => {
+    const { root, sat1 } = await tree();
+    const renewed = await reissue(root, sat1);
+    const answer = { ...authorizeAnswer({ ...sat1, serial: renewed.serial }), signer: renewed.pem };
+    const verified = verifyResponse('authorize', answer, {
+      nonce,
+      anchors: [root.pem],
+      now,
+      signingCertPem: sat1.pem,
+      instanceId,
+    });
+    expect(verified).toMatchObject({ ok: true, renewedSigner: { pem: renewed.pem, serial: renewed.serial } });
+    const other = await createSigningCa(root, 'CN=sat1', now);
+    const foreign = { ...authorizeAnswer(other), signer: other.pem };
+    expect(
+      verifyResponse('authorize', foreign, { nonce, anchors: [root.pem], now, signingCertPem: sat1.pem, instanceId }),
+    ).toEqual({ ok: false, problem: 'the response names a new signing certificate for another key' });
+  });
 });
+
+/** The certificate of `ca`'s key issued again by `parent` (a renewal): same key and name, new serial. */
+async function reissue(parent: FakeIssuer, ca: FakeIssuer): Promise<{ pem: string; serial: string }> {
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '7a11ce',
+    subject: ca.cert.subjectName.toString(),
+    issuer: parent.cert.subjectName.toString(),
+    notBefore: new Date(Date.UTC(2026, 0, 1)),
+    notAfter: new Date(Date.UTC(2027, 0, 1)),
+    publicKey: (await toWebKeys(ca.pair)).publicKey as never,
+    signingKey: (await toWebKeys(parent.pair)).privateKey as never,
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
+  });
+  return { pem: cert.toString('pem'), serial: '7a11ce' };
+}

@@ -30,7 +30,13 @@ export interface ResponseExpectation {
 
 /** A verified response, or why it was refused. */
 export type Verification<K extends MessageKind> =
-  | { ok: true; payload: ResponsePayloads[K]; signer: CertificateInfo }
+  | {
+      ok: true;
+      payload: ResponsePayloads[K];
+      signer: CertificateInfo;
+      /** The response's `signer`: the renewed certificate of the key on record, to keep from now on. */
+      renewedSigner?: { pem: string; serial: string };
+    }
   | { ok: false; problem: string };
 
 /** Step 1: the body is a `{ payload, signature }` envelope. */
@@ -47,7 +53,8 @@ export function checkSignature(envelope: { payload: unknown; signature: Signatur
 /**
  * Verifies a response of `kind` completely: envelope shape; signing certificate chained to a
  * trust anchor and valid now (through the envelope's `chain` of intermediates when a satellite
- * under a satellite signed it); `signature.certSerial` naming that certificate; signature over the
+ * under a satellite signed it; the envelope's `signer` instead of the certificate on record when
+ * the server renewed it — same key only); `signature.certSerial` naming that certificate; signature over the
  * canonical payload; payload schema; echoed nonce; instance id; and for register/renew-id the ID
  * certificate issued by the signer for our key. Any failure refuses the whole response.
  */
@@ -58,8 +65,12 @@ export function verifyResponse<K extends MessageKind>(
 ): Verification<K> {
   const envelope = parseEnvelope(body);
   if (!envelope) return refuse('the response is not a signed envelope');
-  const signerPem = carriesCertificate(kind) ? envelope.payload.signingCertificate : expect.signingCertPem;
+  const renewal = carriesCertificate(kind) ? undefined : envelope.signer;
+  const signerPem = carriesCertificate(kind) ? envelope.payload.signingCertificate : (renewal ?? expect.signingCertPem);
   if (typeof signerPem !== 'string') return refuse('no signing certificate to verify the response with');
+  if (renewal !== undefined && !sameKeyAsOnRecord(renewal, expect.signingCertPem)) {
+    return refuse('the response names a new signing certificate for another key');
+  }
   let signer: CertificateInfo;
   try {
     signer = verifySignerChain(signerPem, expect.anchors, expect.now, envelope.chain ?? []);
@@ -80,7 +91,32 @@ export function verifyResponse<K extends MessageKind>(
     const problem = checkIdCertificate(payload, signer, expect.certifiedKey);
     if (problem) return refuse(problem);
   }
-  return { ok: true, payload, signer };
+  return {
+    ok: true,
+    payload,
+    signer,
+    ...(renewal !== undefined && signer.serial !== serialOf(expect.signingCertPem)
+      ? { renewedSigner: { pem: renewal, serial: signer.serial } }
+      : {}),
+  };
+}
+
+/** A renewed signing certificate is accepted only for the key the device already trusts to sign. */
+function sameKeyAsOnRecord(renewedPem: string, onRecordPem: string | undefined): boolean {
+  if (onRecordPem === undefined) return false;
+  try {
+    return samePublicKey(parseCertificate(renewedPem).publicKey, parseCertificate(onRecordPem).publicKey);
+  } catch {
+    return false;
+  }
+}
+
+function serialOf(pem: string | undefined): string | undefined {
+  try {
+    return pem === undefined ? undefined : parseCertificate(pem).serial;
+  } catch {
+    return undefined;
+  }
 }
 
 function carriesCertificate(kind: MessageKind): boolean {

@@ -166,6 +166,15 @@ export class SimDevice {
       this.signingCertSerial = info.serial;
       this.signingPublicKey = info.publicKey;
     }
+    if (type !== 'register' && type !== 'renew-id' && envelope.signer) {
+      // A renewed signing certificate of the same key: verified, then kept, as the agent does.
+      const info = verifySignerChain(envelope.signer, [this.ctx.rootCaPem], this.ctx.clock.now(), envelope.chain ?? []);
+      expect(info.publicKey.export({ type: 'spki', format: 'der' })).toEqual(
+        this.signingPublicKey!.export({ type: 'spki', format: 'der' }),
+      );
+      this.signingCertPem = envelope.signer;
+      this.signingCertSerial = info.serial;
+    }
     expect(envelope.signature.certSerial).toBe(this.signingCertSerial);
     expect(verifyEnvelope(envelope, this.signingPublicKey!)).toBe(true);
     expect(envelope.payload.nonce).toBe(request.payload.nonce);

@@ -58,6 +58,7 @@ export async function registerSatelliteCa(o: {
   name: string;
   now: number;
   pki?: PkiHolder;
+  validityMs?: number;
 }): Promise<{ certificatePem: string; chainPems: string[]; notAfter: number; rootCaPem: string }> {
   const issuer = await satelliteCaIssuer(o.issuerDir);
   const rootCaPem = readFileSync(join(o.issuerDir, 'pki', 'root-ca.pem'), 'utf8');
@@ -66,6 +67,7 @@ export async function registerSatelliteCa(o: {
     publicKeyPem: ensureSatelliteKey(o.satelliteDir).publicKeyPem,
     satelliteName: o.name,
     now: o.now,
+    ...(o.validityMs ? { validityMs: o.validityMs } : {}),
   });
   await installSatelliteCertificate(o.satelliteDir, {
     rootCaPem,

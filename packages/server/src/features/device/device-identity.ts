@@ -21,8 +21,10 @@ export interface AuthenticatedInstance extends InstanceIdentity {
  * Authenticates a message from a registered instance: the instance must exist, the
  * message must name one of its accepted ID certificate serials (in the payload and the
  * signature) — the current one, or the previous one until the device first uses the current
- * one — and our current signing certificate serial, that ID certificate must not have
- * expired, and the signature must verify with its key.
+ * one — and our current signing certificate serial (or an earlier one of the same key, which a
+ * satellite's renewal replaced), which must not have expired (else
+ * `MISSING_SERIALS`, seed 003 #6), that ID certificate must not have expired, and the signature
+ * must verify with its key.
  */
 export async function authenticateInstance(
   deps: Pick<DeviceDeps, 'db' | 'cache' | 'pki' | 'clock'>,
@@ -38,7 +40,15 @@ export async function authenticateInstance(
   const signedWith = certificateNamed(identity, payload.idCertSerial);
   const mismatched: string[] = [];
   if (!signedWith) mismatched.push('idCertSerial');
-  if (payload.signingCertSerial !== deps.pki.current().signingCertSerial) mismatched.push('signingCertSerial');
+  const pki = deps.pki.current();
+  // An expired signing certificate signs nothing a device accepts: the device is told, as when the
+  // certificate was replaced, that its serials are no longer recognised (seed 003 #6).
+  const knownSigning =
+    payload.signingCertSerial === pki.signingCertSerial ||
+    pki.previousSigningSerials.includes(payload.signingCertSerial);
+  if (!knownSigning || pki.signingNotAfter <= deps.clock.now()) {
+    mismatched.push('signingCertSerial');
+  }
   if (envelope.signature.certSerial !== payload.idCertSerial) mismatched.push('signature.certSerial');
   if (!signedWith || mismatched.length > 0) {
     throw new SmartlicError('MISSING_SERIALS', {

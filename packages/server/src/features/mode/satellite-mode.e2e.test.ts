@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import type { Envelope } from '@smartlic/protocol';
-import { ManualClock } from '@smartlic/protocol';
+import { DAY, ManualClock } from '@smartlic/protocol';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startServer } from '../../start-server.js';
 import { SimDevice } from '../../test-support/sim-device.js';
@@ -104,6 +104,81 @@ describe('a satellite server (--mode satellite)', () => {
     const body = registered.body as Envelope & { chain?: string[] };
     expect(body.chain?.map((p) => p.trim())).toEqual([sat1Ca.certificatePem.trim()]);
     expect((await device.authorize([{ tag: TAG, count: 1 }])).status).toBe(200);
+  });
+
+  it('answers devices that name the certificate a renewal replaced, before and after a restart, and hands them the new one', async () => {
+    const clock = new ManualClock();
+    const { authority, dir, va, t } = await satelliteWithVa(clock);
+    const first = await registerSatelliteCa({
+      issuerDir: authority.path,
+      satelliteDir: dir,
+      name: 'site',
+      now: clock.now(),
+      pki: t.server.pki,
+    });
+    clock.advance(100 * DAY);
+    const token = await t.admin.createToken(va.vaId);
+    const device = new SimDevice({ url: t.url, clock, rootCaPem: first.rootCaPem }, { pid: 'C9300', sn: 'R1' });
+    expect((await device.register(token.token)).status).toBe(200);
+    const firstSerial = device.signingCertSerial;
+    const idCertExpiry = new X509Certificate(device.idCertPem!).validTo;
+    expect(Date.parse(idCertExpiry)).toBeGreaterThan(first.notAfter); // not cut to the satellite CA
+
+    clock.advance(200 * DAY);
+    const renewed = await registerSatelliteCa({
+      issuerDir: authority.path,
+      satelliteDir: dir,
+      name: 'site',
+      now: clock.now(),
+      pki: t.server.pki,
+    });
+    const stale = device.on({ url: t.url, clock, rootCaPem: first.rootCaPem });
+    const answer = await device.authorize([{ tag: TAG, count: 1 }]);
+    expect(answer.status).toBe(200);
+    expect((answer.body as Envelope & { signer?: string }).signer?.trim()).toBe(renewed.certificatePem.trim());
+    expect(device.signingCertSerial).not.toBe(firstSerial);
+    const next = await device.authorize([{ tag: TAG, count: 1 }]);
+    expect((next.body as Envelope & { signer?: string }).signer).toBeUndefined();
+
+    // After a restart the earlier serial is still known (previous-signing.pem), even once it expired.
+    await t.stop();
+    const again = await startTestServer({ dataDir: dir, clock, mode: 'satellite' });
+    cleanup.push(() => again.stop());
+    clock.advance(70 * DAY);
+    const late = stale.on({ url: again.url, clock, rootCaPem: first.rootCaPem });
+    expect((await late.authorize([{ tag: TAG, count: 1 }])).status).toBe(200);
+    expect(late.signingCertSerial).toBe(device.signingCertSerial);
+  });
+
+  it('once its signing certificate has expired: registrations get 503, registered devices MISSING_SERIALS, nothing changes', async () => {
+    const clock = new ManualClock();
+    const { authority, dir, va, t } = await satelliteWithVa(clock);
+    const issued = await registerSatelliteCa({
+      issuerDir: authority.path,
+      satelliteDir: dir,
+      name: 'site',
+      now: clock.now(),
+      pki: t.server.pki,
+      validityMs: 10 * DAY,
+    });
+    const token = await t.admin.createToken(va.vaId, { maxUses: 5 });
+    const device = new SimDevice({ url: t.url, clock, rootCaPem: issued.rootCaPem }, { pid: 'C9300', sn: 'E1' });
+    expect((await device.register(token.token)).status).toBe(200);
+    expect((await device.authorize([{ tag: TAG, count: 2 }])).status).toBe(200);
+    clock.advance(10 * DAY);
+    const renewal = await device.authorize([{ tag: TAG, count: 5 }]);
+    expect(renewal.status).toBe(401);
+    expect(renewal.body).toMatchObject({
+      code: 'MISSING_SERIALS',
+      message:
+        'Missing ID Cert Serial Number Field; Missing Signing Cert Serial Number Field; Signed Data and Certificate do not match',
+    });
+    const newcomer = new SimDevice({ url: t.url, clock, rootCaPem: issued.rootCaPem }, { pid: 'C9300', sn: 'E2' });
+    const refused = await newcomer.register(token.token);
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ code: 'SIGNING_CERTIFICATE_EXPIRED' });
+    expect((await t.admin.listLicenses(va.vaId))[0]).toMatchObject({ inUse: 2 });
+    expect(await t.admin.listInstances(va.vaId)).toHaveLength(1);
   });
 
   it('refuses to start an authority data directory as a satellite, and --tls auto before registration', async () => {

@@ -30,6 +30,16 @@ import { x509 } from './x509.js';
  * them). Held in a {@link PkiHolder} so that a satellite can swap it without a restart.
  */
 export interface AuthorityPki {
+  /**
+   * `authority`: the authority's sub-CA (3 years); `satellite`: a satellite's signing CA (1 year,
+   * renewed by syncs with the same key and name, so ID certificates are not cut to its expiry).
+   */
+  kind: 'authority' | 'satellite';
+  /**
+   * Serials of earlier certificates of the same signing key (a satellite's renewals): devices
+   * that still name one are answered, with the current certificate as the envelope's `signer`.
+   */
+  previousSigningSerials: string[];
   rootCaPem: string;
   rootCaPath: string;
   /**
@@ -72,7 +82,11 @@ export async function loadOrCreatePki(options: {
   const root = await loadOrCreateRoot(paths, clock, logger);
   const signing = await loadOrCreateSigning(paths, root, clock, logger);
   warnOfExpiry(signing, clock.now(), EXPIRY_WARNING_MS, logger);
-  return runningPki(paths, root.pem, [], signing);
+  return runningPki(
+    paths,
+    { kind: 'authority', rootCaPem: root.pem, chainPems: [], previousSigningSerials: [] },
+    signing,
+  );
 }
 
 /** Logs an expired signing certificate at ERROR and one expiring within `warnMs` at WARN. */
@@ -97,8 +111,7 @@ export function warnOfExpiry(
 /** The running form of a loaded signing certificate and key (an ES256 key is required). */
 export async function runningPki(
   paths: PkiPaths,
-  rootCaPem: string,
-  chainPems: string[],
+  o: Pick<AuthorityPki, 'kind' | 'rootCaPem' | 'chainPems' | 'previousSigningSerials'>,
   signing: LoadedSigning,
 ): Promise<AuthorityPki> {
   const signingAlg = algorithmOfKey(signing.pair.privateKey);
@@ -106,9 +119,8 @@ export async function runningPki(
     throw new Error(`${paths.signingKey} is an ${signingAlg} key; the signing key must be ECDSA P-256 (ES256).`);
   }
   return {
-    rootCaPem,
+    ...o,
     rootCaPath: paths.rootCert,
-    chainPems,
     signingCertPem: signing.pem,
     signingCertSerial: signing.serial,
     signingNotAfter: signing.notAfter,

@@ -36,11 +36,18 @@ export async function issueIdCertificate(
   now: number,
 ): Promise<IssuedIdCertificate> {
   if (pki.signingNotAfter <= now + DAY) {
-    // A person must act (renew the signing certificate); devices get INTERNAL, the log the cause.
-    throw new Error(`The signing certificate ${pki.signingCertSerial} has expired or expires within a day`);
+    // A person must act (renew the signing certificate, on a satellite by a sync): logged at ERROR.
+    throw new SmartlicError('SIGNING_CERTIFICATE_EXPIRED', {
+      context: { signingCertSerial: pki.signingCertSerial, notAfter: pki.signingNotAfter },
+    });
   }
   checkSubjectText(subject);
-  const notAfter = toCertTime(Math.min(now + DEFAULT_TIMERS.idCertValidityMs, pki.signingNotAfter)).getTime();
+  // The authority's sub-CA is not renewed: its ID certificates end with it. A satellite's signing
+  // CA is renewed with the same key and name, under which its ID certificates stay valid (ADR 0013).
+  const validUntil = now + DEFAULT_TIMERS.idCertValidityMs;
+  const notAfter = toCertTime(
+    pki.kind === 'authority' ? Math.min(validUntil, pki.signingNotAfter) : validUntil,
+  ).getTime();
   const serial = newCertificateSerial();
   const tbs = idCertificateTbs(pki.idCertTemplate, {
     serialHex: serial,

@@ -17,6 +17,8 @@ export interface PkiPaths {
   chain: string;
   /** The key a satellite registers with, until its first certificate is installed. */
   pendingKey: string;
+  /** A satellite's earlier signing certificates of the same key (renewals), newest first, at most three. */
+  previousSigning: string;
 }
 
 export function pkiPaths(dataDir: string): PkiPaths {
@@ -29,6 +31,7 @@ export function pkiPaths(dataDir: string): PkiPaths {
     signingKey: join(dir, 'signing.key'),
     chain: join(dir, 'chain.pem'),
     pendingKey: join(dir, 'satellite-pending.key'),
+    previousSigning: join(dir, 'previous-signing.pem'),
   };
 }
 

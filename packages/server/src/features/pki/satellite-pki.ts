@@ -84,6 +84,8 @@ export async function issueSatelliteCa(o: {
   publicKeyPem: string;
   satelliteName: string;
   now: number;
+  /** Validity from `now`; default (and at most) one year. Shorter for expiry drills and tests. */
+  validityMs?: number;
 }): Promise<{ certificatePem: string; chainPems: string[]; notAfter: number }> {
   const { issuer, now } = o;
   const issuerNotAfter = issuer.certificate.notAfter.getTime();
@@ -91,7 +93,9 @@ export async function issueSatelliteCa(o: {
     throw new Error('The issuing certificate has expired: it cannot issue a satellite certificate.');
   }
   const publicKey = await importP256PublicKey(o.publicKeyPem);
-  const notAfter = toCertTime(Math.min(now + SATELLITE_CA_VALIDITY_MS, issuerNotAfter)).getTime();
+  const validity = Math.min(o.validityMs ?? SATELLITE_CA_VALIDITY_MS, SATELLITE_CA_VALIDITY_MS);
+  if (!(validity > 0)) throw new Error('The validity of a satellite certificate must be positive.');
+  const notAfter = toCertTime(Math.min(now + validity, issuerNotAfter)).getTime();
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: newCertificateSerial(),
     subject: [{ CN: [`smartlic satellite ${o.satelliteName}`] }, { O: ['smartlic'] }],
@@ -169,6 +173,7 @@ export async function installSatelliteCertificate(
       throw new Error('The certificate is under another root than this satellite was registered with.');
     }
   }
+  keepPreviousSigning(paths, cert);
   writeCertificate(paths.rootCert, o.rootCaPem.trim());
   writeFileAtomicSync(paths.chain, o.chainPems.map((pem) => `${pem.trim()}\n`).join(''), 0o644);
   if (!existsSync(paths.signingKey)) writeKeyPair(paths.signingKey, pair);
@@ -218,7 +223,34 @@ export async function loadSatellitePki(options: {
     notAfter: cert.notAfter.getTime(),
   };
   if (options.clock) warnOfExpiry(signing, options.clock.now(), SATELLITE_CERT_ALARM_MS, options.logger);
-  return runningPki(paths, rootPem, chainPems, signing);
+  const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
+  const previousSigningSerials = readPrevious(paths)
+    .map((p) => new x509.X509Certificate(p))
+    .filter((c) => Buffer.from(c.publicKey.rawData).equals(spki))
+    .map((c) => normalizeSerial(c.serialNumber))
+    .filter((serial) => serial !== signing.serial);
+  return runningPki(paths, { kind: 'satellite', rootCaPem: rootPem, chainPems, previousSigningSerials }, signing);
+}
+
+/** Most earlier signing certificates kept (a device renews its ID certificate within a year). */
+const PREVIOUS_KEPT = 3;
+
+/**
+ * Before a renewal replaces `signing.pem`: keeps the certificate it replaces (same key) in
+ * `previous-signing.pem`, so devices that still name its serial are answered after a restart too.
+ */
+function keepPreviousSigning(paths: PkiPaths, next: x509.X509Certificate): void {
+  if (!existsSync(paths.signingCert)) return;
+  const currentPem = readText(paths.signingCert);
+  const current = parseCertificateFile(paths.signingCert, currentPem);
+  if (current.serialNumber === next.serialNumber) return;
+  if (!Buffer.from(current.publicKey.rawData).equals(Buffer.from(next.publicKey.rawData))) return;
+  const kept = [currentPem.trim(), ...readPrevious(paths)].slice(0, PREVIOUS_KEPT);
+  writeFileAtomicSync(paths.previousSigning, kept.map((pem) => `${pem.trim()}\n`).join(''), 0o644);
+}
+
+function readPrevious(paths: PkiPaths): string[] {
+  return existsSync(paths.previousSigning) ? splitPemBundle(readText(paths.previousSigning)) : [];
 }
 
 function assertNotAuthority(paths: PkiPaths): void {

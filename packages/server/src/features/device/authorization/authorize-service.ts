@@ -73,18 +73,22 @@ export async function authorizeDevice(
   forgetRetiredCertificate(deps, identity);
 
   const authorizedAt = clock.now();
-  return signResponse(pki, {
-    type: 'authorize-response',
-    version: PROTOCOL_VERSION,
-    timestamp: authorizedAt,
-    nonce: payload.nonce,
-    instanceId: identity.id,
-    status,
-    entitlements,
-    authorizedAt,
-    expiresAt: authorizedAt + DEFAULT_TIMERS.authorizationValidityMs,
-    renewIntervalMs: DEFAULT_TIMERS.authorizationRenewIntervalMs,
-    retryIntervalMs: retryIntervalFor(status),
-    ...(place ? { smartAccount: place.account, virtualAccount: place.va } : {}),
-  } satisfies AuthorizeResponse);
+  return signResponse(
+    pki,
+    {
+      type: 'authorize-response',
+      version: PROTOCOL_VERSION,
+      timestamp: authorizedAt,
+      nonce: payload.nonce,
+      instanceId: identity.id,
+      status,
+      entitlements,
+      authorizedAt,
+      expiresAt: authorizedAt + DEFAULT_TIMERS.authorizationValidityMs,
+      renewIntervalMs: DEFAULT_TIMERS.authorizationRenewIntervalMs,
+      retryIntervalMs: retryIntervalFor(status),
+      ...(place ? { smartAccount: place.account, virtualAccount: place.va } : {}),
+    } satisfies AuthorizeResponse,
+    payload.signingCertSerial,
+  );
 }

@@ -77,16 +77,20 @@ export async function convertDeviceLicenses(
   forgetRetiredCertificate(deps, identity);
   if (result.refused) throw result.refused;
 
-  return signResponse(pki, {
-    type: 'convert-response',
-    version: PROTOCOL_VERSION,
-    timestamp: clock.now(),
-    nonce: payload.nonce,
-    instanceId: identity.id,
-    deposited: result.deposited,
-    alreadyConverted: result.licenses.every((l) => l.outcome === 'already-reported'),
-    licenses: result.licenses,
-  } satisfies ConvertResponse);
+  return signResponse(
+    pki,
+    {
+      type: 'convert-response',
+      version: PROTOCOL_VERSION,
+      timestamp: clock.now(),
+      nonce: payload.nonce,
+      instanceId: identity.id,
+      deposited: result.deposited,
+      alreadyConverted: result.licenses.every((l) => l.outcome === 'already-reported'),
+      licenses: result.licenses,
+    } satisfies ConvertResponse,
+    payload.signingCertSerial,
+  );
 }
 
 async function decideReport(

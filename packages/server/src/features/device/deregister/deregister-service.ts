@@ -39,11 +39,15 @@ export async function deregisterDevice(
   cache.delete(identity.id);
   deps.logger?.info({ instanceId: identity.id, vaId: identity.vaId }, 'Product instance deregistered');
 
-  return signResponse(pki, {
-    type: 'deregister-response',
-    version: PROTOCOL_VERSION,
-    timestamp: clock.now(),
-    nonce: payload.nonce,
-    instanceId: identity.id,
-  } satisfies DeregisterResponse);
+  return signResponse(
+    pki,
+    {
+      type: 'deregister-response',
+      version: PROTOCOL_VERSION,
+      timestamp: clock.now(),
+      nonce: payload.nonce,
+      instanceId: identity.id,
+    } satisfies DeregisterResponse,
+    payload.signingCertSerial,
+  );
 }
