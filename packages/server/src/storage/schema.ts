@@ -446,6 +446,9 @@ export interface SyncStateRow {
   applied_sequence: number;
   /** The request document waiting for its response (re-sent as is until answered). */
   pending_request: string | null;
+  /** Its kind and the SHA-256 of its signed bytes (what its response names), so that checking a response reads neither. */
+  pending_kind: 'registration-request' | 'sync-request' | null;
+  pending_digest: string | null;
   /** The journal cursors that request covers; they become the acknowledged ones with its response. */
   pending_event_cursor: string | null;
   pending_contact_cursor: number | null;

@@ -1,6 +1,6 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../storage/schema.js';
-import { readInstanceUsage, releaseInstanceUsage, replaceInstanceUsage } from '../compliance/usage-store.js';
+import { releaseInstanceUsage, replaceInstanceUsage, type UsageEntry } from '../compliance/usage-store.js';
 import { sortableEventId } from '../events/event-recorder.js';
 import type { EventSnapshot, InstanceSnapshot } from './sync-format.js';
 
@@ -27,7 +27,20 @@ export async function applyUp(
     events: readonly EventSnapshot[];
   },
 ): Promise<UpCounts> {
-  for (const i of up.instances) await upsertInstance(trx, i);
+  // Read what is there in chunks (a full sync brings 100,000 instances), then write only what differs.
+  for (let i = 0; i < up.instances.length; i += CHUNK) {
+    const chunk = up.instances.slice(i, i + CHUNK);
+    const ids = chunk.map((c) => c.id);
+    const existing = new Map(
+      (await trx.selectFrom('instances').select(['id', 'va_id']).where('id', 'in', ids).execute()).map((r) => [
+        r.id,
+        r.va_id,
+      ]),
+    );
+    const usage = await usageOf(trx, ids);
+    for (const instance of chunk)
+      await upsertInstance(trx, instance, existing.get(instance.id), usage.get(instance.id) ?? []);
+  }
   let removed = 0;
   for (const id of up.removed) if (await removeMirrored(trx, id, satellite.vaIds)) removed++;
   if (up.full) {
@@ -38,62 +51,65 @@ export async function applyUp(
     }
   }
   for (const e of up.events) {
-    await trx
-      .insertInto('events')
-      .values({
-        id: sortableEventId(),
-        at: e.at,
-        account_id: satellite.accountId,
-        va_id: e.vaId !== null && satellite.vaIds.has(e.vaId) ? e.vaId : null,
-        actor: `satellite:${satellite.name}/${e.actor}`.slice(0, 500),
-        type: e.type,
-        detail: JSON.stringify({ ...e.detail, satellite: satellite.name }),
-      })
-      .execute();
+    await sql`insert into events (id, at, account_id, va_id, actor, type, detail) values (
+      ${sortableEventId()}, ${e.at}, ${satellite.accountId},
+      ${e.vaId !== null && satellite.vaIds.has(e.vaId) ? e.vaId : null},
+      ${`satellite:${satellite.name}/${e.actor}`.slice(0, 500)}, ${e.type},
+      ${JSON.stringify({ ...e.detail, satellite: satellite.name })})`.execute(trx);
   }
   return { instances: up.instances.length, removed, events: up.events.length };
 }
 
-async function upsertInstance(trx: Kysely<Database>, i: InstanceSnapshot): Promise<void> {
-  const existing = await trx.selectFrom('instances').select(['va_id']).where('id', '=', i.id).executeTakeFirst();
-  const row = {
-    va_id: i.vaId,
-    pid: i.pid,
-    sn: i.sn,
-    hostname: i.hostname,
-    software_tag: i.softwareTag,
-    public_key_spki: i.publicKeySpki,
-    id_cert_serial: i.idCertSerial,
-    id_cert_expires_at: i.idCertExpiresAt,
-    registered_at: i.registeredAt,
-    last_contact_at: i.lastContactAt,
-    export_controlled: i.exportControlled ? 1 : 0,
-    compliance_status: i.complianceStatus,
-  };
-  if (existing && existing.va_id !== i.vaId) {
-    // Moved between the satellite's VAs: its usage leaves the old VA's totals first.
-    await releaseInstanceUsage(trx, { instanceId: i.id, vaId: existing.va_id });
+const CHUNK = 500;
+
+async function usageOf(trx: Kysely<Database>, ids: readonly string[]): Promise<Map<string, UsageEntry[]>> {
+  const rows = await trx
+    .selectFrom('instance_usage')
+    .select(['instance_id', 'tag', 'count', 'display_name'])
+    .where('instance_id', 'in', [...ids])
+    .execute();
+  const byInstance = new Map<string, UsageEntry[]>();
+  for (const r of rows) {
+    const list = byInstance.get(r.instance_id) ?? [];
+    list.push({ tag: r.tag, count: Number(r.count), displayName: r.display_name });
+    byInstance.set(r.instance_id, list);
   }
-  if (existing) {
-    await trx.updateTable('instances').set(row).where('id', '=', i.id).execute();
+  return byInstance;
+}
+
+async function upsertInstance(
+  trx: Kysely<Database>,
+  i: InstanceSnapshot,
+  existingVa: string | undefined,
+  current: UsageEntry[],
+): Promise<void> {
+  const exportControlled = i.exportControlled ? 1 : 0;
+  if (existingVa !== undefined && existingVa !== i.vaId) {
+    // Moved between the satellite's VAs: its usage leaves the old VA's totals first.
+    await releaseInstanceUsage(trx, { instanceId: i.id, vaId: existingVa });
+    current = [];
+  }
+  if (existingVa !== undefined) {
+    await sql`update instances set va_id = ${i.vaId}, pid = ${i.pid}, sn = ${i.sn}, hostname = ${i.hostname},
+      software_tag = ${i.softwareTag}, public_key_spki = ${i.publicKeySpki}, id_cert_serial = ${i.idCertSerial},
+      id_cert_expires_at = ${i.idCertExpiresAt}, registered_at = ${i.registeredAt}, last_contact_at = ${i.lastContactAt},
+      export_controlled = ${exportControlled}, compliance_status = ${i.complianceStatus}
+      where id = ${i.id}`.execute(trx);
   } else {
-    // A device of another node may hold this UDI here only through an earlier mirror: replace it.
-    const twin = await trx
-      .selectFrom('instances')
-      .select(['id', 'va_id'])
-      .where('pid', '=', i.pid)
-      .where('sn', '=', i.sn)
-      .executeTakeFirst();
+    // The UDI may be held here by an earlier record of the device (it moved to the satellite): replace it.
+    const { rows } = await sql<{ id: string; va_id: string }>`
+      select id, va_id from instances where pid = ${i.pid} and sn = ${i.sn}`.execute(trx);
+    const twin = rows[0];
     if (twin) {
       await releaseInstanceUsage(trx, { instanceId: twin.id, vaId: twin.va_id });
       await trx.deleteFrom('instances').where('id', '=', twin.id).execute();
     }
-    await trx
-      .insertInto('instances')
-      .values({ id: i.id, token_id: null, id_cert_pem: '', ...row })
-      .execute();
+    await sql`insert into instances (id, va_id, token_id, pid, sn, hostname, software_tag, public_key_spki,
+      id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled, compliance_status)
+      values (${i.id}, ${i.vaId}, ${null}, ${i.pid}, ${i.sn}, ${i.hostname}, ${i.softwareTag}, ${i.publicKeySpki},
+      ${''}, ${i.idCertSerial}, ${i.idCertExpiresAt}, ${i.registeredAt}, ${i.lastContactAt}, ${exportControlled},
+      ${i.complianceStatus})`.execute(trx);
   }
-  const current = await readInstanceUsage(trx, i.id);
   await replaceInstanceUsage(trx, { instanceId: i.id, vaId: i.vaId }, current, i.usage);
 }
 

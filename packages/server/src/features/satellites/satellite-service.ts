@@ -9,14 +9,7 @@ import { applyUp, type UpCounts } from './apply-up.js';
 import { readDownData } from './down-data.js';
 import { certificateNeedsRenewal, satelliteAlerts } from './satellite-health.js';
 import type { SyncPki } from './satellite-pki-port.js';
-import {
-  checkDocument,
-  documentDigest,
-  type SyncDocument,
-  signDocument,
-  syncRefused,
-  verifyDocument,
-} from './sync-format.js';
+import { checkDocument, type SyncDocument, signDocument, syncRefused, verifyDocument } from './sync-format.js';
 
 /** How long a satellite's registration token stays valid. */
 export const SATELLITE_TOKEN_DAYS = 30;
@@ -256,8 +249,7 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
     /** Answers a registration request (network or file); the same request again gets the same response. */
     async register(value: unknown): Promise<SyncAnswer> {
       const doc = checkDocument(value, 'registration-request');
-      await verifyDocument(doc, doc.payload.publicKeyPem);
-      const digest = documentDigest(doc);
+      const digest = await verifyDocument(doc, doc.payload.publicKeyPem);
       const again = await db
         .selectFrom('satellites')
         .selectAll()
@@ -343,8 +335,7 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
       if (!row || row.public_key_pem === null) {
         throw syncRefused(`This request is from satellite ${p.name}, which is not registered here.`);
       }
-      await verifyDocument(doc, row.public_key_pem);
-      const digest = documentDigest(doc);
+      const digest = await verifyDocument(doc, row.public_key_pem);
       const last = Number(row.sync_sequence);
       if (p.sequence === last && row.last_request_digest === digest && row.last_response) {
         return { satellite: row.name, sequence: last, applied: false, response: JSON.parse(row.last_response) };

@@ -248,21 +248,21 @@ export function checkDocument<K extends SyncKind>(value: unknown, kind: K): Sync
   return { ...shape.data, kind, payload: payload.data as SyncPayloads[K] };
 }
 
-/** Verifies a document's signature with `publicKeyPem`; refuses an altered one. */
-export async function verifyDocument(doc: SyncDocument, publicKey: KeyObject | string): Promise<void> {
+/**
+ * Verifies a document's signature with `publicKey`; refuses an altered one. Returns its digest
+ * (see {@link documentDigest}), from the same signed bytes: a large document is serialised once.
+ */
+export async function verifyDocument(doc: SyncDocument, publicKey: KeyObject | string): Promise<string> {
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+  const bytes = signedBytes(doc.kind, doc.payload);
   let ok = false;
   try {
-    ok = await verifyBytesAsync(
-      signedBytes(doc.kind, doc.payload),
-      Buffer.from(doc.signature.value, 'base64url'),
-      key,
-      'ES256',
-    );
+    ok = await verifyBytesAsync(bytes, Buffer.from(doc.signature.value, 'base64url'), key, 'ES256');
   } catch {
     ok = false;
   }
   if (!ok) throw syncRefused(`This ${doc.kind} was altered or not signed by its sender: its signature does not match.`);
+  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

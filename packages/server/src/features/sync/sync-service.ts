@@ -111,6 +111,8 @@ export function createSyncService(deps: SyncServiceDeps) {
       sequence: 0,
       applied_sequence: 0,
       pending_request: null,
+      pending_kind: null,
+      pending_digest: null,
       pending_event_cursor: null,
       pending_contact_cursor: null,
       event_cursor: '',
@@ -171,6 +173,8 @@ export function createSyncService(deps: SyncServiceDeps) {
         .set({
           sequence,
           pending_request: JSON.stringify(doc),
+          pending_kind: 'sync-request',
+          pending_digest: documentDigest(doc),
           pending_event_cursor: changes.eventCursor,
           pending_contact_cursor: changes.contactCursor,
         })
@@ -247,6 +251,8 @@ export function createSyncService(deps: SyncServiceDeps) {
           sequence: 0,
           applied_sequence: 0,
           pending_request: null,
+          pending_kind: null,
+          pending_digest: null,
           pending_event_cursor: null,
           pending_contact_cursor: null,
           event_cursor: last?.id ?? '',
@@ -286,16 +292,16 @@ export function createSyncService(deps: SyncServiceDeps) {
     if (s.upstream_signer !== null && signer !== s.upstream_signer) {
       throw syncRefused(`This response is not signed by the upstream of ${s.name}; nothing was changed.`);
     }
-    const pending = s.pending_request ? (JSON.parse(s.pending_request) as SyncDocument) : null;
-    if (p.sequence <= Number(s.applied_sequence) && (!pending || documentDigest(pending) !== p.requestDigest)) {
+    const waiting = s.pending_kind === 'sync-request' ? s.pending_digest : null;
+    if (p.sequence <= Number(s.applied_sequence) && waiting !== p.requestDigest) {
       throw syncRefused(`This response (sequence ${p.sequence}) was already applied; nothing was changed.`);
     }
-    if (pending?.kind !== 'sync-request') {
+    if (waiting === null) {
       throw syncRefused(`No request of ${s.name} is waiting for a response; nothing was changed.`);
     }
-    if (documentDigest(pending) !== p.requestDigest) {
+    if (waiting !== p.requestDigest) {
       throw syncRefused(
-        `This response answers another request (sequence ${p.sequence}), not the one waiting (sequence ${(pending.payload as { sequence: number }).sequence}); nothing was changed.`,
+        `This response answers another request (sequence ${p.sequence}), not the one waiting (sequence ${Number(s.sequence)}); nothing was changed.`,
       );
     }
     if (p.certificate) {
@@ -315,6 +321,8 @@ export function createSyncService(deps: SyncServiceDeps) {
         .set({
           applied_sequence: p.sequence,
           pending_request: null,
+          pending_kind: null,
+          pending_digest: null,
           event_cursor: s.pending_event_cursor ?? s.event_cursor,
           contact_cursor: s.pending_contact_cursor ?? s.contact_cursor,
           pending_event_cursor: null,
@@ -326,7 +334,7 @@ export function createSyncService(deps: SyncServiceDeps) {
           ...(p.certificate ? { certificate_not_after: p.certificate.notAfter } : {}),
         })
         .where('id', '=', SELF)
-        .where('pending_request', '=', s.pending_request)
+        .where('pending_digest', '=', waiting)
         .executeTakeFirst();
       if (Number(updated.numUpdatedRows) !== 1)
         throw syncRefused('This response was applied meanwhile; nothing was changed.');
@@ -401,7 +409,12 @@ export function createSyncService(deps: SyncServiceDeps) {
       await transactor.run(async (trx) => {
         await trx
           .updateTable('sync_state')
-          .set({ pending_request: JSON.stringify(doc), upstream: upstream ?? s.upstream })
+          .set({
+            pending_request: JSON.stringify(doc),
+            pending_kind: 'registration-request',
+            pending_digest: documentDigest(doc),
+            upstream: upstream ?? s.upstream,
+          })
           .where('id', '=', SELF)
           .execute();
       });
@@ -502,7 +515,6 @@ export function createSyncService(deps: SyncServiceDeps) {
               certificateNotAfter: num(s.certificate_not_after),
               upstreamError: s.last_error,
             });
-      const pending = s.pending_request ? (JSON.parse(s.pending_request) as SyncDocument) : null;
       return {
         name: s.name,
         satelliteId: s.satellite_id,
@@ -516,7 +528,7 @@ export function createSyncService(deps: SyncServiceDeps) {
         nextScheduledSync: schedule === null || lastUp === null || !s.upstream ? null : iso(lastUp + schedule * DAY),
         scheduleDays: schedule,
         certificateExpiresAt: iso(num(s.certificate_not_after)),
-        pendingRequest: pending?.kind === 'sync-request' ? (pending.payload as { sequence: number }).sequence : null,
+        pendingRequest: s.pending_kind === 'sync-request' ? Number(s.sequence) : null,
         lastError: s.last_error,
         alerts,
       };

@@ -52,6 +52,8 @@ export const satellitesMigration: Migration = {
       .addColumn('sequence', 'bigint', (c) => c.notNull().defaultTo(0))
       .addColumn('applied_sequence', 'bigint', (c) => c.notNull().defaultTo(0))
       .addColumn('pending_request', 'text')
+      .addColumn('pending_kind', 'text')
+      .addColumn('pending_digest', 'text')
       .addColumn('pending_event_cursor', 'text')
       .addColumn('pending_contact_cursor', 'bigint')
       .addColumn('event_cursor', 'text', (c) => c.notNull().defaultTo(''))
