@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './harness.js';
+import { runCli, tempDir } from './harness.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -25,10 +26,16 @@ describe('the smartlic command', () => {
     expect(out.stderr).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:9/);
   });
 
-  it('refuses commands of later issues with a clear "not implemented"', async () => {
-    const out = await runCli(['admin', '--server', 'http://127.0.0.1:9', '--api-key', 'k', 'satellite', 'list']);
-    expect(out.code).toBe(2);
-    expect(out.stderr).toMatch(/not implemented yet/);
+  it('refuses a sync file that is not JSON in one sentence, before calling the server', async () => {
+    const dir = await tempDir();
+    const file = `${dir.path}/license-sync-response.yml`;
+    await writeFile(file, 'not: [a sync file');
+    const out = await runCli(['admin', '--server', 'http://127.0.0.1:9', '--api-key', 'k', 'sync', 'import', file]);
+    await dir.cleanup();
+    expect(out.code).toBe(1);
+    expect(out.stderr.trim()).toBe(
+      `smartlic: ${file} is not a smartlic synchronisation file: it is not valid JSON; nothing was changed.`,
+    );
   });
 
   it('tells a device with no state to init first', async () => {

@@ -72,6 +72,13 @@ export const ERRORS = {
     status: 403,
     message: 'This request came with the session cookie but without a valid CSRF token from this site; it was refused.',
   },
+  // --- satellites and their synchronisation (SPEC §8) ---
+  /** A sync or registration file/message that is stale, replayed, altered, malformed or not this node's. */
+  SYNC_REFUSED: { status: 409, message: 'The synchronisation message was refused.' },
+  /** A device registration or token in a VA that a satellite serves. */
+  SERVED_BY_SATELLITE: { status: 409, message: 'This Virtual Account is served by a satellite; create tokens there.' },
+  /** A satellite could not reach the node it synchronises with. */
+  UPSTREAM_UNREACHABLE: { status: 502, message: 'The upstream server could not be reached.' },
   // --- offline license reservation (SPEC §7) ---
   RESERVATION_CODE_INVALID: {
     status: 400,

@@ -99,6 +99,12 @@ const EXPECTED: Record<string, Who[]> = {
   /** A test fire makes the server send a request on demand: admins only. */
   'POST /api/v1/webhooks/:webhookId/test': ADMIN_ACCOUNT,
   'GET /api/v1/webhooks/:webhookId/deliveries': READ_ACCOUNT,
+  /** A satellite takes VAs of the account away from this node: admins of the account. */
+  'POST /api/v1/satellites': ADMIN_ACCOUNT,
+  'GET /api/v1/satellites': READ_ACCOUNT,
+  'DELETE /api/v1/satellites/:satelliteId': ADMIN_ACCOUNT,
+  /** A file names its satellite only inside a signed document: the owner loads it (File Sync…). */
+  'POST /api/v1/satellites/file-sync': OWNER,
 };
 
 /**
@@ -277,6 +283,32 @@ describeEachEngine('every role against every admin route of the OpenAPI document
             url: 'http://127.0.0.1:9/hook',
           })
         ).id;
+      case 'satelliteId': {
+        const id = randomUUID();
+        await t.database.db
+          .insertInto('satellites')
+          .values({
+            id,
+            account_id: accountId,
+            name: unique('sat'),
+            token_hash: null,
+            token_expires_at: t.clock.now(),
+            public_key_pem: null,
+            certificate_pem: null,
+            certificate_not_after: null,
+            registered_at: null,
+            version: null,
+            last_sync_up_at: null,
+            last_sync_down_at: null,
+            sync_due_at: null,
+            sync_sequence: 0,
+            last_request_digest: null,
+            last_response: null,
+            created_at: t.clock.now(),
+          })
+          .execute();
+        return id;
+      }
       default:
         throw new Error(`No fixture for parameter ${param}; add one to access-roles.e2e.test.ts`);
     }
@@ -311,6 +343,9 @@ describeEachEngine('every role against every admin route of the OpenAPI document
         return { licenseClass: 'enforced', firstReportDays: 1, reportingFrequencyDays: 1, onChangeDays: 1 };
       case 'PATCH /api/v1/virtual-accounts/:vaId/conversion-settings':
         return { mode: 'on' };
+      case 'POST /api/v1/satellites':
+        // Serving no VA of the fixtures (a satellite would take Lab away): 400 for the allowed.
+        return { name: unique('sat'), accountId, vaIds: [] };
       default:
         return {};
     }

@@ -36,8 +36,15 @@ import { registerReportRoutes } from '../features/reports/report-routes.js';
 import { createReportService } from '../features/reports/report-service.js';
 import { registerReservationRoutes } from '../features/reservations/reservation-routes.js';
 import { createReservationService } from '../features/reservations/reservation-service.js';
+import type { SyncPki } from '../features/satellites/satellite-pki-port.js';
+import { registerSatelliteRoutes, registerSatelliteSyncRoutes } from '../features/satellites/satellite-routes.js';
+import { createSatelliteService } from '../features/satellites/satellite-service.js';
+import { defaultSyncPki } from '../features/satellites/sync-pki.js';
 import { registerSessionRoutes } from '../features/sessions/session-routes.js';
 import { createSessionService, DEFAULT_SESSION_IDLE_MS } from '../features/sessions/session-service.js';
+import { registerSyncRoutes } from '../features/sync/sync-routes.js';
+import { createSyncService, SYNC_JOB_INTERVAL_MS } from '../features/sync/sync-service.js';
+import { fetchUpstream, type UpstreamSend } from '../features/sync/upstream-client.js';
 import { registerTagRoutes } from '../features/tags/tag-routes.js';
 import { createTagService } from '../features/tags/tag-service.js';
 import { TagTreeCache } from '../features/tags/tag-tree.js';
@@ -138,6 +145,13 @@ export interface AppDeps {
   sessionIdleMs?: number;
   /** The built portal served at `/` (`packages/portal/dist`); when it has no index.html, `/` says to build it. */
   portalDir?: string;
+  /**
+   * The PKI functions of satellites and their syncs (ADR 0012). Default: this node's signing
+   * certificate signs sync responses, and satellite CAs are issued from `<data>/pki`.
+   */
+  syncPki?: SyncPki;
+  /** How a satellite calls its upstream; default `fetch`. */
+  upstreamSend?: UpstreamSend;
 }
 
 /**
@@ -236,14 +250,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Every background job (lifecycle, nonce purge, daily summaries, webhook delivery) runs in one
   // runner, first shortly after listening; it stops (aborting webhook requests in flight)
   // before queued database work is drained.
+  const mode = deps.mode ?? 'authority';
+  const syncPki = deps.syncPki ?? defaultSyncPki(pki, deps.backup.dataDir);
+  const satellites = createSatelliteService({ db, transactor, clock, pki: syncPki, nodeName: () => mode });
+  const sync =
+    mode === 'satellite'
+      ? createSyncService({
+          db,
+          transactor,
+          clock,
+          pki: syncPki,
+          send: deps.upstreamSend ?? fetchUpstream,
+          tags: tagTree,
+          defaultUpstream: deps.upstream,
+        })
+      : undefined;
   const runner = createJobRunner({
-    jobs: serverJobs({
-      jobs: jobDeps,
-      clock,
-      webhooks: webhookJobs,
-      lifecycleIntervalMs: deps.jobIntervalMs,
-      purgeSessions: (now) => sessions.purgeEnded(now),
-    }),
+    jobs: [
+      ...serverJobs({
+        jobs: jobDeps,
+        clock,
+        webhooks: webhookJobs,
+        lifecycleIntervalMs: deps.jobIntervalMs,
+        purgeSessions: (now) => sessions.purgeEnded(now),
+      }),
+      // A satellite's scheduled network sync (SPEC §8: default every 30 days).
+      ...(sync ? [{ name: 'satellite-sync', intervalMs: SYNC_JOB_INTERVAL_MS, run: () => sync.runScheduled() }] : []),
+    ],
     lock: createJobLock(db),
     logger,
     startDelayMs: deps.jobStartDelayMs,
@@ -266,6 +299,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: SMART_TRANSPORT_PREFIX },
   );
+  registerSatelliteSyncRoutes(app, satellites);
   registerOpenApiRoute(app, routes);
   registerSessionRoutes(app, sessions, limits);
   await app.register(async (admin) => {
@@ -293,6 +327,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       admin,
       createReservationService({ db, transactor, clock, pki, mode: deps.mode ?? 'authority' }),
     );
+    registerSatelliteRoutes(admin, satellites);
+    if (sync) registerSyncRoutes(admin, sync);
     registerWebhookRoutes(
       admin,
       createWebhookService({ db, transactor, clock, secrets, allowPrivate: webhookTargets.allowPrivate }),

@@ -1,5 +1,6 @@
 import { purgeNonces } from '../features/device/nonce-store.js';
 import type { InstanceKeyCache } from '../features/instances/instance-key-cache.js';
+import { alertSatellites } from '../features/satellites/satellite-alerts-job.js';
 import type { Logger } from '../logger.js';
 import type { Transactor } from '../storage/transactor.js';
 import { logExpiredTokens, logLicenseExpiry } from './expiry-jobs.js';
@@ -64,6 +65,7 @@ async function lifecycleJobs(deps: JobDeps, now: number): Promise<Omit<JobsOutco
   const tokensExpired = await transactor.run((trx) => logExpiredTokens(trx, now));
   const licenses = await transactor.run((trx) => logLicenseExpiry(trx, now));
   const snapshots = await transactor.run((trx) => takeUsageSnapshots(trx, now));
+  await transactor.run((trx) => alertSatellites(trx, now));
   const outcome = {
     at: new Date(now).toISOString(),
     silentAlerts: silent.alerted,

@@ -31,6 +31,8 @@ export async function handleSilentInstances(trx: Kysely<Database>, now: number):
     .where('i.last_contact_at', '<=', now - DEFAULT_TIMERS.silentAlertMs)
     .where(notReservedInstance)
     .where(notPolicyInstance)
+    // Instances of a VA a satellite serves are mirrors: the satellite judges their silence (SPEC §8).
+    .where('i.va_id', 'not in', (eb) => eb.selectFrom('satellite_vas').select('va_id'))
     .orderBy('i.last_contact_at')
     .orderBy('i.id')
     .execute();

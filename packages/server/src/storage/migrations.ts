@@ -10,6 +10,7 @@ import { webhookSecretsAtRestMigration } from './migrations/0008-webhook-secrets
 import { conversionReviewAndTokenHashesMigration } from './migrations/0009-conversion-review-and-token-hashes.js';
 import { scopedApiKeysMigration } from './migrations/0010-scoped-api-keys.js';
 import { fleetScaleMigration } from './migrations/0015-fleet-scale.js';
+import { satellitesMigration } from './migrations/0016-satellites.js';
 import { portalSessionsMigration } from './migrations/0020-portal-sessions.js';
 import { smartLicensingUsingPolicyMigration } from './migrations/0021-smart-licensing-using-policy.js';
 
@@ -29,6 +30,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009-conversion-review-and-token-hashes': conversionReviewAndTokenHashesMigration,
   '0010-scoped-api-keys': scopedApiKeysMigration,
   '0015-fleet-scale': fleetScaleMigration,
+  '0016-satellites': satellitesMigration,
   '0020-portal-sessions': portalSessionsMigration,
   '0021-smart-licensing-using-policy': smartLicensingUsingPolicyMigration,
 };

@@ -31,6 +31,9 @@ export interface Database {
   reservations: ReservationRow;
   va_conversion_settings: VaConversionSettingRow;
   device_conversion_requests: DeviceConversionRequestRow;
+  satellites: SatelliteRow;
+  satellite_vas: SatelliteVaRow;
+  sync_state: SyncStateRow;
   owner_credentials: OwnerCredentialRow;
   portal_sessions: PortalSessionRow;
   policy_reports: PolicyReportRow;
@@ -463,4 +466,77 @@ export interface DeviceConversionRequestRow {
   decided_at: number | null;
   /** 'auto', or the actor (`user:<email>`, `key:<name>`) who approved or rejected it. */
   decided_by: string | null;
+}
+
+/**
+ * A satellite this node created and serves (migration 0016): its registration token until it
+ * registers, then its key and certificate, and the sync bookkeeping (ADR 0012).
+ */
+export interface SatelliteRow {
+  id: string;
+  account_id: string;
+  name: string;
+  /** SHA-256 (hex) of the one-time registration token; null once used. */
+  token_hash: string | null;
+  token_expires_at: number;
+  /** The satellite's public key (SPKI PEM), which signs its sync requests. */
+  public_key_pem: string | null;
+  certificate_pem: string | null;
+  certificate_not_after: number | null;
+  registered_at: number | null;
+  version: string | null;
+  last_sync_up_at: number | null;
+  last_sync_down_at: number | null;
+  sync_due_at: number | null;
+  /** Sequence of the last request applied (0: registration). */
+  sync_sequence: number;
+  /** SHA-256 (hex) of the signed bytes of that request, and the response document given to it. */
+  last_request_digest: string | null;
+  last_response: string | null;
+  created_at: number;
+}
+
+/** A VA served by a satellite: one serving node per VA. */
+export interface SatelliteVaRow {
+  va_id: string;
+  satellite_id: string;
+}
+
+/** A satellite's own sync state: one row, `id` 'self' (migration 0016). */
+export interface SyncStateRow {
+  id: string;
+  satellite_id: string | null;
+  name: string | null;
+  account_id: string | null;
+  upstream: string | null;
+  /** Subject of the certificate that signed the registration response: later responses must come from it. */
+  upstream_signer: string | null;
+  /** The authority's root certificate, as registration brought it. */
+  root_ca_pem: string | null;
+  registered_at: number | null;
+  /** Sequence of the last request built. */
+  sequence: number;
+  /** Sequence of the last response applied. */
+  applied_sequence: number;
+  /** The request document waiting for its response (re-sent as is until answered). */
+  pending_request: string | null;
+  /** Its kind and the SHA-256 of its signed bytes (what its response names), so that checking a response reads neither. */
+  pending_kind: 'registration-request' | 'sync-request' | null;
+  pending_digest: string | null;
+  /** The journal cursors that request covers; they become the acknowledged ones with its response. */
+  pending_event_cursor: string | null;
+  pending_contact_cursor: number | null;
+  /** Last event id acknowledged by the upstream ('' = none). */
+  event_cursor: string;
+  /** Instances contacted after this time (ms) are sent with the next request. */
+  contact_cursor: number;
+  /** Days between scheduled syncs; null: off. */
+  schedule_days: number | null;
+  last_sync_up_at: number | null;
+  last_sync_down_at: number | null;
+  sync_due_at: number | null;
+  certificate_not_after: number | null;
+  last_error: string | null;
+  last_attempt_at: number | null;
+  created_at: number;
 }

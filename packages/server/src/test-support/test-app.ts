@@ -8,7 +8,7 @@ import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-ke
 import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { PkiHolder } from '../features/pki/pki-holder.js';
-import { buildApp } from '../http/app.js';
+import { type AppDeps, buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
 import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
@@ -26,6 +26,9 @@ export interface TestApp {
   database: OpenDatabase;
   clock: ManualClock;
   ownerKey: string;
+  dataDir: string;
+  /** The PKI the app answers with (empty on a satellite until its registration). */
+  pki: PkiHolder;
   dispose(): Promise<void>;
 }
 
@@ -34,10 +37,19 @@ export interface TestApp {
  * `engine`: default `SMARTLIC_TEST_ENGINE`, else sqlite.
  */
 export async function startTestApp(
-  options: { webhookAllowPrivate?: boolean; engine?: Engine; portalDir?: string } = {},
+  options: {
+    webhookAllowPrivate?: boolean;
+    engine?: Engine;
+    portalDir?: string;
+    clock?: ManualClock;
+    /** A satellite (`mode: 'satellite'`): no PKI of its own until it registers with an upstream. */
+    satellite?: boolean;
+    /** More dependencies of the app. */
+    deps?: Partial<AppDeps>;
+  } = {},
 ): Promise<TestApp> {
   const dir = makeTempDir();
-  const clock = new ManualClock();
+  const clock = options.clock ?? new ManualClock();
   const engine = options.engine ?? defaultTestEngine();
   const testDatabase: LeasedDatabase | undefined = engine === 'postgres' ? await acquireTestDatabase() : undefined;
   const database = testDatabase
@@ -45,14 +57,15 @@ export async function startTestApp(
     : openSqliteDatabase(join(dir.path, 'smartlic.db'));
   await migrateToLatest(database.db);
   const transactor = createTransactor(database);
-  const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
+  const pki = new PkiHolder(options.satellite ? null : await loadOrCreatePki({ dataDir: dir.path, clock }));
   const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
   const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
     deviceStatements: database.deviceStatements,
     backup: backupSourceOf(dir.path, database),
-    pki: new PkiHolder(pki),
+    pki,
+    ...(options.satellite ? { mode: 'satellite' as const } : {}),
     clock,
     logger: pino({ level: 'silent' }),
     transactor,
@@ -62,6 +75,7 @@ export async function startTestApp(
     // Tests drive the jobs themselves (`job run`, `webhookJobs.runDue()`) after moving the clock.
     jobStartDelayMs: HOUR,
     ...(options.portalDir === undefined ? {} : { portalDir: options.portalDir }),
+    ...options.deps,
   });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
@@ -71,6 +85,8 @@ export async function startTestApp(
     database,
     clock,
     ownerKey: readFileSync(key.path, 'utf8').trim(),
+    dataDir: dir.path,
+    pki,
     async dispose() {
       await app.close();
       await database.close();

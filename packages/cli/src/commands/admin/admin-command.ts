@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { type AdminConnection, adminConnection } from '../../admin-client.js';
-import { CliError } from '../../output.js';
 import { resolveNamedOptions } from '../../resolve.js';
 import { accountCommand, vaCommand } from './account-commands.js';
 import { backupCommand } from './backup-command.js';
@@ -13,14 +12,13 @@ import { pakCommands } from './pak-commands.js';
 import { policyCommands } from './policy-commands.js';
 import { reportCommands } from './report-commands.js';
 import { reservationCommands } from './reservation-commands.js';
+import { satelliteCommands } from './satellite-commands.js';
+import { syncCommands } from './sync-commands.js';
 import { tagCommands } from './tag-commands.js';
 import { tokenCommands } from './token-commands.js';
 import { usageCommands } from './usage-commands.js';
 import { userCommands } from './user-commands.js';
 import { webhookCommands } from './webhook-commands.js';
-
-/** Commands of later issues: present so that the contract's names exist, refusing clearly until built. */
-const NOT_YET = ['satellite'] as const;
 
 /** `smartlic admin …`: drives the authority's REST API. */
 export function adminCommand(): Command {
@@ -49,16 +47,7 @@ export function adminCommand(): Command {
   admin.addCommand(eventCommands(connect));
   admin.addCommand(backupCommand(connect));
   admin.addCommand(policyCommands(connect));
-  for (const name of NOT_YET) {
-    admin.addCommand(
-      new Command(name)
-        .description(`${name} commands (not implemented yet)`)
-        .allowUnknownOption()
-        .argument('[args...]')
-        .action(() => {
-          throw new CliError(`smartlic admin ${name} is not implemented yet.`, 2);
-        }),
-    );
-  }
+  admin.addCommand(satelliteCommands(connect));
+  admin.addCommand(syncCommands(connect));
   return admin;
 }

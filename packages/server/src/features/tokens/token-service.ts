@@ -8,6 +8,7 @@ import type { Transactor } from '../../storage/transactor.js';
 import { toIso } from '../../util/time.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
+import { refuseIfServedBySatellite } from '../satellites/served-vas.js';
 import { type TokenStatus, tokenStatus } from './token-status.js';
 import { findTokenById, insertToken, listTokens, revokeToken } from './token-store.js';
 import { revealToken, storedToken, tokenHint } from './token-values.js';
@@ -83,6 +84,7 @@ export function createTokenService({ db, transactor, clock, secrets }: TokenServ
       await transactor.run(async (trx) => {
         const va = await findVirtualAccount(trx, vaId);
         if (!va) throw notFound('Virtual account', vaId);
+        await refuseIfServedBySatellite(trx, vaId);
         await insertToken(trx, row);
         await recordEvent(trx, {
           at: now,

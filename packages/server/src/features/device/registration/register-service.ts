@@ -12,6 +12,7 @@ import { verifyCsr } from '../../pki/csr.js';
 import { idCertificateAnswer, issueIdCertificate } from '../../pki/id-certificate-issuer.js';
 import { signResponse } from '../../pki/response-signer.js';
 import { hasActiveReservation } from '../../reservations/reservation-store.js';
+import { refuseIfServedBySatellite } from '../../satellites/served-vas.js';
 import { checkToken, tokenRefusalError } from '../../tokens/token-status.js';
 import { consumeTokenUse, findTokenByValue } from '../../tokens/token-store.js';
 import type { DeviceDeps } from '../device-deps.js';
@@ -65,6 +66,7 @@ export async function registerDevice(
       const check = checkToken(await findTokenByValue(trx, payload.idToken), now);
       if (!check.ok) throw tokenRefusalError(check.reason);
       const token = check.token;
+      await refuseIfServedBySatellite(trx, token.va_id);
       const existing = await findInstanceByUdi(trx, pid, sn);
       if (existing) {
         // `force` replaces an instance of the token's own Smart Account only (never another's).

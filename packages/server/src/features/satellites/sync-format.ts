@@ -1,0 +1,291 @@
+import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { canonicalBytes, SmartlicError, verifySignerChain } from '@smartlic/protocol';
+import { z } from 'zod';
+import { signBytesAsync, verifyBytesAsync } from '../../crypto/async-signatures.js';
+
+/** The format name every sync document carries (ADR 0012). */
+export const SYNC_FORMAT = 'smartlic-sync/1';
+
+/** The four documents of the sync protocol. */
+export type SyncKind = 'registration-request' | 'registration-response' | 'sync-request' | 'sync-response';
+
+const Text = z.string().max(100_000);
+const Id = z.string().min(1).max(200);
+
+/** One product instance as a satellite sends it up (its whole state). */
+export const InstanceSnapshot = z.object({
+  id: Id,
+  vaId: Id,
+  pid: z.string().max(200),
+  sn: z.string().max(200),
+  hostname: z.string().max(500).nullable(),
+  softwareTag: z.string().max(500),
+  publicKeySpki: z.string().max(10_000),
+  idCertSerial: z.string().max(200),
+  idCertExpiresAt: z.number(),
+  registeredAt: z.number(),
+  lastContactAt: z.number(),
+  exportControlled: z.boolean(),
+  complianceStatus: z.string().max(100).nullable(),
+  usage: z.array(
+    z.object({ tag: z.string().max(500), count: z.number().int(), displayName: z.string().max(500).nullable() }),
+  ),
+});
+export type InstanceSnapshot = z.infer<typeof InstanceSnapshot>;
+
+/** One event of the satellite's log as it goes up. */
+export const EventSnapshot = z.object({
+  id: Id,
+  at: z.number(),
+  actor: z.string().max(500),
+  type: z.string().max(100),
+  vaId: Id.nullable(),
+  detail: z.record(z.string(), z.unknown()),
+});
+export type EventSnapshot = z.infer<typeof EventSnapshot>;
+
+/** What goes down in every response: whole, so that each sync repairs any drift of it. */
+export const DownData = z.object({
+  account: z.object({ id: Id, name: Text, domain: Text, createdAt: z.number() }),
+  vas: z.array(z.object({ id: Id, name: Text, createdAt: z.number() })),
+  pools: z.array(
+    z.object({
+      id: Id,
+      vaId: Id,
+      tag: Text,
+      displayName: Text.nullable(),
+      quantity: z.number(),
+      type: z.enum(['perpetual', 'term', 'subscription']),
+      startsAt: z.number(),
+      endsAt: z.number().nullable(),
+      createdAt: z.number(),
+    }),
+  ),
+  tags: z.array(
+    z.object({
+      tag: Text,
+      displayName: Text.nullable(),
+      parentTag: Text.nullable(),
+      createdAt: z.number(),
+      updatedAt: z.number(),
+    }),
+  ),
+  conversionSettings: z.array(
+    z.object({
+      vaId: Id,
+      mode: z.enum(['off', 'on', 'review']),
+      maxPerReport: z.number(),
+      autoMaxPerLicense: z.number(),
+      autoMaxPerDevice: z.number(),
+      updatedAt: z.number(),
+    }),
+  ),
+});
+export type DownData = z.infer<typeof DownData>;
+
+/** A signing certificate for the satellite (at registration, and renewals). */
+export const IssuedCertificate = z.object({
+  certificatePem: Text,
+  chainPems: z.array(Text),
+  notAfter: z.number(),
+});
+export type IssuedCertificate = z.infer<typeof IssuedCertificate>;
+
+export const RegistrationRequest = z.object({
+  token: z.string().min(1).max(200),
+  publicKeyPem: Text,
+  createdAt: z.number(),
+  version: z.string().max(100),
+  schedule: z.number().int().positive().nullable(),
+});
+export type RegistrationRequest = z.infer<typeof RegistrationRequest>;
+
+export const RegistrationResponse = z.object({
+  requestDigest: z.string().length(64),
+  satelliteId: Id,
+  name: z.string().max(200),
+  upstreamName: z.string().max(200),
+  createdAt: z.number(),
+  rootCaPem: Text,
+  certificate: IssuedCertificate,
+  syncDueAt: z.number(),
+  down: DownData,
+});
+export type RegistrationResponse = z.infer<typeof RegistrationResponse>;
+
+export const SyncRequest = z.object({
+  satelliteId: Id,
+  name: z.string().max(200),
+  sequence: z.number().int().positive(),
+  full: z.boolean(),
+  createdAt: z.number(),
+  /** Days between scheduled syncs; null: off. */
+  schedule: z.number().int().positive().nullable(),
+  version: z.string().max(100),
+  /** Sequence of the last response the satellite applied. */
+  ack: z.number().int().nonnegative(),
+  instances: z.array(InstanceSnapshot),
+  removed: z.array(Id),
+  events: z.array(EventSnapshot),
+});
+export type SyncRequest = z.infer<typeof SyncRequest>;
+
+export const SyncResponse = z.object({
+  requestDigest: z.string().length(64),
+  satelliteId: Id,
+  sequence: z.number().int().positive(),
+  createdAt: z.number(),
+  applied: z.object({ instances: z.number(), removed: z.number(), events: z.number() }),
+  certificate: IssuedCertificate.nullable(),
+  syncDueAt: z.number(),
+  down: DownData,
+});
+export type SyncResponse = z.infer<typeof SyncResponse>;
+
+const PAYLOADS = {
+  'registration-request': RegistrationRequest,
+  'registration-response': RegistrationResponse,
+  'sync-request': SyncRequest,
+  'sync-response': SyncResponse,
+} as const;
+
+/** The payload type of each kind. */
+export interface SyncPayloads {
+  'registration-request': RegistrationRequest;
+  'registration-response': RegistrationResponse;
+  'sync-request': SyncRequest;
+  'sync-response': SyncResponse;
+}
+
+const SyncDocumentShape = z.object({
+  format: z.literal(SYNC_FORMAT),
+  kind: z.enum(['registration-request', 'registration-response', 'sync-request', 'sync-response']),
+  payload: z.record(z.string(), z.unknown()),
+  signature: z.object({ alg: z.literal('ES256'), value: z.string().max(200) }),
+  /** Responses: the signer's certificate, then the intermediates up to (not including) the root. */
+  certificates: z.array(Text).max(10).optional(),
+});
+
+/** A signed sync document as written to a file or sent over HTTP. */
+export interface SyncDocument<K extends SyncKind = SyncKind> {
+  format: typeof SYNC_FORMAT;
+  kind: K;
+  payload: SyncPayloads[K];
+  signature: { alg: 'ES256'; value: string };
+  certificates?: string[];
+}
+
+/** The bytes a document's signature covers: kind and payload, canonical. */
+export function signedBytes(kind: SyncKind, payload: unknown): Buffer {
+  return canonicalBytes({ format: SYNC_FORMAT, kind, payload });
+}
+
+/** SHA-256 (hex) of a document's signed bytes: what binds a response to its request. */
+export function documentDigest(doc: SyncDocument): string {
+  return createHash('sha256').update(signedBytes(doc.kind, doc.payload)).digest('hex');
+}
+
+/** Signs `payload` as a document of `kind`; responses carry the signer's certificate chain. */
+export async function signDocument<K extends SyncKind>(
+  kind: K,
+  payload: SyncPayloads[K],
+  key: KeyObject,
+  certificates?: string[],
+): Promise<SyncDocument<K>> {
+  const value = (await signBytesAsync(signedBytes(kind, payload), key)).toString('base64url');
+  return {
+    format: SYNC_FORMAT,
+    kind,
+    payload,
+    signature: { alg: 'ES256', value },
+    ...(certificates ? { certificates } : {}),
+  };
+}
+
+/** A refusal of a sync document: one sentence, nothing changed. */
+export function syncRefused(message: string): SmartlicError {
+  return new SmartlicError('SYNC_REFUSED', { message });
+}
+
+/** Parses a document's text (JSON, which is also YAML 1.2) of the expected kind; refuses anything else. */
+export function parseDocument<K extends SyncKind>(text: string, kind: K): SyncDocument<K> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw syncRefused('This is not a smartlic synchronisation file: it is not valid JSON.');
+  }
+  return checkDocument(value, kind);
+}
+
+/** How deep a sync document may nest (its deepest member, an event's detail, is far less). */
+const MAX_DEPTH = 32;
+
+/** Whether `value` nests deeper than `limit`, found without recursion (a hostile body may nest thousands deep). */
+function nestsDeeperThan(value: unknown, limit: number): boolean {
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (item === null || typeof item !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
+/** Checks a parsed document's shape and kind (not its signature). */
+export function checkDocument<K extends SyncKind>(value: unknown, kind: K): SyncDocument<K> {
+  if (nestsDeeperThan(value, MAX_DEPTH)) {
+    throw syncRefused('This is not a smartlic synchronisation file: it nests too deep.');
+  }
+  const shape = SyncDocumentShape.safeParse(value);
+  if (!shape.success) throw syncRefused('This is not a smartlic synchronisation file: its structure is not valid.');
+  if (shape.data.kind !== kind) {
+    throw syncRefused(`This file is a ${shape.data.kind}, not a ${kind}.`);
+  }
+  const payload = PAYLOADS[kind].safeParse(shape.data.payload);
+  if (!payload.success) throw syncRefused(`This ${kind} is malformed: its content is not valid.`);
+  return { ...shape.data, kind, payload: payload.data as SyncPayloads[K] };
+}
+
+/**
+ * Verifies a document's signature with `publicKey`; refuses an altered one. Returns its digest
+ * (see {@link documentDigest}), from the same signed bytes: a large document is serialised once.
+ */
+export async function verifyDocument(doc: SyncDocument, publicKey: KeyObject | string): Promise<string> {
+  const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+  const bytes = signedBytes(doc.kind, doc.payload);
+  let ok = false;
+  try {
+    ok = await verifyBytesAsync(bytes, Buffer.from(doc.signature.value, 'base64url'), key, 'ES256');
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw syncRefused(`This ${doc.kind} was altered or not signed by its sender: its signature does not match.`);
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Verifies a response: its certificates chain to `rootCaPem` (each issued by the next, the last
+ * by the root, all valid at `now`) and the first signed it. Returns the signer's subject.
+ */
+export async function verifyResponse(doc: SyncDocument, rootCaPem: string, now: number): Promise<string> {
+  const certs = doc.certificates ?? [];
+  if (certs.length === 0) throw syncRefused(`This ${doc.kind} carries no signing certificate.`);
+  try {
+    for (let i = certs.length - 1; i >= 0; i--) {
+      verifySignerChain(certs[i] as string, i === certs.length - 1 ? [rootCaPem] : [certs[i + 1] as string], now);
+    }
+  } catch {
+    throw syncRefused(`This ${doc.kind} is not signed by a certificate of this satellite's authority.`);
+  }
+  const signer = new X509Certificate(certs[0] as string);
+  await verifyDocument(doc, signer.publicKey);
+  return signer.subject;
+}
+
+/** The file name of a request: `license-sync-request-<satellite>_<YYYYMMDD>-<n>.yml`. */
+export function requestFileName(satellite: string, at: number, sequence: number): string {
+  const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '');
+  return `license-sync-request-${satellite.replace(/[^A-Za-z0-9._-]/g, '-')}_${day}-${sequence}.yml`;
+}
