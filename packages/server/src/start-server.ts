@@ -19,7 +19,7 @@ import {
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
-import { type OpenDatabase, openSqliteDatabase } from './storage/database.js';
+import { type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 import { openPostgresDatabase } from './storage/postgres.js';
 import { createTransactor } from './storage/transactor.js';
@@ -88,6 +88,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     app = await buildApp({
       changes,
       db: database.db,
+      raw: rawDatabaseOf(database),
       backup: backupSourceOf(config.dataDir, database),
       pki,
       clock: config.clock,

@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-key.js';
 import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
-import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
+import { type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { sendJson } from '../test-support/http.js';
@@ -50,6 +50,7 @@ describe('buildApp', () => {
     apiKey = readFileSync(key.path, 'utf8');
     app = await buildApp({
       db: database.db,
+      raw: rawDatabaseOf(database),
       backup: backupSourceOf(dir.path, database),
       pki,
       clock,

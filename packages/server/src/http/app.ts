@@ -45,6 +45,7 @@ import { registerJobRoutes } from '../jobs/job-routes.js';
 import { createJobRunner } from '../jobs/job-runner.js';
 import { serverJobs } from '../jobs/server-jobs.js';
 import type { Logger } from '../logger.js';
+import type { RawDatabase } from '../storage/database.js';
 import type { Database } from '../storage/schema.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { SERVER_VERSION } from '../version.js';
@@ -72,6 +73,8 @@ declare module 'fastify' {
 export interface AppDeps {
   /** A migrated database. */
   db: Kysely<Database>;
+  /** The driver's handle of the same database, for reads that bypass Kysely (the instances report). */
+  raw: RawDatabase;
   /** What `POST /api/v1/backup` copies: the data directory and, for SQLite, the open database. */
   backup: BackupSource;
   pki: AuthorityPki;
@@ -221,7 +224,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     registerTokenRoutes(admin, tokens);
     registerInstanceRoutes(admin, instances);
     registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree, changes }));
-    registerReportRoutes(admin, createReportService({ db, licenses, instances }));
+    registerReportRoutes(admin, createReportService({ db, raw: deps.raw, licenses, instances }));
     registerJobRoutes(admin, jobDeps);
     registerBackupRoutes(admin, { source: deps.backup, clock });
     registerPakRoutes(admin, paks);

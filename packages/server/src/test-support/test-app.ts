@@ -9,7 +9,7 @@ import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
-import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
+import { type Engine, type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { openPostgresDatabase } from '../storage/postgres.js';
 import { createTransactor } from '../storage/transactor.js';
@@ -47,6 +47,7 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
   const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
+    raw: rawDatabaseOf(database),
     backup: backupSourceOf(dir.path, database),
     pki,
     clock,

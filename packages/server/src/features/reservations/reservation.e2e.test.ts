@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../../http/rate-limits.js';
-import { type OpenDatabase, openSqliteDatabase } from '../../storage/database.js';
+import { type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from '../../storage/database.js';
 import { migrateToLatest } from '../../storage/migrate.js';
 import { createTransactor } from '../../storage/transactor.js';
 import { sendJson } from '../../test-support/http.js';
@@ -348,6 +348,7 @@ describe('reservation through a satellite', () => {
       const apiKey = readFileSync(key.path, 'utf8').trim();
       app = await buildApp({
         db: database.db,
+        raw: rawDatabaseOf(database),
         backup: backupSourceOf(dir.path, database),
         pki,
         clock,
