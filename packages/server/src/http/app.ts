@@ -54,6 +54,7 @@ import { requireApiKey } from './admin-auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { installGracefulClose } from './graceful-close.js';
 import { installJsonBodyParser } from './json-body.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 import { registerOpsRoutes } from './metrics/ops-routes.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
@@ -135,6 +136,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new RequestLog(),
     // Requests that arrive while closing get our own 503 (installGracefulClose).
     return503OnClosing: false,
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
 
