@@ -1,5 +1,5 @@
 import { minuteCachedIso } from '../../util/time.js';
-import { type InstanceComplianceStatus, instanceStatus, type TagBalance } from '../compliance/compliance.js';
+import { entitlementStatus, type InstanceComplianceStatus, type TagBalance } from '../compliance/compliance.js';
 import { silenceAlerts } from '../instances/instance-lifecycle.js';
 import { csvField, csvRow } from './csv.js';
 import type { InstanceReportRow, InstanceRowSource } from './instance-report-rows.js';
@@ -27,10 +27,15 @@ export interface InstanceStatusContext {
   balances: ReadonlyMap<string, TagBalance>;
 }
 
-/** One instance gathered from its rows, in the fields a report line shows. */
+/** One instance gathered from its rows: its usage as the report writes it, and what its status needs (as `instanceStatus` judges). */
 interface Gathered {
   row: InstanceReportRow;
-  usage: Array<{ tag: string; count: number }>;
+  /** `tag:count` by tag, space-separated. */
+  usage: string;
+  /** Some entitlement counts above zero (else `NoUsage`). */
+  used: boolean;
+  /** Some entitlement is out of compliance. */
+  short: boolean;
 }
 
 /**
@@ -64,8 +69,13 @@ export async function* instanceReportChunks(
         out += write(pending);
         pending = undefined;
       }
-      pending ??= { row, usage: [] };
-      if (row[10] !== null) pending.usage.push({ tag: row[10], count: Number(row[11]) });
+      pending ??= { row, usage: '', used: false, short: false };
+      if (row[10] !== null) {
+        const count = Number(row[11]);
+        pending.usage += `${pending.usage === '' ? '' : ' '}${row[10]}:${count}`;
+        if (count > 0) pending.used = true;
+        if (entitlementStatus(count, ctx.balances.get(row[10])) === 'OutOfCompliance') pending.short = true;
+      }
     }
     if (out !== '') yield out;
   }
@@ -80,19 +90,15 @@ interface Times {
   expires: (ms: number) => string;
 }
 
-function usageText(usage: Gathered['usage']): string {
-  return usage.map((u) => `${u.tag}:${u.count}`).join(' ');
-}
-
-function statusOf(g: Gathered, ctx: InstanceStatusContext): InstanceComplianceStatus {
-  return instanceStatus(g.usage, ctx.balances);
+function statusOf(g: Gathered): InstanceComplianceStatus {
+  return !g.used ? 'NoUsage' : g.short ? 'OutOfCompliance' : 'InCompliance';
 }
 
 function csvLine(g: Gathered, ctx: InstanceStatusContext, times: Times): string {
   const r = g.row;
   return `${csvField(r[0])},${csvField(r[1])},${csvField(r[2])},${csvField(r[3])},${csvField(r[4])},${csvField(
     times.registered(Number(r[5])),
-  )},${csvField(times.contact(Number(r[6])))},${csvField(usageText(g.usage))},${csvField(statusOf(g, ctx))},${csvField(
+  )},${csvField(times.contact(Number(r[6])))},${csvField(g.usage)},${csvField(statusOf(g))},${csvField(
     silenceAlerts(Number(r[6]), ctx.now).join('; '),
   )}\r\n`;
 }
@@ -105,7 +111,7 @@ function jsonLine(g: Gathered, ctx: InstanceStatusContext, times: Times): string
     times.registered(Number(r[5])),
   )},"lastContact":${s(times.contact(Number(r[6])))},"idCertSerial":${s(r[7])},"idCertExpiresAt":${s(
     times.expires(Number(r[8])),
-  )},"exportControlled":${Number(r[9]) === 1},"usage":${s(usageText(g.usage))},"status":${s(
-    statusOf(g, ctx),
+  )},"exportControlled":${Number(r[9]) === 1},"usage":${s(g.usage)},"status":${s(
+    statusOf(g),
   )},"alerts":${s(silenceAlerts(Number(r[6]), ctx.now).join('; '))}}`;
 }
