@@ -102,11 +102,19 @@ export function cryptoCeiling(seconds: number): number {
   return n / seconds;
 }
 
-/** `node …/smartlic.js server` arguments of a benchmark server on `dataDir` (and `--db db` if given). */
-export function serverArgs(dataDir: string, db?: string, nodeArgs: string[] = []): string[] {
+/**
+ * `node …/smartlic.js server` arguments of a benchmark server on `dataDir` (and `--db db` if
+ * given); `cli` is another build's `smartlic.js` (a baseline measured in the same run).
+ */
+export function serverArgs(
+  dataDir: string,
+  db?: string,
+  nodeArgs: string[] = [],
+  cli = join(ROOT, 'packages/cli/bin/smartlic.js'),
+): string[] {
   return [
     ...nodeArgs,
-    join(ROOT, 'packages/cli/bin/smartlic.js'),
+    cli,
     'server',
     '--data',
     dataDir,

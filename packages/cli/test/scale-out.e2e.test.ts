@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEVICE_ROUTES, systemClock } from '@smartlic/protocol';
+import Sqlite from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { LISTENER_APPLICATION_NAME } from '../../server/src/cluster/postgres-change-feed.js';
@@ -16,6 +17,7 @@ import { type DeviceContext, errorOf, SimDevice } from '../../server/src/test-su
 import { type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2014-08.com.example.A';
+const TAG_B = 'regid.2014-08.com.example.B';
 const SERVER_ARGS = ['--rate-limit', 'off', '--log-level', 'silent'];
 
 interface Cluster {
@@ -362,5 +364,104 @@ describeEachEngine('concurrent authorizations and license transfers on one pool'
         expect.objectContaining({ tag: TAG, quantity: 40, inUse: 0, surplus: 40 }),
       ]);
     }
+  });
+});
+
+/** One SQL query against the cluster's database, whichever engine it is. */
+async function queryDatabase(engine: Engine, cluster: Cluster, text: string): Promise<unknown[]> {
+  if (engine === 'postgres') {
+    const client = new pg.Client({ connectionString: cluster.dbUrl });
+    await client.connect();
+    try {
+      return (await client.query(text)).rows;
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new Sqlite(join(cluster.servers[0]!.dataDir, 'smartlic.db'), { readonly: true });
+  try {
+    return db.prepare(text).all();
+  } finally {
+    db.close();
+  }
+}
+
+describeEachEngine('concurrent renewals that change usage on one pool', (engine) => {
+  const cluster = useCluster();
+
+  it(`keep the VA's totals and reported names exact, ${engine === 'postgres' ? 'split over two processes' : 'on one process'}`, async () => {
+    const started = await cluster(engine, engine === 'postgres' ? 2 : 1);
+    const { admins, devices } = started;
+    const pick = <T>(list: T[], i: number) => list[i % list.length]!;
+    const { vaId } = await admins[0]!.setupVa(accountName());
+    await admins[0]!.addLicense(vaId, { tag: TAG, count: 25 });
+    await admins[0]!.addLicense(vaId, { tag: TAG_B, count: 10 });
+    const token = await admins[0]!.createToken(vaId, { maxUses: 100 });
+    const fleet: SimDevice[] = [];
+    for (let i = 0; i < 20; i++) {
+      const device = new SimDevice(pick(devices, i), { pid: 'C9300-24UX', sn: `U${i}` });
+      expect((await device.register(token.token)).status).toBe(200);
+      fleet.push(device);
+    }
+
+    // Every renewal changes the device's usage (counts, a second tag coming and going, display
+    // names), in turn through each process, all devices at once.
+    const usageOf = (d: number, k: number) => [
+      { tag: TAG, count: (d + k) % 4, displayName: k % 2 === 0 ? 'Switch A' : 'Switch A (renamed)' },
+      { tag: TAG_B, count: (d * k) % 3 },
+    ];
+    const ROUNDS = 8;
+    await Promise.all(
+      fleet.map(async (device, d) => {
+        for (let k = 0; k < ROUNDS; k++) {
+          const answer = await device.on(pick(devices, d + k)).authorize(usageOf(d, k));
+          expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+        }
+      }),
+    );
+
+    const last = fleet.map((_d, d) => usageOf(d, ROUNDS - 1));
+    const inUse = (tag: string) => last.flat().reduce((sum, e) => (e.tag === tag ? sum + e.count : sum), 0);
+    for (const admin of admins) {
+      expect(await admin.listLicenses(vaId)).toEqual([
+        expect.objectContaining({ tag: TAG, quantity: 25, inUse: inUse(TAG), surplus: 25 - inUse(TAG) }),
+        expect.objectContaining({ tag: TAG_B, quantity: 10, inUse: inUse(TAG_B), surplus: 10 - inUse(TAG_B) }),
+      ]);
+    }
+    // The maintained aggregates agree with the instances' usage rows.
+    const totals = (from: string) =>
+      queryDatabase(
+        engine,
+        started,
+        from === 'stored'
+          ? `select tag, cast(in_use as integer) as n from va_usage where va_id = '${vaId}' and in_use <> 0 order by tag`
+          : `select u.tag, cast(sum(u.count) as integer) as n from instance_usage u join instances i on i.id = u.instance_id
+               where i.va_id = '${vaId}' group by u.tag order by u.tag`,
+      );
+    expect(await totals('stored')).toEqual(await totals('computed'));
+    expect(await totals('stored')).toEqual([
+      { tag: TAG, n: inUse(TAG) },
+      { tag: TAG_B, n: inUse(TAG_B) },
+    ]);
+    const names = (from: string) =>
+      queryDatabase(
+        engine,
+        started,
+        from === 'stored'
+          ? `select tag, display_name, cast(instances as integer) as n from va_reported_names
+               where va_id = '${vaId}' and instances > 0 order by tag, display_name`
+          : `select u.tag, u.display_name, cast(count(*) as integer) as n from instance_usage u
+               join instances i on i.id = u.instance_id where i.va_id = '${vaId}' and u.display_name is not null
+               group by u.tag, u.display_name order by u.tag, u.display_name`,
+      );
+    expect(await names('stored')).toEqual(await names('computed'));
+    expect(await names('stored')).toEqual([
+      { tag: TAG, display_name: 'Switch A (renamed)', n: last.filter((u) => u[0]!.count > 0).length },
+    ]);
+
+    // A renewal after the burst is judged on the exact totals.
+    const over = inUse(TAG) > 25 || inUse(TAG_B) > 10;
+    const again = await fleet[0]!.on(pick(devices, 1)).authorize(last[0]!);
+    expect(statusOf(again)).toBe(over ? 'OutOfCompliance' : 'InCompliance');
   });
 });

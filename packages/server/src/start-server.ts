@@ -63,7 +63,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let changes: ChangeFeed | undefined;
   try {
     await migrateToLatest(database.db);
-    const transactor = createTransactor(database.db);
+    const transactor = createTransactor(database);
     // No scan of the usage here: the totals move with every usage change, in its transaction.
     // Processes started together on one database and data directory create the shared files once.
     const { pki, secrets, tls, adminKey } = await withStartupLock(config.database, async () => {
@@ -89,6 +89,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       changes,
       db: database.db,
       raw: rawDatabaseOf(database),
+      deviceStatements: database.deviceStatements,
       backup: backupSourceOf(config.dataDir, database),
       pki,
       clock: config.clock,

@@ -40,7 +40,7 @@ describe('buildApp', () => {
     const logger = pino({ level: 'info', redact: ['req.headers.authorization'] }, sink);
     database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
     await migrateToLatest(database.db);
-    const real = createTransactor(database.db);
+    const real = createTransactor(database);
     const transactor: Transactor = {
       run: (work) => (broken ? Promise.reject(new Error('disk on fire at /var/secret/path')) : real.run(work)),
       drain: () => real.drain(),
@@ -51,6 +51,7 @@ describe('buildApp', () => {
     app = await buildApp({
       db: database.db,
       raw: rawDatabaseOf(database),
+      deviceStatements: database.deviceStatements,
       backup: backupSourceOf(dir.path, database),
       pki,
       clock,

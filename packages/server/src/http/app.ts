@@ -46,8 +46,9 @@ import { createJobRunner } from '../jobs/job-runner.js';
 import { serverJobs } from '../jobs/server-jobs.js';
 import type { Logger } from '../logger.js';
 import type { RawDatabase } from '../storage/database.js';
+import type { DeviceStatements } from '../storage/device-statements.js';
 import type { Database } from '../storage/schema.js';
-import { createTransactor, type Transactor } from '../storage/transactor.js';
+import type { Transactor } from '../storage/transactor.js';
 import { SERVER_VERSION } from '../version.js';
 import { requireAccess } from './access-control.js';
 import { requireApiKey } from './admin-auth.js';
@@ -87,8 +88,10 @@ export interface AppDeps {
   clockToleranceMs?: number;
   /** `satellite` refuses reservation routes (SPEC §7); the rest of satellite mode is not built yet. */
   mode?: 'authority' | 'satellite';
-  /** Default: a group-commit transactor over `db`. */
-  transactor?: Transactor;
+  /** The engine's transactor over `db` (`createTransactor(database)`). */
+  transactor: Transactor;
+  /** The authorization's prepared statements (`database.deviceStatements`). */
+  deviceStatements: DeviceStatements;
   /** Period of the lifecycle jobs (real time); default one hour. */
   jobIntervalMs?: number;
   /** Real time from listening to the first run of every background job; default 5 s (`DEFAULT_JOB_START_DELAY_MS`). */
@@ -119,7 +122,7 @@ export interface AppDeps {
  */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { db, pki, clock, logger } = deps;
-  const transactor = deps.transactor ?? createTransactor(db);
+  const { transactor } = deps;
   const clockToleranceMs = deps.clockToleranceMs ?? DEFAULT_TIMERS.clockToleranceMs;
   const secrets = deps.secrets ?? createSecretBox(randomBytes(SECRET_KEY_BYTES));
   const webhookTargets = deps.webhookTargets ?? { allowPrivate: false, resolve: systemResolver };
@@ -159,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const device = createDeviceService({
     db,
     transactor,
+    statements: deps.deviceStatements,
     clock,
     pki,
     cache,

@@ -1,15 +1,19 @@
 import { SmartlicError } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.js';
-import type { Transactor, TransactorOptions, Work } from './transactor.js';
+import type { RunOptions, Transactor, TransactorOptions, Work } from './transactor.js';
 
 /** serialization_failure and deadlock_detected: the transaction may succeed if run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 /** How long a unit keeps being retried before it is answered `SERVER_BUSY`. */
 const RETRY_BUDGET_MS = 30_000;
 
+/** Kysely's name of each isolation level. */
+const LEVELS = { serializable: 'serializable', 'read-committed': 'read committed' } as const;
+
 /**
- * PostgreSQL: each unit of work in its own SERIALIZABLE transaction on the pool. On SQLite a
+ * PostgreSQL: each unit of work in its own SERIALIZABLE transaction on the pool (or READ
+ * COMMITTED when the unit asks for it: see {@link RunOptions}). On SQLite a
  * read-check-write unit is safe because there is one writer; here several units (and several
  * server processes) run at once, and SERIALIZABLE makes PostgreSQL abort any unit whose
  * outcome would differ from some serial order. Such a unit (40001, or a deadlock 40P01) is run
@@ -24,11 +28,12 @@ export function createSerializableTransactor(db: Kysely<Database>, options: Tran
   let inFlight = 0;
   const idleWaiters: Array<() => void> = [];
 
-  const runWithRetry = async <T>(work: Work<T>): Promise<T> => {
+  const runWithRetry = async <T>(work: Work<T>, options: RunOptions): Promise<T> => {
+    const level = LEVELS[options.isolation ?? 'serializable'];
     const deadline = Date.now() + RETRY_BUDGET_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await db.transaction().setIsolationLevel('serializable').execute(work);
+        return await db.transaction().setIsolationLevel(level).execute(work);
       } catch (error) {
         if (!isRetryable(error)) throw error;
         if (Date.now() >= deadline) {
@@ -40,13 +45,13 @@ export function createSerializableTransactor(db: Kysely<Database>, options: Tran
   };
 
   return {
-    async run<T>(work: Work<T>): Promise<T> {
+    async run<T>(work: Work<T>, options: RunOptions = {}): Promise<T> {
       if (inFlight >= maxQueue) {
         throw new SmartlicError('SERVER_BUSY', { context: { queued: inFlight } });
       }
       inFlight++;
       try {
-        return await runWithRetry(work);
+        return await runWithRetry(work, options);
       } finally {
         inFlight--;
         if (inFlight === 0) for (const wake of idleWaiters.splice(0)) wake();

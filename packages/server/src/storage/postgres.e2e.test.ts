@@ -69,7 +69,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL storage', () => {
   it('retries a unit of work that lost a serialization conflict, so that no increment is lost', async () => {
     const db = database.db;
     await db.insertInto('va_usage').values({ va_id: 'va', tag: 'race', in_use: 0 }).execute();
-    const transactor = createTransactor(db);
+    const transactor = createTransactor(database);
     // Read-check-write units: each reads the total and writes it back plus one.
     await Promise.all(
       Array.from({ length: 40 }, () =>
@@ -95,7 +95,7 @@ describe.skipIf(!postgresUrl())('PostgreSQL storage', () => {
   });
 
   it('rolls back a unit that throws, and only that unit', async () => {
-    const transactor = createTransactor(database.db);
+    const transactor = createTransactor(database);
     const insert = (id: string) =>
       transactor.run((trx) =>
         trx

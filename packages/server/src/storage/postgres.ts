@@ -1,6 +1,7 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { OpenPostgresDatabase } from './database.js';
+import { createPostgresDeviceStatements, NAMED_STATEMENTS } from './postgres-device-statements.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
@@ -51,6 +52,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
   // An idle connection that the database drops (restart, admin kill) must not crash the process:
   // the pool discards it and the next query opens a new one.
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => nameHotStatements(client, NAMED_STATEMENTS));
   try {
     const client = await pool.connect();
     client.release();
@@ -64,12 +66,27 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     engine: 'postgres',
     db,
     pool,
+    deviceStatements: createPostgresDeviceStatements(),
     async close() {
       if (closed) return;
       closed = true;
       await db.destroy();
     },
   };
+}
+
+/**
+ * Makes `client` send the statements of `names` (text → name) as named prepared statements:
+ * Kysely passes a text and values to `client.query`, and pg prepares a named statement once per
+ * connection, then only binds and executes it. Every other query goes through unchanged.
+ */
+export function nameHotStatements(client: pg.PoolClient, names: ReadonlyMap<string, string>): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const [text, values] = args;
+    const name = typeof text === 'string' && args.length === 2 ? names.get(text) : undefined;
+    return name ? query({ name, text, values }) : query(...args);
+  }) as typeof client.query;
 }
 
 /** Why a connection to PostgreSQL failed, as one sentence an operator can act on. */

@@ -3,13 +3,13 @@ import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-support/temp-dir.js';
-import { type OpenDatabase, openSqliteDatabase } from './database.js';
+import { type OpenSqliteDatabase, openSqliteDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
-import { createTransactor, type Transactor } from './transactor.js';
+import { createGroupCommitTransactor, createTransactor, type Transactor } from './transactor.js';
 
 describe('transactor (group commit with a savepoint per unit)', () => {
   let dir: ReturnType<typeof makeTempDir>;
-  let database: OpenDatabase;
+  let database: OpenSqliteDatabase;
   let transactor: Transactor;
   const file = () => join(dir.path, 'test.db');
 
@@ -17,7 +17,7 @@ describe('transactor (group commit with a savepoint per unit)', () => {
     dir = makeTempDir();
     database = openSqliteDatabase(file());
     await migrateToLatest(database.db);
-    transactor = createTransactor(database.db, { maxBatch: 16 });
+    transactor = createTransactor(database, { maxBatch: 16 });
   });
   afterEach(async () => {
     await database.close();
@@ -40,6 +40,66 @@ describe('transactor (group commit with a savepoint per unit)', () => {
       other.close();
     }
     expect(await nonces()).toEqual(names);
+  });
+
+  it('acknowledges a committed unit only once its WAL sync has completed, and goes on meanwhile', async () => {
+    const syncs: Array<() => void> = [];
+    const gated = createGroupCommitTransactor({
+      ...database,
+      walSync: { sync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
+    });
+    let acknowledged = false;
+    const first = gated.run((trx) => trx.insertInto('nonces').values({ nonce: 'a', seen_at: 1 }).execute());
+    void first.then(() => {
+      acknowledged = true;
+    });
+    while (syncs.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    // Committed (another connection sees it), not yet acknowledged: its sync has not completed.
+    const other = new BetterSqlite3(file(), { readonly: true });
+    try {
+      expect(other.prepare('select nonce from nonces').all()).toEqual([{ nonce: 'a' }]);
+    } finally {
+      other.close();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(acknowledged).toBe(false);
+    // The next batch commits while the first sync is still running…
+    const second = gated.run((trx) => trx.insertInto('nonces').values({ nonce: 'b', seen_at: 1 }).execute());
+    while (syncs.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    let drained = false;
+    void gated.drain().then(() => {
+      drained = true;
+    });
+    // …and each is acknowledged by its own sync; drain waits for both.
+    syncs[0]!();
+    await first;
+    expect(drained).toBe(false);
+    syncs[1]!();
+    await second;
+    await gated.drain();
+    expect(await nonces()).toEqual(['a', 'b']);
+  });
+
+  it('fails the units of a batch whose WAL sync fails, and acknowledges a failed unit without waiting for it', async () => {
+    const failing = createGroupCommitTransactor({
+      ...database,
+      walSync: { sync: () => Promise.reject(new Error('EIO: fdatasync')), close: async () => undefined },
+    });
+    const results = await Promise.allSettled([
+      failing.run((trx) => trx.insertInto('nonces').values({ nonce: 'x', seen_at: 1 }).execute()),
+      failing.run(async () => {
+        throw new Error('refused');
+      }),
+    ]);
+    expect(results.map((r) => (r as PromiseRejectedResult).reason?.message)).toEqual(['EIO: fdatasync', 'refused']);
+  });
+
+  it('syncs the real WAL file, for one caller and for several at once', async () => {
+    await addNonce('a');
+    await database.walSync.sync();
+    await expect(
+      Promise.all([database.walSync.sync(), database.walSync.sync(), database.walSync.sync()]),
+    ).resolves.toEqual([undefined, undefined, undefined]);
   });
 
   it('rolls back only the unit that failed, and rejects it with its own error', async () => {
@@ -78,7 +138,7 @@ describe('transactor (group commit with a savepoint per unit)', () => {
   });
 
   it('refuses work beyond its queue limit with SERVER_BUSY', async () => {
-    const small = createTransactor(database.db, { maxQueue: 2 });
+    const small = createTransactor(database, { maxQueue: 2 });
     const results = await Promise.allSettled([1, 2, 3].map((i) => small.run(async () => i)));
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
     expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: 'SERVER_BUSY', status: 503 });

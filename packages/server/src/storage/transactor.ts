@@ -1,11 +1,26 @@
 import { SmartlicError } from '@smartlic/protocol';
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { engineOf } from './database.js';
+import type BetterSqlite3 from 'better-sqlite3';
+import type { Kysely, Transaction } from 'kysely';
+import type { OpenDatabase, OpenSqliteDatabase } from './database.js';
 import { createSerializableTransactor } from './postgres-transactor.js';
 import type { Database } from './schema.js';
 
 /** A unit of work against the database; it must use `trx` only and must not wait on anything but it. */
 export type Work<T> = (trx: Transaction<Database>) => Promise<T>;
+
+/**
+ * How isolated a unit of work runs on PostgreSQL (ADR 0009). `serializable`, the default, makes
+ * every read-check-write unit safe without locks; `read-committed` is for units whose every
+ * shared write is a row lock or an atomic increment (the authorization renewal), which then
+ * never abort on a serialization conflict. SQLite runs every unit alone, which is stronger than both.
+ */
+export type Isolation = 'serializable' | 'read-committed';
+
+/** Options of one unit of work. */
+export interface RunOptions {
+  /** PostgreSQL only; default `serializable`. */
+  isolation?: Isolation;
+}
 
 /** Runs units of work atomically and durably. */
 export interface Transactor {
@@ -13,7 +28,7 @@ export interface Transactor {
    * Runs `work` in a transaction: all of its writes commit together or, if it throws,
    * none do. Resolves only once the commit is on disk. Never call `run` from inside work.
    */
-  run<T>(work: Work<T>): Promise<T>;
+  run<T>(work: Work<T>, options?: RunOptions): Promise<T>;
   /** Resolves when every queued unit of work has settled. */
   drain(): Promise<void>;
 }
@@ -35,32 +50,36 @@ export interface TransactorOptions {
 }
 
 /**
- * The transactor for `db`'s engine: group commit on SQLite ({@link createGroupCommitTransactor}),
- * one SERIALIZABLE transaction per unit, retried on conflicts, on PostgreSQL
- * ({@link createSerializableTransactor}).
+ * The transactor for the database's engine: group commit on SQLite
+ * ({@link createGroupCommitTransactor}), one transaction per unit (SERIALIZABLE unless the unit
+ * asks for READ COMMITTED), retried on conflicts, on PostgreSQL ({@link createSerializableTransactor}).
  */
-export function createTransactor(db: Kysely<Database>, options: TransactorOptions = {}): Transactor {
-  return engineOf(db) === 'postgres'
-    ? createSerializableTransactor(db, options)
-    : createGroupCommitTransactor(db, options);
+export function createTransactor(database: OpenDatabase, options: TransactorOptions = {}): Transactor {
+  return database.engine === 'postgres'
+    ? createSerializableTransactor(database.db, options)
+    : createGroupCommitTransactor(database as OpenSqliteDatabase, options);
 }
 
 /**
- * SQLite: a transactor with group commit. With synchronous=FULL every commit costs an fsync
- * (~0.25 ms here), which alone would cap the server near 4,000 writes/s. Work that arrives
- * while a batch is being written is queued; the next batch runs all of it in one
- * transaction, each unit inside its own SAVEPOINT, so one unit's failure rolls back that
- * unit only, and every unit is acknowledged after the single commit. Under no load a batch
- * holds one unit and this is an ordinary transaction. Beyond `maxQueue` waiting units, new
- * work is refused at once with `SERVER_BUSY`.
+ * SQLite: a transactor with group commit. Work that arrives while a batch is being written is
+ * queued; the next batch runs all of it in one transaction, each unit inside its own SAVEPOINT,
+ * so one unit's failure rolls back that unit only. The COMMIT writes the log without waiting
+ * for the disk (`synchronous=NORMAL`); the batch's units are acknowledged once the WAL's
+ * fdatasync, run on the thread pool ({@link WalSync}), has completed (ADR 0002). The next batch
+ * runs while that sync is in flight, and batches committed meanwhile share the next sync, so
+ * neither the commit's fsync nor the disk's latency holds the event loop. Under no load a batch
+ * holds one unit. Beyond `maxQueue` waiting units, new work is refused at once with `SERVER_BUSY`.
  */
-export function createGroupCommitTransactor(db: Kysely<Database>, options: TransactorOptions = {}): Transactor {
+export function createGroupCommitTransactor(database: OpenSqliteDatabase, options: TransactorOptions = {}): Transactor {
+  const { db, walSync } = database;
+  const savepoints = unitSavepoints(database.sqlite);
   const maxBatch = options.maxBatch ?? 128;
   const maxQueue = options.maxQueue ?? 10_000;
   const queue: Job[] = [];
   const idleWaiters: Array<() => void> = [];
   let scheduled = false;
   let running = false;
+  let syncing = 0;
 
   const schedule = (): void => {
     if (scheduled || running || queue.length === 0) return;
@@ -68,19 +87,37 @@ export function createGroupCommitTransactor(db: Kysely<Database>, options: Trans
     setImmediate(() => void flush());
   };
 
+  const wakeIfIdle = (): void => {
+    if (!running && !scheduled && syncing === 0 && queue.length === 0) for (const wake of idleWaiters.splice(0)) wake();
+  };
+
   const flush = async (): Promise<void> => {
     scheduled = false;
     running = true;
     const batch = queue.splice(0, maxBatch);
-    const outcomes = await runBatch(db, batch);
+    const outcomes = await runBatch(db, savepoints, batch);
+    running = false;
+    schedule();
+    // Units that failed changed nothing: they hear at once. The others once their commit is on disk.
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
-      if (outcome.ok) job.resolve(outcome.value);
-      else job.reject(outcome.error);
+      if (!outcome.ok) job.reject(outcome.error);
     });
-    running = false;
-    if (queue.length > 0) schedule();
-    else for (const wake of idleWaiters.splice(0)) wake();
+    if (outcomes.some((o) => o.ok)) {
+      syncing++;
+      const failure = await walSync.sync().then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      );
+      syncing--;
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i]!;
+        if (!outcome.ok) return;
+        if (failure) job.reject(failure.error);
+        else job.resolve(outcome.value);
+      });
+    }
+    wakeIfIdle();
   };
 
   return {
@@ -96,27 +133,46 @@ export function createGroupCommitTransactor(db: Kysely<Database>, options: Trans
       });
     },
     drain(): Promise<void> {
-      if (!running && !scheduled && queue.length === 0) return Promise.resolve();
+      if (!running && !scheduled && syncing === 0 && queue.length === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
     },
   };
 }
 
-async function runBatch(db: Kysely<Database>, batch: Job[]): Promise<Outcome[]> {
+/** The SAVEPOINT statements around each unit, prepared once on the connection. */
+interface UnitSavepoints {
+  open(): void;
+  release(): void;
+  rollback(): void;
+}
+
+function unitSavepoints(sqlite: BetterSqlite3.Database): UnitSavepoints {
+  const open = sqlite.prepare('savepoint smartlic_unit');
+  const release = sqlite.prepare('release savepoint smartlic_unit');
+  const rollback = sqlite.prepare('rollback to savepoint smartlic_unit');
+  return {
+    open: () => void open.run(),
+    release: () => void release.run(),
+    rollback: () => void rollback.run(),
+  };
+}
+
+async function runBatch(db: Kysely<Database>, savepoints: UnitSavepoints, batch: Job[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   try {
+    // The batch holds Kysely's one SQLite connection, so the savepoints run on it directly.
     await db.transaction().execute(async (trx) => {
       for (const job of batch) {
-        await sql`savepoint smartlic_unit`.execute(trx);
+        savepoints.open();
         try {
           const value = await job.work(trx);
-          await sql`release savepoint smartlic_unit`.execute(trx);
+          savepoints.release();
           outcomes.push({ ok: true, value });
         } catch (error) {
           outcomes.push({ ok: false, error });
           // If undoing the unit fails, the transaction is unusable: abort the whole batch.
-          await sql`rollback to savepoint smartlic_unit`.execute(trx);
-          await sql`release savepoint smartlic_unit`.execute(trx);
+          savepoints.rollback();
+          savepoints.release();
         }
       }
     });

@@ -41,13 +41,14 @@ export async function startTestApp(options: { webhookAllowPrivate?: boolean; eng
     ? await openPostgresDatabase(testDatabase.url)
     : openSqliteDatabase(join(dir.path, 'smartlic.db'));
   await migrateToLatest(database.db);
-  const transactor = createTransactor(database.db);
+  const transactor = createTransactor(database);
   const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
   const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
   const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
     raw: rawDatabaseOf(database),
+    deviceStatements: database.deviceStatements,
     backup: backupSourceOf(dir.path, database),
     pki,
     clock,

@@ -22,8 +22,16 @@ export async function readCoveredBalances(
   now: number,
   tags?: readonly string[],
 ): Promise<Map<string, CoveredBalance>> {
-  const wanted = tags ? [...new Set(tags.flatMap((t) => tree.family(t)))] : undefined;
-  const balances = await readBalances(db, vaId, now, wanted);
+  return coverBalances(tree, await readBalances(db, vaId, now, tags ? familiesOf(tree, tags) : undefined));
+}
+
+/** `tags` and every tag of their families (siblings share a generic pool, so they are read together). */
+export function familiesOf(tree: TagTree, tags: readonly string[]): string[] {
+  return [...new Set(tags.flatMap((t) => tree.family(t)))];
+}
+
+/** Applies the license hierarchy to balances read for whole families ({@link familiesOf}). */
+export function coverBalances(tree: TagTree, balances: ReadonlyMap<string, NamedBalance>): Map<string, CoveredBalance> {
   const allocation = allocate({
     quantity: new Map([...balances].map(([tag, b]) => [tag, b.quantity])),
     inUse: new Map([...balances].map(([tag, b]) => [tag, b.inUse])),

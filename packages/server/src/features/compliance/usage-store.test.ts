@@ -27,7 +27,7 @@ describeEachEngine('usage store', (engine) => {
   beforeAll(async () => {
     handle = await openTestDatabase(engine);
     database = handle.database;
-    transactor = createTransactor(database.db);
+    transactor = createTransactor(database);
     const { db } = database;
     await db.insertInto('smart_accounts').values({ id: 'sa', name: 'A', domain: 'a.example', created_at: 0 }).execute();
     await db.insertInto('virtual_accounts').values({ id: 'va', account_id: 'sa', name: 'V', created_at: 0 }).execute();

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { engineOf } from '../../storage/database.js';
 import type { Database } from '../../storage/schema.js';
 
 /** One tag an instance reports in use. */
@@ -90,7 +91,9 @@ async function addToReportedNames(
   vaId: string,
   deltas: ReadonlyArray<{ tag: string; name: string; delta: 1 | -1 }>,
 ): Promise<void> {
-  for (const { tag, name, delta } of deltas) {
+  // Rows in one order in every unit, so that two units never wait on each other's rows (deadlock).
+  const ordered = [...deltas].sort((a, b) => compare(a.tag, b.tag) || compare(a.name, b.name) || a.delta - b.delta);
+  for (const { tag, name, delta } of ordered) {
     await sql`
       insert into va_reported_names (va_id, tag, display_name, instances) values (${vaId}, ${tag}, ${name}, ${delta})
       on conflict (va_id, tag, display_name) do update set instances = va_reported_names.instances + excluded.instances`.execute(
@@ -104,12 +107,34 @@ async function addToReportedNames(
 }
 
 async function addToTotals(trx: Kysely<Database>, vaId: string, deltas: ReadonlyMap<string, number>): Promise<void> {
-  for (const [tag, delta] of deltas) {
-    if (delta === 0) continue;
+  const changes = [...deltas].filter(([, delta]) => delta !== 0).sort(([a], [b]) => compare(a, b));
+  if (changes.length === 0) return;
+  await lockVaUsage(trx, vaId);
+  for (const [tag, delta] of changes) {
     await sql`
       insert into va_usage (va_id, tag, in_use) values (${vaId}, ${tag}, ${delta})
       on conflict (va_id, tag) do update set in_use = va_usage.in_use + excluded.in_use`.execute(trx);
   }
+}
+
+/** An advisory-lock namespace of its own (`smlu`), apart from the job and start-up locks' one-key space. */
+const VA_USAGE_LOCK_SPACE = 0x736d6c75;
+
+/**
+ * PostgreSQL: holds the VA's usage lock until the transaction ends, so that units changing a
+ * VA's totals run one after another (ADR 0009). A renewal at READ COMMITTED then judges
+ * compliance on balances that include every earlier change of its VA, as if the changes ran
+ * serially, also across sibling tags of a hierarchy, whose rows it does not write. Renewals that
+ * change nothing take no lock. SQLite has one writer and needs none.
+ */
+async function lockVaUsage(trx: Kysely<Database>, vaId: string): Promise<void> {
+  if (engineOf(trx) !== 'postgres') return;
+  await sql`select pg_advisory_xact_lock(${VA_USAGE_LOCK_SPACE}, hashtext(${vaId}))`.execute(trx);
+}
+
+/** Code-unit order of two strings: the same in every process, whatever the locale. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Total in use per tag of a VA (only tags some instance uses), optionally for `tags` only. */

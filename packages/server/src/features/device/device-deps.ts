@@ -1,6 +1,7 @@
 import type { Clock } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { Logger } from '../../logger.js';
+import type { DeviceStatements } from '../../storage/device-statements.js';
 import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 import type { PlaceCache } from '../accounts/place-cache.js';
@@ -12,6 +13,8 @@ import type { TagTreeCache } from '../tags/tag-tree.js';
 export interface DeviceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
+  /** The authorization's statements, prepared for the engine (the rest of the device path uses Kysely). */
+  statements: DeviceStatements;
   clock: Clock;
   pki: AuthorityPki;
   cache: InstanceKeyCache;

@@ -26,7 +26,7 @@ describe('license listing over a damaged row', () => {
     dir = makeTempDir();
     database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
     await migrateToLatest(database.db);
-    const transactor = createTransactor(database.db);
+    const transactor = createTransactor(database);
     warnings = [];
     const sink = new Writable({
       write(chunk, _encoding, done) {

@@ -342,13 +342,14 @@ describe('reservation through a satellite', () => {
     try {
       database = openSqliteDatabase(join(dir.path, 'smartlic.db'));
       await migrateToLatest(database.db);
-      const transactor = createTransactor(database.db);
+      const transactor = createTransactor(database);
       const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
       const key = await ensureBootstrapAdminKey({ dataDir: dir.path, transactor, clock });
       const apiKey = readFileSync(key.path, 'utf8').trim();
       app = await buildApp({
         db: database.db,
         raw: rawDatabaseOf(database),
+        deviceStatements: database.deviceStatements,
         backup: backupSourceOf(dir.path, database),
         pki,
         clock,

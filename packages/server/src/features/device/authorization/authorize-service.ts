@@ -1,9 +1,8 @@
 import { type AuthorizeResponse, DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
 import { entitlementStatus, overallStatus, retryIntervalFor } from '../../compliance/compliance.js';
-import { readCoveredBalances } from '../../compliance/covered-balances.js';
-import { readInstanceUsage, replaceInstanceUsage } from '../../compliance/usage-store.js';
+import { coverBalances, familiesOf } from '../../compliance/covered-balances.js';
+import { replaceInstanceUsage } from '../../compliance/usage-store.js';
 import { recordAuthorizationChanges } from '../../events/device-events.js';
-import { touchInstanceInVa } from '../../instances/instance-store.js';
 import { signResponse } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
 import {
@@ -13,9 +12,15 @@ import {
   retirePreviousCertificate,
 } from '../device-identity.js';
 import type { DeviceRequest } from '../device-request.js';
-import { recordNonce } from '../nonce-store.js';
 import { replayedNonce } from '../replay.js';
 import { mergeEntitlements } from './requested-usage.js';
+
+/**
+ * READ COMMITTED on PostgreSQL (ADR 0009): the nonce is a primary key, the instance's row is
+ * locked by the unit's first update (so its usage rows have one writer at a time), the VA's totals
+ * move by atomic increments under the VA's usage lock; nothing is read and then written back.
+ */
+const RENEWAL_ISOLATION = { isolation: 'read-committed' } as const;
 
 /**
  * Authorization, "Mother May I" (SPEC §4.2): the request's entitlements become the
@@ -27,24 +32,30 @@ export async function authorizeDevice(
   deps: DeviceDeps,
   request: DeviceRequest<'authorize'>,
 ): Promise<Envelope<AuthorizeResponse>> {
-  const { transactor, clock, pki } = deps;
+  const { transactor, clock, pki, statements } = deps;
   const { payload } = request;
   const identity = await authenticateInstance(deps, request);
   const requested = mergeEntitlements(payload.entitlements);
-  const tags = requested.map((e) => e.tag);
   const now = clock.now();
   const tree = await deps.tags.get();
+  const families = familiesOf(
+    tree,
+    requested.map((e) => e.tag),
+  );
 
   const { entitlements, status, place } = await transactor.run(async (trx) => {
-    if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
+    if (!(await statements.recordNonce(trx, payload.nonce, now))) throw replayedNonce();
     // The VA is read back: the instance may have been transferred since its identity was cached.
-    const touched = await touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
+    const touched = await statements.touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
     if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
     await retirePreviousCertificate(trx, identity);
     const { vaId } = touched;
-    const current = await readInstanceUsage(trx, identity.id);
+    const current = await statements.readInstanceUsage(trx, identity.id);
     const usageChanged = await replaceInstanceUsage(trx, { instanceId: identity.id, vaId }, current, requested);
-    const read = await readCoveredBalances(trx, tree, vaId, now, tags);
+    const read = coverBalances(
+      tree,
+      families.length === 0 ? new Map() : await statements.readBalances(trx, vaId, now, families),
+    );
     // Judged once, here: the event log and the answer must agree on the same balances.
     const entitlements = requested.map((e) => {
       const balance = read.get(e.tag);
@@ -68,7 +79,7 @@ export async function authorizeDevice(
       status,
     });
     return { entitlements, status, place: await deps.places.get(trx, vaId) };
-  });
+  }, RENEWAL_ISOLATION);
   forgetRetiredCertificate(deps, identity);
 
   const authorizedAt = clock.now();

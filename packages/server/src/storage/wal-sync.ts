@@ -1,0 +1,74 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+/** Makes what SQLite has written to its write-ahead log durable, on the thread pool. */
+export interface WalSync {
+  /**
+   * Resolves once an fdatasync of the WAL that started after this call has completed: every
+   * commit made before the call is then on disk. Calls made while a sync runs share the next one.
+   */
+  sync(): Promise<void>;
+  /** Closes the WAL's file handle (the database stays open). */
+  close(): Promise<void>;
+}
+
+/**
+ * The WAL sync of the SQLite database `file` (ADR 0002). The connection runs with
+ * `synchronous=NORMAL`, so a COMMIT writes the log without waiting for the disk; the group-commit
+ * transactor then acknowledges its units only after this sync, which runs on libuv's thread pool
+ * while the event loop goes on parsing, verifying and signing. fdatasync covers every page of the
+ * file, whoever wrote it, so one sync covers every commit before it. The first sync also syncs
+ * the directory, which makes the log file's own entry durable.
+ */
+export function createWalSync(file: string): WalSync {
+  const walFile = `${file}-wal`;
+  let handle: FileHandle | undefined;
+  let running: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+
+  const walHandle = async (): Promise<FileHandle> => {
+    // A log deleted and created again (only when the last connection closes) is a new file.
+    if (handle && (await handle.stat()).nlink > 0) return handle;
+    await handle?.close();
+    handle = await open(walFile, 'r');
+    const dir = await open(dirname(walFile), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+    return handle;
+  };
+
+  const runOnce = async (): Promise<void> => {
+    const wal = await walHandle();
+    await wal.datasync();
+  };
+
+  const start = (): Promise<void> => {
+    const current = runOnce().finally(() => {
+      running = undefined;
+    });
+    running = current;
+    return current;
+  };
+
+  return {
+    sync(): Promise<void> {
+      if (!running) return start();
+      // A sync is running, and may have started before the caller's commit: join the next one.
+      next ??= running
+        .catch(() => undefined)
+        .then(() => {
+          next = undefined;
+          return start();
+        });
+      return next;
+    },
+    async close(): Promise<void> {
+      await Promise.allSettled([running, next]);
+      await handle?.close();
+      handle = undefined;
+    },
+  };
+}
