@@ -191,17 +191,6 @@ describe('admin REST API', () => {
     });
   });
 
-  it('records when an API key was last used', async () => {
-    const db = new BetterSqlite3(join(t.dataDir, 'smartlic.db'), { readonly: true });
-    try {
-      await t.admin.request('GET', '/api/v1/accounts');
-      const row = db.prepare('select last_used_at, role from api_keys').get() as { last_used_at: number; role: string };
-      expect(row).toEqual({ last_used_at: t.clock.now(), role: 'owner' });
-    } finally {
-      db.close();
-    }
-  });
-
   it('refuses a revoked API key', async () => {
     const db = new BetterSqlite3(join(t.dataDir, 'smartlic.db'));
     try {

@@ -8,6 +8,7 @@ import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
 import { PlaceCache } from '../features/accounts/place-cache.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
+import { createKeyUseRecorder } from '../features/api-keys/key-use-recorder.js';
 import { registerBackupRoutes } from '../features/backup/backup-routes.js';
 import type { BackupSource } from '../features/backup/backup-service.js';
 import { registerDeviceConversionRoutes } from '../features/conversion/device-conversion-routes.js';
@@ -171,7 +172,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger,
     tags: tagTree,
   });
-  const apiKeys = createApiKeyService({ db, transactor, clock });
+  // API key uses are written off the request path, flushed every few seconds and before closing.
+  const keyUses = createKeyUseRecorder({
+    transactor,
+    onError: (error) => logger.warn({ err: error }, 'Recording API key uses failed; will retry'),
+  });
+  const apiKeys = createApiKeyService({ db, clock, keyUses });
   const accounts = createAccountService({ db, transactor, clock });
   const licenses = createLicenseService({ db, transactor, clock, tags: tagTree, logger, changes });
   const tokens = createTokenService({ db, transactor, clock, secrets });
@@ -208,9 +214,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger,
     startDelayMs: deps.jobStartDelayMs,
   });
-  app.addHook('onListen', async () => runner.start());
+  app.addHook('onListen', async () => {
+    runner.start();
+    keyUses.start();
+  });
   app.addHook('preClose', async () => {
-    await Promise.all([webhookJobs.stop(), runner.stop()]);
+    await Promise.all([webhookJobs.stop(), runner.stop(), keyUses.stop()]);
   });
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, rootCaPem: pki.rootCaPem });
@@ -223,7 +232,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requireApiKey(admin, apiKeys);
     admin.addHook('onRequest', limits.admin);
     requireAccess(admin, { db, transactor, clock });
-    registerUserRoutes(admin, createUserService({ db, transactor, clock }));
+    registerUserRoutes(admin, createUserService({ db, transactor, clock, keyUses }));
     registerEventRoutes(admin, createEventService({ db }));
     registerAccountRoutes(admin, accounts);
     registerLicenseRoutes(admin, licenses);

@@ -18,6 +18,7 @@ import { findAccount, findVirtualAccount } from '../accounts/account-store.js';
 import { generateApiKey, hashApiKey } from '../api-keys/api-key.js';
 import { keyScopeOf } from '../api-keys/api-key-service.js';
 import { insertApiKey } from '../api-keys/api-key-store.js';
+import type { KeyUseRecorder } from '../api-keys/key-use-recorder.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import {
   deleteGrant,
@@ -36,6 +37,8 @@ export interface UserServiceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
+  /** Key uses noted but not yet written, shown in `lastUsedAt`. */
+  keyUses: Pick<KeyUseRecorder, 'pendingOf'>;
 }
 
 /** Who calls a user operation: the caller's access (grants, key scope) and how the event log names it. */
@@ -56,7 +59,13 @@ export interface ApiKeyView {
 type Db = Kysely<Database>;
 
 /** Users, their roles and their API keys (SPEC §2, §9; scoped keys: ADR 0006). */
-export function createUserService({ db, transactor, clock }: UserServiceDeps) {
+export function createUserService({ db, transactor, clock, keyUses }: UserServiceDeps) {
+  const keyView = (row: KeyViewRow): ApiKeyView => {
+    const pending = keyUses.pendingOf(row.id);
+    return pending !== undefined && (row.last_used_at ?? 0) < pending
+      ? keyViewOf({ ...row, last_used_at: pending })
+      : keyViewOf(row);
+  };
   const newKey = (userId: string, name: string, scope: KeyScope | null, now: number) => {
     const key = generateApiKey();
     const row: ApiKeyRow = {
@@ -281,12 +290,12 @@ export function createUserService({ db, transactor, clock }: UserServiceDeps) {
 
 export type UserService = ReturnType<typeof createUserService>;
 
-function keyView(
-  row: Pick<
-    ApiKeyRow,
-    'id' | 'name' | 'created_at' | 'last_used_at' | 'revoked_at' | 'scope_account_id' | 'scope_va_id'
-  >,
-): ApiKeyView {
+type KeyViewRow = Pick<
+  ApiKeyRow,
+  'id' | 'name' | 'created_at' | 'last_used_at' | 'revoked_at' | 'scope_account_id' | 'scope_va_id'
+>;
+
+function keyViewOf(row: KeyViewRow): ApiKeyView {
   return {
     id: row.id,
     name: row.name,
