@@ -124,7 +124,7 @@ describeEachEngine('instances report, lean path', (engine) => {
     instances = createInstanceService({
       db,
       clock,
-      transactor: createTransactor(db),
+      transactor: createTransactor(database),
       keyCache: new InstanceKeyCache(),
       tags: new TagTreeCache(db, createLocalChangeFeed()),
     });
