@@ -15,6 +15,13 @@ const RUNS = 3;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TAG = 'regid.2026-01.com.example.scale';
 const PAGE = 50;
+/**
+ * `BENCH_SCALE_SILENT=1`: every seeded instance has been silent 40 days, as the silent-instance
+ * job leaves them (counted in the VA's silent usage), except the last `FRESHLY_SILENT`, fallen
+ * silent since its last run; the server's jobs are held off so that they do not run meanwhile.
+ */
+const SILENT = process.env.BENCH_SCALE_SILENT === '1';
+const FRESHLY_SILENT = 1000;
 /** Extra node flags for the server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -49,7 +56,8 @@ const TARGETS: Record<string, Target> = {
 
 function startServer(dataDir: string): Promise<StartedProcess> {
   const args = [join(ROOT, 'packages/cli/bin/smartlic.js'), 'server', '--data', dataDir, '--port', '0'];
-  return startProcess([...SERVER_NODE_ARGS, ...args, '--log-level', 'warn', '--rate-limit', 'off']);
+  const jobs = SILENT ? ['--job-start-delay', '86400'] : [];
+  return startProcess([...SERVER_NODE_ARGS, ...args, '--log-level', 'warn', '--rate-limit', 'off', ...jobs]);
 }
 
 async function authorizeOnce(url: string, device: Device): Promise<number> {
@@ -74,8 +82,9 @@ function seed(dbFile: string, vaId: string, accountId: string, tokenId: string, 
   const db = new BetterSqlite3(dbFile);
   db.pragma('synchronous = OFF');
   const instance = db.prepare(`insert into instances (id, va_id, token_id, pid, sn, hostname, software_tag,
-    public_key_spki, id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled)
-    values (?, ?, ?, 'SCALE', ?, ?, 'regid.2026-01.org.smartlic.bench', 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE', ?, ?, ?, ?, ?, 0)`);
+    public_key_spki, id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled,
+    silent_counted)
+    values (?, ?, ?, 'SCALE', ?, ?, 'regid.2026-01.org.smartlic.bench', 'MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE', ?, ?, ?, ?, ?, 0, ?)`);
   const usage = db.prepare(
     `insert into instance_usage (instance_id, tag, count, display_name) values (?, ?, 1, 'Scale Feature')`,
   );
@@ -90,12 +99,21 @@ function seed(dbFile: string, vaId: string, accountId: string, tokenId: string, 
       const id = randomUUID();
       const sn = `S${String(i).padStart(8, '0')}`;
       const at = base + i * 10;
-      instance.run(id, vaId, tokenId, sn, `host-${i}`, pem, `${i}`, now + 365 * 86_400_000, at, now - (i % 1000));
+      const counted = SILENT && i < n - FRESHLY_SILENT ? 1 : 0;
+      const contact = now - (i % 1000) - (SILENT ? 40 * 86_400_000 : 0);
+      instance.run(id, vaId, tokenId, sn, `host-${i}`, pem, `${i}`, now + 365 * 86_400_000, at, contact, counted);
       usage.run(id, TAG);
       const eventId = `${at.toString(16).padStart(12, '0')}-000000-${id.slice(0, 12)}`;
       event.run(eventId, at, accountId, vaId, JSON.stringify({ instanceId: id, pid: 'SCALE', sn }));
     }
     db.prepare('update va_usage set in_use = in_use + ? where va_id = ? and tag = ?').run(n, vaId, TAG);
+    if (SILENT) {
+      db.prepare('insert into va_silent_usage (va_id, tag, in_use) values (?, ?, ?)').run(
+        vaId,
+        TAG,
+        Math.max(0, n - FRESHLY_SILENT),
+      );
+    }
     db.prepare(
       `insert into va_reported_names (va_id, tag, display_name, instances) values (?, ?, 'Scale Feature', ?)
        on conflict (va_id, tag, display_name) do update set instances = instances + excluded.instances`,
@@ -253,6 +271,9 @@ async function measureSize(n: number): Promise<SizeResult> {
       const warm: number[] = [];
       for (let i = 0; i < 10; i++) warm.push(await timed(() => getOk(url, key, `${base}/licenses`)));
       values.licensesWarm!.push(median(warm));
+      if (SILENT && !(await getOk(url, key, `${base}/licenses`)).includes(`"${n} in use by instances silent`)) {
+        throw new Error(`the license list does not show ${n} in use by silent instances`);
+      }
       values.firstPage!.push(await timed(() => getOk(url, key, `${base}/instances?limit=${PAGE}`)));
       // Page 1,000 (or the last full page of a smaller VA).
       const pageIndex = Math.min(999, Math.floor(n / PAGE) - 1);
@@ -306,7 +327,7 @@ async function main(): Promise<void> {
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${load} at the start, ${loadavg()[0]!.toFixed(1)} at the end.`,
     'The machine was shared with other engineers building and testing at the same time: figures are noisy.',
-    `One VA, one tag; each instance has one usage row; as many events as instances. Seeding (not measured): ${results.map((r) => `${r.n.toLocaleString('en')} in ${r.seedSeconds.toFixed(0)} s, database ${r.dbMb.toFixed(0)} MB`).join('; ')}.`,
+    `One VA, one tag; each instance has one usage row; as many events as instances${SILENT ? `; every instance silent 40 days (all but the last ${FRESHLY_SILENT.toLocaleString('en')} counted by the silent-instance job)` : ''}. Seeding (not measured): ${results.map((r) => `${r.n.toLocaleString('en')} in ${r.seedSeconds.toFixed(0)} s, database ${r.dbMb.toFixed(0)} MB`).join('; ')}.`,
     `Median of ${RUNS} runs (a fresh server start each), spread min–max; times are client-side over HTTP on 127.0.0.1.`,
     '',
     header,

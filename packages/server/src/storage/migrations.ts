@@ -10,6 +10,7 @@ import { webhookSecretsAtRestMigration } from './migrations/0008-webhook-secrets
 import { conversionReviewAndTokenHashesMigration } from './migrations/0009-conversion-review-and-token-hashes.js';
 import { scopedApiKeysMigration } from './migrations/0010-scoped-api-keys.js';
 import { fleetScaleMigration } from './migrations/0015-fleet-scale.js';
+import { silentUsageMigration } from './migrations/0019-silent-usage.js';
 
 /**
  * Every migration, in order, defined in code (not found by scanning a folder) so that the
@@ -27,6 +28,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0009-conversion-review-and-token-hashes': conversionReviewAndTokenHashesMigration,
   '0010-scoped-api-keys': scopedApiKeysMigration,
   '0015-fleet-scale': fleetScaleMigration,
+  '0019-silent-usage': silentUsageMigration,
 };
 
 /** Kysely's provider over {@link MIGRATIONS}. */
