@@ -4,7 +4,8 @@ import type { Database } from '../../storage/schema.js';
 import type { Transactor } from '../../storage/transactor.js';
 
 /**
- * Recomputes the VA usage totals and reported-name counts from the instances' usage and
+ * Recomputes the VA usage totals, reported-name counts and silent usage (of the instances
+ * counted silent) from the instances' usage and
  * repairs them if they differ (they never should: every change of `instance_usage` moves them
  * in the same transaction; a difference is logged as a warning). Returns how many rows were
  * wrong. A full scan of the usage: an operator's check, not run at start-up (SPEC: a start
@@ -14,7 +15,8 @@ export async function reconcileUsageTotals(transactor: Transactor, logger?: Logg
   return transactor.run(async (trx) => {
     const wrongTotals = await reconcileTotals(trx);
     const wrongNames = await reconcileNames(trx);
-    const wrong = wrongTotals + wrongNames;
+    const wrongSilent = await reconcileSilentUsage(trx);
+    const wrong = wrongTotals + wrongNames + wrongSilent;
     if (wrong > 0) logger?.warn({ rows: wrong }, 'Usage totals differed from instance usage; rebuilt them');
     return wrong;
   });
@@ -64,6 +66,30 @@ function countDifferences(expected: ReadonlyMap<string, number>, stored: Readonl
   return [...new Set([...expected.keys(), ...stored.keys()])].filter(
     (k) => (expected.get(k) ?? 0) !== (stored.get(k) ?? 0),
   ).length;
+}
+
+async function reconcileSilentUsage(trx: Kysely<Database>): Promise<number> {
+  const expected = await trx
+    .selectFrom('instance_usage as u')
+    .innerJoin('instances as i', 'i.id', 'u.instance_id')
+    .select((eb) => ['i.va_id', 'u.tag', eb.fn.sum<number>('u.count').as('in_use')])
+    .where('i.silent_counted', '=', 1)
+    .groupBy(['i.va_id', 'u.tag'])
+    .execute();
+  const stored = await trx.selectFrom('va_silent_usage').select(['va_id', 'tag', 'in_use']).execute();
+  const wrong = countDifferences(
+    new Map(expected.map((r) => [key(r), Number(r.in_use)])),
+    new Map(stored.filter((r) => Number(r.in_use) !== 0).map((r) => [key(r), Number(r.in_use)])),
+  );
+  if (wrong === 0) return 0;
+  await trx.deleteFrom('va_silent_usage').execute();
+  for (const r of expected) {
+    await trx
+      .insertInto('va_silent_usage')
+      .values({ va_id: r.va_id, tag: r.tag, in_use: Number(r.in_use) })
+      .execute();
+  }
+  return wrong;
 }
 
 /** The totals as they follow from `instance_usage`, keyed by VA and tag. */
