@@ -2,7 +2,6 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { type ChangeFeed, createLocalChangeFeed } from './cluster/change-feed.js';
-import { openPostgresChangeFeed } from './cluster/postgres-change-feed.js';
 import { withStartupLock } from './cluster/startup-lock.js';
 import { type DatabaseTarget, parseServerConfig, type ServerConfig, type ServerOptions } from './config.js';
 import { prepareSecretsAtRest } from './crypto/secrets-at-rest.js';
@@ -23,9 +22,8 @@ import { ensureOwnerPassword } from './features/sessions/bootstrap-owner-passwor
 import type { WebhookJobs } from './features/webhooks/webhook-jobs.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
-import { type OpenDatabase, openSqliteDatabase } from './storage/database.js';
+import { type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
-import { openPostgresDatabase } from './storage/postgres.js';
 import { createTransactor } from './storage/transactor.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -110,11 +108,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Several processes may share a PostgreSQL database: each hears of the others' changes.
     changes =
       config.database.engine === 'postgres'
-        ? await openPostgresChangeFeed(config.database.url, { logger })
+        ? await (await import('./cluster/postgres-change-feed.js')).openPostgresChangeFeed(config.database.url, {
+            logger,
+          })
         : createLocalChangeFeed();
     app = await buildApp({
       changes,
       db: database.db,
+      raw: rawDatabaseOf(database),
       deviceStatements: database.deviceStatements,
       backup: backupSourceOf(config.dataDir, database),
       pki,
@@ -233,6 +234,8 @@ function ensureDataDir(dir: string): void {
 async function openDatabase(target: DatabaseTarget): Promise<OpenDatabase> {
   if (target.engine === 'postgres') {
     try {
+      // Loaded only here: the driver stays out of a SQLite server's start-up.
+      const { openPostgresDatabase } = await import('./storage/postgres.js');
       return await openPostgresDatabase(target.url, { poolSize: target.poolSize });
     } catch (cause) {
       throw new StartupError((cause as Error).message, { cause });

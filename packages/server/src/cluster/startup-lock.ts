@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 
 /** The advisory lock key (`smlc`) held while a process prepares files several processes share. */
@@ -13,6 +12,7 @@ export const STARTUP_LOCK_KEY = 0x736d6c63;
  */
 export async function withStartupLock<T>(target: DatabaseTarget, prepare: () => Promise<T>): Promise<T> {
   if (target.engine !== 'postgres') return prepare();
+  const { default: pg } = await import('pg'); // not loaded by a SQLite server
   const client = new pg.Client({ connectionString: target.url, application_name: 'smartlic-startup' });
   await client.connect();
   try {

@@ -190,12 +190,6 @@ describeEachEngine('admin REST API', (engine) => {
     });
   });
 
-  it('records when an API key was last used', async () => {
-    await t.admin.request('GET', '/api/v1/accounts');
-    const rows = await t.inspect((db) => db.selectFrom('api_keys').select(['last_used_at', 'role']).execute());
-    expect(rows).toEqual([{ last_used_at: t.clock.now(), role: 'owner' }]);
-  });
-
   it('refuses a revoked API key', async () => {
     const revoke = (at: number | null) =>
       t.inspect((db) => db.updateTable('api_keys').set({ revoked_at: at }).execute());

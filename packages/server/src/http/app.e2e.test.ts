@@ -9,7 +9,7 @@ import { ensureBootstrapAdminKey } from '../features/api-keys/bootstrap-admin-ke
 import { backupSourceOf } from '../features/backup/backup-service.js';
 import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { PkiHolder } from '../features/pki/pki-holder.js';
-import { type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
+import { type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { createTransactor, type Transactor } from '../storage/transactor.js';
 import { sendJson } from '../test-support/http.js';
@@ -51,6 +51,7 @@ describe('buildApp', () => {
     apiKey = readFileSync(key.path, 'utf8');
     app = await buildApp({
       db: database.db,
+      raw: rawDatabaseOf(database),
       deviceStatements: database.deviceStatements,
       backup: backupSourceOf(dir.path, database),
       pki: new PkiHolder(pki),

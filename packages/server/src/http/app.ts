@@ -10,6 +10,7 @@ import { registerAccountRoutes } from '../features/accounts/account-routes.js';
 import { createAccountService } from '../features/accounts/account-service.js';
 import { PlaceCache } from '../features/accounts/place-cache.js';
 import { createApiKeyService } from '../features/api-keys/api-key-service.js';
+import { createKeyUseRecorder } from '../features/api-keys/key-use-recorder.js';
 import { registerBackupRoutes } from '../features/backup/backup-routes.js';
 import type { BackupSource } from '../features/backup/backup-service.js';
 import { registerUsageRoutes } from '../features/compliance/usage-routes.js';
@@ -62,6 +63,7 @@ import { registerJobRoutes } from '../jobs/job-routes.js';
 import { createJobRunner } from '../jobs/job-runner.js';
 import { serverJobs } from '../jobs/server-jobs.js';
 import type { Logger } from '../logger.js';
+import type { RawDatabase } from '../storage/database.js';
 import type { DeviceStatements } from '../storage/device-statements.js';
 import type { Database } from '../storage/schema.js';
 import type { Transactor } from '../storage/transactor.js';
@@ -71,6 +73,7 @@ import { requirePrincipal } from './admin-auth.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { installGracefulClose } from './graceful-close.js';
 import { installJsonBodyParser } from './json-body.js';
+import { lazySchemaCompilers } from './lazy-schema-compilers.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 import { registerOpsRoutes } from './metrics/ops-routes.js';
 import { createServerMetrics } from './metrics/server-metrics.js';
@@ -95,6 +98,8 @@ declare module 'fastify' {
 export interface AppDeps {
   /** A migrated database. */
   db: Kysely<Database>;
+  /** The driver's handle of the same database, for reads that bypass Kysely (the instances report). */
+  raw: RawDatabase;
   /** What `POST /api/v1/backup` copies: the data directory and, for SQLite, the open database. */
   backup: BackupSource;
   /**
@@ -177,6 +182,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new RequestLog(),
     // Requests that arrive while closing get our own 503 (installGracefulClose).
     return503OnClosing: false,
+    schemaController: { compilersFactory: lazySchemaCompilers() },
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
 
@@ -213,7 +219,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
   const device = createDeviceService(deviceDeps);
   const policy = createPolicyService(deviceDeps);
-  const apiKeys = createApiKeyService({ db, transactor, clock });
+  // API key uses are written off the request path, flushed every few seconds and before closing.
+  const keyUses = createKeyUseRecorder({
+    transactor,
+    onError: (error) => logger.warn({ err: error }, 'Recording API key uses failed; will retry'),
+  });
+  const apiKeys = createApiKeyService({ db, clock, keyUses });
   const sessions = createSessionService({
     db,
     transactor,
@@ -281,9 +292,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logger,
     startDelayMs: deps.jobStartDelayMs,
   });
-  app.addHook('onListen', async () => runner.start());
+  app.addHook('onListen', async () => {
+    runner.start();
+    keyUses.start();
+  });
   app.addHook('preClose', async () => {
-    await Promise.all([webhookJobs.stop(), runner.stop()]);
+    await Promise.all([webhookJobs.stop(), runner.stop(), keyUses.stop()]);
   });
 
   registerSystemRoutes(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION, pki });
@@ -308,14 +322,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     admin.addHook('onRequest', limits.admin);
     if (deps.mode === 'satellite') refuseAuthorityOnlyRoutes(admin, deps.upstream);
     requireAccess(admin, { db, transactor, clock });
-    registerUserRoutes(admin, createUserService({ db, transactor, clock }));
+    registerUserRoutes(admin, createUserService({ db, transactor, clock, keyUses }));
     registerEventRoutes(admin, createEventService({ db }));
     registerAccountRoutes(admin, accounts);
     registerLicenseRoutes(admin, licenses);
     registerTokenRoutes(admin, tokens);
     registerInstanceRoutes(admin, instances);
     registerTagRoutes(admin, createTagService({ db, transactor, clock, cache: tagTree, changes }));
-    registerReportRoutes(admin, createReportService({ db, licenses, instances }));
+    registerReportRoutes(admin, createReportService({ db, raw: deps.raw, licenses, instances }));
     registerForecastRoutes(admin, createForecastService({ db, clock, licenses }));
     registerJobRoutes(admin, jobDeps);
     registerUsageRoutes(admin, { transactor, clock, logger });

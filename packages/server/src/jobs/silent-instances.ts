@@ -1,5 +1,6 @@
 import { DEFAULT_TIMERS } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
+import { countSilent } from '../features/compliance/silent-usage-store.js';
 import { readInstanceUsage, releaseInstanceUsage } from '../features/compliance/usage-store.js';
 import { recordEvent } from '../features/events/event-recorder.js';
 import { removeInstance } from '../features/instances/instance-lifecycle.js';
@@ -20,14 +21,15 @@ export interface SilentInstancesOutcome {
  * Instances that have not communicated (SPEC §5): an alert at 30 days, their usage back in
  * the pool at 90 days, removal at one year. Each step is marked per period of silence
  * (instance and last contact), so it happens once; a device that comes back and falls
- * silent again starts over.
+ * silent again starts over. Each silent instance is counted in its VA's silent usage
+ * (`countSilent`), which the license list reads instead of scanning silent instances.
  */
 export async function handleSilentInstances(trx: Kysely<Database>, now: number): Promise<SilentInstancesOutcome> {
   const outcome: SilentInstancesOutcome = { alerted: 0, released: 0, removed: [] };
   const rows = await trx
     .selectFrom('instances as i')
     .innerJoin('virtual_accounts as va', 'va.id', 'i.va_id')
-    .select(['i.id', 'i.va_id', 'i.pid', 'i.sn', 'i.last_contact_at', 'va.account_id'])
+    .select(['i.id', 'i.va_id', 'i.pid', 'i.sn', 'i.last_contact_at', 'i.silent_counted', 'va.account_id'])
     .where('i.last_contact_at', '<=', now - DEFAULT_TIMERS.silentAlertMs)
     .where(notReservedInstance)
     .where(notPolicyInstance)
@@ -52,10 +54,12 @@ export async function handleSilentInstances(trx: Kysely<Database>, now: number):
       await recordEvent(trx, { ...base, type: 'instance.silent', detail });
       outcome.alerted++;
     }
+    let counted = Number(row.silent_counted) === 1;
     if (
       now - lastContact >= DEFAULT_TIMERS.silentReleaseMs &&
       (await markOnce(trx, 'instance.usage-released', subject, now))
     ) {
+      counted = false; // releasing takes it out of the silent count
       const usage = await readInstanceUsage(trx, row.id);
       await releaseInstanceUsage(trx, { instanceId: row.id, vaId: row.va_id });
       await recordEvent(trx, {
@@ -68,6 +72,8 @@ export async function handleSilentInstances(trx: Kysely<Database>, now: number):
     if (now - lastContact >= DEFAULT_TIMERS.silentRemoveMs) {
       await removeInstance(trx, row.id, { now, actor: 'system', reason: 'no contact for one year' });
       outcome.removed.push(row.id);
+    } else if (!counted) {
+      await countSilent(trx, row.id, now - DEFAULT_TIMERS.silentAlertMs);
     }
   }
   return outcome;

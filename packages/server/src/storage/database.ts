@@ -1,5 +1,6 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresAdapter, SqliteDialect } from 'kysely';
+import type pg from 'pg';
 import type { DeviceStatements } from './device-statements.js';
 import type { Database } from './schema.js';
 import { createSqliteDeviceStatements } from './sqlite-device-statements.js';
@@ -27,6 +28,25 @@ export interface OpenSqliteDatabase extends OpenDatabase {
   walSync: WalSync;
   /** Checkpoints the log from a worker thread; the group-commit transactor asks after its syncs. */
   walCheckpointer: WalCheckpointer;
+}
+
+/** An open PostgreSQL database, with the driver's pool for what bypasses Kysely (streamed reports). */
+export interface OpenPostgresDatabase extends OpenDatabase {
+  engine: 'postgres';
+  pool: pg.Pool;
+}
+
+/**
+ * The driver's own handle of an open database, for the few reads that bypass Kysely because a
+ * row object per row costs too much (the instances report of a whole VA, `features/reports`).
+ */
+export type RawDatabase = { engine: 'sqlite'; sqlite: BetterSqlite3.Database } | { engine: 'postgres'; pool: pg.Pool };
+
+/** The driver's handle of `database`. */
+export function rawDatabaseOf(database: OpenDatabase): RawDatabase {
+  return database.engine === 'sqlite'
+    ? { engine: 'sqlite', sqlite: (database as OpenSqliteDatabase).sqlite }
+    : { engine: 'postgres', pool: (database as OpenPostgresDatabase).pool };
 }
 
 /** The engine behind `db` (read from its dialect adapter). */

@@ -201,7 +201,15 @@ describeEachEngine('the authorization statements give what their Kysely twins gi
           async () => undefined,
         )
       )[0],
-    ).toEqual({ vaId: 'va', complianceStatus: 'InCompliance' });
+    ).toEqual({ vaId: 'va', complianceStatus: 'InCompliance', silentCounted: false });
+    // An instance counted silent says so on both paths (the renewal then takes it out of the count).
+    await database.db.updateTable('instances').set({ silent_counted: 1 }).where('id', '=', 'i1').execute();
+    const [prepared, kysely] = await both(
+      (trx) => statements.touchInstanceInVa(trx, 'i1', 'current', NOW + 3),
+      (trx) => touchInstanceInVa(trx, 'i1', 'current', NOW + 4),
+    );
+    expect(prepared).toMatchObject({ silentCounted: true });
+    expect(prepared).toEqual(kysely);
   });
 
   it.runIf(engine === 'postgres')(

@@ -28,14 +28,15 @@ export interface DeviceStatements {
   recordNonce(trx: Kysely<Database>, nonce: string, now: number): Promise<boolean>;
   /**
    * Sets the instance's last contact if it still accepts the certificate `idCertSerial`;
-   * answers its VA and compliance status, or undefined.
+   * answers its VA, compliance status and whether it is counted silent (`uncountSilent` it
+   * then, in the same unit), or undefined.
    */
   touchInstanceInVa(
     trx: Kysely<Database>,
     id: string,
     idCertSerial: string,
     now: number,
-  ): Promise<{ vaId: string; complianceStatus: string | null } | undefined>;
+  ): Promise<{ vaId: string; complianceStatus: string | null; silentCounted: boolean } | undefined>;
   /** What an instance reports in use. */
   readInstanceUsage(trx: Kysely<Database>, instanceId: string): Promise<UsageRow[]>;
   /** Balances of `tags` (non-empty) in a VA at `now`, for the tags that have an active pool or usage. */

@@ -11,6 +11,7 @@ import { conversionReviewAndTokenHashesMigration } from './migrations/0009-conve
 import { scopedApiKeysMigration } from './migrations/0010-scoped-api-keys.js';
 import { fleetScaleMigration } from './migrations/0015-fleet-scale.js';
 import { satellitesMigration } from './migrations/0016-satellites.js';
+import { silentUsageMigration } from './migrations/0019-silent-usage.js';
 import { portalSessionsMigration } from './migrations/0020-portal-sessions.js';
 import { smartLicensingUsingPolicyMigration } from './migrations/0021-smart-licensing-using-policy.js';
 
@@ -31,6 +32,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0010-scoped-api-keys': scopedApiKeysMigration,
   '0015-fleet-scale': fleetScaleMigration,
   '0016-satellites': satellitesMigration,
+  '0019-silent-usage': silentUsageMigration,
   '0020-portal-sessions': portalSessionsMigration,
   '0021-smart-licensing-using-policy': smartLicensingUsingPolicyMigration,
 };

@@ -11,7 +11,7 @@ import type { Database } from './schema.js';
 const RECORD_NONCE = 'insert into nonces (nonce, seen_at) values ($1, $2) on conflict (nonce) do nothing';
 const TOUCH_INSTANCE = `update instances set last_contact_at = $1
   where id = $2 and (id_cert_serial = $3 or previous_id_cert_serial = $3)
-  returning va_id, compliance_status`;
+  returning va_id, compliance_status, silent_counted`;
 const READ_USAGE = 'select tag, count, display_name from instance_usage where instance_id = $1';
 
 /** Balance statements are named for requests of up to this many tags; longer ones are sent unnamed. */
@@ -52,13 +52,19 @@ export function createPostgresDeviceStatements(): DeviceStatements {
       return result.numAffectedRows === 1n;
     },
     async touchInstanceInVa(trx, id, idCertSerial, now) {
-      const { rows } = await run<{ va_id: string; compliance_status: string | null }>(trx, TOUCH_INSTANCE, [
-        now,
-        id,
-        idCertSerial,
-      ]);
+      const { rows } = await run<{ va_id: string; compliance_status: string | null; silent_counted: number }>(
+        trx,
+        TOUCH_INSTANCE,
+        [now, id, idCertSerial],
+      );
       const row = rows[0];
-      return row && { vaId: row.va_id, complianceStatus: row.compliance_status };
+      return (
+        row && {
+          vaId: row.va_id,
+          complianceStatus: row.compliance_status,
+          silentCounted: Number(row.silent_counted) === 1,
+        }
+      );
     },
     async readInstanceUsage(trx, instanceId): Promise<UsageRow[]> {
       const { rows } = await run<{ tag: string; count: number; display_name: string | null }>(trx, READ_USAGE, [

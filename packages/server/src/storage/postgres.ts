@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import type { OpenDatabase } from './database.js';
+import type { OpenPostgresDatabase } from './database.js';
 import { createPostgresDeviceStatements, NAMED_STATEMENTS } from './postgres-device-statements.js';
 import type { Database } from './schema.js';
 
@@ -40,7 +40,7 @@ export interface PostgresOptions {
  * that a connection can be had; fails with one sentence saying what is wrong (server not
  * reachable, login refused, no such database) and what to do.
  */
-export async function openPostgresDatabase(url: string, options: PostgresOptions = {}): Promise<OpenDatabase> {
+export async function openPostgresDatabase(url: string, options: PostgresOptions = {}): Promise<OpenPostgresDatabase> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const pool = new pg.Pool({
     connectionString: url,
@@ -65,6 +65,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
   return {
     engine: 'postgres',
     db,
+    pool,
     deviceStatements: createPostgresDeviceStatements(),
     async close() {
       if (closed) return;

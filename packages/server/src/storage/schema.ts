@@ -12,6 +12,7 @@ export interface Database {
   instance_usage: InstanceUsageRow;
   va_usage: VaUsageRow;
   va_reported_names: VaReportedNameRow;
+  va_silent_usage: VaSilentUsageRow;
   nonces: NonceRow;
   api_keys: ApiKeyRow;
   events: EventRow;
@@ -164,6 +165,8 @@ export interface InstanceRow {
   previous_id_cert_serial?: string | null;
   previous_public_key_spki?: string | null;
   previous_id_cert_expires_at?: number | null;
+  /** 1 while the instance's usage is counted in `va_silent_usage` (set by the silent-instance job). */
+  silent_counted?: number;
 }
 
 /** What one instance reports in use; only counts above zero are stored. */
@@ -189,6 +192,16 @@ export interface VaUsageRow {
  * How many of a VA's instances report `display_name` for `tag` (migration 0015), kept with the
  * usage like {@link VaUsageRow}, so that naming a tag reads no instance usage. Rows at zero are deleted.
  */
+/**
+ * Usage of the instances counted silent (`instances.silent_counted = 1`) per VA and tag, kept
+ * in the same transaction as every change of such an instance (ADR 0011).
+ */
+export interface VaSilentUsageRow {
+  va_id: string;
+  tag: string;
+  in_use: number;
+}
+
 export interface VaReportedNameRow {
   va_id: string;
   tag: string;

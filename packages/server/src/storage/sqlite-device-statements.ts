@@ -8,7 +8,7 @@ import { placeholders } from './device-statements.js';
 const RECORD_NONCE = 'insert into nonces (nonce, seen_at) values (?, ?) on conflict (nonce) do nothing';
 const TOUCH_INSTANCE = `update instances set last_contact_at = ?
   where id = ? and (id_cert_serial = ? or previous_id_cert_serial = ?)
-  returning va_id, compliance_status`;
+  returning va_id, compliance_status, silent_counted`;
 const READ_USAGE = 'select tag, count, display_name from instance_usage where instance_id = ?';
 
 /** The balance statement for `n` tags (the same text as `readBalances` in `compliance/balances.ts`). */
@@ -42,7 +42,8 @@ export function createSqliteDeviceStatements(sqlite: BetterSqlite3.Database): De
     return found as BetterSqlite3.Statement<unknown[], R>;
   };
   const recordNonce = () => statement(RECORD_NONCE);
-  const touch = () => statement<{ va_id: string; compliance_status: string | null }>(TOUCH_INSTANCE);
+  const touch = () =>
+    statement<{ va_id: string; compliance_status: string | null; silent_counted: number }>(TOUCH_INSTANCE);
   const readUsage = () => statement<{ tag: string; count: number; display_name: string | null }>(READ_USAGE);
   const balanceTexts = new Map<number, string>();
   const balanceStatement = (n: number) => {
@@ -63,7 +64,13 @@ export function createSqliteDeviceStatements(sqlite: BetterSqlite3.Database): De
     },
     async touchInstanceInVa(_trx, id, idCertSerial, now) {
       const row = touch().get(now, id, idCertSerial, idCertSerial);
-      return row && { vaId: row.va_id, complianceStatus: row.compliance_status };
+      return (
+        row && {
+          vaId: row.va_id,
+          complianceStatus: row.compliance_status,
+          silentCounted: Number(row.silent_counted) === 1,
+        }
+      );
     },
     async readInstanceUsage(_trx, instanceId): Promise<UsageRow[]> {
       return readUsage()

@@ -10,7 +10,7 @@ import { loadOrCreatePki } from '../features/pki/authority-pki.js';
 import { PkiHolder } from '../features/pki/pki-holder.js';
 import { type AppDeps, buildApp } from '../http/app.js';
 import { DEFAULT_RATE_LIMITS } from '../http/rate-limits.js';
-import { type Engine, type OpenDatabase, openSqliteDatabase } from '../storage/database.js';
+import { type Engine, type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from '../storage/database.js';
 import { migrateToLatest } from '../storage/migrate.js';
 import { openPostgresDatabase } from '../storage/postgres.js';
 import { createTransactor } from '../storage/transactor.js';
@@ -62,6 +62,7 @@ export async function startTestApp(
   const secrets = await prepareSecretsAtRest({ dataDir: dir.path, db: database.db, transactor });
   const app = await buildApp({
     db: database.db,
+    raw: rawDatabaseOf(database),
     deviceStatements: database.deviceStatements,
     backup: backupSourceOf(dir.path, database),
     pki,

@@ -1,11 +1,11 @@
 import { type Clock, MINUTE, SmartlicError } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { ApiKeyRole, ApiKeyRow, Database } from '../../storage/schema.js';
-import type { Transactor } from '../../storage/transactor.js';
 import { type AccessSubject, type Grant, grantsWithin, type KeyScope } from '../access/access-policy.js';
 import { findUserWithGrants } from '../users/user-store.js';
 import { hashApiKey } from './api-key.js';
-import { findApiKeyByHash, touchApiKey } from './api-key-store.js';
+import { findApiKeyByHash } from './api-key-store.js';
+import type { KeyUseRecorder } from './key-use-recorder.js';
 
 /** Who an admin request acts as. */
 export interface ApiPrincipal extends AccessSubject {
@@ -28,17 +28,18 @@ export function actorOfPrincipal(principal: ApiPrincipal | null): string {
   return principal.keyId.startsWith('session:') ? `owner:${principal.name}` : `key:${principal.name}`;
 }
 
-/** `last_used_at` is rewritten at most this often per key, so reads do not each cost a durable write. */
+/** `last_used_at` is kept to this precision: a use is noted again only this long after the last one. */
 export const LAST_USED_PRECISION_MS = MINUTE;
 
 export interface ApiKeyServiceDeps {
   db: Kysely<Database>;
-  transactor: Transactor;
   clock: Clock;
+  /** Where uses are noted; it writes them off the request path. */
+  keyUses: KeyUseRecorder;
 }
 
 /** Authentication of admin requests by API key. */
-export function createApiKeyService({ db, transactor, clock }: ApiKeyServiceDeps) {
+export function createApiKeyService({ db, clock, keyUses }: ApiKeyServiceDeps) {
   return {
     /** The principal of an `Authorization: Bearer <key>` header, or `UNAUTHENTICATED`. */
     async authenticate(authorization: string | undefined): Promise<ApiPrincipal> {
@@ -57,9 +58,8 @@ export function createApiKeyService({ db, transactor, clock }: ApiKeyServiceDeps
         });
       }
       const now = clock.now();
-      if (row.last_used_at === null || now - row.last_used_at >= LAST_USED_PRECISION_MS) {
-        await transactor.run((trx) => touchApiKey(trx, row.id, now));
-      }
+      const lastUsed = Math.max(keyUses.pendingOf(row.id) ?? 0, row.last_used_at ?? 0) || null;
+      if (lastUsed === null || now - lastUsed >= LAST_USED_PRECISION_MS) keyUses.note(row.id, now);
       return principalOfKey(db, row);
     },
   };

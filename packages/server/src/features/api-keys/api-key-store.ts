@@ -9,10 +9,6 @@ export async function findApiKeyByHash(db: Kysely<Database>, hash: string): Prom
   return db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
 }
 
-export async function touchApiKey(db: Kysely<Database>, id: string, now: number): Promise<void> {
-  await db.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', id).execute();
-}
-
 /** How many keys of `role` are not revoked. */
 export async function countLiveKeys(db: Kysely<Database>, role: ApiKeyRow['role']): Promise<number> {
   const row = await db
@@ -22,4 +18,19 @@ export async function countLiveKeys(db: Kysely<Database>, role: ApiKeyRow['role'
     .where('revoked_at', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** Records key uses `[id, at]`; a stored time only moves forward (another process may have written a later one). */
+export async function recordKeyUses(
+  db: Kysely<Database>,
+  uses: ReadonlyArray<readonly [string, number]>,
+): Promise<void> {
+  for (const [id, at] of uses) {
+    await db
+      .updateTable('api_keys')
+      .set({ last_used_at: at })
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+      .execute();
+  }
 }

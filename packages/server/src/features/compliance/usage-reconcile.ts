@@ -23,7 +23,8 @@ export interface ReconcileOptions {
 }
 
 /**
- * Recomputes the VA usage totals and reported-name counts from the instances' usage and
+ * Recomputes the VA usage totals, reported-name counts and silent usage (of the instances
+ * counted silent) from the instances' usage and
  * repairs the rows that differ (they never should: every change of `instance_usage` moves
  * them in the same transaction; a difference is logged as a warning). A full scan of the usage
  * (of one VA with `vaId`): an operator's on-demand check and repair (`smartlic admin usage
@@ -37,7 +38,8 @@ export async function reconcileUsageTotals(
   const { vaId, logger, record } = options;
   return transactor.run(async (trx) => {
     const accountId = vaId === undefined ? null : await accountOfVa(trx, vaId);
-    const corrected = (await reconcileTotals(trx, vaId)) + (await reconcileNames(trx, vaId));
+    const corrected =
+      (await reconcileTotals(trx, vaId)) + (await reconcileNames(trx, vaId)) + (await reconcileSilentUsage(trx, vaId));
     const vas = vaId === undefined ? await countVas(trx) : 1;
     if (corrected > 0)
       logger?.warn({ rows: corrected, vaId }, 'Usage totals differed from instance usage; repaired them');
@@ -123,6 +125,39 @@ function differingKeys(expected: ReadonlyMap<string, number>, stored: ReadonlyMa
   return [...new Set([...expected.keys(), ...stored.keys()])]
     .filter((k) => (expected.get(k) ?? 0) !== (stored.get(k) ?? 0))
     .sort();
+}
+
+/** Rebuilds `va_silent_usage` (of one VA with `vaId`) from the usage of the instances counted silent, if it differs. */
+async function reconcileSilentUsage(trx: Kysely<Database>, vaId: string | undefined): Promise<number> {
+  const expected = await trx
+    .selectFrom('instance_usage as u')
+    .innerJoin('instances as i', 'i.id', 'u.instance_id')
+    .select((eb) => ['i.va_id', 'u.tag', eb.fn.sum<number>('u.count').as('in_use')])
+    .where('i.silent_counted', '=', 1)
+    .$if(vaId !== undefined, (q) => q.where('i.va_id', '=', vaId as string))
+    .groupBy(['i.va_id', 'u.tag'])
+    .execute();
+  const stored = await trx
+    .selectFrom('va_silent_usage')
+    .select(['va_id', 'tag', 'in_use'])
+    .$if(vaId !== undefined, (q) => q.where('va_id', '=', vaId as string))
+    .execute();
+  const wrong = differingKeys(
+    new Map(expected.map((r) => [key(r), Number(r.in_use)])),
+    new Map(stored.filter((r) => Number(r.in_use) !== 0).map((r) => [key(r), Number(r.in_use)])),
+  ).length;
+  if (wrong === 0) return 0;
+  await trx
+    .deleteFrom('va_silent_usage')
+    .$if(vaId !== undefined, (q) => q.where('va_id', '=', vaId as string))
+    .execute();
+  for (const r of expected) {
+    await trx
+      .insertInto('va_silent_usage')
+      .values({ va_id: r.va_id, tag: r.tag, in_use: Number(r.in_use) })
+      .execute();
+  }
+  return wrong;
 }
 
 /** The totals as they follow from `instance_usage`, keyed by VA and tag (of one VA with `vaId`). */

@@ -3,6 +3,7 @@ import type { OpenDatabase } from '../../storage/database.js';
 import { createTransactor, type Transactor } from '../../storage/transactor.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { openTestDatabase } from '../../test-support/test-database.js';
+import { countSilent, readSilentUsage } from './silent-usage-store.js';
 import { reconcileUsageTotals } from './usage-reconcile.js';
 import {
   readInstanceUsage,
@@ -125,5 +126,21 @@ describeEachEngine('usage store', (engine) => {
       .execute();
     expect(await reconcileUsageTotals(transactor)).toEqual({ vas: 1, corrected: 2 });
     expect(await readReportedNames(database.db, 'va')).toEqual(new Map([['M', 'Named']]));
+  });
+
+  it('checks and repairs the silent usage of the instances counted silent', async () => {
+    await replace('i1', [use('S', 2)]);
+    await replace('i2', [use('S', 3)]);
+    expect(await transactor.run((trx) => countSilent(trx, 'i1', Number.MAX_SAFE_INTEGER))).toBe(true);
+    expect(await transactor.run((trx) => countSilent(trx, 'i1', Number.MAX_SAFE_INTEGER))).toBe(false);
+    expect(await reconcileUsageTotals(transactor)).toBe(0);
+    await database.db.updateTable('va_silent_usage').set({ in_use: 7 }).where('tag', '=', 'S').execute();
+    await database.db.insertInto('va_silent_usage').values({ va_id: 'va', tag: 'ghost', in_use: 1 }).execute();
+    expect(await reconcileUsageTotals(transactor)).toBe(2);
+    expect(await readSilentUsage(database.db, 'va', -1)).toEqual(new Map([['S', 2]]));
+    // Releasing a counted instance's usage takes it out of the count.
+    await transactor.run((trx) => releaseInstanceUsage(trx, owner('i1')));
+    expect(await readSilentUsage(database.db, 'va', -1)).toEqual(new Map());
+    expect(await reconcileUsageTotals(transactor)).toBe(0);
   });
 });

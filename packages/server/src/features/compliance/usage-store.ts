@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { engineOf } from '../../storage/database.js';
 import type { Database } from '../../storage/schema.js';
+import { uncountSilent } from './silent-usage-store.js';
 
 /** One tag an instance reports in use. */
 export interface UsageEntry {
@@ -57,11 +58,12 @@ export async function replaceInstanceUsage(
   return changed;
 }
 
-/** Removes all usage of an instance and gives it back to its VA's totals. */
+/** Removes all usage of an instance and gives it back to its VA's totals (and takes it out of the silent count). */
 export async function releaseInstanceUsage(
   trx: Kysely<Database>,
   owner: { instanceId: string; vaId: string },
 ): Promise<void> {
+  await uncountSilent(trx, owner.instanceId);
   const current = await readInstanceUsage(trx, owner.instanceId);
   await trx.deleteFrom('instance_usage').where('instance_id', '=', owner.instanceId).execute();
   await addToTotals(trx, owner.vaId, new Map(current.map((u) => [u.tag, -u.count])));

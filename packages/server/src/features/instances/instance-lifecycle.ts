@@ -4,6 +4,7 @@ import { notFound } from '../../errors.js';
 import type { Database } from '../../storage/schema.js';
 import { badRequest } from '../../validation.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
+import { uncountSilent } from '../compliance/silent-usage-store.js';
 import { readInstanceUsage, releaseInstanceUsage, replaceInstanceUsage } from '../compliance/usage-store.js';
 import { recordEvent } from '../events/event-recorder.js';
 import { deleteInstance } from './instance-store.js';
@@ -79,6 +80,7 @@ export async function transferInstance(
   if (to.account_id !== row.account_id) {
     throw badRequest({ toVaId: ['must be a Virtual Account of the same Smart Account'] });
   }
+  await uncountSilent(trx, row.id);
   const usage = await readInstanceUsage(trx, row.id);
   // Out of the old VA's totals, into the new one's: same rows, moved totals.
   await replaceInstanceUsage(trx, { instanceId: row.id, vaId: row.va_id }, usage, []);

@@ -49,7 +49,8 @@ export interface InstancePage {
 /** Rows read per statement when walking a whole VA (lists without a limit, reports). */
 const WALK_PAGE = 5000;
 
-interface ViewContext {
+/** What instances' status and alerts are judged against: the time and the VA's balances. */
+export interface ViewContext {
   now: number;
   balances: ReadonlyMap<string, CoveredBalance>;
 }
@@ -128,6 +129,9 @@ export function createInstanceService({ db, clock, transactor, keyCache, tags }:
   }
 
   return {
+    /** What the VA's instances' status and alerts are judged against now (the lean report reads it once). */
+    statusContext: contextOf,
+
     /** Every instance of the VA (optionally matching `search`). */
     async listInstances(vaId: string, query: InstanceQuery = {}): Promise<InstanceView[]> {
       if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);

@@ -68,20 +68,27 @@ export async function touchInstance(
 
 /**
  * {@link touchInstance} that also answers the instance's current VA and its last compliance status (an instance may have
- * been transferred since its identity was cached): undefined when it was removed, renewed or superseded.
+ * been transferred since its identity was cached) and whether it is counted silent (the caller then `uncountSilent`s
+ * it in the same unit): undefined when it was removed, renewed or superseded.
  */
 export async function touchInstanceInVa(
   db: Kysely<Database>,
   id: string,
   idCertSerial: string,
   now: number,
-): Promise<{ vaId: string; complianceStatus: string | null } | undefined> {
-  const { rows } = await sql<{ va_id: string; compliance_status: string | null }>`
+): Promise<{ vaId: string; complianceStatus: string | null; silentCounted: boolean } | undefined> {
+  const { rows } = await sql<{ va_id: string; compliance_status: string | null; silent_counted: number }>`
     update instances set last_contact_at = ${now}
     where id = ${id} and (id_cert_serial = ${idCertSerial} or previous_id_cert_serial = ${idCertSerial})
-    returning va_id, compliance_status`.execute(db);
+    returning va_id, compliance_status, silent_counted`.execute(db);
   const row = rows[0];
-  return row && { vaId: row.va_id, complianceStatus: row.compliance_status };
+  return (
+    row && {
+      vaId: row.va_id,
+      complianceStatus: row.compliance_status,
+      silentCounted: Number(row.silent_counted) === 1,
+    }
+  );
 }
 
 /**

@@ -12,6 +12,7 @@ import { findVirtualAccount } from '../accounts/account-store.js';
 import type { Coverage } from '../compliance/allocation.js';
 import { alertsOf } from '../compliance/compliance.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
+import { readSilentUsage } from '../compliance/silent-usage-store.js';
 import { readReportedNames } from '../compliance/usage-store.js';
 import { recordEvent } from '../events/event-recorder.js';
 import { type DefineTagInput, writeTag } from '../tags/tag-service.js';
@@ -19,7 +20,7 @@ import type { TagTreeCache } from '../tags/tag-tree.js';
 import { expiryAlert, expiryThreshold } from './license-expiry.js';
 import { insertPool, readActivePools, readPoolTags } from './license-store.js';
 import { type TransferInput, type TransferResult, transferLicenses } from './license-transfer.js';
-import { readSilentUsage, silentUsageAlert } from './silent-usage.js';
+import { silentUsageAlert } from './silent-usage.js';
 
 export interface AddLicenseInput {
   tag: string;

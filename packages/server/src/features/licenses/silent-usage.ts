@@ -3,8 +3,12 @@ import type { Database } from '../../storage/schema.js';
 import { notPolicyInstance } from '../policy/policy-devices.js';
 import { notReservedInstance } from '../reservations/reservation-store.js';
 
-/** In-use count per tag of a VA's instances whose last contact is at or before `silentSince`. */
-export async function readSilentUsage(
+/**
+ * In-use count per tag of a VA's instances whose last contact is at or before `silentSince`, by
+ * a scan of those instances: the definition that the maintained count
+ * (`compliance/silent-usage-store.ts`) is tested against; the license list reads that one.
+ */
+export async function scanSilentUsage(
   db: Kysely<Database>,
   vaId: string,
   silentSince: number,

@@ -47,7 +47,7 @@ describe('authority PKI', () => {
   it('pins the signing CA to pathLen 0', async () => {
     const pki = await loadOrCreatePki({ dataDir: dir.path, clock });
     const { x509 } = await import('./x509.js');
-    const ext = pki.signingCertificate.getExtension(x509.BasicConstraintsExtension);
+    const ext = new x509.X509Certificate(pki.signingCertPem).getExtension(x509.BasicConstraintsExtension);
     expect(ext).toMatchObject({ ca: true, pathLength: 0, critical: true });
   });
 

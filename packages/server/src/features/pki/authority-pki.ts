@@ -1,4 +1,4 @@
-import type { KeyObject, webcrypto } from 'node:crypto';
+import { type KeyObject, type webcrypto, X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import {
   algorithmOfKey,
@@ -22,7 +22,7 @@ import {
   writeCertificate,
   writeKeyPair,
 } from './pki-files.js';
-import { x509 } from './x509.js';
+import { loadX509 } from './x509-loader.js';
 
 /**
  * The PKI a running server signs with: the authority's (root and signing sub-CA) or a registered
@@ -56,7 +56,6 @@ export interface AuthorityPki {
   signingAlg: SignatureAlgorithm;
   /** The same key for @peculiar/x509 (the reference path ID certificates are tested against). */
   signingWebKey: webcrypto.CryptoKey;
-  signingCertificate: x509.X509Certificate;
   /** What every ID certificate of this signing certificate shares (ADR 0008). */
   idCertTemplate: IdCertificateTemplate;
 }
@@ -127,14 +126,17 @@ export async function runningPki(
     signingKey: signing.pair.privateKey,
     signingAlg,
     signingWebKey: (await toWebKeys(signing.pair)).privateKey,
-    signingCertificate: signing.cert,
-    idCertTemplate: idCertificateTemplate(Buffer.from(signing.cert.rawData)),
+    idCertTemplate: idCertificateTemplate(signing.cert.raw),
   };
 }
 
+/*
+ * Certificates are read with node:crypto; @peculiar/x509 is loaded only to create them (the
+ * first start), which keeps it out of every later start.
+ */
 interface LoadedRoot {
   pem: string;
-  cert: x509.X509Certificate;
+  cert: X509Certificate;
   /** Absent when the operator keeps the root key offline; then no new signing certificate can be made. */
   pair: KeyPair | null;
 }
@@ -142,7 +144,7 @@ interface LoadedRoot {
 /** A signing certificate read from its files, with its key. */
 export interface LoadedSigning {
   pem: string;
-  cert: x509.X509Certificate;
+  cert: X509Certificate;
   pair: KeyPair;
   serial: string;
   notAfter: number;
@@ -170,7 +172,8 @@ async function loadOrCreateRoot(paths: PkiPaths, clock: Clock, logger?: Logger):
   writeKeyPair(paths.rootKey, pair);
   writeCertificate(paths.rootCert, pem);
   logger?.info({ serial: normalizeSerial(cert.serialNumber), path: paths.rootCert }, 'Created the root CA');
-  return { pem: readText(paths.rootCert), cert, pair };
+  const written = readText(paths.rootCert);
+  return { pem: written, cert: new X509Certificate(written), pair };
 }
 
 async function loadOrCreateSigning(
@@ -184,11 +187,10 @@ async function loadOrCreateSigning(
     const cert = parseCertificateFile(paths.signingCert, pem);
     const pair = readKeyPair(paths.signingKey);
     assertKeyMatches(cert, pair, paths.signingKey, paths.signingCert);
-    const issuedByRoot = await cert.verify({ publicKey: root.cert.publicKey, signatureOnly: true });
-    if (!issuedByRoot) {
+    if (!cert.verify(root.cert.publicKey)) {
       throw new Error(`${paths.signingCert} is not signed by ${paths.rootCert}: the PKI files do not belong together.`);
     }
-    return { pem, cert, pair, serial: normalizeSerial(cert.serialNumber), notAfter: cert.notAfter.getTime() };
+    return { pem, cert, pair, serial: normalizeSerial(cert.serialNumber), notAfter: Date.parse(cert.validTo) };
   }
   if (!root.pair) {
     throw new Error(
@@ -199,30 +201,32 @@ async function loadOrCreateSigning(
     logger?.warn({ dir: paths.dir }, 'Half-written signing certificate found; issuing a new one');
   }
   const pair = generateKeyPair('ES256');
-  const cert = await createSigningCertificate(
-    root.cert,
+  const { x509 } = await loadX509();
+  const created = await createSigningCertificate(
+    new x509.X509Certificate(root.pem),
     await toWebKeys(root.pair),
     (await toWebKeys(pair)).publicKey,
     clock.now(),
   );
   writeKeyPair(paths.signingKey, pair);
-  writeCertificate(paths.signingCert, cert.toString('pem'));
-  const serial = normalizeSerial(cert.serialNumber);
+  writeCertificate(paths.signingCert, created.toString('pem'));
+  const serial = normalizeSerial(created.serialNumber);
   logger?.info({ serial, path: paths.signingCert }, 'Created the signing certificate');
-  return { pem: readText(paths.signingCert), cert, pair, serial, notAfter: cert.notAfter.getTime() };
+  const pem = readText(paths.signingCert);
+  return { pem, cert: new X509Certificate(pem), pair, serial, notAfter: created.notAfter.getTime() };
 }
 
-export function parseCertificateFile(path: string, pem: string): x509.X509Certificate {
+export function parseCertificateFile(path: string, pem: string): X509Certificate {
   try {
-    return new x509.X509Certificate(pem);
+    return new X509Certificate(pem);
   } catch (cause) {
     throw new Error(`${path} is not a readable PEM certificate.`, { cause });
   }
 }
 
-export function assertKeyMatches(cert: x509.X509Certificate, pair: KeyPair, keyPath: string, certPath: string): void {
+export function assertKeyMatches(cert: X509Certificate, pair: KeyPair, keyPath: string, certPath: string): void {
   const fromKey = pair.publicKey.export({ type: 'spki', format: 'der' });
-  if (!Buffer.from(cert.publicKey.rawData).equals(fromKey)) {
+  if (!cert.publicKey.export({ type: 'spki', format: 'der' }).equals(fromKey)) {
     throw new Error(`${keyPath} is not the key of ${certPath}: the PKI files do not belong together.`);
   }
 }

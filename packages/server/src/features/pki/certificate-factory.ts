@@ -1,7 +1,10 @@
 import type { webcrypto } from 'node:crypto';
 import { DAY, HOUR } from '@smartlic/protocol';
 import { newCertificateSerial } from './serial.js';
-import { ES256_SIGNING, x509 } from './x509.js';
+import type { x509 } from './x509.js';
+// Type-only: @peculiar/x509 costs a second of start-up to load, and a server that already has
+// its PKI needs none of it (loading the PKI uses node:crypto); `loadX509` loads it on first use.
+import { loadX509 } from './x509-loader.js';
 
 type WebKeyPair = { privateKey: webcrypto.CryptoKey; publicKey: webcrypto.CryptoKey };
 
@@ -22,6 +25,7 @@ export function toCertTime(ms: number): Date {
 
 /** The self-signed root CA of an authority. */
 export async function createRootCertificate(keys: WebKeyPair, now: number): Promise<x509.X509Certificate> {
+  const { x509, ES256_SIGNING } = await loadX509();
   return x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: newCertificateSerial(),
     name: ROOT_SUBJECT,
@@ -44,6 +48,7 @@ export async function createSigningCertificate(
   signingPublicKey: webcrypto.CryptoKey,
   now: number,
 ): Promise<x509.X509Certificate> {
+  const { x509, ES256_SIGNING } = await loadX509();
   const notAfter = Math.min(now + SIGNING_VALIDITY_MS, root.notAfter.getTime());
   return x509.X509CertificateGenerator.create({
     serialNumber: newCertificateSerial(),
@@ -90,6 +95,7 @@ export async function createIdCertificate(
   issuer: x509.X509Certificate,
   issuerKey: webcrypto.CryptoKey,
 ): Promise<x509.X509Certificate> {
+  const { x509, ES256_SIGNING } = await loadX509();
   return x509.X509CertificateGenerator.create({
     serialNumber: newCertificateSerial(),
     // JSON form, so that PID, SN and domain need no escaping; 2.5.4.5 is the serialNumber attribute.

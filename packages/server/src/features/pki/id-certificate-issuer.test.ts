@@ -55,7 +55,7 @@ describe('ID certificates from the DER template', () => {
     const fast = await issueIdCertificate(pki, csr, subject, now);
     const reference = await createIdCertificate(
       { ...subject, publicKey: new x509.PublicKey(csr.spki), notBefore: now - BACKDATE_MS, notAfter: fast.expiresAt },
-      pki.signingCertificate,
+      new x509.X509Certificate(pki.signingCertPem),
       pki.signingWebKey,
     );
     return { fast, reference: reference.toString('pem') };
@@ -80,7 +80,9 @@ describe('ID certificates from the DER template', () => {
       expect(mine.signatureAlgorithm).toEqual(theirs.signatureAlgorithm);
       expect(mine.serialNumber.toLowerCase()).toBe(fast.serial);
       expect(Buffer.from(mine.signature)).not.toEqual(Buffer.from(theirs.signature));
-      expect(await mine.verify({ publicKey: pki.signingCertificate.publicKey, signatureOnly: true })).toBe(true);
+      expect(
+        await mine.verify({ publicKey: new x509.X509Certificate(pki.signingCertPem).publicKey, signatureOnly: true }),
+      ).toBe(true);
 
       const cert = new X509Certificate(fast.pem);
       const signing = new X509Certificate(pki.signingCertPem);
@@ -113,7 +115,7 @@ describe('ID certificates from the DER template', () => {
           notBefore: far.now() - BACKDATE_MS,
           notAfter: fast.expiresAt,
         },
-        farPki.signingCertificate,
+        new x509.X509Certificate(farPki.signingCertPem),
         farPki.signingWebKey,
       );
       expect(tbsOf(fast.pem).tbs).toEqual(referenceWithSerialOf(reference.toString('pem'), fast.pem));

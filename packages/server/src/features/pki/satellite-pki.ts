@@ -1,16 +1,9 @@
-import { createPublicKey, type KeyObject, webcrypto } from 'node:crypto';
+import { createPublicKey, type KeyObject, X509Certificate as NodeX509Certificate, webcrypto } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
 import { type Clock, DAY, generateKeyPair, type KeyPair, normalizeSerial, splitPemBundle } from '@smartlic/protocol';
 import { writeFileAtomicSync } from '@smartlic/protocol/fs';
 import type { Logger } from '../../logger.js';
-import {
-  type AuthorityPki,
-  assertKeyMatches,
-  type LoadedSigning,
-  parseCertificateFile,
-  runningPki,
-  warnOfExpiry,
-} from './authority-pki.js';
+import { type AuthorityPki, type LoadedSigning, runningPki, warnOfExpiry } from './authority-pki.js';
 import { BACKDATE_MS, toCertTime } from './certificate-factory.js';
 import {
   ensurePkiDir,
@@ -23,7 +16,8 @@ import {
 } from './pki-files.js';
 import type { PkiHolder } from './pki-holder.js';
 import { newCertificateSerial } from './serial.js';
-import { ES256_SIGNING, x509 } from './x509.js';
+import type { x509 } from './x509.js';
+import { loadX509 } from './x509-loader.js';
 
 /** Validity of a satellite's signing CA: one year (SPEC §8). */
 export const SATELLITE_CA_VALIDITY_MS = 365 * DAY;
@@ -87,6 +81,7 @@ export async function issueSatelliteCa(o: {
   /** Validity from `now`; default (and at most) one year. Shorter for expiry drills and tests. */
   validityMs?: number;
 }): Promise<{ certificatePem: string; chainPems: string[]; notAfter: number }> {
+  await x509Module();
   const { issuer, now } = o;
   const issuerNotAfter = issuer.certificate.notAfter.getTime();
   if (issuerNotAfter <= now) {
@@ -96,7 +91,7 @@ export async function issueSatelliteCa(o: {
   const validity = Math.min(o.validityMs ?? SATELLITE_CA_VALIDITY_MS, SATELLITE_CA_VALIDITY_MS);
   if (!(validity > 0)) throw new Error('The validity of a satellite certificate must be positive.');
   const notAfter = toCertTime(Math.min(now + validity, issuerNotAfter)).getTime();
-  const cert = await x509.X509CertificateGenerator.create({
+  const cert = await px().X509CertificateGenerator.create({
     serialNumber: newCertificateSerial(),
     subject: [{ CN: [`smartlic satellite ${o.satelliteName}`] }, { O: ['smartlic'] }],
     issuer: issuer.certificate.subjectName,
@@ -104,15 +99,15 @@ export async function issueSatelliteCa(o: {
     notAfter: new Date(notAfter),
     publicKey: publicKey as never,
     signingKey: issuer.privateKey as never,
-    signingAlgorithm: ES256_SIGNING,
+    signingAlgorithm: (await x509Module()).ES256_SIGNING,
     extensions: [
-      new x509.BasicConstraintsExtension(true, undefined, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+      new (px().BasicConstraintsExtension)(true, undefined, true),
+      new (px().KeyUsagesExtension)(
+        px().KeyUsageFlags.keyCertSign | px().KeyUsageFlags.cRLSign | px().KeyUsageFlags.digitalSignature,
         true,
       ),
-      await x509.SubjectKeyIdentifierExtension.create(publicKey as never),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.publicKey as never),
+      await px().SubjectKeyIdentifierExtension.create(publicKey as never),
+      await px().AuthorityKeyIdentifierExtension.create(issuer.publicKey as never),
     ],
   });
   const chainPems = issuer.kind === 'authority' ? [] : [issuer.certificatePem.trim(), ...issuer.chainPems];
@@ -128,6 +123,7 @@ export async function issueSatelliteCa(o: {
  * neither: an authority whose root key is kept offline, or a satellite not registered yet.
  */
 export async function satelliteCaIssuer(dataDir: string): Promise<SatelliteCaIssuer> {
+  await x509Module();
   const paths = pkiPaths(dataDir);
   if (existsSync(paths.rootKey) && existsSync(paths.rootCert)) {
     return issuerOf('authority', paths.rootCert, paths.rootKey, []);
@@ -157,6 +153,7 @@ export async function installSatelliteCertificate(
   dataDir: string,
   o: { rootCaPem: string; certificatePem: string; chainPems: string[]; pki?: PkiHolder },
 ): Promise<void> {
+  await x509Module();
   const paths = pkiPaths(dataDir);
   assertNotAuthority(paths);
   ensurePkiDir(paths);
@@ -197,6 +194,7 @@ export async function loadSatellitePki(options: {
   clock?: Clock;
   logger?: Logger;
 }): Promise<AuthorityPki | null> {
+  await x509Module();
   const paths = pkiPaths(options.dataDir);
   if (!existsSync(paths.signingCert) || !existsSync(paths.signingKey)) return null;
   if (!existsSync(paths.rootCert)) {
@@ -215,17 +213,18 @@ export async function loadSatellitePki(options: {
     root,
   );
   if (problem) throw new Error(`${paths.signingCert} does not chain to ${paths.rootCert}: ${problem}.`);
+  const nodeCert = new NodeX509Certificate(pem);
   const signing: LoadedSigning = {
     pem,
-    cert,
+    cert: nodeCert,
     pair,
-    serial: normalizeSerial(cert.serialNumber),
-    notAfter: cert.notAfter.getTime(),
+    serial: normalizeSerial(nodeCert.serialNumber),
+    notAfter: Date.parse(nodeCert.validTo),
   };
   if (options.clock) warnOfExpiry(signing, options.clock.now(), SATELLITE_CERT_ALARM_MS, options.logger);
   const spki = pair.publicKey.export({ type: 'spki', format: 'der' });
   const previousSigningSerials = readPrevious(paths)
-    .map((p) => new x509.X509Certificate(p))
+    .map((p) => new (px().X509Certificate)(p))
     .filter((c) => Buffer.from(c.publicKey.rawData).equals(spki))
     .map((c) => normalizeSerial(c.serialNumber))
     .filter((serial) => serial !== signing.serial);
@@ -311,7 +310,7 @@ async function importP256PublicKey(pem: string): Promise<webcrypto.CryptoKey> {
 
 function parseGiven(what: string, pem: string): x509.X509Certificate {
   try {
-    return new x509.X509Certificate(pem);
+    return new (px().X509Certificate)(pem);
   } catch (cause) {
     throw new Error(`The ${what} is not a readable PEM certificate.`, { cause });
   }
@@ -329,7 +328,7 @@ function keyFor(paths: PkiPaths, cert: x509.X509Certificate): KeyPair {
 }
 
 async function isCa(cert: x509.X509Certificate): Promise<boolean> {
-  return cert.getExtension(x509.BasicConstraintsExtension)?.ca === true;
+  return cert.getExtension(px().BasicConstraintsExtension)?.ca === true;
 }
 
 /** Why `cert` does not chain by signature through `chain` (nearest first) to `root`, or undefined. */
@@ -350,4 +349,33 @@ async function chainProblem(
     }
   }
   return undefined;
+}
+
+/** @peculiar/x509, loaded by the exported functions that need it: it stays out of an authority's start-up. */
+let peculiar: typeof import('./x509.js') | undefined;
+
+async function x509Module(): Promise<typeof import('./x509.js')> {
+  peculiar ??= await loadX509();
+  return peculiar;
+}
+
+/** The loaded @peculiar/x509, for the helpers the exported functions call after `x509Module()`. */
+function px(): typeof x509 {
+  if (!peculiar) throw new Error('@peculiar/x509 is used before it was loaded.');
+  return peculiar.x509;
+}
+
+function parseCertificateFile(path: string, pem: string): x509.X509Certificate {
+  try {
+    return new (px().X509Certificate)(pem);
+  } catch (cause) {
+    throw new Error(`${path} is not a readable PEM certificate.`, { cause });
+  }
+}
+
+function assertKeyMatches(cert: x509.X509Certificate, pair: KeyPair, keyPath: string, certPath: string): void {
+  const fromKey = pair.publicKey.export({ type: 'spki', format: 'der' });
+  if (!Buffer.from(cert.publicKey.rawData).equals(fromKey)) {
+    throw new Error(`${keyPath} is not the key of ${certPath}: the PKI files do not belong together.`);
+  }
 }

@@ -10,7 +10,7 @@ import type { AuthorityPki } from './authority-pki.js';
 import { BACKDATE_MS, toCertTime } from './certificate-factory.js';
 import { writeCertificate, writeKeyPair } from './pki-files.js';
 import { newCertificateSerial } from './serial.js';
-import { ES256_SIGNING, x509 } from './x509.js';
+import { loadX509 } from './x509-loader.js';
 
 /** Validity of an issued TLS certificate: one year. */
 export const TLS_VALIDITY_MS = 365 * DAY;
@@ -116,12 +116,14 @@ async function issueTlsCertificate(
   pair: KeyPair,
   names: readonly string[],
   now: number,
-): Promise<x509.X509Certificate> {
+): Promise<{ toString(format: 'pem'): string }> {
+  const { x509, ES256_SIGNING } = await loadX509();
+  const signing = new x509.X509Certificate(pki.signingCertPem);
   const publicKey = (await toWebKeys(pair)).publicKey;
   return x509.X509CertificateGenerator.create({
     serialNumber: newCertificateSerial(),
     subject: [{ CN: [names[0] ?? 'localhost'] }, { O: ['smartlic'] }],
-    issuer: pki.signingCertificate.subjectName,
+    issuer: signing.subjectName,
     notBefore: toCertTime(now - BACKDATE_MS),
     notAfter: toCertTime(Math.min(now + TLS_VALIDITY_MS, pki.signingNotAfter)),
     publicKey: publicKey as never,
@@ -135,7 +137,7 @@ async function issueTlsCertificate(
         names.map((n) => (isIP(n) ? { type: 'ip' as const, value: n } : { type: 'dns' as const, value: n })),
       ),
       await x509.SubjectKeyIdentifierExtension.create(publicKey as never),
-      await x509.AuthorityKeyIdentifierExtension.create(pki.signingCertificate.publicKey),
+      await x509.AuthorityKeyIdentifierExtension.create(signing.publicKey),
     ],
   });
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { adminRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
 import { byVa, target } from '../access/route-targets.js';
-import { type ReportService, reportChunks } from './report-service.js';
+import type { ReportService } from './report-service.js';
 
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a day such as 2027-01-31');
 const ReportQuery = z.object({
@@ -30,8 +30,8 @@ export function registerReportRoutes(app: FastifyInstance, reports: ReportServic
     async (request, reply) => {
       const kind = parseInput(Kind, request.params.kind, 'kind');
       const query = parseInput(ReportQuery, request.query ?? {});
-      const report = await reports.stream(request.params.vaId, kind, query);
-      const body = Readable.from(reportChunks(report, query.format), { objectMode: false });
+      const chunks = await reports.chunks(request.params.vaId, kind, query.format, query);
+      const body = Readable.from(chunks, { objectMode: false });
       if (query.format === 'csv') {
         reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${kind}.csv"`);
       } else {

@@ -1,10 +1,17 @@
 import type { Kysely } from 'kysely';
 import { notFound } from '../../errors.js';
+import type { RawDatabase } from '../../storage/database.js';
 import type { Database } from '../../storage/schema.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
 import type { InstanceService, InstanceView } from '../instances/instance-service.js';
 import type { LicenseService } from '../licenses/license-service.js';
 import { type CsvValue, csvRow, toCsv } from './csv.js';
+import { INSTANCE_COLUMNS, instanceReportChunks, type ReportFormat } from './instance-report.js';
+import type { InstanceRowSource } from './instance-report-rows.js';
+import { postgresInstanceRows } from './instance-rows-postgres.js';
+import { sqliteInstanceRows } from './instance-rows-sqlite.js';
+
+export type { ReportFormat } from './instance-report.js';
 
 /** The reports of SPEC §2. */
 export type ReportKind = 'licenses' | 'instances' | 'usage';
@@ -35,18 +42,6 @@ const LICENSE_COLUMNS = [
   'expiresAt',
   'alerts',
 ];
-const INSTANCE_COLUMNS = [
-  'id',
-  'pid',
-  'sn',
-  'hostname',
-  'softwareTag',
-  'registeredAt',
-  'lastContact',
-  'usage',
-  'status',
-  'alerts',
-];
 const USAGE_COLUMNS = ['day', 'tag', 'quantity', 'inUse', 'surplus'];
 
 /** A report read page by page: its columns, then pages of rows (a whole VA's instances never sit in memory). */
@@ -55,16 +50,19 @@ export interface ReportStream {
   pages: AsyncIterable<Array<Record<string, CsvValue>>> | Iterable<Array<Record<string, CsvValue>>>;
 }
 
-/** How a streamed report is written: CSV, one JSON array, or JSON lines (one row object a line). */
-export type ReportFormat = 'csv' | 'json' | 'jsonl';
-
 /** Reports of a VA: licenses (with hierarchy coverage), product instances, usage over time (daily snapshots). */
 export function createReportService(deps: {
   db: Kysely<Database>;
+  /** The driver's handle, for the instances report's lean read. */
+  raw: RawDatabase;
   licenses: LicenseService;
   instances: InstanceService;
 }) {
-  const { db, licenses, instances } = deps;
+  const { db, raw, licenses, instances } = deps;
+
+  function instanceRowsOf(vaId: string): InstanceRowSource {
+    return raw.engine === 'sqlite' ? sqliteInstanceRows(raw.sqlite, vaId) : postgresInstanceRows(raw.pool, vaId);
+  }
 
   async function* instanceRows(pages: AsyncIterable<InstanceView[]>): AsyncGenerator<Array<Record<string, CsvValue>>> {
     for await (const page of pages) {
@@ -112,6 +110,23 @@ export function createReportService(deps: {
       }
       const rows = kind === 'licenses' ? await licenseRows(vaId) : await usageRows(vaId, range);
       return { columns: kind === 'licenses' ? LICENSE_COLUMNS : USAGE_COLUMNS, pages: [rows] };
+    },
+
+    /**
+     * The report as text chunks in `format`, pulled as the reader reads. The instances report
+     * takes the lean path: raw rows of the driver formatted straight to text
+     * (`instance-report.ts`), the same bytes as {@link reportChunks} of {@link stream} at a
+     * fraction of the time and memory. Throws not-found before any chunk.
+     */
+    async chunks(
+      vaId: string,
+      kind: ReportKind,
+      format: ReportFormat,
+      range: ReportRange = {},
+    ): Promise<AsyncIterable<string>> {
+      if (kind !== 'instances') return reportChunks(await service.stream(vaId, kind, range), format);
+      if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
+      return instanceReportChunks(instanceRowsOf(vaId), await instances.statusContext(vaId), format);
     },
 
     /** The whole report in memory (small reports, tests). */

@@ -19,6 +19,7 @@ import { findAccount, findVirtualAccount } from '../accounts/account-store.js';
 import { generateApiKey, hashApiKey } from '../api-keys/api-key.js';
 import { keyScopeOf } from '../api-keys/api-key-service.js';
 import { insertApiKey } from '../api-keys/api-key-store.js';
+import type { KeyUseRecorder } from '../api-keys/key-use-recorder.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { OWNER_SIGN_IN_NAME } from '../sessions/bootstrap-owner-password.js';
 import { hashPassword } from '../sessions/password.js';
@@ -45,6 +46,8 @@ export interface UserServiceDeps {
   db: Kysely<Database>;
   transactor: Transactor;
   clock: Clock;
+  /** Key uses noted but not yet written, shown in `lastUsedAt`. */
+  keyUses: Pick<KeyUseRecorder, 'pendingOf'>;
 }
 
 /** Who calls a user operation: the caller's access (grants, key scope) and how the event log names it. */
@@ -65,7 +68,13 @@ export interface ApiKeyView {
 type Db = Kysely<Database>;
 
 /** Users, their roles and their API keys (SPEC §2, §9; scoped keys: ADR 0006). */
-export function createUserService({ db, transactor, clock }: UserServiceDeps) {
+export function createUserService({ db, transactor, clock, keyUses }: UserServiceDeps) {
+  const keyView = (row: KeyViewRow): ApiKeyView => {
+    const pending = keyUses.pendingOf(row.id);
+    return pending !== undefined && (row.last_used_at ?? 0) < pending
+      ? keyViewOf({ ...row, last_used_at: pending })
+      : keyViewOf(row);
+  };
   const newKey = (userId: string, name: string, scope: KeyScope | null, now: number) => {
     const key = generateApiKey();
     const row: ApiKeyRow = {
@@ -370,12 +379,12 @@ export function maySetPassword(caller: Caller, userId: string, grants: readonly 
   return grants.every((g) => effectiveRole(caller, g.accountId, g.vaId) === 'admin');
 }
 
-function keyView(
-  row: Pick<
-    ApiKeyRow,
-    'id' | 'name' | 'created_at' | 'last_used_at' | 'revoked_at' | 'scope_account_id' | 'scope_va_id'
-  >,
-): ApiKeyView {
+type KeyViewRow = Pick<
+  ApiKeyRow,
+  'id' | 'name' | 'created_at' | 'last_used_at' | 'revoked_at' | 'scope_account_id' | 'scope_va_id'
+>;
+
+function keyViewOf(row: KeyViewRow): ApiKeyView {
   return {
     id: row.id,
     name: row.name,

@@ -1,6 +1,7 @@
 import { type AuthorizeResponse, DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
 import { entitlementStatus, overallStatus, retryIntervalFor } from '../../compliance/compliance.js';
 import { coverBalances, familiesOf } from '../../compliance/covered-balances.js';
+import { uncountSilent } from '../../compliance/silent-usage-store.js';
 import { replaceInstanceUsage } from '../../compliance/usage-store.js';
 import { recordAuthorizationChanges } from '../../events/device-events.js';
 import { signResponse } from '../../pki/response-signer.js';
@@ -51,6 +52,7 @@ export async function authorizeDevice(
     if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
     await retirePreviousCertificate(trx, identity);
     const { vaId } = touched;
+    if (touched.silentCounted) await uncountSilent(trx, identity.id);
     const current = await statements.readInstanceUsage(trx, identity.id);
     const usageChanged = await replaceInstanceUsage(trx, { instanceId: identity.id, vaId }, current, requested);
     const read = coverBalances(

@@ -14,6 +14,7 @@ import type {
   VaConversionSettingRow,
 } from '../../../storage/schema.js';
 import { badRequest } from '../../../validation.js';
+import { uncountSilent } from '../../compliance/silent-usage-store.js';
 import {
   autoConvertedCount,
   insertConversionRequests,
@@ -71,6 +72,7 @@ export async function convertDeviceLicenses(
     // The VA is read back: another process may have transferred the instance since its identity was cached.
     const touched = await touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
     if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
+    if (touched.silentCounted) await uncountSilent(trx, identity.id);
     await retirePreviousCertificate(trx, identity);
     return decideReport(trx, { instanceId: identity.id, vaId: touched.vaId, now }, payload.licenses);
   });

@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServerProcess, tempDir } from './harness.js';
+
+const PRELOAD = fileURLToPath(new URL('./fixtures/loaded-modules.cjs', import.meta.url));
+
+/** What a SQLite server's start-up must not load: they cost a third of it and it needs none of them. */
+const LAZY = {
+  '@peculiar/x509 (only to create the PKI or the TLS certificate)': /node_modules\/@peculiar\/x509\//,
+  'pg (only for PostgreSQL)': /node_modules\/pg\//,
+  "fastify's Ajv compiler (no route declares a fastify schema)": /node_modules\/@fastify\/ajv-compiler\//,
+};
+
+describe('server start-up loads only what it needs', () => {
+  let dir: { path: string; cleanup: () => Promise<void> };
+  beforeAll(async () => {
+    dir = await tempDir();
+  });
+  afterAll(async () => {
+    await dir.cleanup();
+  });
+
+  async function loadedBy(start: number): Promise<string> {
+    const list = join(dir.path, `modules-${start}.txt`);
+    const server = await startServerProcess(join(dir.path, 'data'), {
+      NODE_OPTIONS: `--require ${PRELOAD}`,
+      SMARTLIC_LOADED_MODULES_FILE: list,
+    });
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    await server.stop();
+    return readFileSync(list, 'utf8');
+  }
+
+  it('loads @peculiar/x509 to create the PKI on the first start, and not on the next; never pg or Ajv', async () => {
+    const first = await loadedBy(1);
+    expect(first).toMatch(LAZY['@peculiar/x509 (only to create the PKI or the TLS certificate)']);
+    const second = await loadedBy(2);
+    expect(second).toMatch(/node_modules\/fastify\//); // the list is real
+    for (const [what, pattern] of Object.entries(LAZY)) {
+      expect(pattern.test(second), `${what} was loaded`).toBe(false);
+      if (!what.startsWith('@peculiar')) expect(pattern.test(first), `${what} was loaded`).toBe(false);
+    }
+  });
+});
