@@ -154,7 +154,7 @@ describe('backup and restore', () => {
       '0',
     ]);
     expect(postgres.code).toBe(1);
-    expect(postgres.stderr).toMatch(/pg_dump.*pki\/, secrets\.key and admin-api-key/);
+    expect(postgres.stderr).toMatch(/pg_dump.*pki\/, secrets\.key, admin-api-key and admin-password/);
     // Nothing left beside the directories either.
     expect((await readdir(dir.path)).filter((name) => name.endsWith('.restore.tmp'))).toEqual([]);
   }, 60_000);

@@ -19,8 +19,19 @@ describe('server options', () => {
       clockToleranceMs: 3_600_000,
       webhookAllowPrivate: false,
       webhookResolver: systemResolver,
-      rateLimits: { register: 600, registerPerToken: 600, device: 120, admin: 3000, authFailures: 30 },
+      rateLimits: {
+        register: 600,
+        registerPerToken: 600,
+        device: 120,
+        admin: 3000,
+        authFailures: 30,
+        signIn: 60,
+        signInPerEmail: 10,
+      },
+      tls: undefined,
       jobStartDelayMs: 5_000,
+      sessionIdleMinutes: 30,
+      portalDir: expect.stringMatching(/packages[/\\]portal[/\\]dist$/),
     });
   });
 
@@ -102,8 +113,13 @@ describe('server options', () => {
     expect(databaseTargetOf('postgres://u:p@h:5433/lic', '/d')).toEqual({
       engine: 'postgres',
       url: 'postgres://u:p@h:5433/lic',
+      poolSize: 10,
     });
-    expect(databaseTargetOf('postgresql://h/lic', '/d')).toEqual({ engine: 'postgres', url: 'postgresql://h/lic' });
+    expect(databaseTargetOf('postgresql://h/lic', '/d', 4)).toEqual({
+      engine: 'postgres',
+      url: 'postgresql://h/lic',
+      poolSize: 4,
+    });
     expect(databaseTargetOf(undefined, '/d')).toEqual({ engine: 'sqlite', file: '/d/smartlic.db' });
     expect(() => databaseTargetOf('postgres://u:secret@h:5432', '/d')).toThrow(
       'The PostgreSQL URL "postgres://u:***@h:5432" names no database: write postgres://user:password@host:port/database.',

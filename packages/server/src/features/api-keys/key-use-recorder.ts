@@ -57,11 +57,14 @@ export function createKeyUseRecorder({ transactor, flushIntervalMs, onError }: K
       }, flushIntervalMs ?? DEFAULT_KEY_USE_FLUSH_MS);
       timer.unref();
     },
-    /** Stops the timer and writes what is still noted. */
+    /**
+     * Stops the timer and writes what is still noted. A failed last write is told to `onError`,
+     * not thrown: a display field must not stop a server from closing.
+     */
     async stop(): Promise<void> {
       if (timer) clearInterval(timer);
       timer = undefined;
-      await flush();
+      await flush().catch((error: unknown) => onError?.(error));
     },
   };
 }

@@ -29,7 +29,7 @@ describeEachEngine('session service', (engine) => {
   it('purges ended sessions (idle or past their lifetime) and keeps live ones', async () => {
     const sessions = createSessionService({
       db: database.db,
-      transactor: createTransactor(database.db),
+      transactor: createTransactor(database),
       clock,
       idleTimeoutMs: 30 * MINUTE,
     });
