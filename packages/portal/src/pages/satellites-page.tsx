@@ -169,7 +169,9 @@ function NewSatelliteDialog(props: { accountId: string; onClose: () => void; onC
               type="button"
               className="primary"
               onClick={async () =>
-                setStatus((await copy(created.token)) ? 'Token copied to the clipboard.' : 'Select the token and copy it.')
+                setStatus(
+                  (await copy(created.token)) ? 'Token copied to the clipboard.' : 'Select the token and copy it.',
+                )
               }
             >
               Copy

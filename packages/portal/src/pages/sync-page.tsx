@@ -201,7 +201,9 @@ function ManualSyncDialog(props: { registered: boolean; onClose: () => void; onC
     setStatus(null);
     try {
       const answer = props.registered
-        ? await api<{ file: string; document: SyncDocument }>('POST', '/sync/export', { full: form.get('full') === 'on' })
+        ? await api<{ file: string; document: SyncDocument }>('POST', '/sync/export', {
+            full: form.get('full') === 'on',
+          })
         : await api<{ file?: string; document?: SyncDocument }>('POST', '/sync/register', {
             token: String(form.get('token') ?? '').trim(),
             file: true,
