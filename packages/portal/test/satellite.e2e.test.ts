@@ -24,6 +24,7 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
   let onAuthority: Page;
   let onSatellite: Page;
   let vaId: string;
+  let accountId: string;
   let token = '';
   let requestFile = '';
   let responseFile = '';
@@ -48,7 +49,7 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
       startServerProcess(dataOf('satellite'), {}, 0, ['--mode', 'satellite', ...background]),
     ]);
     const admin = (args: string[]) => ['admin', '--server', authority.url, '--api-key', authority.apiKey, ...args];
-    const accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'Example', '--domain', 'ex.com']))).id;
+    accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'Example', '--domain', 'ex.com']))).id;
     vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Site', '--account', accountId]))).id;
     await cliJson(admin(['va', 'create', 'Headquarters', '--account', accountId]));
     await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10', '--name', 'Site License']));
@@ -167,5 +168,83 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
     expect((await row.locator('td').allTextContents()).at(-2)).toBe('—');
     await expectAccessible(page, 'the Satellites page');
     await expectScreenshot(page, 'satellites', 'Satellites');
+  });
+
+  it('a registered satellite carries a full sync request through File Sync… and applies its response once', async () => {
+    await onSatellite.goto(new URL('/sync', satellite.url).toString());
+    await onSatellite.getByRole('button', { name: 'Manual Synchronization…' }).click();
+    const manual = onSatellite.getByRole('dialog', { name: 'Manual Synchronization' });
+    await manual.getByRole('checkbox', { name: /^Full synchronization/ }).check();
+    const [request] = await Promise.all([
+      onSatellite.waitForEvent('download'),
+      manual.getByRole('button', { name: 'Download Request File' }).click(),
+    ]);
+    expect(request.suggestedFilename()).toMatch(/^license-sync-request-site-sat_\d{8}-1\.yml$/);
+    const requestPath = join(files(), request.suggestedFilename());
+    await request.saveAs(requestPath);
+
+    await onAuthority.getByRole('button', { name: 'File Sync…' }).click();
+    const fileSync = onAuthority.getByRole('dialog', { name: 'File Sync' });
+    await fileSync.getByLabel('Request File').setInputFiles(requestPath);
+    const [response] = await Promise.all([
+      onAuthority.waitForEvent('download'),
+      fileSync.getByRole('button', { name: 'Upload and Download Response' }).click(),
+    ]);
+    const responsePath = join(files(), response.suggestedFilename());
+    await response.saveAs(responsePath);
+    await poll(() => fileSync.getByRole('status').textContent()).toMatch(/^Applied request 1 of satellite site-sat;/);
+    // Not JSON at all: one sentence, nothing applied.
+    await fileSync.getByLabel('Request File').setInputFiles({
+      name: 'license-sync-request-junk.yml',
+      mimeType: 'application/yaml',
+      buffer: Buffer.from('not: [a sync file'),
+    });
+    await fileSync.getByRole('button', { name: 'Upload and Download Response' }).click();
+    await poll(() => fileSync.getByRole('alert').textContent()).toBe(
+      'license-sync-request-junk.yml is not a smartlic synchronisation file: it is not valid JSON; nothing was changed.',
+    );
+    await fileSync.getByRole('button', { name: 'Close', exact: true }).click();
+
+    await manual.getByLabel('Response File').setInputFiles(responsePath);
+    await manual.getByRole('button', { name: 'Upload Response File' }).click();
+    await poll(() => manual.getByRole('status').textContent()).toBe('Response 1 was applied.');
+    // The same response again is refused with one sentence.
+    await manual.getByRole('button', { name: 'Upload Response File' }).click();
+    await poll(() => manual.getByRole('alert').isVisible()).toBe(true);
+    expect((await manual.getByRole('alert').textContent())?.length).toBeGreaterThan(10);
+    await manual.getByRole('button', { name: 'Close', exact: true }).click();
+    await poll(() => onSatellite.locator('.health').textContent()).toBe(`Health: ${GOOD}`);
+  });
+
+  it('a viewer of the account sees the satellites but is offered no New Satellite…, File Sync… or Remove', async () => {
+    const grant = await fetch(new URL('/api/v1/users', authority.url), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${authority.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'viewer@ex.com', accountId, role: 'viewer', password: 'viewer-password-1' }),
+    });
+    expect(grant.status).toBeLessThan(300);
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const page = await context.newPage();
+    await page.goto(new URL('/satellites', authority.url).toString());
+    await page.getByLabel('E-mail').fill('viewer@ex.com');
+    await page.getByLabel('Password').fill('viewer-password-1');
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+    await poll(() => page.getByRole('row').filter({ hasText: 'site-sat' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'New Satellite…' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'File Sync…' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Remove/ }).count()).toBe(0);
+    await context.close();
+  });
+
+  it("Remove (confirmed) gives the satellite's VAs back to the authority", async () => {
+    const page = onAuthority;
+    await page.getByRole('button', { name: 'Remove satellite site-sat' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove Satellite' });
+    await expectAccessible(page, 'the Remove Satellite dialog');
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    await poll(() => page.getByRole('status').first().textContent()).toBe(
+      'Satellite site-sat removed; its Virtual Accounts are served here again.',
+    );
+    await poll(() => page.getByRole('cell', { name: 'No satellites yet.' }).isVisible()).toBe(true);
   });
 });
