@@ -20,11 +20,13 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
   let dir: { path: string; cleanup: () => Promise<void> };
   let authority: ServerProcess;
   let satellite: ServerProcess;
+  let networked: ServerProcess;
   let browser: Browser;
   let onAuthority: Page;
   let onSatellite: Page;
   let vaId: string;
   let accountId: string;
+  let headquartersId: string;
   let token = '';
   let requestFile = '';
   let responseFile = '';
@@ -44,14 +46,16 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
   beforeAll(async () => {
     dir = await tempDir('smartlic-portal-sat-');
     const background = ['--job-start-delay', '3600'];
-    [authority, satellite] = await Promise.all([
+    [authority, satellite, networked] = await Promise.all([
       startServerProcess(dataOf('authority'), {}, 0, background),
       startServerProcess(dataOf('satellite'), {}, 0, ['--mode', 'satellite', ...background]),
+      startServerProcess(dataOf('networked'), {}, 0, ['--mode', 'satellite', ...background]),
     ]);
     const admin = (args: string[]) => ['admin', '--server', authority.url, '--api-key', authority.apiKey, ...args];
     accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'Example', '--domain', 'ex.com']))).id;
     vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Site', '--account', accountId]))).id;
-    await cliJson(admin(['va', 'create', 'Headquarters', '--account', accountId]));
+    headquartersId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Headquarters', '--account', accountId])))
+      .id;
     await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10', '--name', 'Site License']));
     browser = await launchBrowser();
     // One context per server: both are on 127.0.0.1, and cookies do not tell ports apart.
@@ -65,7 +69,7 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
   afterAll(async () => {
     await browser?.close();
     await removeScreenshots();
-    await Promise.all([authority?.stop(), satellite?.stop()]);
+    await Promise.all([authority?.stop(), satellite?.stop(), networked?.stop()]);
     await dir?.cleanup();
   });
 
@@ -246,5 +250,42 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
       'Satellite site-sat removed; its Virtual Accounts are served here again.',
     );
     await poll(() => page.getByRole('cell', { name: 'No satellites yet.' }).isVisible()).toBe(true);
+  });
+
+  it('a satellite with a network path registers from its page, then synchronizes standard and full', async () => {
+    const created = await cliJson<{ token: string }>([
+      'admin',
+      '--server',
+      authority.url,
+      '--api-key',
+      authority.apiKey,
+      'satellite',
+      'create',
+      'hq-sat',
+      '--account',
+      accountId,
+      '--va',
+      headquartersId,
+    ]);
+    const context = await browser.newContext({ viewport: VIEWPORT });
+    const page = await context.newPage();
+    await signIn(page, networked, dataOf('networked'), '/sync');
+    const form = page.getByRole('region', { name: 'Register This Satellite' });
+    await poll(() => form.isVisible()).toBe(true);
+    await expectAccessible(page, 'the Synchronization page of a satellite not registered yet');
+    await form.getByLabel('Satellite Token').fill(created.token);
+    await form.getByLabel('Upstream URL').fill(authority.url);
+    await form.getByRole('button', { name: 'Register', exact: true }).click();
+    await poll(() => page.locator('.health').textContent()).toBe(`Health: ${GOOD}`);
+    await poll(() => form.count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Standard Synchronization' }).click();
+    await poll(() => page.getByRole('status').first().textContent()).toMatch(/^Synchronization \d+ completed\.$/);
+    await page.getByRole('button', { name: 'Full Synchronization Now…' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Full Synchronization' });
+    await confirm.getByRole('button', { name: 'Synchronize Everything' }).click();
+    await poll(() => page.getByRole('status').first().textContent()).toMatch(/^Full synchronization \d+ completed\.$/);
+    await poll(() => page.locator('dl.facts').textContent()).toContain('Virtual AccountsHeadquarters');
+    await context.close();
   });
 });

@@ -19,13 +19,25 @@ interface SyncNowAnswer {
  * response file up), and registration with a satellite token while it is not registered.
  */
 export function SyncPage() {
-  const { principal, reloadPlaces } = usePortal();
+  const { principal } = usePortal();
+  if (principal.kind !== 'owner') {
+    return (
+      <>
+        <h1>Synchronization</h1>
+        <p>Only the owner of this satellite manages its synchronization.</p>
+      </>
+    );
+  }
+  return <OwnerSyncPage />;
+}
+
+function OwnerSyncPage() {
+  const { reloadPlaces } = usePortal();
   const sync = useLoad(() => api<SyncStatus>('GET', '/sync/status'), 'status');
   const [dialog, setDialog] = useState<'full' | 'manual' | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const isOwner = principal.kind === 'owner';
   const s = sync.data;
   const changed = () => {
     sync.reload();
@@ -87,26 +99,24 @@ export function SyncPage() {
             <dt>Alerts</dt>
             <dd>{s.alerts.join(', ') || '—'}</dd>
           </dl>
-          {isOwner && (
-            <div className="buttons">
-              {s.registered && s.upstream && (
-                <>
-                  <button type="button" className="primary" disabled={busy} onClick={() => syncNow(false)}>
-                    Standard Synchronization
-                  </button>
-                  <button type="button" disabled={busy} onClick={() => setDialog('full')}>
-                    Full Synchronization Now…
-                  </button>
-                </>
-              )}
-              <button type="button" onClick={() => setDialog('manual')}>
-                Manual Synchronization…
-              </button>
-            </div>
-          )}
+          <div className="buttons">
+            {s.registered && s.upstream && (
+              <>
+                <button type="button" className="primary" disabled={busy} onClick={() => syncNow(false)}>
+                  Standard Synchronization
+                </button>
+                <button type="button" disabled={busy} onClick={() => setDialog('full')}>
+                  Full Synchronization Now…
+                </button>
+              </>
+            )}
+            <button type="button" onClick={() => setDialog('manual')}>
+              Manual Synchronization…
+            </button>
+          </div>
           <StatusLine text={status} />
           <ErrorLine error={error} />
-          {isOwner && !s.registered && <RegisterForm onRegistered={changed} />}
+          {!s.registered && <RegisterForm onRegistered={changed} />}
         </>
       )}
       {dialog === 'full' && (
