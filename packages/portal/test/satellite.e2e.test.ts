@@ -154,7 +154,7 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
     await poll(() => facts.textContent()).toContain('Virtual AccountsSite');
     expect(await page.locator('dl.facts dt:has-text("Last Sync Up") + dd time').count()).toBe(1);
     await expectAccessible(page, 'the Synchronization page');
-    await expectScreenshot(page, 'sync', 'Synchronization');
+    await expectScreenshot(page, 'satellite-sync', 'Synchronization');
 
     await page.goto(new URL(`/inventory/${vaId}/licenses`, satellite.url).toString());
     const row = page.getByRole('row').filter({ hasText: /Site License|Site_1\.0/ });
@@ -171,7 +171,7 @@ describeInBrowser('the portal in Chromium: an air-gapped satellite registered by
     expect(await row.locator('td').nth(3).locator('time').count()).toBe(1);
     expect((await row.locator('td').allTextContents()).at(-2)).toBe('—');
     await expectAccessible(page, 'the Satellites page');
-    await expectScreenshot(page, 'satellites', 'Satellites');
+    await expectScreenshot(page, 'satellites-registered', 'Satellites');
   });
 
   it('a registered satellite carries a full sync request through File Sync… and applies its response once', async () => {
