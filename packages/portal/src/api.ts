@@ -171,3 +171,45 @@ export interface ServerInfo {
   mode: 'authority' | 'satellite';
   version: string;
 }
+
+/** A sync document (registration or sync, request or response) as the files carry it. */
+export interface SyncDocument {
+  format: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  signature: { alg: string; value: string };
+  certificates?: string[];
+}
+/** A satellite as the authority (or a middle satellite) lists it (SPEC §8). */
+export interface Satellite {
+  id: string;
+  name: string;
+  accountId: string;
+  vas: { id: string; name: string }[];
+  productInstances: number;
+  registered: boolean;
+  lastSyncUp: string | null;
+  lastSyncDown: string | null;
+  syncDue: string | null;
+  version: string | null;
+  certificateExpiresAt: string | null;
+  alerts: string[];
+}
+/** A satellite's own synchronisation state (`GET /sync/status`). */
+export interface SyncStatus {
+  name: string | null;
+  satelliteId: string | null;
+  upstream: string | null;
+  registered: boolean;
+  vas: { id: string; name: string }[];
+  health: string;
+  lastSyncUp: string | null;
+  lastSyncDown: string | null;
+  syncDue: string | null;
+  nextScheduledSync: string | null;
+  scheduleDays: number | null;
+  certificateExpiresAt: string | null;
+  pendingRequest: number | null;
+  lastError: string | null;
+  alerts: string[];
+}

@@ -31,3 +31,25 @@ export async function copy(text: string): Promise<boolean> {
     return false;
   }
 }
+
+/** The text of a sync file as the CLI writes it (JSON, which is also YAML 1.2). */
+export function syncFileText(document: unknown): string {
+  return `${JSON.stringify(document, null, 1)}\n`;
+}
+
+/** Reads a chosen file as a sync document; one sentence when it is not JSON at all. */
+export async function readSyncFile(file: File): Promise<unknown> {
+  const text = await file.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`${file.name} is not a smartlic synchronisation file: it is not valid JSON; nothing was changed.`);
+  }
+}
+
+/** The response file's name for a request file's: `license-sync-request-X.yml` → `license-sync-response-X.yml`. */
+export function responseFileName(requestName: string, satellite: string, sequence: number): string {
+  const match = /^license-sync-request-(.+\.ya?ml)$/i.exec(requestName);
+  if (match?.[1]) return `license-sync-response-${match[1]}`;
+  return `license-sync-response-${satellite.replace(/[^A-Za-z0-9._-]/g, '-')}-${sequence}.yml`;
+}

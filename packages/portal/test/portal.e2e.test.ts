@@ -341,7 +341,8 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
       await expectAccessible(page, path);
     }
     await page.goto(url('/satellites'));
-    await poll(() => page.getByText('Satellites are not available yet on this server').isVisible()).toBe(true);
+    await poll(() => page.getByRole('cell', { name: 'No satellites yet.' }).isVisible()).toBe(true);
+    expect(await page.getByRole('button', { name: 'New Satellite…' }).isVisible()).toBe(true);
   });
 
   it('a viewer sees the inventory, is offered no New Token…, Remove or Transfer, and the API refuses them', async () => {
