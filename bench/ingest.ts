@@ -174,8 +174,8 @@ try {
 }
 const heading = '## bench/ingest.ts';
 const label: Record<Engine, string> = {
-  sqlite: 'SQLite (WAL, synchronous=FULL)',
-  postgres: 'PostgreSQL (fsync on, SERIALIZABLE)',
+  sqlite: 'SQLite (WAL, every acknowledged commit synced, ADR 0002)',
+  postgres: 'PostgreSQL (fsync on; renewals at READ COMMITTED, reports SERIALIZABLE)',
 };
 const lines = [
   heading,
