@@ -7,7 +7,7 @@ import { array, boolean, type Checked, integer, literal, object, oneOf, optional
 import { checkDateMs, checkDisplayName, checkHostname, checkIdentifier, checkTag } from './field-rules.js';
 import type * as schema from './policy-messages.js';
 import { POLICY_DAYS_MAX, USAGE_FILE_REPORTS_MAX, USAGE_MESSAGE_REPORTS_MAX } from './policy-wire.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
 import { checkSignature, checkUdi, checkUuid } from './wire-checks.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -195,6 +195,7 @@ export const checkAckFile = object({
   udi: checkUdi,
   ack: checkSignedAck,
   signingCertificate: pem,
+  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
 });
 
 /** The request check of each policy-model device message. */

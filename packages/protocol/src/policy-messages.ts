@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IDENTIFIER_PATTERN, IDENTIFIER_RULE } from './field-rules.js';
 import { DateMs, DisplayName, EntitlementTag, Hostname, Signature, Udi } from './messages.js';
 import { LICENSE_CLASSES, POLICY_DAYS_MAX, USAGE_FILE_REPORTS_MAX, USAGE_MESSAGE_REPORTS_MAX } from './policy-wire.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
 
 // Smart Licensing Using Policy (SPEC §9): the zod schemas. `policy-checks.ts` holds the same
 // as zod-free checks for the agent; `policy-checks.test.ts` keeps the two equal.
@@ -216,6 +216,12 @@ export const AckFile = z.object({
   udi: Udi,
   ack: SignedAck,
   signingCertificate: pem,
+  /**
+   * The intermediate certificates (nearest the signer first, root excluded) between the signing
+   * certificate and the root the device trusts: present when a satellite under another satellite
+   * signed the ACK.
+   */
+  chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional(),
 });
 export type AckFile = z.infer<typeof AckFile>;
 

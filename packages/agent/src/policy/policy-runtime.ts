@@ -317,7 +317,12 @@ export class PolicyRuntime {
     }
     let signerKey: ReturnType<typeof verifySignerChain>;
     try {
-      signerKey = verifySignerChain(file.signingCertificate, this.rt.state.trust.anchors, this.rt.now());
+      signerKey = verifySignerChain(
+        file.signingCertificate,
+        this.rt.state.trust.anchors,
+        this.rt.now(),
+        file.chain ?? [],
+      );
     } catch {
       return {
         action: 'import',

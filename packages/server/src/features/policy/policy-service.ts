@@ -233,6 +233,7 @@ export function createPolicyService(deps: DeviceDeps) {
           udi: { pid: device.pid, sn: device.sn },
           ack,
           signingCertificate: pki.current().signingCertPem,
+          ...(pki.current().chainPems.length > 0 ? { chain: pki.current().chainPems } : {}),
         },
       };
     },
