@@ -198,6 +198,40 @@ export const checkAckFile = object({
   chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
 });
 
+/** Checks a `SlacFileRequest`. */
+export const checkSlacFileRequest = object({
+  type: literal('slac-file-request'),
+  version: literal(PROTOCOL_VERSION),
+  requestId: uuid,
+  instanceId: uuid,
+  idCertSerial: serial,
+  udi: checkUdi,
+  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
+  createdAt: date,
+});
+
+/** Checks a `SlacRequestFile`. */
+export const checkSlacRequestFile = object({
+  format: literal('smartlic-slac-request'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
+  instanceId: uuid,
+  request: object({ payload: checkSlacFileRequest, signature: checkSignature }),
+});
+
+/** Checks a `SignedSlac`. */
+export const checkSignedSlac = object({ payload: checkSlac, signature: checkSignature });
+
+/** Checks a `SlacFile`. */
+export const checkSlacFile = object({
+  format: literal('smartlic-slac'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
+  slac: checkSignedSlac,
+  signingCertificate: pem,
+  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
+});
+
 /** The request check of each policy-model device message. */
 export const POLICY_REQUEST_CHECKS = {
   trust: checkTrustRequest,
@@ -236,6 +270,10 @@ type AllAgree = [
   Agrees<typeof checkSlacReturnResponse, schema.SlacReturnResponse>,
   Agrees<typeof checkUsageFile, schema.UsageFile>,
   Agrees<typeof checkAckFile, schema.AckFile>,
+  Agrees<typeof checkSlacFileRequest, schema.SlacFileRequest>,
+  Agrees<typeof checkSlacRequestFile, schema.SlacRequestFile>,
+  Agrees<typeof checkSignedSlac, schema.SignedSlac>,
+  Agrees<typeof checkSlacFile, schema.SlacFile>,
 ];
 /** Compile-time proof that every policy check returns its schema's type. */
 export const POLICY_CHECKS_MATCH_SCHEMAS: AllAgree extends true[] ? true : never = true;
