@@ -1,6 +1,13 @@
 import { mkdir } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { type Clock, type LegacyLicense, SmartlicError, systemClock, type UsageFile } from '@smartlic/protocol/core';
+import {
+  type Clock,
+  type LegacyLicense,
+  type SlacRequestFile,
+  SmartlicError,
+  systemClock,
+  type UsageFile,
+} from '@smartlic/protocol/core';
 import { authorize } from './actions/authorize.js';
 import { type ConversionReport, reportLegacyLicenses } from './actions/convert.js';
 import { deregister } from './actions/deregister.js';
@@ -320,7 +327,18 @@ export class Agent {
     return this.write(() => this.requirePolicy().saveUsage(which));
   }
 
-  /** Policy model: imports an ACK file (`license smart import FILE`); one for another device is refused. */
+  /**
+   * Policy model: the SLAC request file of `license smart authorization request save FILE` (the
+   * host writes it), signed with the trust-code key, for `count` of `tag`.
+   */
+  saveAuthorizationRequest(tag: string, count = 1): Promise<SlacRequestFile> {
+    return this.write(() => this.requirePolicy().saveAuthorizationRequest([{ tag, count }]));
+  }
+
+  /**
+   * Policy model: imports an ACK file or a SLAC file (`license smart import FILE`); one for another
+   * device, or not signed under a trust anchor, is refused.
+   */
   importAck(fileText: string): Promise<Outcome> {
     return this.write(() => this.requirePolicy().importAck(fileText));
   }

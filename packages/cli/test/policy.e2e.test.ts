@@ -164,6 +164,58 @@ describe('Smart Licensing Using Policy through the CLI', () => {
     expect(await inUse()).toBe(before + 2);
   });
 
+  it('SLAC by file: request save → admin authorization import → import; the same request answers the same code; altered and foreign files refused', async () => {
+    await newDevice('slac', 'FCW0000F001');
+    await newDevice('slac-other', 'FCW0000F002');
+    const saved = await device('slac', [
+      'license',
+      'smart',
+      'authorization',
+      'request',
+      'save',
+      file('slac-request.json'),
+      '--tag',
+      TAG,
+      '--count',
+      '2',
+    ]);
+    expect(saved.code, saved.stderr).toBe(0);
+    expect(saved.stdout).toContain('admin authorization import');
+
+    const answer = (out: string, input = file('slac-request.json')) =>
+      runCli(admin(['authorization', 'import', '--in', input, '--out', file(out), '--json']));
+    const first = await answer('slac.json');
+    expect(first.code, first.stderr).toBe(0);
+    const issued = JSON.parse(first.stdout) as { slacId: string; issued: boolean };
+    expect(issued.issued).toBe(true);
+    const again = JSON.parse((await answer('slac-again.json')).stdout) as { slacId: string; issued: boolean };
+    expect(again).toEqual({ slacId: issued.slacId, issued: false });
+
+    const request = JSON.parse(await readFile(file('slac-request.json'), 'utf8'));
+    request.request.payload.licenses[0].count = 9;
+    await writeFile(file('slac-request-altered.json'), JSON.stringify(request));
+    const alteredRequest = await answer('slac-x.json', file('slac-request-altered.json'));
+    expect(alteredRequest.code).not.toBe(0);
+    expect(alteredRequest.stderr).toContain('data and signature do not match');
+
+    const foreign = await device('slac-other', ['license', 'smart', 'import', file('slac.json')]);
+    expect(foreign.code).not.toBe(0);
+    expect(foreign.stderr).toContain('another product');
+    const slacFile = JSON.parse(await readFile(file('slac.json'), 'utf8'));
+    slacFile.slac.payload.licenses[0].count = 5;
+    await writeFile(file('slac-altered.json'), JSON.stringify(slacFile));
+    const altered = await device('slac', ['license', 'smart', 'import', file('slac-altered.json')]);
+    expect(altered.code).not.toBe(0);
+    expect(altered.stderr).toContain('was altered');
+
+    const loaded = await device('slac', ['license', 'smart', 'import', file('slac.json')]);
+    expect(loaded.code, loaded.stderr).toBe(0);
+    expect(loaded.stdout).toContain(`Authorization code installed for ${TAG} (2)`);
+    const twice = await device('slac', ['license', 'smart', 'import', file('slac-again.json')]);
+    expect(twice.code, twice.stderr).toBe(0);
+    expect(twice.stdout).toContain('imported already');
+  });
+
   it('a custom VA policy arrives in the next ACK and changes the schedule', async () => {
     await newDevice('custom', 'FCW0000D001');
     expect((await device('custom', ['use', TAG, '1'])).code).toBe(0);

@@ -74,4 +74,44 @@ describe('a device on a satellite under a satellite', () => {
     const licenses = await admin<{ tag: string; inUse: number }[]>(['license', 'list', '--va', vaId]);
     expect(licenses).toEqual([expect.objectContaining({ tag: TAG, inUse: 3 })]);
   });
+
+  it('answers a policy device on Sat3 through the chain: trust code, online ACK, and an ACK file carrying the chain', async () => {
+    const admin = <T>(args: string[]) => cliJson<T>(['admin', '--server', sat3.url, '--api-key', sat3.apiKey, ...args]);
+    const { token } = await admin<{ token: string }>(['token', 'create', '--va', vaId]);
+    expect((await device('p', ['init', '--pid', 'C9300-24UX', '--sn', 'CHAINP1', '--model', 'policy'])).code).toBe(0);
+    expect(
+      (await device('p', ['call-home', 'destination', `${sat3.url}/SmartTransport`, '--root', rootCaPath])).code,
+    ).toBe(0);
+    const trusted = await device('p', ['license', 'smart', 'trust', 'idtoken', token, 'local']);
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect((await device('p', ['use', TAG, '2'])).code).toBe(0);
+    const synced = await device('p', ['license', 'smart', 'sync', 'all']);
+    expect(synced.code, synced.stderr).toBe(0);
+    type PolicyStatus = {
+      policy: { usageReporting: { lastAckReceived: string | null; unacknowledgedReports: number } };
+    };
+    const online = await cliJson<PolicyStatus>(['device', '--state', join(dir.path, 'p'), 'show', 'license', 'status']);
+    expect(online.policy.usageReporting.lastAckReceived).not.toBeNull();
+
+    expect((await device('p', ['use', TAG, '1'])).code).toBe(0);
+    const usage = join(dir.path, 'p-usage.json');
+    const ack = join(dir.path, 'p-ack.json');
+    expect((await device('p', ['license', 'smart', 'save', 'usage', 'all', usage])).code).toBe(0);
+    await admin(['usage', 'import', '--in', usage, '--out', ack]);
+    const file = JSON.parse((await import('node:fs')).readFileSync(ack, 'utf8')) as { chain?: string[] };
+    expect(file.chain).toHaveLength(1);
+    const imported = await device('p', ['license', 'smart', 'import', ack]);
+    expect(imported.code, imported.stderr).toBe(0);
+    const offline = await cliJson<PolicyStatus>([
+      'device',
+      '--state',
+      join(dir.path, 'p'),
+      'show',
+      'license',
+      'status',
+    ]);
+    expect(offline.policy.usageReporting.unacknowledgedReports).toBe(0);
+    const licenses = await admin<{ tag: string; inUse: number }[]>(['license', 'list', '--va', vaId]);
+    expect(licenses).toEqual([expect.objectContaining({ tag: TAG, inUse: 4 })]);
+  });
 });

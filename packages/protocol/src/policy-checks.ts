@@ -7,7 +7,7 @@ import { array, boolean, type Checked, integer, literal, object, oneOf, optional
 import { checkDateMs, checkDisplayName, checkHostname, checkIdentifier, checkTag } from './field-rules.js';
 import type * as schema from './policy-messages.js';
 import { POLICY_DAYS_MAX, USAGE_FILE_REPORTS_MAX, USAGE_MESSAGE_REPORTS_MAX } from './policy-wire.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
 import { checkSignature, checkUdi, checkUuid } from './wire-checks.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
@@ -195,6 +195,41 @@ export const checkAckFile = object({
   udi: checkUdi,
   ack: checkSignedAck,
   signingCertificate: pem,
+  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
+});
+
+/** Checks a `SlacFileRequest`. */
+export const checkSlacFileRequest = object({
+  type: literal('slac-file-request'),
+  version: literal(PROTOCOL_VERSION),
+  requestId: uuid,
+  instanceId: uuid,
+  idCertSerial: serial,
+  udi: checkUdi,
+  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
+  createdAt: date,
+});
+
+/** Checks a `SlacRequestFile`. */
+export const checkSlacRequestFile = object({
+  format: literal('smartlic-slac-request'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
+  instanceId: uuid,
+  request: object({ payload: checkSlacFileRequest, signature: checkSignature }),
+});
+
+/** Checks a `SignedSlac`. */
+export const checkSignedSlac = object({ payload: checkSlac, signature: checkSignature });
+
+/** Checks a `SlacFile`. */
+export const checkSlacFile = object({
+  format: literal('smartlic-slac'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
+  slac: checkSignedSlac,
+  signingCertificate: pem,
+  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
 });
 
 /** The request check of each policy-model device message. */
@@ -235,6 +270,10 @@ type AllAgree = [
   Agrees<typeof checkSlacReturnResponse, schema.SlacReturnResponse>,
   Agrees<typeof checkUsageFile, schema.UsageFile>,
   Agrees<typeof checkAckFile, schema.AckFile>,
+  Agrees<typeof checkSlacFileRequest, schema.SlacFileRequest>,
+  Agrees<typeof checkSlacRequestFile, schema.SlacRequestFile>,
+  Agrees<typeof checkSignedSlac, schema.SignedSlac>,
+  Agrees<typeof checkSlacFile, schema.SlacFile>,
 ];
 /** Compile-time proof that every policy check returns its schema's type. */
 export const POLICY_CHECKS_MATCH_SCHEMAS: AllAgree extends true[] ? true : never = true;

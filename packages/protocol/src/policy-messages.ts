@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { IDENTIFIER_PATTERN, IDENTIFIER_RULE } from './field-rules.js';
 import { DateMs, DisplayName, EntitlementTag, Hostname, Signature, Udi } from './messages.js';
 import { LICENSE_CLASSES, POLICY_DAYS_MAX, USAGE_FILE_REPORTS_MAX, USAGE_MESSAGE_REPORTS_MAX } from './policy-wire.js';
-import { PROTOCOL_VERSION } from './wire.js';
+import { MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
 
 // Smart Licensing Using Policy (SPEC §9): the zod schemas. `policy-checks.ts` holds the same
 // as zod-free checks for the agent; `policy-checks.test.ts` keeps the two equal.
@@ -216,8 +216,59 @@ export const AckFile = z.object({
   udi: Udi,
   ack: SignedAck,
   signingCertificate: pem,
+  /**
+   * The intermediate certificates (nearest the signer first, root excluded) between the signing
+   * certificate and the root the device trusts: present when a satellite under another satellite
+   * signed the ACK.
+   */
+  chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional(),
 });
 export type AckFile = z.infer<typeof AckFile>;
+
+/**
+ * An offline SLAC request (`license smart authorization request save FILE`), signed by the device
+ * with its trust-code key. `requestId` (made once, on the device) is also the id of the SLAC it
+ * gets: answering the same request again answers the same SLAC.
+ */
+export const SlacFileRequest = z.object({
+  type: z.literal('slac-file-request'),
+  version: z.literal(PROTOCOL_VERSION),
+  requestId: z.uuid(),
+  instanceId: z.uuid(),
+  idCertSerial: serial,
+  udi: Udi,
+  licenses: z.array(SlacLicense).min(1).max(100),
+  createdAt: DateMs,
+});
+export type SlacFileRequest = z.infer<typeof SlacFileRequest>;
+
+/** The SLAC request file: the signed request, bound to the device's UDI and product instance. */
+export const SlacRequestFile = z.object({
+  format: z.literal('smartlic-slac-request'),
+  version: z.literal(PROTOCOL_VERSION),
+  udi: Udi,
+  instanceId: z.uuid(),
+  request: z.object({ payload: SlacFileRequest, signature: Signature }),
+});
+export type SlacRequestFile = z.infer<typeof SlacRequestFile>;
+
+/** A SLAC signed by the authority or satellite (in a SLAC file). */
+export const SignedSlac = z.object({ payload: Slac, signature: Signature });
+export type SignedSlac = z.infer<typeof SignedSlac>;
+
+/**
+ * The SLAC file (`admin authorization import --out`): the signed SLAC, bound to the device's UDI,
+ * its signer and, from a satellite under a satellite, the intermediates (`chain`).
+ */
+export const SlacFile = z.object({
+  format: z.literal('smartlic-slac'),
+  version: z.literal(PROTOCOL_VERSION),
+  udi: Udi,
+  slac: SignedSlac,
+  signingCertificate: pem,
+  chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional(),
+});
+export type SlacFile = z.infer<typeof SlacFile>;
 
 /** The request schema of each policy-model device message. */
 export const POLICY_REQUEST_SCHEMAS = {

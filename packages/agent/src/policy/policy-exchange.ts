@@ -90,7 +90,7 @@ export async function policyExchange<K extends PolicyKind>(
   if (typeof signerPem !== 'string') return fail(mismatchFailure('no signing certificate to verify the response with'));
   let signer: CertificateInfo;
   try {
-    signer = verifySignerChain(signerPem, settings.anchors, settings.now());
+    signer = verifySignerChain(signerPem, settings.anchors, settings.now(), answer.chain ?? []);
   } catch (error) {
     return fail(mismatchFailure((error as Error).message));
   }

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   parseWith,
   type SlacLicense,
+  type SlacRequestFile,
   SmartlicError,
   signEnvelope,
   TAG_CHARACTERS,
@@ -26,6 +27,7 @@ import { formatDate } from '../time-format.js';
 import { policyExchange } from './policy-exchange.js';
 import { applyAck, cutReport, declareUse, emptyPolicyState, type PolicyState, policySchedule } from './policy-state.js';
 import { loadPolicyState, savePolicyState } from './policy-store.js';
+import { checkSlacFileFor } from './slac-file-check.js';
 
 /** Largest count one tag may declare (the protocol's limit). */
 const MAX_COUNT = 1_000_000_000;
@@ -301,6 +303,7 @@ export class PolicyRuntime {
     } catch {
       return refuse('The file is not an ACK file (not JSON).');
     }
+    if ((json as { format?: unknown } | null)?.format === 'smartlic-slac') return this.importSlac(json);
     const parsed = parseWith(checkAckFile, json);
     if (!parsed.ok) return refuse(`The file is not an ACK file: ${parsed.problem}.`);
     const file: AckFile = parsed.value;
@@ -317,7 +320,12 @@ export class PolicyRuntime {
     }
     let signerKey: ReturnType<typeof verifySignerChain>;
     try {
-      signerKey = verifySignerChain(file.signingCertificate, this.rt.state.trust.anchors, this.rt.now());
+      signerKey = verifySignerChain(
+        file.signingCertificate,
+        this.rt.state.trust.anchors,
+        this.rt.now(),
+        file.chain ?? [],
+      );
     } catch {
       return {
         action: 'import',
@@ -428,6 +436,60 @@ export class PolicyRuntime {
     const message = `Authorization code installed for ${slac.licenses.map((l) => `${l.tag} (${l.count})`).join(', ')}.`;
     this.emit(agentEvent('AUTHORIZATION_INSTALL_SUCCESS', this.rt.now(), message));
     return { action: 'authorization', ok: true, message };
+  }
+
+  /**
+   * `license smart authorization request save FILE`: the signed SLAC request file (the caller writes
+   * it), answered by `admin authorization import` and loaded with `license smart import`.
+   */
+  async saveAuthorizationRequest(licenses: SlacLicense[]): Promise<SlacRequestFile> {
+    await this.refresh();
+    const trust = this.state.trust;
+    if (!trust) {
+      throw new SmartlicError('NOT_REGISTERED', {
+        message: 'No trust code is installed: an authorization request is signed with it; install one first.',
+      });
+    }
+    const udi = this.udi();
+    const payload = {
+      type: 'slac-file-request' as const,
+      version: PROTOCOL_VERSION as typeof PROTOCOL_VERSION,
+      requestId: randomUUID(),
+      instanceId: trust.instanceId,
+      idCertSerial: trust.idCertSerial,
+      udi,
+      licenses,
+      createdAt: this.rt.now(),
+    };
+    const request = signEnvelope(payload, this.rt.key.pair.privateKey, trust.idCertSerial);
+    return { format: 'smartlic-slac-request', version: PROTOCOL_VERSION, udi, instanceId: trust.instanceId, request };
+  }
+
+  /** A SLAC file (`license smart import FILE`): installed once, if signed under a trust anchor and for this device. */
+  private async importSlac(json: unknown): Promise<Outcome> {
+    const trust = this.state.trust;
+    if (!trust) return { action: 'import', ok: false, code: 'BAD_REQUEST', message: 'No trust code is installed.' };
+    const checked = checkSlacFileFor(
+      json,
+      { instanceId: trust.instanceId, udi: this.udi() },
+      this.rt.state.trust.anchors,
+      this.rt.now(),
+    );
+    if (!checked.ok) return { action: 'import', ok: false, code: checked.code, message: checked.message };
+    const slac = checked.slac;
+    if (this.state.slacs.some((s) => s.slacId === slac.slacId)) {
+      return { action: 'import', ok: true, message: 'This authorization code was imported already; nothing changed.' };
+    }
+    const next = structuredClone(this.state);
+    next.slacs.push(slac);
+    for (const l of slac.licenses) {
+      const open = next.open[l.tag];
+      if (open) open.licenseClass = 'enforced';
+    }
+    await this.save('slac', next);
+    const message = `Authorization code installed for ${slac.licenses.map((l) => `${l.tag} (${l.count})`).join(', ')}.`;
+    this.emit(agentEvent('AUTHORIZATION_INSTALL_SUCCESS', this.rt.now(), message));
+    return { action: 'import', ok: true, message };
   }
 
   /** `license smart authorization return local`: gives every installed SLAC back. */

@@ -89,6 +89,7 @@ const EXPECTED: Record<string, Who[]> = {
   'POST /api/v1/virtual-accounts/:vaId/reservations/plr': ADMIN_VA,
   'POST /api/v1/instances/:instanceId/reservation': WRITE_VA,
   'POST /api/v1/instances/:instanceId/usage-reports': WRITE_VA,
+  'POST /api/v1/instances/:instanceId/slac-requests': WRITE_VA,
   'POST /api/v1/virtual-accounts/:vaId/policy': ADMIN_VA,
   'GET /api/v1/virtual-accounts/:vaId/policy': READ_VA,
   'POST /api/v1/instances/:instanceId/reservation/confirm': WRITE_VA,

@@ -9,6 +9,8 @@ import {
   POLICY_ROUTES,
   type RumReport,
   type SignedRumReport,
+  type SlacLicense,
+  type SlacRequestFile,
   signEnvelope,
   type Udi,
   type UsageFile,
@@ -134,6 +136,27 @@ export class PolicyDevice {
       instanceId: this.instanceId,
       createdAt: this.ctx.clock.now(),
       reports,
+    };
+  }
+
+  /** An offline SLAC request file (`license smart authorization request save`), signed with the trust-code key. */
+  slacRequestFile(licenses: SlacLicense[], requestId: string = randomUUID()): SlacRequestFile {
+    const payload = {
+      type: 'slac-file-request' as const,
+      version: 1 as const,
+      requestId,
+      instanceId: this.instanceId,
+      idCertSerial: this.idCertSerial,
+      udi: this.udi,
+      licenses,
+      createdAt: this.ctx.clock.now(),
+    };
+    return {
+      format: 'smartlic-slac-request',
+      version: 1,
+      udi: this.udi,
+      instanceId: this.instanceId,
+      request: signEnvelope(payload, this.keys.privateKey, this.idCertSerial),
     };
   }
 

@@ -9,7 +9,7 @@ import { instanceCommands } from './instance-commands.js';
 import { jobCommands } from './job-commands.js';
 import { licenseCommands } from './license-commands.js';
 import { pakCommands } from './pak-commands.js';
-import { policyCommands } from './policy-commands.js';
+import { authorizationCommands, policyCommands } from './policy-commands.js';
 import { reportCommands } from './report-commands.js';
 import { reservationCommands } from './reservation-commands.js';
 import { satelliteCommands } from './satellite-commands.js';
@@ -47,6 +47,7 @@ export function adminCommand(): Command {
   admin.addCommand(eventCommands(connect));
   admin.addCommand(backupCommand(connect));
   admin.addCommand(policyCommands(connect));
+  admin.addCommand(authorizationCommands(connect));
   admin.addCommand(satelliteCommands(connect));
   admin.addCommand(syncCommands(connect));
   return admin;

@@ -116,3 +116,48 @@ export function addUsageImportCommand(usage: Command, connect: () => AdminConnec
       );
     });
 }
+
+/**
+ * `admin authorization import --in REQUEST_FILE --out SLAC_FILE`: answers a policy device's offline
+ * SLAC request (`license smart authorization request save FILE`) with the SLAC file it loads.
+ */
+export function authorizationCommands(connect: () => AdminConnection): Command {
+  const authorization = new Command('authorization').description(
+    'Smart Licensing Authorization Codes (SLAC) for policy devices that ask by file',
+  );
+  authorization
+    .command('import')
+    .description('answer a SLAC request file saved on a device; writes the SLAC file to load on it')
+    .requiredOption('--in <file>', 'the SLAC request file (license smart authorization request save)')
+    .requiredOption('--out <file>', 'where to write the SLAC file')
+    .option('--json', 'print JSON: {slacId, issued}')
+    .action(async (opts: { in: string; out: string; json?: boolean }) => {
+      const text = await readFile(opts.in, 'utf8').catch(() => {
+        throw new CliError(`Cannot read the authorization request file ${opts.in}.`);
+      });
+      let file: { instanceId?: unknown };
+      try {
+        file = JSON.parse(text) as { instanceId?: unknown };
+      } catch {
+        throw new CliError(`${opts.in} is not an authorization request file (not JSON).`);
+      }
+      if (typeof file?.instanceId !== 'string' || file.instanceId === '') {
+        throw new CliError(`${opts.in} is not an authorization request file: it names no product instance.`);
+      }
+      const answer = await adminRequest<{ slacId: string; issued: boolean; slacFile: unknown }>(
+        connect(),
+        'POST',
+        `/api/v1/instances/${encodeURIComponent(file.instanceId)}/slac-requests`,
+        file,
+      );
+      await writeFileAtomic(opts.out, `${JSON.stringify(answer.slacFile, null, 2)}\n`);
+      const { slacId, issued } = answer;
+      print(
+        { slacId, issued },
+        opts,
+        (a) =>
+          `Authorization code ${a.slacId} ${a.issued ? 'issued' : 'issued before (the same code again)'}; SLAC file written to ${opts.out}: load it on the device with license smart import ${opts.out}.`,
+      );
+    });
+  return authorization;
+}

@@ -63,7 +63,7 @@ export function addPolicyCommands(smart: Command): void {
     });
   smart
     .command('import <file>')
-    .description('load an ACK file from the authority: license smart import FILE')
+    .description('load an ACK file or an authorization code (SLAC) file from the authority: license smart import FILE')
     .option('--json', 'print JSON')
     .action(async (file: string, opts: { json?: boolean }, cmd: Command) => {
       const text = await readFile(file, 'utf8').catch(() => {
@@ -78,22 +78,34 @@ export function addPolicyCommands(smart: Command): void {
     .description('Smart Licensing Authorization Codes (SLAC) for enforced and export-controlled licenses');
   authorization
     .command('request <action> <what> [mode]')
-    .description('license smart authorization request add TAG local [--count N] | request save FILE')
+    .description(
+      'license smart authorization request add TAG local [--count N] | request save FILE --tag TAG [--count N]',
+    )
     .option('--count <n>', 'how many licenses of TAG', '1')
+    .option('--tag <tag>', 'request save: the entitlement tag to ask for')
     .option('--json', 'print JSON')
     .action(
       async (
         action: string,
         what: string,
         mode: string | undefined,
-        opts: { count: string; json?: boolean },
+        opts: { count: string; tag?: string; json?: boolean },
         cmd: Command,
       ) => {
         if (action === 'save') {
-          throw new CliError(
-            'Saving a SLAC request to a file is not implemented yet: request it online with license smart authorization request add TAG local.',
-            2,
+          if (!opts.tag || mode !== undefined) {
+            throw new CliError('Usage: license smart authorization request save FILE --tag TAG [--count N]');
+          }
+          const agent = await openDevice(cmd);
+          const saved = await agent.saveAuthorizationRequest(opts.tag, parseInteger(opts.count, '--count', 1));
+          await writeFileAtomic(what, `${JSON.stringify(saved, null, 2)}\n`);
+          print(
+            { requestId: saved.request.payload.requestId, file: what },
+            opts,
+            (r) =>
+              `Authorization request written to ${r.file}: answer it on the authority (admin authorization import --in ${r.file} --out SLAC_FILE), then load the code with license smart import SLAC_FILE.`,
           );
+          return;
         }
         if (action !== 'add' || mode !== 'local') {
           throw new CliError('Usage: license smart authorization request add TAG local | request save FILE');

@@ -14,7 +14,7 @@ export interface AuthorityOnlyRoute {
 /**
  * What only the authority does (SPEC §8): creating Smart and Virtual Accounts, license pools
  * (`license add`, transfers of pools between VAs), tags, PAK conversion, reservation and the VA
- * settings that a sync brings down. Everything else a satellite serves itself: tokens,
+ * settings and policies that a sync brings down. Everything else a satellite serves itself: tokens,
  * instances, users, events, reports, webhooks, reviews of device-led conversions.
  */
 export const AUTHORITY_ONLY_ROUTES: readonly AuthorityOnlyRoute[] = [
@@ -60,6 +60,12 @@ export const AUTHORITY_ONLY_ROUTES: readonly AuthorityOnlyRoute[] = [
     url: '/api/v1/virtual-accounts/:vaId/conversion-settings',
     cannot: 'change the settings of a Virtual Account',
     instead: 'change them at the authority',
+  },
+  {
+    method: 'POST',
+    url: '/api/v1/virtual-accounts/:vaId/policy',
+    cannot: "set a Virtual Account's policy",
+    instead: 'set it at the authority',
   },
   ...[
     ['POST', '/api/v1/virtual-accounts/:vaId/reservation-settings'],

@@ -5,7 +5,9 @@ import {
   POLICY_DAYS_MAX,
   POLICY_ROUTES,
   Policy,
+  SlacFile,
   SlacRequest,
+  SlacRequestFile,
   SlacResponse,
   SlacReturnRequest,
   SlacReturnResponse,
@@ -87,7 +89,10 @@ export const UsageImportAnswer = z.object({
   ackFile: AckFile,
 });
 
-/** The admin routes of the policy model: usage import, a VA's policy. */
+/** What `admin authorization import` answers. */
+export const SlacFileAnswerBody = z.object({ slacId: z.string(), issued: z.boolean(), slacFile: SlacFile });
+
+/** The admin routes of the policy model: usage import, SLAC by file, a VA's policy. */
 export function registerPolicyAdminRoutes(app: FastifyInstance, policy: PolicyService): void {
   app.post<{ Params: { instanceId: string } }>(
     '/api/v1/instances/:instanceId/usage-reports',
@@ -102,6 +107,20 @@ export function registerPolicyAdminRoutes(app: FastifyInstance, policy: PolicySe
     async (request) => {
       const file = parseInput(UsageFile, request.body);
       return policy.importUsage(request.params.instanceId, file, request.body, actorOf(request));
+    },
+  );
+  app.post<{ Params: { instanceId: string } }>(
+    '/api/v1/instances/:instanceId/slac-requests',
+    {
+      config: adminRoute('write', target.va(byInstance()), {
+        summary: "Answer a policy device's SLAC request file; answers the SLAC file",
+        body: SlacRequestFile,
+        response: SlacFileAnswerBody,
+      }),
+    },
+    async (request) => {
+      const file = parseInput(SlacRequestFile, request.body);
+      return policy.importSlacRequest(request.params.instanceId, file, request.body, actorOf(request));
     },
   );
   app.post<{ Params: { vaId: string } }>(

@@ -8,6 +8,7 @@ import {
   PROTOCOL_VERSION,
   type SignedAck,
   type Slac,
+  type SlacRequestFile,
   type SlacResponse,
   type SlacReturnResponse,
   SmartlicError,
@@ -34,6 +35,7 @@ import { markPolicyDevice } from './policy-devices.js';
 import { acceptPolicyRequest, type PolicyMessageType, type PolicyRequest } from './policy-request.js';
 import { readVaPolicy } from './policy-terms.js';
 import { loadReportingDevice, type ReportingDevice, recordReports, verifyReports } from './report-ingest.js';
+import { answerSlacFile, type SlacFileAnswer } from './slac-file.js';
 import { trustInPlace } from './trust-in-place.js';
 
 /** What `admin usage import` answers: the counts, and the ACK file to hand back to the device. */
@@ -233,8 +235,19 @@ export function createPolicyService(deps: DeviceDeps) {
           udi: { pid: device.pid, sn: device.sn },
           ack,
           signingCertificate: pki.current().signingCertPem,
+          ...(pki.current().chainPems.length > 0 ? { chain: pki.current().chainPems } : {}),
         },
       };
+    },
+
+    /** Offline SLAC (`admin authorization import`): answers a device's SLAC request file with the SLAC file. */
+    importSlacRequest(
+      instanceId: string,
+      file: SlacRequestFile,
+      received: unknown,
+      actor: Actor,
+    ): Promise<SlacFileAnswer> {
+      return answerSlacFile(deps, instanceId, file, received, actor);
     },
 
     /** The policy of a VA: defaults with its custom terms. */

@@ -1,4 +1,4 @@
-import { DAY, type Envelope, POLICY_ROUTES, type Policy } from '@smartlic/protocol';
+import { DAY, type Envelope, POLICY_ROUTES, type Policy, verifyEnvelope, verifySignerChain } from '@smartlic/protocol';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { PolicyDevice } from '../../test-support/policy-device.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
@@ -218,6 +218,51 @@ describeEachEngine('Smart Licensing Using Policy on the authority', (engine) => 
     const back = () => d.send(POLICY_ROUTES.slacReturn, d.signIdentified('slac-return', { slacId }));
     expect((await back()).status).toBe(200);
     expect((await back()).status).toBe(404);
+  });
+
+  it('answers a SLAC request file once per request id, signed and bound to the UDI; refuses altered and foreign requests', async () => {
+    const d = device();
+    await d.trust(token);
+    const other = device();
+    await other.trust(token);
+    const answerFor = (instanceId: string, file: unknown) =>
+      t.admin.request('POST', `/api/v1/instances/${instanceId}/slac-requests`, file);
+    const slacRows = () =>
+      t.inspect((db) => db.selectFrom('slac_authorizations').select(['id', 'instance_id']).orderBy('id').execute());
+
+    const short = await answerFor(d.instanceId, d.slacRequestFile([{ tag: TAG, count: 11 }]));
+    expect(short.status).toBe(409);
+    const file = d.slacRequestFile([{ tag: TAG, count: 2 }]);
+    const first = await answerFor(d.instanceId, file);
+    expect(first.status).toBe(200);
+    const answer = first.body as {
+      slacId: string;
+      issued: boolean;
+      slacFile: { udi: unknown; slac: Envelope<{ slacId: string; licenses: unknown }>; signingCertificate: string };
+    };
+    expect(answer.issued).toBe(true);
+    expect(answer.slacId).toBe(file.request.payload.requestId);
+    expect(answer.slacFile.udi).toEqual(d.udi);
+    const signer = verifySignerChain(answer.slacFile.signingCertificate, [t.rootCaPem], t.clock.now());
+    expect(verifyEnvelope(answer.slacFile.slac, signer.publicKey)).toBe(true);
+    expect(answer.slacFile.slac.payload.licenses).toEqual([{ tag: TAG, count: 2 }]);
+
+    const again = await answerFor(d.instanceId, file);
+    expect(again.body).toMatchObject({ slacId: answer.slacId, issued: false });
+    const before = await slacRows();
+    expect(before).toEqual([{ id: answer.slacId, instance_id: d.instanceId }]);
+
+    const altered = structuredClone(d.slacRequestFile([{ tag: TAG, count: 1 }]));
+    (altered.request.payload.licenses[0] as { count: number }).count = 3;
+    const refused = await answerFor(d.instanceId, altered);
+    expect(refused.status).toBe(401);
+    expect(errorOf(refused).code).toBe('SIGNATURE_MISMATCH');
+    const foreign = await answerFor(other.instanceId, d.slacRequestFile([{ tag: TAG, count: 1 }]));
+    expect(foreign.status).toBe(400);
+    const stolenId = await answerFor(other.instanceId, other.slacRequestFile([{ tag: TAG, count: 1 }], answer.slacId));
+    expect(stolenId.status).toBe(400);
+    expect(errorOf(stolenId).message).toContain('belongs to another product instance');
+    expect(await slacRows()).toEqual(before);
   });
 
   it('leaves policy devices out of the silent-instance lifecycle (their policy sets when they report)', async () => {

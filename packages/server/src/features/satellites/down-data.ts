@@ -1,10 +1,11 @@
+import type { LicenseClass } from '@smartlic/protocol';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../storage/schema.js';
 import type { DownData } from './sync-format.js';
 
 /**
  * Reads what goes down to a satellite serving `vaIds` of `accountId`: the Smart Account, those
- * VAs, their pools and conversion settings, and the whole tag catalogue. Small (pools, not
+ * VAs, their pools, conversion settings and custom policies, and the whole tag catalogue. Small (pools, not
  * instances), so every response carries all of it and each sync repairs any drift.
  */
 export async function readDownData(
@@ -26,6 +27,13 @@ export async function readDownData(
     .selectAll()
     .where('va_id', 'in', ids)
     .orderBy('va_id')
+    .execute();
+  const policies = await db
+    .selectFrom('va_policies')
+    .selectAll()
+    .where('va_id', 'in', ids)
+    .orderBy('va_id')
+    .orderBy('license_class')
     .execute();
   return {
     account: { id: account.id, name: account.name, domain: account.domain, createdAt: Number(account.created_at) },
@@ -56,6 +64,14 @@ export async function readDownData(
       autoMaxPerDevice: Number(s.auto_max_per_device),
       updatedAt: Number(s.updated_at),
     })),
+    policies: policies.map((p) => ({
+      vaId: p.va_id,
+      licenseClass: p.license_class as LicenseClass,
+      firstReportDays: Number(p.first_report_days),
+      reportingFrequencyDays: Number(p.frequency_days),
+      onChangeDays: Number(p.on_change_days),
+      updatedAt: Number(p.updated_at),
+    })),
   };
 }
 
@@ -68,8 +84,8 @@ export interface DownCounts {
 
 /**
  * Makes the satellite's copy equal to `down` (in the caller's transaction): upserts the account,
- * VAs, pools, tags and settings, and deletes pools and settings of those VAs that are no longer
- * upstream. VAs themselves are never deleted here (their instances live on the satellite).
+ * VAs, pools, tags, settings and custom policies, and deletes pools, settings and policies of
+ * those VAs that are no longer upstream. VAs themselves are never deleted here (their instances live on the satellite).
  */
 export async function applyDownData(trx: Kysely<Database>, down: DownData): Promise<DownCounts> {
   const a = down.account;
@@ -144,7 +160,34 @@ export async function applyDownData(trx: Kysely<Database>, down: DownData): Prom
       })
       .execute();
   }
+  if (down.policies) await applyPolicies(trx, vaIds, down.policies);
   return { vas: down.vas.length, pools: down.pools.length, tags: down.tags.length };
+}
+
+/** The served VAs' custom policies become the upstream's (a policy removed there goes here too). */
+async function applyPolicies(
+  trx: Kysely<Database>,
+  vaIds: readonly string[],
+  policies: NonNullable<DownData['policies']>,
+): Promise<void> {
+  if (vaIds.length > 0)
+    await trx
+      .deleteFrom('va_policies')
+      .where('va_id', 'in', [...vaIds])
+      .execute();
+  for (const p of policies) {
+    await trx
+      .insertInto('va_policies')
+      .values({
+        va_id: p.vaId,
+        license_class: p.licenseClass,
+        first_report_days: p.firstReportDays,
+        frequency_days: p.reportingFrequencyDays,
+        on_change_days: p.onChangeDays,
+        updated_at: p.updatedAt,
+      })
+      .execute();
+  }
 }
 
 function sortParentsFirst(tags: DownData['tags']): DownData['tags'] {

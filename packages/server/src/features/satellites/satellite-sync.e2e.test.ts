@@ -102,6 +102,44 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
     expect((await s.listLicenses(vaId))[0]).toMatchObject({ quantity: 15, inUse: 4 });
   });
 
+  it("brings a VA's custom policy down with every sync, undoing drift, and refuses setting one on the satellite", async () => {
+    const terms = {
+      licenseClass: 'unenforced-perpetual',
+      firstReportDays: 30,
+      reportingFrequencyDays: 30,
+      onChangeDays: 7,
+    };
+    const refused = await s.request('POST', `/api/v1/virtual-accounts/${vaId}/policy`, terms);
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({ code: 'NOT_ON_SATELLITE' });
+    type PolicyView = { name: string; classes: Record<string, { reportingFrequencyDays: number }> };
+    const policyOf = (client: AdminClient) =>
+      client.ok<PolicyView>('GET', `/api/v1/virtual-accounts/${vaId}/policy`, undefined, 200);
+    expect((await policyOf(s)).name).not.toBe('Custom Policy');
+
+    await a.ok('POST', `/api/v1/virtual-accounts/${vaId}/policy`, terms, 200);
+    await s.ok('POST', '/api/v1/sync/now', {}, 200);
+    const down = await policyOf(s);
+    expect(down).toEqual(await policyOf(a));
+    expect(down.classes['unenforced-perpetual']?.reportingFrequencyDays).toBe(30);
+
+    // Drift in the satellite's copy (a restored backup, a hand edit) is undone by the next sync.
+    await sat.database.db.updateTable('va_policies').set({ frequency_days: 1 }).where('va_id', '=', vaId).execute();
+    await sat.database.db
+      .insertInto('va_policies')
+      .values({
+        va_id: vaId,
+        license_class: 'enforced',
+        first_report_days: 1,
+        frequency_days: 1,
+        on_change_days: 1,
+        updated_at: 0,
+      })
+      .execute();
+    await s.ok('POST', '/api/v1/sync/now', {}, 200);
+    expect(await policyOf(s)).toEqual(await policyOf(a));
+  });
+
   it('answers a re-sent request with the same response, and refuses stale, foreign, altered and malformed files', async () => {
     const token = await s.createToken(vaId);
     const d = device('S2');

@@ -1,5 +1,11 @@
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
-import { canonicalBytes, SmartlicError, verifySignerChain } from '@smartlic/protocol';
+import {
+  canonicalBytes,
+  LicenseClassSchema,
+  POLICY_DAYS_MAX,
+  SmartlicError,
+  verifySignerChain,
+} from '@smartlic/protocol';
 import { z } from 'zod';
 import { signBytesAsync, verifyBytesAsync } from '../../crypto/async-signatures.js';
 
@@ -80,6 +86,22 @@ export const DownData = z.object({
       updatedAt: z.number(),
     }),
   ),
+  /**
+   * The served VAs' custom policies (Smart Licensing Using Policy, ADR 0018). Absent from an
+   * upstream older than them: the satellite then keeps the copy it has.
+   */
+  policies: z
+    .array(
+      z.object({
+        vaId: Id,
+        licenseClass: LicenseClassSchema,
+        firstReportDays: z.number().int().min(0).max(POLICY_DAYS_MAX),
+        reportingFrequencyDays: z.number().int().min(0).max(POLICY_DAYS_MAX),
+        onChangeDays: z.number().int().min(0).max(POLICY_DAYS_MAX),
+        updatedAt: z.number(),
+      }),
+    )
+    .optional(),
 });
 export type DownData = z.infer<typeof DownData>;
 
