@@ -17,6 +17,7 @@ describeInBrowser('the portal in Chromium: Usage Import… takes a policy device
   let browser: Browser;
   let page: Page;
   let vaId = '';
+  let accountId = '';
   const files = () => join(dir.path, 'files');
   const url = (path: string) => new URL(path, server.url).toString();
   const admin = (args: string[]) => ['admin', '--server', server.url, '--api-key', server.apiKey, ...args];
@@ -30,6 +31,7 @@ describeInBrowser('the portal in Chromium: Usage Import… takes a policy device
     const account = await cliJson<{ id: string }>(
       admin(['account', 'create', 'Policy Corp', '--domain', 'pc.example']),
     );
+    accountId = account.id;
     vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Campus', '--account', account.id]))).id;
     await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10', '--name', 'DNA Advantage']));
     const token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId]))).token;
@@ -110,5 +112,29 @@ describeInBrowser('the portal in Chromium: Usage Import… takes a policy device
     await page.getByRole('tab', { name: 'Licenses' }).click();
     const row = page.getByRole('row').filter({ hasText: 'DNA Advantage' });
     await poll(async () => (await row.locator('td').allTextContents()).slice(0, 2)).toEqual(['10', '2']);
+  });
+
+  it('a viewer of the VA is offered no Usage Import…, and the API refuses the upload', async () => {
+    const { apiKey } = await cliJson<{ apiKey: string }>(
+      admin(['user', 'create', 'viewer@pc.example', '--account', accountId, '--role', 'viewer']),
+    );
+    const viewer = await browser.newContext({ viewport: VIEWPORT });
+    try {
+      // An API key signs in too; the session cookie stays in the context.
+      expect((await viewer.request.post(url('/api/v1/session'), { data: { apiKey } })).status()).toBe(200);
+      const view = await viewer.newPage();
+      await view.goto(url(`/inventory/${vaId}/instances`));
+      await poll(() => view.getByRole('row').filter({ hasText: 'UDI_SN:FCW0000R001' }).count()).toBe(1);
+      expect(await view.getByRole('button', { name: 'Usage Import…' }).count()).toBe(0);
+      const usage = JSON.parse(await readFile(join(files(), 'usage.json'), 'utf8')) as { instanceId: string };
+      const { csrfToken } = (await (await viewer.request.get(url('/api/v1/session'))).json()) as { csrfToken: string };
+      const refused = await viewer.request.post(url(`/api/v1/instances/${usage.instanceId}/usage-reports`), {
+        headers: { 'x-csrf-token': csrfToken, origin: new URL(server.url).origin },
+        data: usage,
+      });
+      expect(refused.status()).toBe(403);
+    } finally {
+      await viewer.close();
+    }
   });
 });
