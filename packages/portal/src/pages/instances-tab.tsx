@@ -28,6 +28,7 @@ export function InstancesTab(props: { va: VirtualAccount }) {
   );
   const [acting, setActing] = useState<{ action: Action; instance: Instance } | null>(null);
   const [status, setStatus] = useState<string | null>(null);
+  const [importing, setImporting] = useState(false);
   const canWrite = may(principal, 'write', va.accountId, va.id);
 
   const submitSearch = (event: FormEvent<HTMLFormElement>) => {
@@ -48,6 +49,13 @@ export function InstancesTab(props: { va: VirtualAccount }) {
           <button type="submit">Search</button>
         </form>
       </search>
+      {canWrite && (
+        <div className="buttons">
+          <button type="button" onClick={() => setImporting(true)}>
+            Usage Import…
+          </button>
+        </div>
+      )}
       <StatusLine text={status} />
       <ErrorLine error={page.error} />
       <table>
@@ -138,6 +146,15 @@ export function InstancesTab(props: { va: VirtualAccount }) {
           Next page
         </button>
       </div>
+      {importing && (
+        <UsageImportDialog
+          onClose={() => setImporting(false)}
+          onImported={(text) => {
+            setStatus(text);
+            page.reload();
+          }}
+        />
+      )}
       {acting && (
         <InstanceDialog
           va={va}
@@ -300,4 +317,90 @@ function InstanceDialog(props: {
       </form>
     </Dialog>
   );
+}
+
+/**
+ * Usage Import: a policy device's offline usage file (`license smart save usage`) is posted to
+ * its instance's usage-reports route, as `admin usage import` does, and the ACK file comes back
+ * as a download to load on the device (`license smart import ACK`).
+ */
+function UsageImportDialog(props: { onClose: () => void; onImported: (status: string) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: FormEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const file = new FormData(event.currentTarget).get('usage');
+    setError(null);
+    setStatus(null);
+    if (!(file instanceof File) || file.name === '') {
+      setError('Choose the usage file the device saved (license smart save usage).');
+      return;
+    }
+    setBusy(true);
+    try {
+      const usage = await readUsageFile(file);
+      const answer = await api<{ reports: number; acknowledged: number; recorded: number; ackFile: unknown }>(
+        'POST',
+        `/instances/${encodeURIComponent(usage.instanceId)}/usage-reports`,
+        usage,
+      );
+      const name = ackFileName(file.name);
+      download(name, `${JSON.stringify(answer.ackFile, null, 2)}\n`, 'application/json');
+      const text = `Imported ${answer.reports} report(s): ${answer.recorded} recorded now, ${answer.reports - answer.recorded} recorded before; ${answer.acknowledged} acknowledged. The ACK file ${name} was downloaded: load it on the device with license smart import ${name}.`;
+      setStatus(text);
+      props.onImported(text);
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Dialog title="Usage Import" onClose={props.onClose}>
+      <form onSubmit={submit}>
+        <p>
+          Upload the usage file a policy device saved (license smart save usage): its reports are recorded here, and the
+          ACK file to load on the device is downloaded.
+        </p>
+        <label>
+          Usage File
+          <input name="usage" type="file" accept=".json,.txt,application/json,text/plain" required />
+        </label>
+        <ErrorLine error={error} />
+        <StatusLine text={status} />
+        <div className="buttons">
+          <button type="submit" className="primary" disabled={busy}>
+            Import and Download ACK
+          </button>
+          <button type="button" onClick={props.onClose}>
+            Close
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Reads a chosen file as a usage file; one sentence when it is not one. */
+async function readUsageFile(file: File): Promise<{ instanceId: string } & Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await file.text());
+  } catch {
+    throw new Error(`${file.name} is not a usage file (not JSON).`);
+  }
+  const instanceId = (parsed as { instanceId?: unknown } | null)?.instanceId;
+  if (typeof parsed !== 'object' || parsed === null || typeof instanceId !== 'string' || instanceId === '') {
+    throw new Error(`${file.name} is not a usage file: it names no product instance.`);
+  }
+  return parsed as { instanceId: string } & Record<string, unknown>;
+}
+
+/** The ACK file's name: the usage file's name with -ack before its extension. */
+function ackFileName(usageName: string): string {
+  const dot = usageName.lastIndexOf('.');
+  return dot > 0 ? `${usageName.slice(0, dot)}-ack${usageName.slice(dot)}` : `${usageName}-ack.json`;
 }
