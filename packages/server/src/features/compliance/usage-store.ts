@@ -58,6 +58,102 @@ export async function replaceInstanceUsage(
   return changed;
 }
 
+/** One instance's usage change for {@link replaceManyInstanceUsage}. */
+export interface UsageReplacement {
+  instanceId: string;
+  vaId: string;
+  current: readonly UsageEntry[];
+  next: readonly UsageEntry[];
+}
+
+/**
+ * {@link replaceInstanceUsage} for many instances at once (a satellite's sync brings thousands):
+ * the same rows written, unchanged rows left alone, but changed rows in multi-row statements and
+ * each VA's totals and reported names moved once by the summed differences. Call in a transaction
+ * with every `current` read in that same transaction. Returns how many instances changed.
+ */
+export async function replaceManyInstanceUsage(
+  trx: Kysely<Database>,
+  items: readonly UsageReplacement[],
+): Promise<number> {
+  const deletes: Array<{ instanceId: string; tag: string }> = [];
+  // Rows not there before (read in this transaction) take a plain insert; changed ones an upsert.
+  const inserts: Array<{ instanceId: string; tag: string; count: number; displayName: string | null }> = [];
+  const upserts: Array<{ instanceId: string; tag: string; count: number; displayName: string | null }> = [];
+  const totals = new Map<string, Map<string, number>>();
+  const names = new Map<string, Map<string, { tag: string; name: string; delta: number }>>();
+  let changedInstances = 0;
+  for (const item of items) {
+    const before = new Map(item.current.map((u) => [u.tag, u]));
+    const after = new Map(item.next.filter((u) => u.count > 0).map((u) => [u.tag, u]));
+    let changed = false;
+    const vaTotals = totals.get(item.vaId) ?? new Map<string, number>();
+    totals.set(item.vaId, vaTotals);
+    for (const [tag, old] of before) {
+      if (after.has(tag)) continue;
+      changed = true;
+      deletes.push({ instanceId: item.instanceId, tag });
+      vaTotals.set(tag, (vaTotals.get(tag) ?? 0) - old.count);
+    }
+    for (const [tag, entry] of after) {
+      const old = before.get(tag);
+      if (old && old.count === entry.count && old.displayName === entry.displayName) continue;
+      changed = true;
+      (old ? upserts : inserts).push({
+        instanceId: item.instanceId,
+        tag,
+        count: entry.count,
+        displayName: entry.displayName,
+      });
+      const delta = entry.count - (old?.count ?? 0);
+      if (delta !== 0) vaTotals.set(tag, (vaTotals.get(tag) ?? 0) + delta);
+    }
+    if (!changed) continue;
+    changedInstances++;
+    const vaNames = names.get(item.vaId) ?? new Map<string, { tag: string; name: string; delta: number }>();
+    names.set(item.vaId, vaNames);
+    for (const d of nameDeltas(before, after)) {
+      const key = JSON.stringify([d.tag, d.name]);
+      const sum = vaNames.get(key) ?? { tag: d.tag, name: d.name, delta: 0 };
+      sum.delta += d.delta;
+      vaNames.set(key, sum);
+    }
+  }
+  for (const d of deletes) {
+    await sql`delete from instance_usage where instance_id = ${d.instanceId} and tag = ${d.tag}`.execute(trx);
+  }
+  for (const [list, conflict] of [
+    [inserts, sql``],
+    [
+      upserts,
+      sql`on conflict (instance_id, tag) do update set count = excluded.count, display_name = excluded.display_name`,
+    ],
+  ] as const) {
+    for (let i = 0; i < list.length; i += ROWS_PER_STATEMENT) {
+      const rows = list
+        .slice(i, i + ROWS_PER_STATEMENT)
+        .map((u) => sql`(${u.instanceId}, ${u.tag}, ${u.count}, ${u.displayName})`);
+      await sql`insert into instance_usage (instance_id, tag, count, display_name) values ${sql.join(rows)} ${conflict}`.execute(
+        trx,
+      );
+    }
+  }
+  // VAs in one order, as the rows within each (see addToTotals).
+  for (const vaId of [...totals.keys()].sort(compare))
+    await addToTotals(trx, vaId, totals.get(vaId) as Map<string, number>);
+  for (const vaId of [...names.keys()].sort(compare)) {
+    await addToReportedNames(
+      trx,
+      vaId,
+      [...(names.get(vaId)?.values() ?? [])].filter((d) => d.delta !== 0),
+    );
+  }
+  return changedInstances;
+}
+
+/** Rows per multi-row statement: within SQLite's and PostgreSQL's bound-parameter limits. */
+const ROWS_PER_STATEMENT = 500;
+
 /** Removes all usage of an instance and gives it back to its VA's totals (and takes it out of the silent count). */
 export async function releaseInstanceUsage(
   trx: Kysely<Database>,
@@ -91,7 +187,7 @@ function nameDeltas(
 async function addToReportedNames(
   trx: Kysely<Database>,
   vaId: string,
-  deltas: ReadonlyArray<{ tag: string; name: string; delta: 1 | -1 }>,
+  deltas: ReadonlyArray<{ tag: string; name: string; delta: number }>,
 ): Promise<void> {
   // Rows in one order in every unit, so that two units never wait on each other's rows (deadlock).
   const ordered = [...deltas].sort((a, b) => compare(a.tag, b.tag) || compare(a.name, b.name) || a.delta - b.delta);

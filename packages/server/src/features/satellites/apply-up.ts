@@ -1,6 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../storage/schema.js';
-import { releaseInstanceUsage, replaceInstanceUsage, type UsageEntry } from '../compliance/usage-store.js';
+import { releaseInstanceUsage, replaceManyInstanceUsage, type UsageEntry } from '../compliance/usage-store.js';
 import { sortableEventId } from '../events/event-recorder.js';
 import type { EventSnapshot, InstanceSnapshot } from './sync-format.js';
 
@@ -27,20 +27,11 @@ export async function applyUp(
     events: readonly EventSnapshot[];
   },
 ): Promise<UpCounts> {
-  // Read what is there in chunks (a full sync brings 100,000 instances), then write only what differs.
-  for (let i = 0; i < up.instances.length; i += CHUNK) {
-    const chunk = up.instances.slice(i, i + CHUNK);
-    const ids = chunk.map((c) => c.id);
-    const existing = new Map(
-      (await trx.selectFrom('instances').select(['id', 'va_id']).where('id', 'in', ids).execute()).map((r) => [
-        r.id,
-        r.va_id,
-      ]),
-    );
-    const usage = await usageOf(trx, ids);
-    for (const instance of chunk)
-      await upsertInstance(trx, instance, existing.get(instance.id), usage.get(instance.id) ?? []);
-  }
+  // In chunks (a full sync brings 100,000 instances): one read of the rows and their usage, then
+  // multi-row writes of only what differs; an instance sent again unchanged writes nothing.
+  // An instance named twice goes in with its last state, as if applied one after the other.
+  const latest = [...new Map(up.instances.map((i) => [i.id, i])).values()];
+  for (let i = 0; i < latest.length; i += CHUNK) await applyChunk(trx, latest.slice(i, i + CHUNK));
   let removed = 0;
   for (const id of up.removed) if (await removeMirrored(trx, id, satellite.vaIds)) removed++;
   if (up.full) {
@@ -50,17 +41,129 @@ export async function applyUp(
       for (const r of rows) if (!keep.has(r.id) && (await removeMirrored(trx, r.id, satellite.vaIds))) removed++;
     }
   }
-  for (const e of up.events) {
-    await sql`insert into events (id, at, account_id, va_id, actor, type, detail) values (
-      ${sortableEventId()}, ${e.at}, ${satellite.accountId},
-      ${e.vaId !== null && satellite.vaIds.has(e.vaId) ? e.vaId : null},
-      ${`satellite:${satellite.name}/${e.actor}`.slice(0, 500)}, ${e.type},
-      ${JSON.stringify({ ...e.detail, satellite: satellite.name })})`.execute(trx);
+  for (let i = 0; i < up.events.length; i += CHUNK) {
+    const rows = up.events.slice(i, i + CHUNK).map(
+      (e) => sql`(${sortableEventId()}, ${e.at}, ${satellite.accountId},
+        ${e.vaId !== null && satellite.vaIds.has(e.vaId) ? e.vaId : null},
+        ${`satellite:${satellite.name}/${e.actor}`.slice(0, 500)}, ${e.type},
+        ${JSON.stringify({ ...e.detail, satellite: satellite.name })})`,
+    );
+    await sql`insert into events (id, at, account_id, va_id, actor, type, detail) values ${sql.join(rows)}`.execute(
+      trx,
+    );
   }
   return { instances: up.instances.length, removed, events: up.events.length };
 }
 
+/** Instances per chunk: 15 bound parameters a row keeps a statement within both engines' limits. */
 const CHUNK = 500;
+
+/** The mirrored columns of an instance row, as they are compared with a snapshot. */
+interface MirroredRow {
+  id: string;
+  va_id: string;
+  pid: string;
+  sn: string;
+  hostname: string | null;
+  software_tag: string;
+  public_key_spki: string;
+  id_cert_serial: string;
+  id_cert_expires_at: number;
+  registered_at: number;
+  last_contact_at: number;
+  export_controlled: number;
+  compliance_status: string | null;
+}
+
+async function applyChunk(trx: Kysely<Database>, chunk: readonly InstanceSnapshot[]): Promise<void> {
+  const ids = chunk.map((c) => c.id);
+  const { rows: found } = await sql<MirroredRow>`
+    select id, va_id, pid, sn, hostname, software_tag, public_key_spki, id_cert_serial, id_cert_expires_at,
+      registered_at, last_contact_at, export_controlled, compliance_status
+    from instances where id in (${sql.join(ids)})`.execute(trx);
+  const existing = new Map(found.map((r) => [r.id, r]));
+  const usage = await usageOf(trx, ids);
+  const changed: InstanceSnapshot[] = [];
+  const fresh: InstanceSnapshot[] = [];
+  for (const instance of chunk) {
+    const row = existing.get(instance.id);
+    if (row === undefined) {
+      fresh.push(instance);
+      continue;
+    }
+    if (row.va_id !== instance.vaId) {
+      // Moved between the satellite's VAs: its usage leaves the old VA's totals first.
+      await releaseInstanceUsage(trx, { instanceId: instance.id, vaId: row.va_id });
+      usage.delete(instance.id);
+    }
+    if (!sameRow(row, instance)) changed.push(instance);
+  }
+  // Rows that change first: a UDI one of them gives up may be the one a new instance takes.
+  await writeRows(trx, changed, true);
+  if (fresh.length > 0) {
+    // A UDI may be held here by an earlier record of the device (it moved to the satellite): replace it.
+    const udis = new Map(fresh.map((i) => [JSON.stringify([i.pid, i.sn]), i.id]));
+    const pids = [...new Set(fresh.map((i) => i.pid))];
+    const sns = [...new Set(fresh.map((i) => i.sn))];
+    const { rows: holders } = await sql<{ id: string; va_id: string; pid: string; sn: string }>`
+      select id, va_id, pid, sn from instances where pid in (${sql.join(pids)}) and sn in (${sql.join(sns)})`.execute(
+      trx,
+    );
+    for (const twin of holders) {
+      if (!udis.has(JSON.stringify([twin.pid, twin.sn]))) continue;
+      await releaseInstanceUsage(trx, { instanceId: twin.id, vaId: twin.va_id });
+      await trx.deleteFrom('instances').where('id', '=', twin.id).execute();
+    }
+    await writeRows(trx, fresh, false);
+  }
+  await replaceManyInstanceUsage(
+    trx,
+    chunk.map((i) => ({ instanceId: i.id, vaId: i.vaId, current: usage.get(i.id) ?? [], next: i.usage })),
+  );
+}
+
+/**
+ * Writes instances' rows in one multi-row statement: new ones (a plain insert, the cheaper one for
+ * a first full sync), or existing ones, updating every mirrored column.
+ */
+async function writeRows(
+  trx: Kysely<Database>,
+  instances: readonly InstanceSnapshot[],
+  existing: boolean,
+): Promise<void> {
+  if (instances.length === 0) return;
+  const rows = instances.map(
+    (i) => sql`(${i.id}, ${i.vaId}, ${null}, ${i.pid}, ${i.sn}, ${i.hostname}, ${i.softwareTag}, ${i.publicKeySpki},
+    ${''}, ${i.idCertSerial}, ${i.idCertExpiresAt}, ${i.registeredAt}, ${i.lastContactAt}, ${i.exportControlled ? 1 : 0},
+    ${i.complianceStatus})`,
+  );
+  const update = sql`on conflict (id) do update set va_id = excluded.va_id, pid = excluded.pid, sn = excluded.sn,
+    hostname = excluded.hostname, software_tag = excluded.software_tag, public_key_spki = excluded.public_key_spki,
+    id_cert_serial = excluded.id_cert_serial, id_cert_expires_at = excluded.id_cert_expires_at,
+    registered_at = excluded.registered_at, last_contact_at = excluded.last_contact_at,
+    export_controlled = excluded.export_controlled, compliance_status = excluded.compliance_status`;
+  await sql`insert into instances (id, va_id, token_id, pid, sn, hostname, software_tag, public_key_spki,
+    id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled, compliance_status)
+    values ${sql.join(rows)} ${existing ? update : sql``}`.execute(trx);
+}
+
+/** Whether an instance's row already holds everything its snapshot says. */
+function sameRow(r: MirroredRow, i: InstanceSnapshot): boolean {
+  return (
+    r.va_id === i.vaId &&
+    r.pid === i.pid &&
+    r.sn === i.sn &&
+    r.hostname === i.hostname &&
+    r.software_tag === i.softwareTag &&
+    r.public_key_spki === i.publicKeySpki &&
+    r.id_cert_serial === i.idCertSerial &&
+    Number(r.id_cert_expires_at) === i.idCertExpiresAt &&
+    Number(r.registered_at) === i.registeredAt &&
+    Number(r.last_contact_at) === i.lastContactAt &&
+    Number(r.export_controlled) === (i.exportControlled ? 1 : 0) &&
+    (r.compliance_status ?? null) === i.complianceStatus
+  );
+}
 
 async function usageOf(trx: Kysely<Database>, ids: readonly string[]): Promise<Map<string, UsageEntry[]>> {
   const rows = await trx
@@ -75,42 +178,6 @@ async function usageOf(trx: Kysely<Database>, ids: readonly string[]): Promise<M
     byInstance.set(r.instance_id, list);
   }
   return byInstance;
-}
-
-async function upsertInstance(
-  trx: Kysely<Database>,
-  i: InstanceSnapshot,
-  existingVa: string | undefined,
-  current: UsageEntry[],
-): Promise<void> {
-  const exportControlled = i.exportControlled ? 1 : 0;
-  if (existingVa !== undefined && existingVa !== i.vaId) {
-    // Moved between the satellite's VAs: its usage leaves the old VA's totals first.
-    await releaseInstanceUsage(trx, { instanceId: i.id, vaId: existingVa });
-    current = [];
-  }
-  if (existingVa !== undefined) {
-    await sql`update instances set va_id = ${i.vaId}, pid = ${i.pid}, sn = ${i.sn}, hostname = ${i.hostname},
-      software_tag = ${i.softwareTag}, public_key_spki = ${i.publicKeySpki}, id_cert_serial = ${i.idCertSerial},
-      id_cert_expires_at = ${i.idCertExpiresAt}, registered_at = ${i.registeredAt}, last_contact_at = ${i.lastContactAt},
-      export_controlled = ${exportControlled}, compliance_status = ${i.complianceStatus}
-      where id = ${i.id}`.execute(trx);
-  } else {
-    // The UDI may be held here by an earlier record of the device (it moved to the satellite): replace it.
-    const { rows } = await sql<{ id: string; va_id: string }>`
-      select id, va_id from instances where pid = ${i.pid} and sn = ${i.sn}`.execute(trx);
-    const twin = rows[0];
-    if (twin) {
-      await releaseInstanceUsage(trx, { instanceId: twin.id, vaId: twin.va_id });
-      await trx.deleteFrom('instances').where('id', '=', twin.id).execute();
-    }
-    await sql`insert into instances (id, va_id, token_id, pid, sn, hostname, software_tag, public_key_spki,
-      id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled, compliance_status)
-      values (${i.id}, ${i.vaId}, ${null}, ${i.pid}, ${i.sn}, ${i.hostname}, ${i.softwareTag}, ${i.publicKeySpki},
-      ${''}, ${i.idCertSerial}, ${i.idCertExpiresAt}, ${i.registeredAt}, ${i.lastContactAt}, ${exportControlled},
-      ${i.complianceStatus})`.execute(trx);
-  }
-  await replaceInstanceUsage(trx, { instanceId: i.id, vaId: i.vaId }, current, i.usage);
 }
 
 async function removeMirrored(trx: Kysely<Database>, id: string, vaIds: ReadonlySet<string>): Promise<boolean> {

@@ -18,24 +18,28 @@ export type SyncKind = 'registration-request' | 'registration-response' | 'sync-
 const Text = z.string().max(100_000);
 const Id = z.string().min(1).max(200);
 
-/** One product instance as a satellite sends it up (its whole state). */
+/**
+ * One product instance as a satellite sends it up (its whole state). Members in code-unit order,
+ * as parsing yields them: a request of 100,000 instances then serialises canonically at the speed
+ * of JSON.stringify (see canonicalBytes).
+ */
 export const InstanceSnapshot = z.object({
-  id: Id,
-  vaId: Id,
-  pid: z.string().max(200),
-  sn: z.string().max(200),
-  hostname: z.string().max(500).nullable(),
-  softwareTag: z.string().max(500),
-  publicKeySpki: z.string().max(10_000),
-  idCertSerial: z.string().max(200),
-  idCertExpiresAt: z.number(),
-  registeredAt: z.number(),
-  lastContactAt: z.number(),
-  exportControlled: z.boolean(),
   complianceStatus: z.string().max(100).nullable(),
+  exportControlled: z.boolean(),
+  hostname: z.string().max(500).nullable(),
+  id: Id,
+  idCertExpiresAt: z.number(),
+  idCertSerial: z.string().max(200),
+  lastContactAt: z.number(),
+  pid: z.string().max(200),
+  publicKeySpki: z.string().max(10_000),
+  registeredAt: z.number(),
+  sn: z.string().max(200),
+  softwareTag: z.string().max(500),
   usage: z.array(
-    z.object({ tag: z.string().max(500), count: z.number().int(), displayName: z.string().max(500).nullable() }),
+    z.object({ count: z.number().int(), displayName: z.string().max(500).nullable(), tag: z.string().max(500) }),
   ),
+  vaId: Id,
 });
 export type InstanceSnapshot = z.infer<typeof InstanceSnapshot>;
 
@@ -214,14 +218,29 @@ export async function signDocument<K extends SyncKind>(
   key: KeyObject,
   certificates?: string[],
 ): Promise<SyncDocument<K>> {
-  const value = (await signBytesAsync(signedBytes(kind, payload), key)).toString('base64url');
-  return {
+  return (await signDocumentWithDigest(kind, payload, key, certificates)).doc;
+}
+
+/**
+ * {@link signDocument}, also returning the document's digest (see {@link documentDigest}) from
+ * the same signed bytes: a large request is serialised once.
+ */
+export async function signDocumentWithDigest<K extends SyncKind>(
+  kind: K,
+  payload: SyncPayloads[K],
+  key: KeyObject,
+  certificates?: string[],
+): Promise<{ doc: SyncDocument<K>; digest: string }> {
+  const bytes = signedBytes(kind, payload);
+  const value = (await signBytesAsync(bytes, key)).toString('base64url');
+  const doc: SyncDocument<K> = {
     format: SYNC_FORMAT,
     kind,
     payload,
     signature: { alg: 'ES256', value },
     ...(certificates ? { certificates } : {}),
   };
+  return { doc, digest: createHash('sha256').update(bytes).digest('hex') };
 }
 
 /** A refusal of a sync document: one sentence, nothing changed. */

@@ -40,10 +40,10 @@ export async function readJournal(
       detail: JSON.parse(e.detail) as Record<string, unknown>,
     }));
 
-  let rows: InstanceRow[];
+  let rows: SnapshotRow[];
   const removed: string[] = [];
   if (o.full) {
-    rows = await db.selectFrom('instances').selectAll().orderBy('id').execute();
+    rows = await db.selectFrom('instances').select(SNAPSHOT_COLUMNS).orderBy('id').execute();
   } else {
     const named = new Set<string>();
     for (const e of events) {
@@ -62,7 +62,7 @@ export async function readJournal(
       rows.push(
         ...(await db
           .selectFrom('instances')
-          .selectAll()
+          .select(SNAPSHOT_COLUMNS)
           .where('id', 'in', ids.slice(i, i + CHUNK))
           .execute()),
       );
@@ -78,15 +78,33 @@ export async function readJournal(
 
 type Usage = InstanceSnapshot['usage'];
 
+/** The columns a snapshot carries (not the device's certificate text, which stays here). */
+const SNAPSHOT_COLUMNS = [
+  'id',
+  'va_id',
+  'pid',
+  'sn',
+  'hostname',
+  'software_tag',
+  'public_key_spki',
+  'id_cert_serial',
+  'id_cert_expires_at',
+  'registered_at',
+  'last_contact_at',
+  'export_controlled',
+  'compliance_status',
+] as const;
+type SnapshotRow = Pick<InstanceRow, (typeof SNAPSHOT_COLUMNS)[number]>;
+
 async function readUsage(
   db: Kysely<Database>,
-  rows: readonly InstanceRow[],
+  rows: readonly SnapshotRow[],
   all: boolean,
 ): Promise<Map<string, Usage>> {
   const byInstance = new Map<string, Usage>();
   const add = (r: { instance_id: string; tag: string; count: number; display_name: string | null }) => {
     const list = byInstance.get(r.instance_id) ?? [];
-    list.push({ tag: r.tag, count: Number(r.count), displayName: r.display_name });
+    list.push({ count: Number(r.count), displayName: r.display_name, tag: r.tag });
     byInstance.set(r.instance_id, list);
   };
   if (all) {
@@ -108,21 +126,22 @@ async function readUsage(
   return byInstance;
 }
 
-function toSnapshot(r: InstanceRow, usage: Usage): InstanceSnapshot {
+/** A snapshot with its members in code-unit order (see InstanceSnapshot). */
+function toSnapshot(r: SnapshotRow, usage: Usage): InstanceSnapshot {
   return {
-    id: r.id,
-    vaId: r.va_id,
-    pid: r.pid,
-    sn: r.sn,
-    hostname: r.hostname,
-    softwareTag: r.software_tag,
-    publicKeySpki: r.public_key_spki,
-    idCertSerial: r.id_cert_serial,
-    idCertExpiresAt: Number(r.id_cert_expires_at),
-    registeredAt: Number(r.registered_at),
-    lastContactAt: Number(r.last_contact_at),
-    exportControlled: Number(r.export_controlled) === 1,
     complianceStatus: r.compliance_status ?? null,
+    exportControlled: Number(r.export_controlled) === 1,
+    hostname: r.hostname,
+    id: r.id,
+    idCertExpiresAt: Number(r.id_cert_expires_at),
+    idCertSerial: r.id_cert_serial,
+    lastContactAt: Number(r.last_contact_at),
+    pid: r.pid,
+    publicKeySpki: r.public_key_spki,
+    registeredAt: Number(r.registered_at),
+    sn: r.sn,
+    softwareTag: r.software_tag,
     usage,
+    vaId: r.va_id,
   };
 }

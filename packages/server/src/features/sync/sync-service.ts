@@ -14,6 +14,7 @@ import {
   requestFileName,
   type SyncDocument,
   signDocument,
+  signDocumentWithDigest,
   syncRefused,
   verifyResponse,
 } from '../satellites/sync-format.js';
@@ -151,7 +152,7 @@ export function createSyncService(deps: SyncServiceDeps) {
         now,
       });
       const sequence = Number(s.sequence) + 1;
-      const doc = await signDocument(
+      const { doc, digest } = await signDocumentWithDigest(
         'sync-request',
         {
           satelliteId: s.satellite_id,
@@ -174,7 +175,7 @@ export function createSyncService(deps: SyncServiceDeps) {
           sequence,
           pending_request: JSON.stringify(doc),
           pending_kind: 'sync-request',
-          pending_digest: documentDigest(doc),
+          pending_digest: digest,
           pending_event_cursor: changes.eventCursor,
           pending_contact_cursor: changes.contactCursor,
         })
