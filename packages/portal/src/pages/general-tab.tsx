@@ -2,6 +2,8 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, type Token, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons, OneTimeSecret } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { messageOf, useLoad } from '../components/use-load.js';
 import { copy } from '../format.js';
@@ -49,64 +51,49 @@ export function GeneralTab(props: { va: VirtualAccount }) {
       )}
       <StatusLine text={status} />
       <ErrorLine error={error ?? tokens.error} />
-      <table>
-        <caption className="sr-only">Registration tokens</caption>
-        <thead>
-          <tr>
-            <th scope="col">Token</th>
-            <th scope="col">Description</th>
-            <th scope="col">Created</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Uses</th>
-            <th scope="col">Export-Controlled</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
+      <ListTable
+        caption="Registration tokens"
+        columns={['Token', 'Description', 'Created', 'Expires', 'Uses', 'Export-Controlled', 'Status', 'Actions']}
+        rows={tokens.data}
+        empty="No tokens yet."
+      >
+        {(token) => (
+          <tr key={token.id}>
+            <td>
+              <code>{token.tokenHint}</code>
+            </td>
+            <td>{token.description}</td>
+            <td>
+              <When at={token.createdAt} />
+            </td>
+            <td>
+              <When at={token.expiresAt} />
+            </td>
+            <td>
+              {token.uses}
+              {token.maxUses !== null ? ` of ${token.maxUses}` : ''}
+            </td>
+            <td>{token.exportControlled ? 'Allowed' : 'Not allowed'}</td>
+            <td>{token.status}</td>
+            <td className="actions">
+              {token.token && (
+                <button
+                  type="button"
+                  onClick={() => copyToken(token.token ?? '')}
+                  aria-label={`Copy token ${token.tokenHint}`}
+                >
+                  Copy
+                </button>
+              )}
+              {canWrite && token.status === 'ACTIVE' && (
+                <button type="button" onClick={() => revoke(token)} aria-label={`Revoke token ${token.tokenHint}`}>
+                  Revoke
+                </button>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {tokens.data?.length === 0 && (
-            <tr>
-              <td colSpan={8}>No tokens yet.</td>
-            </tr>
-          )}
-          {tokens.data?.map((token) => (
-            <tr key={token.id}>
-              <td>
-                <code>{token.tokenHint}</code>
-              </td>
-              <td>{token.description}</td>
-              <td>
-                <When at={token.createdAt} />
-              </td>
-              <td>
-                <When at={token.expiresAt} />
-              </td>
-              <td>
-                {token.uses}
-                {token.maxUses !== null ? ` of ${token.maxUses}` : ''}
-              </td>
-              <td>{token.exportControlled ? 'Allowed' : 'Not allowed'}</td>
-              <td>{token.status}</td>
-              <td className="actions">
-                {token.token && (
-                  <button
-                    type="button"
-                    onClick={() => copyToken(token.token ?? '')}
-                    aria-label={`Copy token ${token.tokenHint}`}
-                  >
-                    Copy
-                  </button>
-                )}
-                {canWrite && token.status === 'ACTIVE' && (
-                  <button type="button" onClick={() => revoke(token)} aria-label={`Revoke token ${token.tokenHint}`}>
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {creating && (
         <NewTokenDialog
           va={va}
@@ -123,7 +110,6 @@ export function GeneralTab(props: { va: VirtualAccount }) {
 function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCreated: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [created, setCreated] = useState<Token | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -149,29 +135,7 @@ function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCrea
       {created?.token ? (
         <>
           <p>The token was created. Enter it in the Smart Licensing configuration of your products.</p>
-          <label>
-            Token
-            <textarea readOnly value={created.token} rows={3} className="code" />
-          </label>
-          <StatusLine text={status} />
-          <div className="buttons">
-            <button
-              type="button"
-              className="primary"
-              onClick={async () =>
-                setStatus(
-                  (await copy(created.token ?? ''))
-                    ? 'Token copied to the clipboard.'
-                    : 'Select the token and copy it.',
-                )
-              }
-            >
-              Copy
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Close
-            </button>
-          </div>
+          <OneTimeSecret label="Token" value={created.token} onClose={props.onClose} />
         </>
       ) : (
         <form onSubmit={submit}>
@@ -197,14 +161,7 @@ function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCrea
             Allow export-controlled functionality on the products registered with this token
           </label>
           <ErrorLine error={error} />
-          <div className="buttons">
-            <button type="submit" className="primary">
-              Create Token
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Cancel
-            </button>
-          </div>
+          <DialogButtons action="Create Token" onClose={props.onClose} />
         </form>
       )}
     </Dialog>

@@ -2,6 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, type Instance, type Page, query, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons } from '../components/form.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { messageOf, useLoad } from '../components/use-load.js';
 import { download, statusText } from '../format.js';
@@ -289,14 +290,11 @@ function InstanceDialog(props: {
           </label>
         )}
         <ErrorLine error={error} />
-        <div className="buttons">
-          <button type="submit" className={action === 'remove' ? 'danger' : 'primary'}>
-            {action === 'remove' ? 'Remove' : action === 'transfer' ? 'Transfer' : 'Submit'}
-          </button>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
+        <DialogButtons
+          action={action === 'remove' ? 'Remove' : action === 'transfer' ? 'Transfer' : 'Submit'}
+          kind={action === 'remove' ? 'danger' : 'primary'}
+          onClose={props.onClose}
+        />
       </form>
     </Dialog>
   );

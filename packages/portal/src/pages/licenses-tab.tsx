@@ -2,6 +2,8 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { ApiError, api, type Forecast, type LicenseRow, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine } from '../components/notice.js';
 import { messageOf, useLoad } from '../components/use-load.js';
 import { download, signed } from '../format.js';
@@ -50,41 +52,35 @@ export function LicensesTab(props: { va: VirtualAccount }) {
         </div>
       )}
       <ErrorLine error={rows.error} />
-      <table>
-        <caption className="sr-only">Licenses of {va.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">License</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">In Use</th>
-            <th scope="col">Surplus (+) / Shortage (−)</th>
-            <th scope="col">Alerts</th>
-            <th scope="col">Hierarchy</th>
-            {forecast.data && <th scope="col">Projected Shortage</th>}
+      <ListTable
+        caption={`Licenses of ${va.name}`}
+        columns={[
+          'License',
+          'Quantity',
+          'In Use',
+          'Surplus (+) / Shortage (−)',
+          'Alerts',
+          'Hierarchy',
+          !!forecast.data && 'Projected Shortage',
+        ]}
+        rows={rows.data}
+        empty="No licenses in this Virtual Account."
+      >
+        {(row) => (
+          <tr key={row.tag}>
+            <th scope="row">
+              {row.name ?? row.tag}
+              {row.name && <div className="sub">{row.tag}</div>}
+            </th>
+            <td className="num">{row.quantity}</td>
+            <td className="num">{row.inUse}</td>
+            <td className={row.surplus < 0 ? 'num short' : 'num'}>{signed(row.surplus)}</td>
+            <td>{row.alerts.length ? row.alerts.join(', ') : '—'}</td>
+            <td>{coverage(row)}</td>
+            {forecast.data && <td>{shortageOf(row.tag) ?? 'none projected'}</td>}
           </tr>
-        </thead>
-        <tbody>
-          {rows.data?.length === 0 && (
-            <tr>
-              <td colSpan={7}>No licenses in this Virtual Account.</td>
-            </tr>
-          )}
-          {rows.data?.map((row) => (
-            <tr key={row.tag}>
-              <th scope="row">
-                {row.name ?? row.tag}
-                {row.name && <div className="sub">{row.tag}</div>}
-              </th>
-              <td className="num">{row.quantity}</td>
-              <td className="num">{row.inUse}</td>
-              <td className={row.surplus < 0 ? 'num short' : 'num'}>{signed(row.surplus)}</td>
-              <td>{row.alerts.length ? row.alerts.join(', ') : '—'}</td>
-              <td>{coverage(row)}</td>
-              {forecast.data && <td>{shortageOf(row.tag) ?? 'none projected'}</td>}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {dialog === 'transfer' && rows.data && (
         <TransferDialog
           va={va}
@@ -153,14 +149,7 @@ function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose
         </label>
         <ErrorLine error={error} />
         <StatusLine text={status} />
-        <div className="buttons">
-          <button type="submit" className="primary" disabled={targets.length === 0}>
-            Transfer
-          </button>
-          <button type="button" onClick={props.onClose}>
-            Close
-          </button>
-        </div>
+        <DialogButtons action="Transfer" disabled={targets.length === 0} onClose={props.onClose} closeLabel="Close" />
       </form>
     </Dialog>
   );
@@ -197,14 +186,12 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
             Authorization code
             <textarea readOnly value={code} rows={4} className="code" />
           </label>
-          <div className="buttons">
-            <button type="button" className="primary" onClick={() => download('AuthorizationCode.txt', `${code}\n`)}>
-              Download Authorization Code
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Close
-            </button>
-          </div>
+          <DialogButtons
+            action="Download Authorization Code"
+            onAction={() => download('AuthorizationCode.txt', `${code}\n`)}
+            onClose={props.onClose}
+            closeLabel="Close"
+          />
         </>
       ) : (
         <form onSubmit={submit}>
@@ -222,14 +209,7 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
             ))}
           </fieldset>
           <ErrorLine error={error} />
-          <div className="buttons">
-            <button type="submit" className="primary">
-              Generate Authorization Code
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Cancel
-            </button>
-          </div>
+          <DialogButtons action="Generate Authorization Code" onClose={props.onClose} />
         </form>
       )}
     </Dialog>

@@ -1,6 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, query, type Role } from '../api.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
 import { messageOf, useLoad } from '../components/use-load.js';
@@ -16,7 +17,7 @@ interface UserRow {
 /** Users of a Smart Account and their roles; an account admin grants and removes roles. */
 export function UsersPage() {
   const { principal, accountId, vas } = usePortal();
-  const users = useLoad(
+  const users = useLoad<UserRow[]>(
     async () => (accountId ? api<UserRow[]>('GET', `/accounts/${encodeURIComponent(accountId)}/users`) : []),
     accountId ?? '',
   );
@@ -67,49 +68,39 @@ export function UsersPage() {
       <Pickers />
       <StatusLine text={status} />
       <ErrorLine error={error ?? users.error} />
-      <table>
-        <caption className="sr-only">Users of the Smart Account</caption>
-        <thead>
-          <tr>
-            <th scope="col">E-mail</th>
-            <th scope="col">Roles</th>
-            <th scope="col">Since</th>
+      <ListTable
+        caption="Users of the Smart Account"
+        columns={['E-mail', 'Roles', 'Since']}
+        rows={users.data}
+        empty="No users have a role in this Smart Account."
+      >
+        {(user) => (
+          <tr key={user.id}>
+            <th scope="row">{user.email}</th>
+            <td>
+              <ul className="plain">
+                {user.roles.map((r) => (
+                  <li key={`${r.accountId}|${r.vaId}`}>
+                    {r.role} of {r.vaName ? `Virtual Account ${r.vaName}` : `Smart Account ${r.accountName}`}{' '}
+                    {canAdmin && (
+                      <button
+                        type="button"
+                        onClick={() => remove(user, r.vaId)}
+                        aria-label={`Remove the ${r.role} role of ${user.email}`}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </td>
+            <td>
+              <When at={user.createdAt} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {users.data?.length === 0 && (
-            <tr>
-              <td colSpan={3}>No users have a role in this Smart Account.</td>
-            </tr>
-          )}
-          {users.data?.map((user) => (
-            <tr key={user.id}>
-              <th scope="row">{user.email}</th>
-              <td>
-                <ul className="plain">
-                  {user.roles.map((r) => (
-                    <li key={`${r.accountId}|${r.vaId}`}>
-                      {r.role} of {r.vaName ? `Virtual Account ${r.vaName}` : `Smart Account ${r.accountName}`}{' '}
-                      {canAdmin && (
-                        <button
-                          type="button"
-                          onClick={() => remove(user, r.vaId)}
-                          aria-label={`Remove the ${r.role} role of ${user.email}`}
-                        >
-                          Remove
-                        </button>
-                      )}
-                    </li>
-                  ))}
-                </ul>
-              </td>
-              <td>
-                <When at={user.createdAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {canAdmin && (
         <>
           <h2>Add a user or a role</h2>
