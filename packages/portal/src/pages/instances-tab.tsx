@@ -4,7 +4,8 @@ import { api, type Instance, type Page, query, type VirtualAccount } from '../ap
 import { Dialog } from '../components/dialog.js';
 import { DialogButtons } from '../components/form.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { Pager, usePaged } from '../components/pager.js';
+import { messageOf } from '../components/use-load.js';
 import { download, statusText } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -17,16 +18,15 @@ export function InstancesTab(props: { va: VirtualAccount }) {
   const { va } = props;
   const { principal } = usePortal();
   const [search, setSearch] = useState('');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useLoad(
-    () =>
+  const paged = usePaged(
+    (cursor) =>
       api<Page<Instance>>(
         'GET',
         `/virtual-accounts/${encodeURIComponent(va.id)}/instances${query({ search, limit: PAGE_SIZE, cursor })}`,
       ),
-    `${va.id}|${search}|${cursor}`,
+    `${va.id}|${search}`,
   );
+  const { page } = paged;
   const [acting, setActing] = useState<{ action: Action; instance: Instance } | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const canWrite = may(principal, 'write', va.accountId, va.id);
@@ -34,7 +34,7 @@ export function InstancesTab(props: { va: VirtualAccount }) {
   const submitSearch = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setSearch(String(new FormData(event.currentTarget).get('search') ?? '').trim());
-    setCursors([null]);
+    paged.restart();
   };
 
   return (
@@ -126,19 +126,7 @@ export function InstancesTab(props: { va: VirtualAccount }) {
           })}
         </tbody>
       </table>
-      <div className="pager">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data?.nextCursor}
-          onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager paged={paged} previous="Previous page" next="Next page" />
       {acting && (
         <InstanceDialog
           va={va}
