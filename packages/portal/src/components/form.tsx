@@ -52,3 +52,19 @@ export function OneTimeSecret(props: { label: string; value: string; onClose: ()
     </>
   );
 }
+
+/** A required choice of one Virtual Account among `vas`. */
+export function VaSelect(props: { label: string; name: string; vas: { id: string; name: string }[] }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name} required>
+        {props.vas.map((v) => (
+          <option key={v.id} value={v.id}>
+            {v.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

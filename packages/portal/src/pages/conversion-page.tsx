@@ -2,11 +2,11 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
-import { DialogButtons } from '../components/form.js';
+import { DialogButtons, VaSelect } from '../components/form.js';
 import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { usePortal } from '../places.js';
 
 interface Pak {
@@ -123,35 +123,23 @@ export function ConversionPage() {
 function ConvertDialog(props: { pak: Pak; accountId: string; onClose: () => void; onDone: () => void }) {
   const { vas } = usePortal();
   const targets = vas.filter((v) => v.accountId === props.accountId);
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const lines = props.pak.skus
       .map((s) => ({ sku: s.sku, quantity: Number(form.get(`sku:${s.sku}`) || 0) }))
       .filter((l) => l.quantity > 0);
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('POST', `/paks/${encodeURIComponent(props.pak.id)}/convert`, { vaId: String(form.get('vaId')), lines });
       props.onDone();
       props.onClose();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title={`Convert PAK ${props.pak.number}`} onClose={props.onClose}>
       <form onSubmit={submit}>
-        <label>
-          Virtual Account
-          <select name="vaId" required>
-            {targets.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <VaSelect label="Virtual Account" name="vaId" vas={targets} />
         <fieldset>
           <legend>Quantities to convert</legend>
           {props.pak.skus.map((s) => (

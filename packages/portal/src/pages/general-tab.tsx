@@ -5,7 +5,7 @@ import { Dialog } from '../components/dialog.js';
 import { DialogButtons, OneTimeSecret } from '../components/form.js';
 import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { copy } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -16,18 +16,15 @@ export function GeneralTab(props: { va: VirtualAccount }) {
   const tokens = useLoad(() => api<Token[]>('GET', `/virtual-accounts/${encodeURIComponent(va.id)}/tokens`), va.id);
   const [creating, setCreating] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const canWrite = may(principal, 'write', va.accountId, va.id);
 
   const revoke = async (token: Token) => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('POST', `/tokens/${encodeURIComponent(token.id)}/revoke`);
       setStatus(`Token ${token.tokenHint} revoked.`);
       tokens.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   const copyToken = async (value: string) => {
     setStatus((await copy(value)) ? 'Token copied to the clipboard.' : 'The browser did not allow copying.');
@@ -108,15 +105,14 @@ export function GeneralTab(props: { va: VirtualAccount }) {
 }
 
 function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCreated: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [created, setCreated] = useState<Token | null>(null);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const maxUses = String(form.get('maxUses') ?? '').trim();
-    setError(null);
-    try {
+    await attempt(async () => {
       const token = await api<Token>('POST', `/virtual-accounts/${encodeURIComponent(props.va.id)}/tokens`, {
         description: String(form.get('description') ?? ''),
         days: Number(form.get('days')),
@@ -125,9 +121,7 @@ function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCrea
       });
       setCreated(token);
       props.onCreated();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   return (

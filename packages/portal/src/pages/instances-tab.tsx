@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, type Instance, type Page, query, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
-import { DialogButtons } from '../components/form.js';
+import { DialogButtons, VaSelect } from '../components/form.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pager, usePaged } from '../components/pager.js';
 import { messageOf } from '../components/use-load.js';
@@ -248,18 +248,7 @@ function InstanceDialog(props: {
             </label>
           </>
         )}
-        {action === 'transfer' && (
-          <label>
-            To Virtual Account
-            <select name="toVaId" required>
-              {targets.map((v) => (
-                <option key={v.id} value={v.id}>
-                  {v.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        {action === 'transfer' && <VaSelect label="To Virtual Account" name="toVaId" vas={targets} />}
         {action === 'update' && (
           <label>
             Reserved licenses, one per line as TAG:COUNT

@@ -2,10 +2,10 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { ApiError, api, type Forecast, type LicenseRow, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
-import { DialogButtons } from '../components/form.js';
+import { DialogButtons, VaSelect } from '../components/form.js';
 import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine } from '../components/notice.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { download, signed } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -102,13 +102,12 @@ export function LicensesTab(props: { va: VirtualAccount }) {
 function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose: () => void; onDone: () => void }) {
   const { vas } = usePortal();
   const targets = vas.filter((v) => v.accountId === props.va.accountId && v.id !== props.va.id);
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('POST', `/virtual-accounts/${encodeURIComponent(props.va.id)}/licenses/transfer`, {
         tag: String(form.get('tag')),
         count: Number(form.get('count')),
@@ -116,9 +115,7 @@ function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose
       });
       setStatus('Licenses transferred.');
       props.onDone();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title="Transfer Licenses" onClose={props.onClose}>
@@ -137,16 +134,7 @@ function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose
           Quantity
           <input name="count" type="number" min={1} defaultValue={1} required />
         </label>
-        <label>
-          To Virtual Account
-          <select name="toVaId" required>
-            {targets.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <VaSelect label="To Virtual Account" name="toVaId" vas={targets} />
         <ErrorLine error={error} />
         <StatusLine text={status} />
         <DialogButtons action="Transfer" disabled={targets.length === 0} onClose={props.onClose} closeLabel="Close" />
@@ -156,7 +144,7 @@ function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose
 }
 
 function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose: () => void; onDone: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [code, setCode] = useState<string | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -164,8 +152,7 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
     const licenses = props.rows
       .map((r) => ({ tag: r.tag, count: Number(form.get(`count:${r.tag}`) || 0) }))
       .filter((l) => l.count > 0);
-    setError(null);
-    try {
+    await attempt(async () => {
       const answer = await api<{ authorizationCode: string }>(
         'POST',
         `/virtual-accounts/${encodeURIComponent(props.va.id)}/reservations`,
@@ -173,9 +160,7 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
       );
       setCode(answer.authorizationCode);
       props.onDone();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title="License Reservation" onClose={props.onClose}>

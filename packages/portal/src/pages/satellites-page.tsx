@@ -6,7 +6,7 @@ import { DialogButtons, OneTimeSecret } from '../components/form.js';
 import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { messageOf, useAttempt, useLoad } from '../components/use-load.js';
 import { download, readSyncFile, responseFileName, syncFileText } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -120,19 +120,18 @@ export function SatellitesPage() {
 function NewSatelliteDialog(props: { accountId: string; onClose: () => void; onCreated: () => void }) {
   const { vas } = usePortal();
   const accountVas = vas.filter((va) => va.accountId === props.accountId);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, attempt } = useAttempt();
   const [created, setCreated] = useState<CreatedSatellite | null>(null);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const vaIds = form.getAll('vaIds').map(String);
-    setError(null);
     if (vaIds.length === 0) {
       setError('Choose at least one Virtual Account for the satellite to serve.');
       return;
     }
-    try {
+    await attempt(async () => {
       const answer = await api<CreatedSatellite>('POST', '/satellites', {
         name: String(form.get('name') ?? '').trim(),
         accountId: props.accountId,
@@ -140,9 +139,7 @@ function NewSatelliteDialog(props: { accountId: string; onClose: () => void; onC
       });
       setCreated(answer);
       props.onCreated();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   return (
@@ -242,15 +239,12 @@ function FileSyncDialog(props: { onClose: () => void; onAnswered: () => void }) 
 }
 
 function RemoveSatelliteDialog(props: { satellite: Satellite; onClose: () => void; onRemoved: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const remove = async () => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('DELETE', `/satellites/${encodeURIComponent(props.satellite.id)}`);
       props.onRemoved();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title="Remove Satellite" onClose={props.onClose}>

@@ -4,7 +4,7 @@ import { api, query, type Role } from '../api.js';
 import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { usePortal } from '../places.js';
 
 interface UserRow {
@@ -21,7 +21,7 @@ export function UsersPage() {
     async () => (accountId ? api<UserRow[]>('GET', `/accounts/${encodeURIComponent(accountId)}/users`) : []),
     accountId ?? '',
   );
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
   const [newKey, setNewKey] = useState<string | null>(null);
   const canAdmin = accountId !== null && may(principal, 'admin', accountId, null);
@@ -33,9 +33,8 @@ export function UsersPage() {
     const form = new FormData(formElement);
     const vaId = String(form.get('vaId') ?? '');
     const password = String(form.get('password') ?? '');
-    setError(null);
     setNewKey(null);
-    try {
+    await attempt(async () => {
       const answer = await api<{ email: string; apiKey: string }>('POST', '/users', {
         email: String(form.get('email') ?? '').trim(),
         accountId,
@@ -47,19 +46,14 @@ export function UsersPage() {
       setNewKey(answer.apiKey);
       formElement.reset();
       users.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   const remove = async (user: UserRow, vaId: string | null) => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('DELETE', `/users/${encodeURIComponent(user.id)}/roles${query({ accountId, vaId })}`);
       setStatus(`Role of ${user.email} removed.`);
       users.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   return (

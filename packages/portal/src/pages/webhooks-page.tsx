@@ -4,7 +4,7 @@ import { api } from '../api.js';
 import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { usePortal } from '../places.js';
 
 interface Webhook {
@@ -31,20 +31,17 @@ export function WebhooksPage() {
     async () => (accountId ? api<Webhook[]>('GET', `/accounts/${encodeURIComponent(accountId)}/webhooks`) : []),
     accountId ?? '',
   );
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const canAdmin = accountId !== null && may(principal, 'admin', accountId, null);
 
   const act = async (work: () => Promise<unknown>, done: string) => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await work();
       setStatus(done);
       hooks.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   const add = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
