@@ -37,6 +37,8 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
   const dataDir = () => join(dir.path, 'data');
   const admin = (args: string[]) => ['admin', '--server', server.url, '--api-key', server.apiKey, ...args];
   const device = (name: string, args: string[]) => runCli(['device', '--state', join(dir.path, name), ...args]);
+  const deviceJson = <T>(name: string, args: string[]) =>
+    cliJson<T>(['device', '--state', join(dir.path, name), ...args]);
   const url = (path: string) => new URL(path, server.url).toString();
   const ownerApi = async (method: string, path: string, body?: unknown) =>
     fetch(url(`/api/v1${path}`), {
@@ -231,15 +233,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     expect((await device('air', ['init', '--pid', 'C9300-48P', '--sn', 'FCW9999AIR'])).code).toBe(0);
     expect((await device('air', ['use', TAG_B, '1'])).code).toBe(0);
     expect((await device('air', ['license', 'smart', 'reservation', 'enable', '--root', rootFile])).code).toBe(0);
-    const request = await cliJson<{ code: string }>([
-      'device',
-      '--state',
-      join(dir.path, 'air'),
-      'license',
-      'smart',
-      'reservation',
-      'request',
-    ]);
+    const request = await deviceJson<{ code: string }>('air', ['license', 'smart', 'reservation', 'request']);
     expect((await runCli(admin(['reservation', 'allow', '--va', labId]))).code).toBe(0);
 
     await page.goto(url(`/inventory/${labId}/licenses`));
@@ -269,10 +263,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await update.getByRole('button', { name: 'Submit' }).click();
     const second = update.getByLabel('Authorization code');
     await poll(() => second.inputValue()).toMatch(/^A1-/);
-    const confirmation = await cliJson<{ code: string }>([
-      'device',
-      '--state',
-      join(dir.path, 'air'),
+    const confirmation = await deviceJson<{ code: string }>('air', [
       'license',
       'smart',
       'reservation',
@@ -288,15 +279,7 @@ describeInBrowser('the portal in Chromium: an operator signs in, makes a token, 
     await confirm.getByRole('button', { name: 'Close', exact: true }).click();
 
     // The device returns its reservation; Remove with the return code gives the licenses back.
-    const returned = await cliJson<{ code: string }>([
-      'device',
-      '--state',
-      join(dir.path, 'air'),
-      'license',
-      'smart',
-      'reservation',
-      'return',
-    ]);
+    const returned = await deviceJson<{ code: string }>('air', ['license', 'smart', 'reservation', 'return']);
     await page.getByRole('button', { name: 'Remove C9300-48P FCW9999AIR' }).click();
     const remove = page.getByRole('dialog', { name: 'Remove Product Instance' });
     await remove.getByLabel('Reservation Return Code (reserved products only)').fill(returned.code);

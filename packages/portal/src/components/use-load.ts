@@ -38,3 +38,17 @@ export function useLoad<T>(load: () => Promise<T>, key: string): Loaded<T> {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The error of the last attempt, and a way to attempt work: it clears the error, and a throw becomes its sentence. */
+export function useAttempt() {
+  const [error, setError] = useState<string | null>(null);
+  const attempt = useCallback(async (work: () => Promise<void>): Promise<void> => {
+    setError(null);
+    try {
+      await work();
+    } catch (e) {
+      setError(messageOf(e));
+    }
+  }, []);
+  return { error, setError, attempt };
+}

@@ -2,9 +2,11 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons, VaSelect } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { usePortal } from '../places.js';
 
 interface Pak {
@@ -32,8 +34,11 @@ interface Conversion {
 export function ConversionPage() {
   const { principal, accountId, vas } = usePortal();
   const id = encodeURIComponent(accountId ?? '');
-  const paks = useLoad(async () => (accountId ? api<Pak[]>('GET', `/accounts/${id}/paks`) : []), accountId ?? '');
-  const history = useLoad(
+  const paks = useLoad<Pak[]>(
+    async () => (accountId ? api<Pak[]>('GET', `/accounts/${id}/paks`) : []),
+    accountId ?? '',
+  );
+  const history = useLoad<Conversion[]>(
     async () => (accountId ? api<Conversion[]>('GET', `/accounts/${id}/conversions`) : []),
     accountId ?? '',
   );
@@ -49,82 +54,56 @@ export function ConversionPage() {
       <h2>Convert PAKs</h2>
       <StatusLine text={status} />
       <ErrorLine error={paks.error} />
-      <table>
-        <caption className="sr-only">PAKs of the Smart Account</caption>
-        <thead>
-          <tr>
-            <th scope="col">PAK</th>
-            <th scope="col">Order</th>
-            <th scope="col">Imported</th>
-            <th scope="col">Licenses</th>
-            <th scope="col">Status</th>
-            {canWrite && <th scope="col">Actions</th>}
+      <ListTable
+        caption="PAKs of the Smart Account"
+        columns={['PAK', 'Order', 'Imported', 'Licenses', 'Status', canWrite && 'Actions']}
+        rows={paks.data}
+        empty="No PAKs in this Smart Account."
+      >
+        {(pak) => (
+          <tr key={pak.id}>
+            <th scope="row">{pak.number}</th>
+            <td>{pak.orderNumber ?? '—'}</td>
+            <td>
+              <When at={pak.importedAt} />
+            </td>
+            <td>
+              {pak.skus.map((s) => `${s.name || s.tag}: ${s.convertible} of ${s.quantity} convertible`).join('; ')}
+            </td>
+            <td>{pak.status.replace(/_/g, ' ').toLowerCase()}</td>
+            {canWrite && (
+              <td>
+                {pak.status !== 'CONVERTED' && (
+                  <button type="button" onClick={() => setConverting(pak)} aria-label={`Convert PAK ${pak.number}`}>
+                    Convert to Smart Licenses
+                  </button>
+                )}
+              </td>
+            )}
           </tr>
-        </thead>
-        <tbody>
-          {paks.data?.length === 0 && (
-            <tr>
-              <td colSpan={6}>No PAKs in this Smart Account.</td>
-            </tr>
-          )}
-          {paks.data?.map((pak) => (
-            <tr key={pak.id}>
-              <th scope="row">{pak.number}</th>
-              <td>{pak.orderNumber ?? '—'}</td>
-              <td>
-                <When at={pak.importedAt} />
-              </td>
-              <td>
-                {pak.skus.map((s) => `${s.name || s.tag}: ${s.convertible} of ${s.quantity} convertible`).join('; ')}
-              </td>
-              <td>{pak.status.replace(/_/g, ' ').toLowerCase()}</td>
-              {canWrite && (
-                <td>
-                  {pak.status !== 'CONVERTED' && (
-                    <button type="button" onClick={() => setConverting(pak)} aria-label={`Convert PAK ${pak.number}`}>
-                      Convert to Smart Licenses
-                    </button>
-                  )}
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       <h2>Conversion History</h2>
       <ErrorLine error={history.error} />
-      <table>
-        <caption className="sr-only">Conversion history</caption>
-        <thead>
-          <tr>
-            <th scope="col">When</th>
-            <th scope="col">Source</th>
-            <th scope="col">License</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">Virtual Account</th>
-            <th scope="col">By</th>
+      <ListTable
+        caption="Conversion history"
+        columns={['When', 'Source', 'License', 'Quantity', 'Virtual Account', 'By']}
+        rows={history.data}
+        empty="No conversions yet."
+      >
+        {(c) => (
+          <tr key={c.id}>
+            <td>
+              <When at={c.at} />
+            </td>
+            <td>{c.kind === 'pak' ? `PAK ${c.pakNumber ?? ''} ${c.sku ?? ''}` : `device ${c.udi ?? ''}`}</td>
+            <td>{c.tag}</td>
+            <td className="num">{c.quantity}</td>
+            <td>{vaName(c.vaId)}</td>
+            <td>{c.actor}</td>
           </tr>
-        </thead>
-        <tbody>
-          {history.data?.length === 0 && (
-            <tr>
-              <td colSpan={6}>No conversions yet.</td>
-            </tr>
-          )}
-          {history.data?.map((c) => (
-            <tr key={c.id}>
-              <td>
-                <When at={c.at} />
-              </td>
-              <td>{c.kind === 'pak' ? `PAK ${c.pakNumber ?? ''} ${c.sku ?? ''}` : `device ${c.udi ?? ''}`}</td>
-              <td>{c.tag}</td>
-              <td className="num">{c.quantity}</td>
-              <td>{vaName(c.vaId)}</td>
-              <td>{c.actor}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {converting && accountId && (
         <ConvertDialog
           pak={converting}
@@ -144,35 +123,23 @@ export function ConversionPage() {
 function ConvertDialog(props: { pak: Pak; accountId: string; onClose: () => void; onDone: () => void }) {
   const { vas } = usePortal();
   const targets = vas.filter((v) => v.accountId === props.accountId);
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const lines = props.pak.skus
       .map((s) => ({ sku: s.sku, quantity: Number(form.get(`sku:${s.sku}`) || 0) }))
       .filter((l) => l.quantity > 0);
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('POST', `/paks/${encodeURIComponent(props.pak.id)}/convert`, { vaId: String(form.get('vaId')), lines });
       props.onDone();
       props.onClose();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title={`Convert PAK ${props.pak.number}`} onClose={props.onClose}>
       <form onSubmit={submit}>
-        <label>
-          Virtual Account
-          <select name="vaId" required>
-            {targets.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <VaSelect label="Virtual Account" name="vaId" vas={targets} />
         <fieldset>
           <legend>Quantities to convert</legend>
           {props.pak.skus.map((s) => (
@@ -183,14 +150,7 @@ function ConvertDialog(props: { pak: Pak; accountId: string; onClose: () => void
           ))}
         </fieldset>
         <ErrorLine error={error} />
-        <div className="buttons">
-          <button type="submit" className="primary">
-            Convert
-          </button>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
+        <DialogButtons action="Convert" onClose={props.onClose} />
       </form>
     </Dialog>
   );

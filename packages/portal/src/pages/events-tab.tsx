@@ -1,7 +1,7 @@
 import { type FormEvent, useState } from 'react';
 import { api, type EventRow, type Page, query, type VirtualAccount } from '../api.js';
 import { ErrorLine, When } from '../components/notice.js';
-import { useLoad } from '../components/use-load.js';
+import { Pager, usePaged } from '../components/pager.js';
 import { toCsv } from '../csv.js';
 import { download } from '../format.js';
 
@@ -37,16 +37,15 @@ export function EventsTab(props: { va: VirtualAccount }) {
   const { va } = props;
   const [type, setType] = useState('');
   const [text, setText] = useState('');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useLoad(
-    () =>
+  const paged = usePaged(
+    (cursor) =>
       api<Page<EventRow>>(
         'GET',
         `/virtual-accounts/${encodeURIComponent(va.id)}/events${query({ type, limit: PAGE_SIZE, cursor })}`,
       ),
-    `${va.id}|${type}|${cursor}`,
+    `${va.id}|${type}`,
   );
+  const { page } = paged;
   const needle = text.toLowerCase();
   const shown = (page.data?.items ?? []).filter(
     (e) => !needle || `${e.type} ${e.actor} ${describe(e)}`.toLowerCase().includes(needle),
@@ -57,7 +56,7 @@ export function EventsTab(props: { va: VirtualAccount }) {
     const form = new FormData(event.currentTarget);
     setType(String(form.get('type') ?? ''));
     setText(String(form.get('text') ?? '').trim());
-    setCursors([null]);
+    paged.restart();
   };
   const exportCsv = () => {
     const rows = shown.map((e) => [e.at, e.type, e.actor, describe(e)]);
@@ -119,19 +118,7 @@ export function EventsTab(props: { va: VirtualAccount }) {
           ))}
         </tbody>
       </table>
-      <div className="pager">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data?.nextCursor}
-          onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-        >
-          Older
-        </button>
-      </div>
+      <Pager paged={paged} previous="Newer" next="Older" />
     </>
   );
 }

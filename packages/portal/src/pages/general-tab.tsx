@@ -2,8 +2,10 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, type Token, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons, OneTimeSecret } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { copy } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -14,18 +16,15 @@ export function GeneralTab(props: { va: VirtualAccount }) {
   const tokens = useLoad(() => api<Token[]>('GET', `/virtual-accounts/${encodeURIComponent(va.id)}/tokens`), va.id);
   const [creating, setCreating] = useState(false);
   const [status, setStatus] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const canWrite = may(principal, 'write', va.accountId, va.id);
 
   const revoke = async (token: Token) => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('POST', `/tokens/${encodeURIComponent(token.id)}/revoke`);
       setStatus(`Token ${token.tokenHint} revoked.`);
       tokens.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   const copyToken = async (value: string) => {
     setStatus((await copy(value)) ? 'Token copied to the clipboard.' : 'The browser did not allow copying.');
@@ -49,64 +48,49 @@ export function GeneralTab(props: { va: VirtualAccount }) {
       )}
       <StatusLine text={status} />
       <ErrorLine error={error ?? tokens.error} />
-      <table>
-        <caption className="sr-only">Registration tokens</caption>
-        <thead>
-          <tr>
-            <th scope="col">Token</th>
-            <th scope="col">Description</th>
-            <th scope="col">Created</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Uses</th>
-            <th scope="col">Export-Controlled</th>
-            <th scope="col">Status</th>
-            <th scope="col">Actions</th>
+      <ListTable
+        caption="Registration tokens"
+        columns={['Token', 'Description', 'Created', 'Expires', 'Uses', 'Export-Controlled', 'Status', 'Actions']}
+        rows={tokens.data}
+        empty="No tokens yet."
+      >
+        {(token) => (
+          <tr key={token.id}>
+            <td>
+              <code>{token.tokenHint}</code>
+            </td>
+            <td>{token.description}</td>
+            <td>
+              <When at={token.createdAt} />
+            </td>
+            <td>
+              <When at={token.expiresAt} />
+            </td>
+            <td>
+              {token.uses}
+              {token.maxUses !== null ? ` of ${token.maxUses}` : ''}
+            </td>
+            <td>{token.exportControlled ? 'Allowed' : 'Not allowed'}</td>
+            <td>{token.status}</td>
+            <td className="actions">
+              {token.token && (
+                <button
+                  type="button"
+                  onClick={() => copyToken(token.token ?? '')}
+                  aria-label={`Copy token ${token.tokenHint}`}
+                >
+                  Copy
+                </button>
+              )}
+              {canWrite && token.status === 'ACTIVE' && (
+                <button type="button" onClick={() => revoke(token)} aria-label={`Revoke token ${token.tokenHint}`}>
+                  Revoke
+                </button>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {tokens.data?.length === 0 && (
-            <tr>
-              <td colSpan={8}>No tokens yet.</td>
-            </tr>
-          )}
-          {tokens.data?.map((token) => (
-            <tr key={token.id}>
-              <td>
-                <code>{token.tokenHint}</code>
-              </td>
-              <td>{token.description}</td>
-              <td>
-                <When at={token.createdAt} />
-              </td>
-              <td>
-                <When at={token.expiresAt} />
-              </td>
-              <td>
-                {token.uses}
-                {token.maxUses !== null ? ` of ${token.maxUses}` : ''}
-              </td>
-              <td>{token.exportControlled ? 'Allowed' : 'Not allowed'}</td>
-              <td>{token.status}</td>
-              <td className="actions">
-                {token.token && (
-                  <button
-                    type="button"
-                    onClick={() => copyToken(token.token ?? '')}
-                    aria-label={`Copy token ${token.tokenHint}`}
-                  >
-                    Copy
-                  </button>
-                )}
-                {canWrite && token.status === 'ACTIVE' && (
-                  <button type="button" onClick={() => revoke(token)} aria-label={`Revoke token ${token.tokenHint}`}>
-                    Revoke
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {creating && (
         <NewTokenDialog
           va={va}
@@ -121,16 +105,14 @@ export function GeneralTab(props: { va: VirtualAccount }) {
 }
 
 function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCreated: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [created, setCreated] = useState<Token | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const maxUses = String(form.get('maxUses') ?? '').trim();
-    setError(null);
-    try {
+    await attempt(async () => {
       const token = await api<Token>('POST', `/virtual-accounts/${encodeURIComponent(props.va.id)}/tokens`, {
         description: String(form.get('description') ?? ''),
         days: Number(form.get('days')),
@@ -139,9 +121,7 @@ function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCrea
       });
       setCreated(token);
       props.onCreated();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   return (
@@ -149,29 +129,7 @@ function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCrea
       {created?.token ? (
         <>
           <p>The token was created. Enter it in the Smart Licensing configuration of your products.</p>
-          <label>
-            Token
-            <textarea readOnly value={created.token} rows={3} className="code" />
-          </label>
-          <StatusLine text={status} />
-          <div className="buttons">
-            <button
-              type="button"
-              className="primary"
-              onClick={async () =>
-                setStatus(
-                  (await copy(created.token ?? ''))
-                    ? 'Token copied to the clipboard.'
-                    : 'Select the token and copy it.',
-                )
-              }
-            >
-              Copy
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Close
-            </button>
-          </div>
+          <OneTimeSecret label="Token" value={created.token} onClose={props.onClose} />
         </>
       ) : (
         <form onSubmit={submit}>
@@ -197,14 +155,7 @@ function NewTokenDialog(props: { va: VirtualAccount; onClose: () => void; onCrea
             Allow export-controlled functionality on the products registered with this token
           </label>
           <ErrorLine error={error} />
-          <div className="buttons">
-            <button type="submit" className="primary">
-              Create Token
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Cancel
-            </button>
-          </div>
+          <DialogButtons action="Create Token" onClose={props.onClose} />
         </form>
       )}
     </Dialog>

@@ -2,8 +2,10 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, type Instance, type Page, query, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons, VaSelect } from '../components/form.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { Pager, usePaged } from '../components/pager.js';
+import { messageOf } from '../components/use-load.js';
 import { download, statusText } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -16,16 +18,15 @@ export function InstancesTab(props: { va: VirtualAccount }) {
   const { va } = props;
   const { principal } = usePortal();
   const [search, setSearch] = useState('');
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
-  const cursor = cursors[cursors.length - 1] ?? null;
-  const page = useLoad(
-    () =>
+  const paged = usePaged(
+    (cursor) =>
       api<Page<Instance>>(
         'GET',
         `/virtual-accounts/${encodeURIComponent(va.id)}/instances${query({ search, limit: PAGE_SIZE, cursor })}`,
       ),
-    `${va.id}|${search}|${cursor}`,
+    `${va.id}|${search}`,
   );
+  const { page } = paged;
   const [acting, setActing] = useState<{ action: Action; instance: Instance } | null>(null);
   const [status, setStatus] = useState<string | null>(null);
   const [importing, setImporting] = useState(false);
@@ -34,7 +35,7 @@ export function InstancesTab(props: { va: VirtualAccount }) {
   const submitSearch = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     setSearch(String(new FormData(event.currentTarget).get('search') ?? '').trim());
-    setCursors([null]);
+    paged.restart();
   };
 
   return (
@@ -133,19 +134,7 @@ export function InstancesTab(props: { va: VirtualAccount }) {
           })}
         </tbody>
       </table>
-      <div className="pager">
-        <button type="button" disabled={cursors.length <= 1} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Previous page
-        </button>
-        <span>Page {cursors.length}</span>
-        <button
-          type="button"
-          disabled={!page.data?.nextCursor}
-          onClick={() => page.data?.nextCursor && setCursors([...cursors, page.data.nextCursor])}
-        >
-          Next page
-        </button>
-      </div>
+      <Pager paged={paged} previous="Previous page" next="Next page" />
       {importing && (
         <UsageImportDialog
           onClose={() => setImporting(false)}
@@ -276,18 +265,7 @@ function InstanceDialog(props: {
             </label>
           </>
         )}
-        {action === 'transfer' && (
-          <label>
-            To Virtual Account
-            <select name="toVaId" required>
-              {targets.map((v) => (
-                <option key={v.id} value={v.id}>
-                  {v.name}
-                </option>
-              ))}
-            </select>
-          </label>
-        )}
+        {action === 'transfer' && <VaSelect label="To Virtual Account" name="toVaId" vas={targets} />}
         {action === 'update' && (
           <label>
             Reserved licenses, one per line as TAG:COUNT
@@ -306,14 +284,11 @@ function InstanceDialog(props: {
           </label>
         )}
         <ErrorLine error={error} />
-        <div className="buttons">
-          <button type="submit" className={action === 'remove' ? 'danger' : 'primary'}>
-            {action === 'remove' ? 'Remove' : action === 'transfer' ? 'Transfer' : 'Submit'}
-          </button>
-          <button type="button" onClick={props.onClose}>
-            Cancel
-          </button>
-        </div>
+        <DialogButtons
+          action={action === 'remove' ? 'Remove' : action === 'transfer' ? 'Transfer' : 'Submit'}
+          kind={action === 'remove' ? 'danger' : 'primary'}
+          onClose={props.onClose}
+        />
       </form>
     </Dialog>
   );

@@ -2,8 +2,10 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { ApiError, api, type Forecast, type LicenseRow, type VirtualAccount } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons, VaSelect } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine } from '../components/notice.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { download, signed } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -50,41 +52,35 @@ export function LicensesTab(props: { va: VirtualAccount }) {
         </div>
       )}
       <ErrorLine error={rows.error} />
-      <table>
-        <caption className="sr-only">Licenses of {va.name}</caption>
-        <thead>
-          <tr>
-            <th scope="col">License</th>
-            <th scope="col">Quantity</th>
-            <th scope="col">In Use</th>
-            <th scope="col">Surplus (+) / Shortage (−)</th>
-            <th scope="col">Alerts</th>
-            <th scope="col">Hierarchy</th>
-            {forecast.data && <th scope="col">Projected Shortage</th>}
+      <ListTable
+        caption={`Licenses of ${va.name}`}
+        columns={[
+          'License',
+          'Quantity',
+          'In Use',
+          'Surplus (+) / Shortage (−)',
+          'Alerts',
+          'Hierarchy',
+          !!forecast.data && 'Projected Shortage',
+        ]}
+        rows={rows.data}
+        empty="No licenses in this Virtual Account."
+      >
+        {(row) => (
+          <tr key={row.tag}>
+            <th scope="row">
+              {row.name ?? row.tag}
+              {row.name && <div className="sub">{row.tag}</div>}
+            </th>
+            <td className="num">{row.quantity}</td>
+            <td className="num">{row.inUse}</td>
+            <td className={row.surplus < 0 ? 'num short' : 'num'}>{signed(row.surplus)}</td>
+            <td>{row.alerts.length ? row.alerts.join(', ') : '—'}</td>
+            <td>{coverage(row)}</td>
+            {forecast.data && <td>{shortageOf(row.tag) ?? 'none projected'}</td>}
           </tr>
-        </thead>
-        <tbody>
-          {rows.data?.length === 0 && (
-            <tr>
-              <td colSpan={7}>No licenses in this Virtual Account.</td>
-            </tr>
-          )}
-          {rows.data?.map((row) => (
-            <tr key={row.tag}>
-              <th scope="row">
-                {row.name ?? row.tag}
-                {row.name && <div className="sub">{row.tag}</div>}
-              </th>
-              <td className="num">{row.quantity}</td>
-              <td className="num">{row.inUse}</td>
-              <td className={row.surplus < 0 ? 'num short' : 'num'}>{signed(row.surplus)}</td>
-              <td>{row.alerts.length ? row.alerts.join(', ') : '—'}</td>
-              <td>{coverage(row)}</td>
-              {forecast.data && <td>{shortageOf(row.tag) ?? 'none projected'}</td>}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {dialog === 'transfer' && rows.data && (
         <TransferDialog
           va={va}
@@ -106,13 +102,12 @@ export function LicensesTab(props: { va: VirtualAccount }) {
 function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose: () => void; onDone: () => void }) {
   const { vas } = usePortal();
   const targets = vas.filter((v) => v.accountId === props.va.accountId && v.id !== props.va.id);
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('POST', `/virtual-accounts/${encodeURIComponent(props.va.id)}/licenses/transfer`, {
         tag: String(form.get('tag')),
         count: Number(form.get('count')),
@@ -120,9 +115,7 @@ function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose
       });
       setStatus('Licenses transferred.');
       props.onDone();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title="Transfer Licenses" onClose={props.onClose}>
@@ -141,33 +134,17 @@ function TransferDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose
           Quantity
           <input name="count" type="number" min={1} defaultValue={1} required />
         </label>
-        <label>
-          To Virtual Account
-          <select name="toVaId" required>
-            {targets.map((v) => (
-              <option key={v.id} value={v.id}>
-                {v.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <VaSelect label="To Virtual Account" name="toVaId" vas={targets} />
         <ErrorLine error={error} />
         <StatusLine text={status} />
-        <div className="buttons">
-          <button type="submit" className="primary" disabled={targets.length === 0}>
-            Transfer
-          </button>
-          <button type="button" onClick={props.onClose}>
-            Close
-          </button>
-        </div>
+        <DialogButtons action="Transfer" disabled={targets.length === 0} onClose={props.onClose} closeLabel="Close" />
       </form>
     </Dialog>
   );
 }
 
 function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onClose: () => void; onDone: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [code, setCode] = useState<string | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -175,8 +152,7 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
     const licenses = props.rows
       .map((r) => ({ tag: r.tag, count: Number(form.get(`count:${r.tag}`) || 0) }))
       .filter((l) => l.count > 0);
-    setError(null);
-    try {
+    await attempt(async () => {
       const answer = await api<{ authorizationCode: string }>(
         'POST',
         `/virtual-accounts/${encodeURIComponent(props.va.id)}/reservations`,
@@ -184,9 +160,7 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
       );
       setCode(answer.authorizationCode);
       props.onDone();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title="License Reservation" onClose={props.onClose}>
@@ -197,14 +171,12 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
             Authorization code
             <textarea readOnly value={code} rows={4} className="code" />
           </label>
-          <div className="buttons">
-            <button type="button" className="primary" onClick={() => download('AuthorizationCode.txt', `${code}\n`)}>
-              Download Authorization Code
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Close
-            </button>
-          </div>
+          <DialogButtons
+            action="Download Authorization Code"
+            onAction={() => download('AuthorizationCode.txt', `${code}\n`)}
+            onClose={props.onClose}
+            closeLabel="Close"
+          />
         </>
       ) : (
         <form onSubmit={submit}>
@@ -222,14 +194,7 @@ function ReservationDialog(props: { va: VirtualAccount; rows: LicenseRow[]; onCl
             ))}
           </fieldset>
           <ErrorLine error={error} />
-          <div className="buttons">
-            <button type="submit" className="primary">
-              Generate Authorization Code
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Cancel
-            </button>
-          </div>
+          <DialogButtons action="Generate Authorization Code" onClose={props.onClose} />
         </form>
       )}
     </Dialog>

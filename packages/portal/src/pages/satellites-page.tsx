@@ -2,10 +2,12 @@ import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, query, type Satellite, type SyncDocument } from '../api.js';
 import { Dialog } from '../components/dialog.js';
+import { DialogButtons, OneTimeSecret } from '../components/form.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
-import { copy, download, readSyncFile, responseFileName, syncFileText } from '../format.js';
+import { messageOf, useAttempt, useLoad } from '../components/use-load.js';
+import { download, readSyncFile, responseFileName, syncFileText } from '../format.js';
 import { usePortal } from '../places.js';
 
 interface CreatedSatellite {
@@ -21,7 +23,7 @@ interface CreatedSatellite {
  */
 export function SatellitesPage() {
   const { principal, accountId } = usePortal();
-  const satellites = useLoad(
+  const satellites = useLoad<Satellite[]>(
     async () => (accountId ? api<Satellite[]>('GET', `/satellites${query({ accountId })}`) : []),
     accountId ?? '',
   );
@@ -50,58 +52,52 @@ export function SatellitesPage() {
       </div>
       <StatusLine text={status} />
       <ErrorLine error={satellites.error} />
-      <table>
-        <caption className="sr-only">Satellites</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Virtual Accounts</th>
-            <th scope="col">Product Instances</th>
-            <th scope="col">Last Sync Up</th>
-            <th scope="col">Last Sync Down</th>
-            <th scope="col">Synchronization Due</th>
-            <th scope="col">Version</th>
-            <th scope="col">Certificate Expires</th>
-            <th scope="col">Alerts</th>
-            {canAdmin && <th scope="col">Actions</th>}
+      <ListTable
+        caption="Satellites"
+        columns={[
+          'Name',
+          'Virtual Accounts',
+          'Product Instances',
+          'Last Sync Up',
+          'Last Sync Down',
+          'Synchronization Due',
+          'Version',
+          'Certificate Expires',
+          'Alerts',
+          !!canAdmin && 'Actions',
+        ]}
+        rows={satellites.data}
+        empty="No satellites yet."
+      >
+        {(s) => (
+          <tr key={s.id}>
+            <th scope="row">{s.name}</th>
+            <td>{s.vas.map((va) => va.name).join(', ')}</td>
+            <td className="num">{s.productInstances}</td>
+            <td>
+              <When at={s.lastSyncUp} />
+            </td>
+            <td>
+              <When at={s.lastSyncDown} />
+            </td>
+            <td>
+              <When at={s.syncDue} />
+            </td>
+            <td>{s.version ?? '—'}</td>
+            <td>
+              <When at={s.certificateExpiresAt} />
+            </td>
+            <td>{s.registered ? s.alerts.join(', ') || '—' : 'Not registered yet'}</td>
+            {canAdmin && (
+              <td className="actions">
+                <button type="button" onClick={() => setDialog(s)} aria-label={`Remove satellite ${s.name}`}>
+                  Remove
+                </button>
+              </td>
+            )}
           </tr>
-        </thead>
-        <tbody>
-          {satellites.data?.length === 0 && (
-            <tr>
-              <td colSpan={canAdmin ? 10 : 9}>No satellites yet.</td>
-            </tr>
-          )}
-          {satellites.data?.map((s) => (
-            <tr key={s.id}>
-              <th scope="row">{s.name}</th>
-              <td>{s.vas.map((va) => va.name).join(', ')}</td>
-              <td className="num">{s.productInstances}</td>
-              <td>
-                <When at={s.lastSyncUp} />
-              </td>
-              <td>
-                <When at={s.lastSyncDown} />
-              </td>
-              <td>
-                <When at={s.syncDue} />
-              </td>
-              <td>{s.version ?? '—'}</td>
-              <td>
-                <When at={s.certificateExpiresAt} />
-              </td>
-              <td>{s.registered ? s.alerts.join(', ') || '—' : 'Not registered yet'}</td>
-              {canAdmin && (
-                <td className="actions">
-                  <button type="button" onClick={() => setDialog(s)} aria-label={`Remove satellite ${s.name}`}>
-                    Remove
-                  </button>
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {dialog === 'new' && accountId && (
         <NewSatelliteDialog accountId={accountId} onClose={close} onCreated={satellites.reload} />
       )}
@@ -124,20 +120,18 @@ export function SatellitesPage() {
 function NewSatelliteDialog(props: { accountId: string; onClose: () => void; onCreated: () => void }) {
   const { vas } = usePortal();
   const accountVas = vas.filter((va) => va.accountId === props.accountId);
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, attempt } = useAttempt();
   const [created, setCreated] = useState<CreatedSatellite | null>(null);
-  const [status, setStatus] = useState<string | null>(null);
 
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const vaIds = form.getAll('vaIds').map(String);
-    setError(null);
     if (vaIds.length === 0) {
       setError('Choose at least one Virtual Account for the satellite to serve.');
       return;
     }
-    try {
+    await attempt(async () => {
       const answer = await api<CreatedSatellite>('POST', '/satellites', {
         name: String(form.get('name') ?? '').trim(),
         accountId: props.accountId,
@@ -145,9 +139,7 @@ function NewSatelliteDialog(props: { accountId: string; onClose: () => void; onC
       });
       setCreated(answer);
       props.onCreated();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   return (
@@ -159,27 +151,7 @@ function NewSatelliteDialog(props: { accountId: string; onClose: () => void; onC
             <When at={created.expiresAt} />
             ); it is not shown again.
           </p>
-          <label>
-            Satellite Token
-            <textarea readOnly value={created.token} rows={3} className="code" />
-          </label>
-          <StatusLine text={status} />
-          <div className="buttons">
-            <button
-              type="button"
-              className="primary"
-              onClick={async () =>
-                setStatus(
-                  (await copy(created.token)) ? 'Token copied to the clipboard.' : 'Select the token and copy it.',
-                )
-              }
-            >
-              Copy
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Close
-            </button>
-          </div>
+          <OneTimeSecret label="Satellite Token" value={created.token} onClose={props.onClose} />
         </>
       ) : (
         <form onSubmit={submit}>
@@ -198,14 +170,7 @@ function NewSatelliteDialog(props: { accountId: string; onClose: () => void; onC
             ))}
           </fieldset>
           <ErrorLine error={error} />
-          <div className="buttons">
-            <button type="submit" className="primary">
-              Create Satellite
-            </button>
-            <button type="button" onClick={props.onClose}>
-              Cancel
-            </button>
-          </div>
+          <DialogButtons action="Create Satellite" onClose={props.onClose} />
         </form>
       )}
     </Dialog>
@@ -262,29 +227,24 @@ function FileSyncDialog(props: { onClose: () => void; onAnswered: () => void }) 
         </label>
         <ErrorLine error={error} />
         <StatusLine text={status} />
-        <div className="buttons">
-          <button type="submit" className="primary" disabled={busy}>
-            Upload and Download Response
-          </button>
-          <button type="button" onClick={props.onClose}>
-            Close
-          </button>
-        </div>
+        <DialogButtons
+          action="Upload and Download Response"
+          disabled={busy}
+          onClose={props.onClose}
+          closeLabel="Close"
+        />
       </form>
     </Dialog>
   );
 }
 
 function RemoveSatelliteDialog(props: { satellite: Satellite; onClose: () => void; onRemoved: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const remove = async () => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('DELETE', `/satellites/${encodeURIComponent(props.satellite.id)}`);
       props.onRemoved();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <Dialog title="Remove Satellite" onClose={props.onClose}>
@@ -294,14 +254,7 @@ function RemoveSatelliteDialog(props: { satellite: Satellite; onClose: () => voi
         longer synchronise.
       </p>
       <ErrorLine error={error} />
-      <div className="buttons">
-        <button type="button" className="danger" onClick={remove}>
-          Remove
-        </button>
-        <button type="button" onClick={props.onClose}>
-          Cancel
-        </button>
-      </div>
+      <DialogButtons action="Remove" onAction={remove} kind="danger" onClose={props.onClose} />
     </Dialog>
   );
 }

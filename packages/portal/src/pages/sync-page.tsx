@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { api, type SyncDocument, type SyncStatus } from '../api.js';
 import { Dialog } from '../components/dialog.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { messageOf, useAttempt, useLoad } from '../components/use-load.js';
 import { download, readSyncFile, syncFileText } from '../format.js';
 import { usePortal } from '../places.js';
 
@@ -151,22 +151,19 @@ function OwnerSyncPage() {
 
 /** Registration over the network: the satellite token and the upstream's URL. */
 function RegisterForm(props: { onRegistered: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
   const submit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
-    try {
+    await attempt(async () => {
       const answer = await api<{ registered: boolean; name?: string }>('POST', '/sync/register', {
         token: String(form.get('token') ?? '').trim(),
         upstream: String(form.get('upstream') ?? '').trim(),
       });
       setStatus(`Registered as satellite ${answer.name ?? ''}.`);
       props.onRegistered();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   return (
     <section aria-labelledby="register-heading">
@@ -201,15 +198,14 @@ function RegisterForm(props: { onRegistered: () => void }) {
  * the token while not registered), carry it to the upstream's File Sync…, upload its response.
  */
 function ManualSyncDialog(props: { registered: boolean; onClose: () => void; onChanged: () => void }) {
-  const [error, setError] = useState<string | null>(null);
+  const { error, setError, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
 
   const requestFile = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    setError(null);
     setStatus(null);
-    try {
+    await attempt(async () => {
       const answer = props.registered
         ? await api<{ file: string; document: SyncDocument }>('POST', '/sync/export', {
             full: form.get('full') === 'on',
@@ -222,21 +218,18 @@ function ManualSyncDialog(props: { registered: boolean; onClose: () => void; onC
       download(answer.file, syncFileText(answer.document), 'application/yaml');
       setStatus(`The request file ${answer.file} was downloaded. Upload it to the upstream's File Sync….`);
       props.onChanged();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   const responseFile = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const file = new FormData(event.currentTarget).get('response');
-    setError(null);
     setStatus(null);
     if (!(file instanceof File) || file.name === '') {
       setError('Choose the response file the upstream gave.');
       return;
     }
-    try {
+    await attempt(async () => {
       const answer = await api<{ kind: string; sequence: number; applied: boolean }>(
         'POST',
         '/sync/import',
@@ -248,9 +241,7 @@ function ManualSyncDialog(props: { registered: boolean; onClose: () => void; onC
           : `Response ${answer.sequence} was ${answer.applied ? 'applied' : 'already applied; nothing changed'}.`,
       );
       props.onChanged();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   return (

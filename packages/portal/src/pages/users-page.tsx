@@ -1,9 +1,10 @@
 import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api, query, type Role } from '../api.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { usePortal } from '../places.js';
 
 interface UserRow {
@@ -16,11 +17,11 @@ interface UserRow {
 /** Users of a Smart Account and their roles; an account admin grants and removes roles. */
 export function UsersPage() {
   const { principal, accountId, vas } = usePortal();
-  const users = useLoad(
+  const users = useLoad<UserRow[]>(
     async () => (accountId ? api<UserRow[]>('GET', `/accounts/${encodeURIComponent(accountId)}/users`) : []),
     accountId ?? '',
   );
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
   const [newKey, setNewKey] = useState<string | null>(null);
   const canAdmin = accountId !== null && may(principal, 'admin', accountId, null);
@@ -32,9 +33,8 @@ export function UsersPage() {
     const form = new FormData(formElement);
     const vaId = String(form.get('vaId') ?? '');
     const password = String(form.get('password') ?? '');
-    setError(null);
     setNewKey(null);
-    try {
+    await attempt(async () => {
       const answer = await api<{ email: string; apiKey: string }>('POST', '/users', {
         email: String(form.get('email') ?? '').trim(),
         accountId,
@@ -46,19 +46,14 @@ export function UsersPage() {
       setNewKey(answer.apiKey);
       formElement.reset();
       users.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   const remove = async (user: UserRow, vaId: string | null) => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await api('DELETE', `/users/${encodeURIComponent(user.id)}/roles${query({ accountId, vaId })}`);
       setStatus(`Role of ${user.email} removed.`);
       users.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
 
   return (
@@ -67,49 +62,39 @@ export function UsersPage() {
       <Pickers />
       <StatusLine text={status} />
       <ErrorLine error={error ?? users.error} />
-      <table>
-        <caption className="sr-only">Users of the Smart Account</caption>
-        <thead>
-          <tr>
-            <th scope="col">E-mail</th>
-            <th scope="col">Roles</th>
-            <th scope="col">Since</th>
+      <ListTable
+        caption="Users of the Smart Account"
+        columns={['E-mail', 'Roles', 'Since']}
+        rows={users.data}
+        empty="No users have a role in this Smart Account."
+      >
+        {(user) => (
+          <tr key={user.id}>
+            <th scope="row">{user.email}</th>
+            <td>
+              <ul className="plain">
+                {user.roles.map((r) => (
+                  <li key={`${r.accountId}|${r.vaId}`}>
+                    {r.role} of {r.vaName ? `Virtual Account ${r.vaName}` : `Smart Account ${r.accountName}`}{' '}
+                    {canAdmin && (
+                      <button
+                        type="button"
+                        onClick={() => remove(user, r.vaId)}
+                        aria-label={`Remove the ${r.role} role of ${user.email}`}
+                      >
+                        Remove
+                      </button>
+                    )}
+                  </li>
+                ))}
+              </ul>
+            </td>
+            <td>
+              <When at={user.createdAt} />
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {users.data?.length === 0 && (
-            <tr>
-              <td colSpan={3}>No users have a role in this Smart Account.</td>
-            </tr>
-          )}
-          {users.data?.map((user) => (
-            <tr key={user.id}>
-              <th scope="row">{user.email}</th>
-              <td>
-                <ul className="plain">
-                  {user.roles.map((r) => (
-                    <li key={`${r.accountId}|${r.vaId}`}>
-                      {r.role} of {r.vaName ? `Virtual Account ${r.vaName}` : `Smart Account ${r.accountName}`}{' '}
-                      {canAdmin && (
-                        <button
-                          type="button"
-                          onClick={() => remove(user, r.vaId)}
-                          aria-label={`Remove the ${r.role} role of ${user.email}`}
-                        >
-                          Remove
-                        </button>
-                      )}
-                    </li>
-                  ))}
-                </ul>
-              </td>
-              <td>
-                <When at={user.createdAt} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        )}
+      </ListTable>
       {canAdmin && (
         <>
           <h2>Add a user or a role</h2>

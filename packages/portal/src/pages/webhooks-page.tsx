@@ -1,9 +1,10 @@
 import { type FormEvent, useState } from 'react';
 import { may } from '../access.js';
 import { api } from '../api.js';
+import { ListTable } from '../components/list-table.js';
 import { ErrorLine, StatusLine, When } from '../components/notice.js';
 import { Pickers } from '../components/pickers.js';
-import { messageOf, useLoad } from '../components/use-load.js';
+import { useAttempt, useLoad } from '../components/use-load.js';
 import { usePortal } from '../places.js';
 
 interface Webhook {
@@ -26,24 +27,21 @@ const EVENTS = [
 /** Webhooks of a Smart Account: add (the secret shown once), test, remove. */
 export function WebhooksPage() {
   const { principal, accountId } = usePortal();
-  const hooks = useLoad(
+  const hooks = useLoad<Webhook[]>(
     async () => (accountId ? api<Webhook[]>('GET', `/accounts/${encodeURIComponent(accountId)}/webhooks`) : []),
     accountId ?? '',
   );
-  const [error, setError] = useState<string | null>(null);
+  const { error, attempt } = useAttempt();
   const [status, setStatus] = useState<string | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
   const canAdmin = accountId !== null && may(principal, 'admin', accountId, null);
 
   const act = async (work: () => Promise<unknown>, done: string) => {
-    setError(null);
-    try {
+    await attempt(async () => {
       await work();
       setStatus(done);
       hooks.reload();
-    } catch (e) {
-      setError(messageOf(e));
-    }
+    });
   };
   const add = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
@@ -69,53 +67,42 @@ export function WebhooksPage() {
       <Pickers />
       <StatusLine text={status} />
       <ErrorLine error={error ?? hooks.error} />
-      <table>
-        <caption className="sr-only">Webhooks of the Smart Account</caption>
-        <thead>
-          <tr>
-            <th scope="col">URL</th>
-            <th scope="col">Events</th>
-            <th scope="col">Added</th>
-            {canAdmin && <th scope="col">Actions</th>}
-          </tr>
-        </thead>
-        <tbody>
-          {hooks.data?.length === 0 && (
-            <tr>
-              <td colSpan={4}>No webhooks.</td>
-            </tr>
-          )}
-          {hooks.data?.map((hook) => (
-            <tr key={hook.id}>
-              <th scope="row">{hook.url}</th>
-              <td>{hook.events.length ? hook.events.join(', ') : 'all alerts'}</td>
-              <td>
-                <When at={hook.createdAt} />
+      <ListTable
+        caption="Webhooks of the Smart Account"
+        columns={['URL', 'Events', 'Added', !!canAdmin && 'Actions']}
+        rows={hooks.data}
+        empty="No webhooks."
+      >
+        {(hook) => (
+          <tr key={hook.id}>
+            <th scope="row">{hook.url}</th>
+            <td>{hook.events.length ? hook.events.join(', ') : 'all alerts'}</td>
+            <td>
+              <When at={hook.createdAt} />
+            </td>
+            {canAdmin && (
+              <td className="actions">
+                <button
+                  type="button"
+                  onClick={() =>
+                    act(() => api('POST', `/webhooks/${encodeURIComponent(hook.id)}/test`), 'Test delivery queued.')
+                  }
+                >
+                  Test
+                </button>
+                <button
+                  type="button"
+                  onClick={() =>
+                    act(() => api('DELETE', `/webhooks/${encodeURIComponent(hook.id)}`), 'Webhook removed.')
+                  }
+                >
+                  Remove
+                </button>
               </td>
-              {canAdmin && (
-                <td className="actions">
-                  <button
-                    type="button"
-                    onClick={() =>
-                      act(() => api('POST', `/webhooks/${encodeURIComponent(hook.id)}/test`), 'Test delivery queued.')
-                    }
-                  >
-                    Test
-                  </button>
-                  <button
-                    type="button"
-                    onClick={() =>
-                      act(() => api('DELETE', `/webhooks/${encodeURIComponent(hook.id)}`), 'Webhook removed.')
-                    }
-                  >
-                    Remove
-                  </button>
-                </td>
-              )}
-            </tr>
-          ))}
-        </tbody>
-      </table>
+            )}
+          </tr>
+        )}
+      </ListTable>
       {canAdmin && (
         <>
           <h2>Add a webhook</h2>
