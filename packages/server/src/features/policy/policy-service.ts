@@ -20,8 +20,6 @@ import type { Kysely } from 'kysely';
 import { notFound } from '../../errors.js';
 import type { Database } from '../../storage/schema.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
-import { surplusOf } from '../compliance/compliance.js';
-import { readCoveredBalances } from '../compliance/covered-balances.js';
 import type { DeviceDeps } from '../device/device-deps.js';
 import { authenticateInstance, refuseStaleIdentity } from '../device/device-identity.js';
 import { recordNonce } from '../device/nonce-store.js';
@@ -35,7 +33,7 @@ import { markPolicyDevice } from './policy-devices.js';
 import { acceptPolicyRequest, type PolicyMessageType, type PolicyRequest } from './policy-request.js';
 import { readVaPolicy } from './policy-terms.js';
 import { loadReportingDevice, type ReportingDevice, recordReports, verifyReports } from './report-ingest.js';
-import { answerSlacFile, type SlacFileAnswer } from './slac-file.js';
+import { answerSlacFile, refuseUnlessFree, type SlacFileAnswer } from './slac-file.js';
 import { trustInPlace } from './trust-in-place.js';
 
 /** What `admin usage import` answers: the counts, and the ACK file to hand back to the device. */
@@ -291,19 +289,7 @@ export function createPolicyService(deps: DeviceDeps) {
         if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
         const touched = await touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
         if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
-        const balances = await readCoveredBalances(
-          trx,
-          tree,
-          touched.vaId,
-          now,
-          payload.licenses.map((l) => l.tag),
-        );
-        const short = payload.licenses.filter((l) => surplusOf(balances.get(l.tag)) < l.count);
-        if (short.length > 0) {
-          throw new SmartlicError('RESERVATION_INSUFFICIENT', {
-            message: `The Virtual Account does not have enough free licenses for an authorization code: ${short.map((l) => `${l.tag} (${l.count})`).join(', ')}.`,
-          });
-        }
+        await refuseUnlessFree(trx, tree, touched.vaId, now, payload.licenses);
         const slac: Slac = {
           slacId: randomUUID(),
           instanceId: device.id,

@@ -1,10 +1,13 @@
 import { PROTOCOL_VERSION, type Slac, type SlacFile, type SlacRequestFile, SmartlicError } from '@smartlic/protocol';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../storage/schema.js';
 import { surplusOf } from '../compliance/compliance.js';
 import { readCoveredBalances } from '../compliance/covered-balances.js';
 import type { DeviceDeps } from '../device/device-deps.js';
 import { verifyDeviceSignature } from '../device/device-signature.js';
 import { type Actor, recordEvent } from '../events/event-recorder.js';
 import { signResponse } from '../pki/response-signer.js';
+import type { TagTree } from '../tags/tag-tree.js';
 import { loadReportingDevice } from './report-ingest.js';
 
 /** What `admin authorization import` answers: the SLAC file for the device, and whether it was issued now. */
@@ -78,19 +81,7 @@ export async function answerSlacFile(
     }
     const current = await loadReportingDevice(trx, instanceId);
     if (!current) throw new SmartlicError('UNKNOWN_INSTANCE', { context: { instanceId } });
-    const balances = await readCoveredBalances(
-      trx,
-      tree,
-      current.vaId,
-      now,
-      request.licenses.map((l) => l.tag),
-    );
-    const short = request.licenses.filter((l) => surplusOf(balances.get(l.tag)) < l.count);
-    if (short.length > 0) {
-      throw new SmartlicError('RESERVATION_INSUFFICIENT', {
-        message: `The Virtual Account does not have enough free licenses for an authorization code: ${short.map((l) => `${l.tag} (${l.count})`).join(', ')}.`,
-      });
-    }
+    await refuseUnlessFree(trx, tree, current.vaId, now, request.licenses);
     const slac: Slac = {
       slacId: request.requestId,
       instanceId,
@@ -131,4 +122,30 @@ export async function answerSlacFile(
       ...(pki.chainPems.length > 0 ? { chain: pki.chainPems } : {}),
     },
   };
+}
+
+/**
+ * Refuses a SLAC (online or by file) unless the VA has `licenses` free now, with the hierarchy's
+ * coverage: `RESERVATION_INSUFFICIENT` naming the tags short.
+ */
+export async function refuseUnlessFree(
+  trx: Kysely<Database>,
+  tree: TagTree,
+  vaId: string,
+  now: number,
+  licenses: ReadonlyArray<{ tag: string; count: number }>,
+): Promise<void> {
+  const balances = await readCoveredBalances(
+    trx,
+    tree,
+    vaId,
+    now,
+    licenses.map((l) => l.tag),
+  );
+  const short = licenses.filter((l) => surplusOf(balances.get(l.tag)) < l.count);
+  if (short.length > 0) {
+    throw new SmartlicError('RESERVATION_INSUFFICIENT', {
+      message: `The Virtual Account does not have enough free licenses for an authorization code: ${short.map((l) => `${l.tag} (${l.count})`).join(', ')}.`,
+    });
+  }
 }
