@@ -5,6 +5,7 @@
 //   npm run bench:sync                 (writes its section of bench/RESULTS.md)
 //   BENCH_WRITE=0 npm run bench:sync   (print only)
 //   BENCH_INSTANCES=20000 …            (a smaller fleet)
+//   BENCH_CPU_PROF=DIR …               (CPU profiles of both server processes into DIR)
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -19,8 +20,11 @@ const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 100_000);
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 1_000);
 const TAG = 'regid.2026-01.org.smartlic.bench.Sync';
 
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+
 function server(dataDir: string, extra: string[] = []): Promise<StartedProcess> {
   return startProcess([
+    ...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF}`] : []),
     join(ROOT, 'packages/cli/bin/smartlic.js'),
     'server',
     '--data',

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { engineOf } from '../../storage/database.js';
+import { runStatement, tuples } from '../../storage/raw-statements.js';
 import type { Database } from '../../storage/schema.js';
 import { uncountSilent } from './silent-usage-store.js';
 
@@ -123,18 +124,18 @@ export async function replaceManyInstanceUsage(
     await sql`delete from instance_usage where instance_id = ${d.instanceId} and tag = ${d.tag}`.execute(trx);
   }
   for (const [list, conflict] of [
-    [inserts, sql``],
+    [inserts, ''],
     [
       upserts,
-      sql`on conflict (instance_id, tag) do update set count = excluded.count, display_name = excluded.display_name`,
+      'on conflict (instance_id, tag) do update set count = excluded.count, display_name = excluded.display_name',
     ],
   ] as const) {
     for (let i = 0; i < list.length; i += ROWS_PER_STATEMENT) {
-      const rows = list
-        .slice(i, i + ROWS_PER_STATEMENT)
-        .map((u) => sql`(${u.instanceId}, ${u.tag}, ${u.count}, ${u.displayName})`);
-      await sql`insert into instance_usage (instance_id, tag, count, display_name) values ${sql.join(rows)} ${conflict}`.execute(
+      const rows = list.slice(i, i + ROWS_PER_STATEMENT);
+      await runStatement(
         trx,
+        `insert into instance_usage (instance_id, tag, count, display_name) values ${tuples(rows.length, 4)} ${conflict}`,
+        rows.flatMap((u) => [u.instanceId, u.tag, u.count, u.displayName]),
       );
     }
   }

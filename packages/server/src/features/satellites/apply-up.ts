@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { marks, runStatement, tuples } from '../../storage/raw-statements.js';
 import type { Database } from '../../storage/schema.js';
 import { releaseInstanceUsage, replaceManyInstanceUsage, type UsageEntry } from '../compliance/usage-store.js';
 import { sortableEventId } from '../events/event-recorder.js';
@@ -77,12 +78,21 @@ interface MirroredRow {
 
 async function applyChunk(trx: Kysely<Database>, chunk: readonly InstanceSnapshot[]): Promise<void> {
   const ids = chunk.map((c) => c.id);
-  const { rows: found } = await sql<MirroredRow>`
-    select id, va_id, pid, sn, hostname, software_tag, public_key_spki, id_cert_serial, id_cert_expires_at,
+  const found = await runStatement<MirroredRow>(
+    trx,
+    `select id, va_id, pid, sn, hostname, software_tag, public_key_spki, id_cert_serial, id_cert_expires_at,
       registered_at, last_contact_at, export_controlled, compliance_status
-    from instances where id in (${sql.join(ids)})`.execute(trx);
+    from instances where id in ${marks(ids.length)}`,
+    ids,
+  );
   const existing = new Map(found.map((r) => [r.id, r]));
-  const usage = await usageOf(trx, ids);
+  const usage =
+    found.length > 0
+      ? await usageOf(
+          trx,
+          found.map((r) => r.id),
+        )
+      : new Map<string, UsageEntry[]>();
   const changed: InstanceSnapshot[] = [];
   const fresh: InstanceSnapshot[] = [];
   for (const instance of chunk) {
@@ -105,9 +115,10 @@ async function applyChunk(trx: Kysely<Database>, chunk: readonly InstanceSnapsho
     const udis = new Map(fresh.map((i) => [JSON.stringify([i.pid, i.sn]), i.id]));
     const pids = [...new Set(fresh.map((i) => i.pid))];
     const sns = [...new Set(fresh.map((i) => i.sn))];
-    const { rows: holders } = await sql<{ id: string; va_id: string; pid: string; sn: string }>`
-      select id, va_id, pid, sn from instances where pid in (${sql.join(pids)}) and sn in (${sql.join(sns)})`.execute(
+    const holders = await runStatement<{ id: string; va_id: string; pid: string; sn: string }>(
       trx,
+      `select id, va_id, pid, sn from instances where pid in ${marks(pids.length)} and sn in ${marks(sns.length)}`,
+      [...pids, ...sns],
     );
     for (const twin of holders) {
       if (!udis.has(JSON.stringify([twin.pid, twin.sn]))) continue;
@@ -122,6 +133,15 @@ async function applyChunk(trx: Kysely<Database>, chunk: readonly InstanceSnapsho
   );
 }
 
+const INSTANCE_INSERT = `insert into instances (id, va_id, token_id, pid, sn, hostname, software_tag, public_key_spki,
+  id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled, compliance_status)
+  values`;
+const INSTANCE_UPDATE = `on conflict (id) do update set va_id = excluded.va_id, pid = excluded.pid, sn = excluded.sn,
+  hostname = excluded.hostname, software_tag = excluded.software_tag, public_key_spki = excluded.public_key_spki,
+  id_cert_serial = excluded.id_cert_serial, id_cert_expires_at = excluded.id_cert_expires_at,
+  registered_at = excluded.registered_at, last_contact_at = excluded.last_contact_at,
+  export_controlled = excluded.export_controlled, compliance_status = excluded.compliance_status`;
+
 /**
  * Writes instances' rows in one multi-row statement: new ones (a plain insert, the cheaper one for
  * a first full sync), or existing ones, updating every mirrored column.
@@ -132,19 +152,31 @@ async function writeRows(
   existing: boolean,
 ): Promise<void> {
   if (instances.length === 0) return;
-  const rows = instances.map(
-    (i) => sql`(${i.id}, ${i.vaId}, ${null}, ${i.pid}, ${i.sn}, ${i.hostname}, ${i.softwareTag}, ${i.publicKeySpki},
-    ${''}, ${i.idCertSerial}, ${i.idCertExpiresAt}, ${i.registeredAt}, ${i.lastContactAt}, ${i.exportControlled ? 1 : 0},
-    ${i.complianceStatus})`,
+  const parameters: unknown[] = [];
+  for (const i of instances) {
+    parameters.push(
+      i.id,
+      i.vaId,
+      null,
+      i.pid,
+      i.sn,
+      i.hostname,
+      i.softwareTag,
+      i.publicKeySpki,
+      '',
+      i.idCertSerial,
+      i.idCertExpiresAt,
+      i.registeredAt,
+      i.lastContactAt,
+      i.exportControlled ? 1 : 0,
+      i.complianceStatus,
+    );
+  }
+  await runStatement(
+    trx,
+    `${INSTANCE_INSERT} ${tuples(instances.length, 15)} ${existing ? INSTANCE_UPDATE : ''}`,
+    parameters,
   );
-  const update = sql`on conflict (id) do update set va_id = excluded.va_id, pid = excluded.pid, sn = excluded.sn,
-    hostname = excluded.hostname, software_tag = excluded.software_tag, public_key_spki = excluded.public_key_spki,
-    id_cert_serial = excluded.id_cert_serial, id_cert_expires_at = excluded.id_cert_expires_at,
-    registered_at = excluded.registered_at, last_contact_at = excluded.last_contact_at,
-    export_controlled = excluded.export_controlled, compliance_status = excluded.compliance_status`;
-  await sql`insert into instances (id, va_id, token_id, pid, sn, hostname, software_tag, public_key_spki,
-    id_cert_pem, id_cert_serial, id_cert_expires_at, registered_at, last_contact_at, export_controlled, compliance_status)
-    values ${sql.join(rows)} ${existing ? update : sql``}`.execute(trx);
 }
 
 /** Whether an instance's row already holds everything its snapshot says. */
@@ -166,11 +198,11 @@ function sameRow(r: MirroredRow, i: InstanceSnapshot): boolean {
 }
 
 async function usageOf(trx: Kysely<Database>, ids: readonly string[]): Promise<Map<string, UsageEntry[]>> {
-  const rows = await trx
-    .selectFrom('instance_usage')
-    .select(['instance_id', 'tag', 'count', 'display_name'])
-    .where('instance_id', 'in', [...ids])
-    .execute();
+  const rows = await runStatement<{ instance_id: string; tag: string; count: number; display_name: string | null }>(
+    trx,
+    `select instance_id, tag, count, display_name from instance_usage where instance_id in ${marks(ids.length)}`,
+    ids,
+  );
   const byInstance = new Map<string, UsageEntry[]>();
   for (const r of rows) {
     const list = byInstance.get(r.instance_id) ?? [];

@@ -9,7 +9,14 @@ import { applyUp, type UpCounts } from './apply-up.js';
 import { readDownData } from './down-data.js';
 import { certificateNeedsRenewal, satelliteAlerts } from './satellite-health.js';
 import type { SyncPki } from './satellite-pki-port.js';
-import { checkDocument, type SyncDocument, signDocument, syncRefused, verifyDocument } from './sync-format.js';
+import {
+  checkDocument,
+  checkSyncRequest,
+  type SyncDocument,
+  signDocument,
+  syncRefused,
+  verifyDocument,
+} from './sync-format.js';
 
 /** How long a satellite's registration token stays valid. */
 export const SATELLITE_TOKEN_DAYS = 30;
@@ -329,7 +336,7 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
      * response; anything else — older, skipped, altered, another satellite's — is refused.
      */
     async sync(value: unknown): Promise<SyncAnswer> {
-      const doc = checkDocument(value, 'sync-request');
+      const { doc, instances } = checkSyncRequest(value);
       const p = doc.payload;
       const row = await db.selectFrom('satellites').selectAll().where('id', '=', p.satelliteId).executeTakeFirst();
       if (!row || row.public_key_pem === null) {
@@ -356,7 +363,7 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
       return transactor.run(async (trx) => {
         const vaIds = await vasOf(trx, row.id);
         const vaSet = new Set(vaIds);
-        const foreign = p.instances.find((i) => !vaSet.has(i.vaId));
+        const foreign = instances.find((i) => !vaSet.has(i.vaId));
         if (foreign) {
           throw syncRefused(
             `This request of satellite ${row.name} holds an instance of Virtual Account ${foreign.vaId}, which it does not serve; nothing was changed.`,
@@ -365,7 +372,7 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
         const counts: UpCounts = await applyUp(
           trx,
           { name: row.name, accountId: row.account_id, vaIds: vaSet },
-          { full: p.full, instances: p.instances, removed: p.removed, events: p.events },
+          { full: p.full, instances, removed: p.removed, events: p.events },
         );
         const response = await sign('sync-response', {
           requestDigest: digest,

@@ -7,6 +7,7 @@ import { sendJson } from '../../test-support/http.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { SimDevice } from '../../test-support/sim-device.js';
 import { startTestApp, type TestApp } from '../../test-support/test-app.js';
+import type { InstanceTable } from './instance-table.js';
 import type { SyncDocument } from './sync-format.js';
 
 const TAG = 'regid.2014-08.com.example.Site';
@@ -169,8 +170,10 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
     expect((await a.listLicenses(vaId))[0]).toMatchObject({ inUse: 2 });
 
     // An altered request: refused, nothing changed.
-    const altered = structuredClone(exported.document);
-    altered.payload.instances[0]!.usage[0]!.count = 9;
+    const altered = structuredClone(exported.document) as SyncDocument<'sync-request'>;
+    expect(altered.format).toBe('smartlic-sync/2');
+    const table = altered.payload.instances as InstanceTable;
+    table.rows[0]![13][1] = 9;
     const alteredAnswer = await a.request('POST', '/api/v1/satellites/file-sync', altered);
     expect(alteredAnswer.body).toMatchObject({ code: 'SYNC_REFUSED' });
     expect((alteredAnswer.body as { message: string }).message).toMatch(/signature does not match/);

@@ -1,6 +1,6 @@
 import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import {
-  canonicalBytes,
+  canonicalize,
   LicenseClassSchema,
   POLICY_DAYS_MAX,
   SmartlicError,
@@ -8,9 +8,17 @@ import {
 } from '@smartlic/protocol';
 import { z } from 'zod';
 import { signBytesAsync, verifyBytesAsync } from '../../crypto/async-signatures.js';
+import { type InstanceTable, readInstanceTable } from './instance-table.js';
 
-/** The format name every sync document carries (ADR 0012). */
+/** The format name of registration documents and responses (ADR 0012), and of older sync requests. */
 export const SYNC_FORMAT = 'smartlic-sync/1';
+/**
+ * The format name of sync requests: as {@link SYNC_FORMAT}, but the instances go up as one
+ * table ({@link InstanceTable}) instead of an object per instance. An upstream reads both.
+ */
+export const SYNC_REQUEST_FORMAT = 'smartlic-sync/2';
+/** The format names a sync document may carry. */
+export type SyncFormat = typeof SYNC_FORMAT | typeof SYNC_REQUEST_FORMAT;
 
 /** The four documents of the sync protocol. */
 export type SyncKind = 'registration-request' | 'registration-response' | 'sync-request' | 'sync-response';
@@ -139,7 +147,8 @@ export const RegistrationResponse = z.object({
 });
 export type RegistrationResponse = z.infer<typeof RegistrationResponse>;
 
-export const SyncRequest = z.object({
+/** A sync request's members but its instances. */
+const SyncRequestHead = z.object({
   satelliteId: Id,
   name: z.string().max(200),
   sequence: z.number().int().positive(),
@@ -150,11 +159,18 @@ export const SyncRequest = z.object({
   version: z.string().max(100),
   /** Sequence of the last response the satellite applied. */
   ack: z.number().int().nonnegative(),
-  instances: z.array(InstanceSnapshot),
   removed: z.array(Id),
   events: z.array(EventSnapshot),
 });
-export type SyncRequest = z.infer<typeof SyncRequest>;
+
+/** A sync request as `smartlic-sync/1` wrote it: an object per instance. */
+export const SyncRequestV1 = SyncRequestHead.extend({ instances: z.array(InstanceSnapshot) });
+export type SyncRequestV1 = z.infer<typeof SyncRequestV1>;
+
+/** A sync request as it is written now (`smartlic-sync/2`): the instances as one table. */
+export type SyncRequest = z.infer<typeof SyncRequestHead> & { instances: InstanceTable };
+/** A sync request as it may arrive: either format (the document's `format` says which). */
+export type SyncRequestWire = SyncRequestV1 | SyncRequest;
 
 export const SyncResponse = z.object({
   requestDigest: z.string().length(64),
@@ -171,7 +187,7 @@ export type SyncResponse = z.infer<typeof SyncResponse>;
 const PAYLOADS = {
   'registration-request': RegistrationRequest,
   'registration-response': RegistrationResponse,
-  'sync-request': SyncRequest,
+  'sync-request': SyncRequestV1,
   'sync-response': SyncResponse,
 } as const;
 
@@ -179,12 +195,17 @@ const PAYLOADS = {
 export interface SyncPayloads {
   'registration-request': RegistrationRequest;
   'registration-response': RegistrationResponse;
-  'sync-request': SyncRequest;
+  'sync-request': SyncRequestWire;
   'sync-response': SyncResponse;
 }
 
+/** The format a document of `kind` is written in now. */
+export function formatOf(kind: SyncKind): SyncFormat {
+  return kind === 'sync-request' ? SYNC_REQUEST_FORMAT : SYNC_FORMAT;
+}
+
 const SyncDocumentShape = z.object({
-  format: z.literal(SYNC_FORMAT),
+  format: z.enum([SYNC_FORMAT, SYNC_REQUEST_FORMAT]),
   kind: z.enum(['registration-request', 'registration-response', 'sync-request', 'sync-response']),
   payload: z.record(z.string(), z.unknown()),
   signature: z.object({ alg: z.literal('ES256'), value: z.string().max(200) }),
@@ -194,21 +215,23 @@ const SyncDocumentShape = z.object({
 
 /** A signed sync document as written to a file or sent over HTTP. */
 export interface SyncDocument<K extends SyncKind = SyncKind> {
-  format: typeof SYNC_FORMAT;
+  format: SyncFormat;
   kind: K;
   payload: SyncPayloads[K];
   signature: { alg: 'ES256'; value: string };
   certificates?: string[];
 }
 
-/** The bytes a document's signature covers: kind and payload, canonical. */
-export function signedBytes(kind: SyncKind, payload: unknown): Buffer {
-  return canonicalBytes({ format: SYNC_FORMAT, kind, payload });
+/** The text a document's signature covers: format, kind and payload, canonical. */
+function signedText(format: SyncFormat, kind: SyncKind, payload: unknown): string {
+  return canonicalize({ format, kind, payload });
 }
 
 /** SHA-256 (hex) of a document's signed bytes: what binds a response to its request. */
 export function documentDigest(doc: SyncDocument): string {
-  return createHash('sha256').update(signedBytes(doc.kind, doc.payload)).digest('hex');
+  return createHash('sha256')
+    .update(signedText(doc.format, doc.kind, doc.payload), 'utf8')
+    .digest('hex');
 }
 
 /** Signs `payload` as a document of `kind`; responses carry the signer's certificate chain. */
@@ -221,26 +244,42 @@ export async function signDocument<K extends SyncKind>(
   return (await signDocumentWithDigest(kind, payload, key, certificates)).doc;
 }
 
+/** A signed document, its digest (see {@link documentDigest}) and its JSON text. */
+export interface SignedDocument<K extends SyncKind> {
+  doc: SyncDocument<K>;
+  digest: string;
+  /** `doc` as JSON (what `JSON.stringify(doc)` would give, members in another order). */
+  text: string;
+}
+
 /**
- * {@link signDocument}, also returning the document's digest (see {@link documentDigest}) from
- * the same signed bytes: a large request is serialised once.
+ * {@link signDocument}, also returning the document's digest and its JSON text, both from the
+ * same signed text: a large request is serialised once. `format` is for tests of older formats.
  */
 export async function signDocumentWithDigest<K extends SyncKind>(
   kind: K,
   payload: SyncPayloads[K],
   key: KeyObject,
   certificates?: string[],
-): Promise<{ doc: SyncDocument<K>; digest: string }> {
-  const bytes = signedBytes(kind, payload);
+  format: SyncFormat = formatOf(kind),
+): Promise<SignedDocument<K>> {
+  const signed = signedText(format, kind, payload);
+  const bytes = Buffer.from(signed, 'utf8');
   const value = (await signBytesAsync(bytes, key)).toString('base64url');
   const doc: SyncDocument<K> = {
-    format: SYNC_FORMAT,
+    format,
     kind,
     payload,
     signature: { alg: 'ES256', value },
     ...(certificates ? { certificates } : {}),
   };
-  return { doc, digest: createHash('sha256').update(bytes).digest('hex') };
+  // The signed text is the document's first three members; the rest are appended to it.
+  const tail = `,"signature":${JSON.stringify(doc.signature)}${certificates ? `,"certificates":${JSON.stringify(certificates)}` : ''}}`;
+  return {
+    doc,
+    digest: createHash('sha256').update(bytes).digest('hex'),
+    text: `${signed.slice(0, -1)}${tail}`,
+  };
 }
 
 /** A refusal of a sync document: one sentence, nothing changed. */
@@ -267,26 +306,68 @@ function nestsDeeperThan(value: unknown, limit: number): boolean {
   const stack: Array<[unknown, number]> = [[value, 0]];
   while (stack.length > 0) {
     const [item, depth] = stack.pop() as [unknown, number];
-    if (item === null || typeof item !== 'object') continue;
     if (depth >= limit) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+    for (const child of Array.isArray(item) ? item : Object.values(item as object)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
   }
   return false;
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
 /** Checks a parsed document's shape and kind (not its signature). */
 export function checkDocument<K extends SyncKind>(value: unknown, kind: K): SyncDocument<K> {
-  if (nestsDeeperThan(value, MAX_DEPTH)) {
+  return checkWithInstances(value, kind).doc;
+}
+
+/**
+ * Checks a sync request (either format) as {@link checkDocument} does, and returns its
+ * instances as snapshots (the document keeps its payload as it came, for the signature).
+ */
+export function checkSyncRequest(value: unknown): { doc: SyncDocument<'sync-request'>; instances: InstanceSnapshot[] } {
+  const checked = checkWithInstances(value, 'sync-request');
+  return { doc: checked.doc, instances: checked.instances ?? [] };
+}
+
+function checkWithInstances<K extends SyncKind>(
+  value: unknown,
+  kind: K,
+): { doc: SyncDocument<K>; instances: InstanceSnapshot[] | undefined } {
+  if (!isObject(value) || !isObject(value.payload)) {
+    throw syncRefused('This is not a smartlic synchronisation file: its structure is not valid.');
+  }
+  // A table of instances is checked cell by cell (it is flat); the rest by its schema.
+  const table = value.format === SYNC_REQUEST_FORMAT && kind === 'sync-request' ? value.payload.instances : undefined;
+  const { instances: _table, ...head } = value.payload;
+  const rest = table === undefined ? value.payload : head;
+  if (nestsDeeperThan({ ...value, payload: rest }, MAX_DEPTH)) {
     throw syncRefused('This is not a smartlic synchronisation file: it nests too deep.');
   }
-  const shape = SyncDocumentShape.safeParse(value);
+  const shape = SyncDocumentShape.safeParse({ ...value, payload: rest });
   if (!shape.success) throw syncRefused('This is not a smartlic synchronisation file: its structure is not valid.');
   if (shape.data.kind !== kind) {
     throw syncRefused(`This file is a ${shape.data.kind}, not a ${kind}.`);
   }
-  const payload = PAYLOADS[kind].safeParse(shape.data.payload);
-  if (!payload.success) throw syncRefused(`This ${kind} is malformed: its content is not valid.`);
-  return { ...shape.data, kind, payload: payload.data as SyncPayloads[K] };
+  if (shape.data.format === SYNC_REQUEST_FORMAT && kind !== 'sync-request') {
+    throw syncRefused('This is not a smartlic synchronisation file: its structure is not valid.');
+  }
+  const malformed = () => syncRefused(`This ${kind} is malformed: its content is not valid.`);
+  if (table !== undefined) {
+    const payload = SyncRequestHead.safeParse(rest);
+    if (!payload.success) throw malformed();
+    const instances = readInstanceTable(table);
+    if (instances === undefined) throw malformed();
+    return {
+      doc: { ...shape.data, kind, payload: { ...payload.data, instances: table } as SyncPayloads[K] },
+      instances,
+    };
+  }
+  const payload = PAYLOADS[kind].safeParse(rest);
+  if (!payload.success) throw malformed();
+  const instances = kind === 'sync-request' ? (payload.data as SyncRequestV1).instances : undefined;
+  return { doc: { ...shape.data, kind, payload: payload.data as SyncPayloads[K] }, instances };
 }
 
 /**
@@ -295,7 +376,7 @@ export function checkDocument<K extends SyncKind>(value: unknown, kind: K): Sync
  */
 export async function verifyDocument(doc: SyncDocument, publicKey: KeyObject | string): Promise<string> {
   const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-  const bytes = signedBytes(doc.kind, doc.payload);
+  const bytes = Buffer.from(signedText(doc.format, doc.kind, doc.payload), 'utf8');
   let ok = false;
   try {
     ok = await verifyBytesAsync(bytes, Buffer.from(doc.signature.value, 'base64url'), key, 'ES256');
@@ -329,4 +410,9 @@ export async function verifyResponse(doc: SyncDocument, rootCaPem: string, now: 
 export function requestFileName(satellite: string, at: number, sequence: number): string {
   const day = new Date(at).toISOString().slice(0, 10).replace(/-/g, '');
   return `license-sync-request-${satellite.replace(/[^A-Za-z0-9._-]/g, '-')}_${day}-${sequence}.yml`;
+}
+
+/** How many instances a sync request carries, in either format. */
+export function instanceCount(payload: SyncRequestWire): number {
+  return Array.isArray(payload.instances) ? payload.instances.length : payload.instances.rows.length;
 }

@@ -77,7 +77,14 @@ export function registerSyncRoutes(app: FastifyInstance, sync: SyncService): voi
         response: ExportAnswer,
       }),
     },
-    async (request) => sync.exportRequest(parseInput(FullBody, request.body ?? {}).full ?? false),
+    async (request, reply) => {
+      const { documentText, ...answer } = await sync.exportRequest(
+        parseInput(FullBody, request.body ?? {}).full ?? false,
+      );
+      // The document's text as stored, not parsed and written again (a full sync's is tens of MB).
+      const head = JSON.stringify(answer).slice(0, -1);
+      return reply.type('application/json; charset=utf-8').send(`${head},"document":${documentText}}`);
+    },
   );
   app.post(
     '/api/v1/sync/import',

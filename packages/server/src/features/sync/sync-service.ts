@@ -6,11 +6,13 @@ import type { Transactor } from '../../storage/transactor.js';
 import { SERVER_VERSION } from '../../version.js';
 import { recordEvent } from '../events/event-recorder.js';
 import { applyDownData, type DownCounts } from '../satellites/down-data.js';
+import { toInstanceTable } from '../satellites/instance-table.js';
 import { satelliteHealth } from '../satellites/satellite-health.js';
 import type { SyncPki } from '../satellites/satellite-pki-port.js';
 import {
   checkDocument,
   documentDigest,
+  instanceCount,
   requestFileName,
   type SyncDocument,
   signDocument,
@@ -57,7 +59,8 @@ export interface ExportResult {
   file: string;
   sequence: number;
   kind: 'registration-request' | 'sync-request';
-  document: SyncDocument;
+  /** The request document's JSON text (a full sync's is tens of MB: it is written once). */
+  documentText: string;
 }
 
 export interface ImportResult {
@@ -135,14 +138,31 @@ export function createSyncService(deps: SyncServiceDeps) {
     return (await trx.selectFrom('sync_state').selectAll().where('id', '=', SELF).executeTakeFirst()) as SyncStateRow;
   }
 
-  /** The request waiting for its answer, or a new one (standard or full) recorded as waiting. */
-  async function pendingOrNew(full: boolean): Promise<{ doc: SyncDocument<'sync-request'>; fresh: boolean }> {
+  /**
+   * The request waiting for its answer, or a new one (standard or full) recorded as waiting; with
+   * its JSON text, as stored. The document itself is parsed from the text only when `parse` asks.
+   */
+  async function pendingOrNew<P extends boolean>(
+    full: boolean,
+    parse: P,
+  ): Promise<{
+    doc: P extends true ? SyncDocument<'sync-request'> : undefined;
+    text: string;
+    sequence: number;
+    createdAt: number;
+  }> {
+    type Doc = P extends true ? SyncDocument<'sync-request'> : undefined;
     return transactor.run(async (trx) => {
       const s = await state(trx);
       if (s.satellite_id === null || s.registered_at === null) throw notRegistered();
-      if (s.pending_request !== null) {
-        const pending = JSON.parse(s.pending_request) as SyncDocument;
-        if (pending.kind === 'sync-request') return { doc: pending as SyncDocument<'sync-request'>, fresh: false };
+      if (s.pending_request !== null && s.pending_kind === 'sync-request') {
+        const doc = JSON.parse(s.pending_request) as SyncDocument<'sync-request'>;
+        return {
+          doc: (parse ? doc : undefined) as Doc,
+          text: s.pending_request,
+          sequence: doc.payload.sequence,
+          createdAt: doc.payload.createdAt,
+        };
       }
       const now = clock.now();
       const changes = await readJournal(trx, {
@@ -152,7 +172,7 @@ export function createSyncService(deps: SyncServiceDeps) {
         now,
       });
       const sequence = Number(s.sequence) + 1;
-      const { doc, digest } = await signDocumentWithDigest(
+      const { doc, digest, text } = await signDocumentWithDigest(
         'sync-request',
         {
           satelliteId: s.satellite_id,
@@ -163,7 +183,7 @@ export function createSyncService(deps: SyncServiceDeps) {
           schedule: num(s.schedule_days),
           version: SERVER_VERSION,
           ack: Number(s.applied_sequence),
-          instances: changes.instances,
+          instances: toInstanceTable(changes.instances),
           removed: changes.removed,
           events: changes.events,
         },
@@ -173,7 +193,7 @@ export function createSyncService(deps: SyncServiceDeps) {
         .updateTable('sync_state')
         .set({
           sequence,
-          pending_request: JSON.stringify(doc),
+          pending_request: text,
           pending_kind: 'sync-request',
           pending_digest: digest,
           pending_event_cursor: changes.eventCursor,
@@ -181,7 +201,7 @@ export function createSyncService(deps: SyncServiceDeps) {
         })
         .where('id', '=', SELF)
         .execute();
-      return { doc, fresh: true };
+      return { doc: (parse ? doc : undefined) as Doc, text, sequence, createdAt: now };
     });
   }
 
@@ -360,14 +380,14 @@ export function createSyncService(deps: SyncServiceDeps) {
 
   function upOf(doc: SyncDocument<'sync-request'>): UpSummary {
     return {
-      instances: doc.payload.instances.length,
+      instances: instanceCount(doc.payload),
       removed: doc.payload.removed.length,
       events: doc.payload.events.length,
     };
   }
 
   async function roundTrip(full: boolean, upstream: string): Promise<SyncNowResult> {
-    const { doc } = await pendingOrNew(full);
+    const { doc } = await pendingOrNew(full, true);
     const answer = await sendUp('sync', doc, upstream);
     const result = await applySyncResponse(answer);
     return { sequence: result.sequence, full: doc.payload.full, up: upOf(doc), down: result.down };
@@ -466,17 +486,17 @@ export function createSyncService(deps: SyncServiceDeps) {
             file: requestFileName('satellite', Number(pending.payload.createdAt), 0),
             sequence: 0,
             kind: 'registration-request',
-            document: pending,
+            documentText: s.pending_request as string,
           };
         }
         throw notRegistered();
       }
-      const { doc } = await pendingOrNew(full);
+      const { text, sequence, createdAt } = await pendingOrNew(full, false);
       return {
-        file: requestFileName(s.name ?? 'satellite', doc.payload.createdAt, doc.payload.sequence),
-        sequence: doc.payload.sequence,
+        file: requestFileName(s.name ?? 'satellite', createdAt, sequence),
+        sequence,
         kind: 'sync-request',
-        document: doc,
+        documentText: text,
       };
     },
 

@@ -1,0 +1,179 @@
+import type { InstanceSnapshot } from './sync-format.js';
+
+/**
+ * The instances of a sync request (`smartlic-sync/2`) as one table: a row per instance, its
+ * cells in the order of {@link INSTANCE_COLUMNS}, and the values many rows repeat (VA ids,
+ * PIDs, software tags, compliance states, usage tags and names) written once in `strings`,
+ * the rows naming them by index. Written and read in one pass; a third of the size of an
+ * object per instance, and no member names to check on the way in.
+ *
+ * A row: `[id, va#, pid#, sn, hostname|null, softwareTag#, publicKeySpki, idCertSerial,
+ * idCertExpiresAt, registeredAt, lastContactAt, exportControlled (0|1), complianceStatus#|null,
+ * usage]`, where usage is flat triples `[tag#, count, displayName#|null, …]` and `#` an index
+ * into `strings`. Members in code-unit order (columns, rows, strings): canonical as written.
+ */
+export interface InstanceTable {
+  columns: string[];
+  rows: InstanceTableRow[];
+  strings: string[];
+}
+
+/** One row of an {@link InstanceTable}. */
+export type InstanceTableRow = [
+  id: string,
+  va: number,
+  pid: number,
+  sn: string,
+  hostname: string | null,
+  softwareTag: number,
+  publicKeySpki: string,
+  idCertSerial: string,
+  idCertExpiresAt: number,
+  registeredAt: number,
+  lastContactAt: number,
+  exportControlled: 0 | 1,
+  complianceStatus: number | null,
+  usage: Array<number | null>,
+];
+
+/** The table's columns, in row order; a table naming others is refused. */
+export const INSTANCE_COLUMNS = [
+  'id',
+  'vaId',
+  'pid',
+  'sn',
+  'hostname',
+  'softwareTag',
+  'publicKeySpki',
+  'idCertSerial',
+  'idCertExpiresAt',
+  'registeredAt',
+  'lastContactAt',
+  'exportControlled',
+  'complianceStatus',
+  'usage',
+] as const;
+
+/** Writes snapshots as a table. */
+export function toInstanceTable(instances: readonly InstanceSnapshot[]): InstanceTable {
+  const strings: string[] = [];
+  const index = new Map<string, number>();
+  const ref = (value: string): number => {
+    let i = index.get(value);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(value);
+      index.set(value, i);
+    }
+    return i;
+  };
+  const rows = instances.map((i): InstanceTableRow => {
+    const usage: Array<number | null> = [];
+    for (const u of i.usage) usage.push(ref(u.tag), u.count, u.displayName === null ? null : ref(u.displayName));
+    return [
+      i.id,
+      ref(i.vaId),
+      ref(i.pid),
+      i.sn,
+      i.hostname,
+      ref(i.softwareTag),
+      i.publicKeySpki,
+      i.idCertSerial,
+      i.idCertExpiresAt,
+      i.registeredAt,
+      i.lastContactAt,
+      i.exportControlled ? 1 : 0,
+      i.complianceStatus === null ? null : ref(i.complianceStatus),
+      usage,
+    ];
+  });
+  return { columns: [...INSTANCE_COLUMNS], rows, strings };
+}
+
+// The limits of InstanceSnapshot's schema, checked cell by cell.
+const ID_MAX = 200;
+const SHORT_MAX = 200;
+const NAME_MAX = 500;
+const KEY_MAX = 10_000;
+const STATUS_MAX = 100;
+/** Strings a table may hold at most (two VAs' worth of distinct tags is far less). */
+const STRINGS_MAX = 1_000_000;
+
+const isText = (v: unknown, min: number, max: number): v is string =>
+  typeof v === 'string' && v.length >= min && v.length <= max;
+const isNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+/**
+ * Reads a table back into snapshots, checking every cell as InstanceSnapshot's schema does;
+ * undefined when anything is not as written by {@link toInstanceTable}.
+ */
+export function readInstanceTable(value: unknown): InstanceSnapshot[] | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const { columns, rows, strings } = value as Record<string, unknown>;
+  if (!Array.isArray(columns) || columns.length !== INSTANCE_COLUMNS.length) return undefined;
+  if (!INSTANCE_COLUMNS.every((c, i) => columns[i] === c)) return undefined;
+  if (!Array.isArray(rows) || !Array.isArray(strings) || strings.length > STRINGS_MAX) return undefined;
+  if (!strings.every((s) => isText(s, 0, KEY_MAX))) return undefined;
+  const text = strings as string[];
+  /** The string `ref` names, if it is an index of one within `min`..`max` characters. */
+  const at = (ref: unknown, min: number, max: number): string | undefined => {
+    if (typeof ref !== 'number' || !Number.isInteger(ref) || ref < 0 || ref >= text.length) return undefined;
+    const s = text[ref] as string;
+    return s.length >= min && s.length <= max ? s : undefined;
+  };
+  const out: InstanceSnapshot[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    if (!Array.isArray(row) || row.length !== INSTANCE_COLUMNS.length) return undefined;
+    const [id, va, pid, sn, hostname, softwareTag, spki, serial, expiresAt, registeredAt, lastContactAt, ec, cs, u] =
+      row as unknown[];
+    const vaId = at(va, 1, ID_MAX);
+    const pidText = at(pid, 0, SHORT_MAX);
+    const tag = at(softwareTag, 0, NAME_MAX);
+    const status = cs === null ? null : at(cs, 0, STATUS_MAX);
+    if (
+      !isText(id, 1, ID_MAX) ||
+      vaId === undefined ||
+      pidText === undefined ||
+      !isText(sn, 0, SHORT_MAX) ||
+      !(hostname === null || isText(hostname, 0, NAME_MAX)) ||
+      tag === undefined ||
+      !isText(spki, 0, KEY_MAX) ||
+      !isText(serial, 0, SHORT_MAX) ||
+      !isNumber(expiresAt) ||
+      !isNumber(registeredAt) ||
+      !isNumber(lastContactAt) ||
+      (ec !== 0 && ec !== 1) ||
+      status === undefined ||
+      !Array.isArray(u) ||
+      u.length % 3 !== 0
+    ) {
+      return undefined;
+    }
+    const usage: InstanceSnapshot['usage'] = [];
+    for (let k = 0; k < u.length; k += 3) {
+      const usageTag = at(u[k], 0, NAME_MAX);
+      const count = u[k + 1];
+      const name = u[k + 2] === null ? null : at(u[k + 2], 0, NAME_MAX);
+      if (usageTag === undefined || !Number.isInteger(count) || name === undefined) return undefined;
+      usage.push({ count: count as number, displayName: name, tag: usageTag });
+    }
+    out[r] = {
+      complianceStatus: status,
+      exportControlled: ec === 1,
+      hostname,
+      id,
+      idCertExpiresAt: expiresAt,
+      idCertSerial: serial,
+      lastContactAt,
+      pid: pidText,
+      publicKeySpki: spki,
+      registeredAt,
+      sn,
+      softwareTag: tag,
+      usage,
+      vaId,
+    };
+  }
+  return out;
+}
