@@ -54,10 +54,28 @@ export const INSTANCE_COLUMNS = [
   'usage',
 ] as const;
 
-/** Writes snapshots as a table. */
-export function toInstanceTable(instances: readonly InstanceSnapshot[]): InstanceTable {
+/** The columns of an instance row as the journal reads them from the database. */
+export interface InstanceSource {
+  id: string;
+  va_id: string;
+  pid: string;
+  sn: string;
+  hostname: string | null;
+  software_tag: string;
+  public_key_spki: string;
+  id_cert_serial: string;
+  id_cert_expires_at: number | string;
+  registered_at: number | string;
+  last_contact_at: number | string;
+  export_controlled: number | string;
+  compliance_status?: string | null | undefined;
+}
+
+/** Builds a table row by row, straight from database rows (no snapshot objects in between). */
+export function instanceTableBuilder() {
   const strings: string[] = [];
   const index = new Map<string, number>();
+  const rows: InstanceTableRow[] = [];
   const ref = (value: string): number => {
     let i = index.get(value);
     if (i === undefined) {
@@ -67,27 +85,61 @@ export function toInstanceTable(instances: readonly InstanceSnapshot[]): Instanc
     }
     return i;
   };
-  const rows = instances.map((i): InstanceTableRow => {
-    const usage: Array<number | null> = [];
-    for (const u of i.usage) usage.push(ref(u.tag), u.count, u.displayName === null ? null : ref(u.displayName));
-    return [
-      i.id,
-      ref(i.vaId),
-      ref(i.pid),
-      i.sn,
-      i.hostname,
-      ref(i.softwareTag),
-      i.publicKeySpki,
-      i.idCertSerial,
-      i.idCertExpiresAt,
-      i.registeredAt,
-      i.lastContactAt,
-      i.exportControlled ? 1 : 0,
-      i.complianceStatus === null ? null : ref(i.complianceStatus),
-      usage,
-    ];
-  });
-  return { columns: [...INSTANCE_COLUMNS], rows, strings };
+  return {
+    /** Adds an instance (usage follows with {@link addUsage}). */
+    add(r: InstanceSource): void {
+      rows.push([
+        r.id,
+        ref(r.va_id),
+        ref(r.pid),
+        r.sn,
+        r.hostname,
+        ref(r.software_tag),
+        r.public_key_spki,
+        r.id_cert_serial,
+        Number(r.id_cert_expires_at),
+        Number(r.registered_at),
+        Number(r.last_contact_at),
+        Number(r.export_controlled) === 1 ? 1 : 0,
+        r.compliance_status === null || r.compliance_status === undefined ? null : ref(r.compliance_status),
+        [],
+      ]);
+    },
+    /** Adds a usage entry to the instance added last. */
+    addUsage(tag: string, count: number, displayName: string | null): void {
+      rows[rows.length - 1]?.[13].push(ref(tag), count, displayName === null ? null : ref(displayName));
+    },
+    get size(): number {
+      return rows.length;
+    },
+    table(): InstanceTable {
+      return { columns: [...INSTANCE_COLUMNS], rows, strings };
+    },
+  };
+}
+
+/** Writes snapshots as a table. */
+export function toInstanceTable(instances: readonly InstanceSnapshot[]): InstanceTable {
+  const builder = instanceTableBuilder();
+  for (const i of instances) {
+    builder.add({
+      id: i.id,
+      va_id: i.vaId,
+      pid: i.pid,
+      sn: i.sn,
+      hostname: i.hostname,
+      software_tag: i.softwareTag,
+      public_key_spki: i.publicKeySpki,
+      id_cert_serial: i.idCertSerial,
+      id_cert_expires_at: i.idCertExpiresAt,
+      registered_at: i.registeredAt,
+      last_contact_at: i.lastContactAt,
+      export_controlled: i.exportControlled ? 1 : 0,
+      compliance_status: i.complianceStatus,
+    });
+    for (const u of i.usage) builder.addUsage(u.tag, u.count, u.displayName);
+  }
+  return builder.table();
 }
 
 // The limits of InstanceSnapshot's schema, checked cell by cell.

@@ -1,10 +1,11 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database, InstanceRow } from '../../storage/schema.js';
+import { type InstanceTable, instanceTableBuilder } from '../satellites/instance-table.js';
 import type { EventSnapshot, InstanceSnapshot } from '../satellites/sync-format.js';
 
 /** What a request carries up, and the cursors it moves to once answered. */
 export interface JournalChanges {
-  instances: InstanceSnapshot[];
+  instances: InstanceTable;
   removed: string[];
   events: EventSnapshot[];
   eventCursor: string;
@@ -40,10 +41,22 @@ export async function readJournal(
       detail: JSON.parse(e.detail) as Record<string, unknown>,
     }));
 
-  let rows: SnapshotRow[];
+  const table = instanceTableBuilder();
   const removed: string[] = [];
   if (o.full) {
-    rows = await db.selectFrom('instances').select(SNAPSHOT_COLUMNS).orderBy('id').execute();
+    // One ordered read of every instance with its usage (a full sync of 100,000 is one statement).
+    const { rows } = await sql<SnapshotRow & UsageColumns>`
+      select i.id, i.va_id, i.pid, i.sn, i.hostname, i.software_tag, i.public_key_spki, i.id_cert_serial,
+        i.id_cert_expires_at, i.registered_at, i.last_contact_at, i.export_controlled, i.compliance_status,
+        u.tag, u.count, u.display_name
+      from instances i left join instance_usage u on u.instance_id = i.id
+      order by i.id, u.tag`.execute(db);
+    let last: string | undefined;
+    for (const r of rows) {
+      if (r.id !== last) table.add(r);
+      last = r.id;
+      if (r.tag !== null) table.addUsage(r.tag, Number(r.count), r.display_name);
+    }
   } else {
     const named = new Set<string>();
     for (const e of events) {
@@ -57,7 +70,7 @@ export async function readJournal(
       .execute();
     for (const r of contacted) named.add(r.id);
     const ids = [...named].sort();
-    rows = [];
+    const rows: SnapshotRow[] = [];
     for (let i = 0; i < ids.length; i += CHUNK) {
       rows.push(
         ...(await db
@@ -70,13 +83,21 @@ export async function readJournal(
     const found = new Set(rows.map((r) => r.id));
     for (const id of ids) if (!found.has(id)) removed.push(id);
     rows.sort((a, b) => (a.id < b.id ? -1 : 1));
+    const usage = await readUsage(db, rows);
+    for (const r of rows) {
+      table.add(r);
+      for (const u of usage.get(r.id) ?? []) table.addUsage(u.tag, u.count, u.displayName);
+    }
   }
-  const usage = await readUsage(db, rows, o.full);
-  const instances = rows.map((r) => toSnapshot(r, usage.get(r.id) ?? []));
-  return { instances, removed, events, eventCursor, contactCursor: o.now };
+  return { instances: table.table(), removed, events, eventCursor, contactCursor: o.now };
 }
 
 type Usage = InstanceSnapshot['usage'];
+interface UsageColumns {
+  tag: string | null;
+  count: number | null;
+  display_name: string | null;
+}
 
 /** The columns a snapshot carries (not the device's certificate text, which stays here). */
 const SNAPSHOT_COLUMNS = [
@@ -96,23 +117,8 @@ const SNAPSHOT_COLUMNS = [
 ] as const;
 type SnapshotRow = Pick<InstanceRow, (typeof SNAPSHOT_COLUMNS)[number]>;
 
-async function readUsage(
-  db: Kysely<Database>,
-  rows: readonly SnapshotRow[],
-  all: boolean,
-): Promise<Map<string, Usage>> {
+async function readUsage(db: Kysely<Database>, rows: readonly SnapshotRow[]): Promise<Map<string, Usage>> {
   const byInstance = new Map<string, Usage>();
-  const add = (r: { instance_id: string; tag: string; count: number; display_name: string | null }) => {
-    const list = byInstance.get(r.instance_id) ?? [];
-    list.push({ count: Number(r.count), displayName: r.display_name, tag: r.tag });
-    byInstance.set(r.instance_id, list);
-  };
-  if (all) {
-    const { rows: usage } = await sql<{ instance_id: string; tag: string; count: number; display_name: string | null }>`
-      select instance_id, tag, count, display_name from instance_usage order by instance_id, tag`.execute(db);
-    for (const r of usage) add(r);
-    return byInstance;
-  }
   const ids = rows.map((r) => r.id);
   for (let i = 0; i < ids.length; i += CHUNK) {
     const usage = await db
@@ -121,27 +127,11 @@ async function readUsage(
       .where('instance_id', 'in', ids.slice(i, i + CHUNK))
       .orderBy('tag')
       .execute();
-    for (const r of usage) add(r);
+    for (const r of usage) {
+      const list = byInstance.get(r.instance_id) ?? [];
+      list.push({ count: Number(r.count), displayName: r.display_name, tag: r.tag });
+      byInstance.set(r.instance_id, list);
+    }
   }
   return byInstance;
-}
-
-/** A snapshot with its members in code-unit order (see InstanceSnapshot). */
-function toSnapshot(r: SnapshotRow, usage: Usage): InstanceSnapshot {
-  return {
-    complianceStatus: r.compliance_status ?? null,
-    exportControlled: Number(r.export_controlled) === 1,
-    hostname: r.hostname,
-    id: r.id,
-    idCertExpiresAt: Number(r.id_cert_expires_at),
-    idCertSerial: r.id_cert_serial,
-    lastContactAt: Number(r.last_contact_at),
-    pid: r.pid,
-    publicKeySpki: r.public_key_spki,
-    registeredAt: Number(r.registered_at),
-    sn: r.sn,
-    softwareTag: r.software_tag,
-    usage,
-    vaId: r.va_id,
-  };
 }

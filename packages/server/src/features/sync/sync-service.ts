@@ -6,7 +6,6 @@ import type { Transactor } from '../../storage/transactor.js';
 import { SERVER_VERSION } from '../../version.js';
 import { recordEvent } from '../events/event-recorder.js';
 import { applyDownData, type DownCounts } from '../satellites/down-data.js';
-import { toInstanceTable } from '../satellites/instance-table.js';
 import { satelliteHealth } from '../satellites/satellite-health.js';
 import type { SyncPki } from '../satellites/satellite-pki-port.js';
 import {
@@ -183,7 +182,7 @@ export function createSyncService(deps: SyncServiceDeps) {
           schedule: num(s.schedule_days),
           version: SERVER_VERSION,
           ack: Number(s.applied_sequence),
-          instances: toInstanceTable(changes.instances),
+          instances: changes.instances,
           removed: changes.removed,
           events: changes.events,
         },
