@@ -27,6 +27,8 @@ describe('server options', () => {
         authFailures: 30,
         signIn: 60,
         signInPerEmail: 10,
+        satelliteSync: 60,
+        satelliteSyncPerSatellite: 20,
       },
       tls: undefined,
       jobStartDelayMs: 5_000,

@@ -18,6 +18,16 @@ const LIMIT_FLAGS = [
   ],
   ['signIn', '--rate-limit-sign-in <n>', 'portal sign-in attempts per minute per address'],
   ['signInPerEmail', '--rate-limit-sign-in-email <n>', 'failed portal sign-ins per minute per e-mail, then 429'],
+  [
+    'satelliteSync',
+    '--rate-limit-satellite-sync <n>',
+    'satellite registrations and syncs over the network per minute per address',
+  ],
+  [
+    'satelliteSyncPerSatellite',
+    '--rate-limit-satellite-sync-per-satellite <n>',
+    'network syncs per minute per satellite',
+  ],
 ] as const;
 
 type LimitName = (typeof LIMIT_FLAGS)[number][0];
@@ -32,6 +42,8 @@ export interface RateLimitFlags {
   rateLimitAuthFailures?: string;
   rateLimitSignIn?: string;
   rateLimitSignInEmail?: string;
+  rateLimitSatelliteSync?: string;
+  rateLimitSatelliteSyncPerSatellite?: string;
 }
 
 /** Adds `--rate-limit on|off` and the `--rate-limit-*` flags to `command`. */

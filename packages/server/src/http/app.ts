@@ -313,7 +313,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     { prefix: SMART_TRANSPORT_PREFIX },
   );
-  registerSatelliteSyncRoutes(app, satellites);
+  registerSatelliteSyncRoutes(app, satellites, limits);
   registerOpenApiRoute(app, routes);
   registerSessionRoutes(app, sessions, limits);
   await app.register(async (admin) => {

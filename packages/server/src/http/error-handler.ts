@@ -20,7 +20,7 @@ export interface ErrorAnswer {
  * `BAD_REQUEST`; a busy or conflicting database (SQLite or PostgreSQL) is `SERVER_BUSY`; anything else is `INTERNAL` and never
  * shows its cause.
  */
-export function answerFor(error: unknown, requestId: string): ErrorAnswer {
+export function answerFor(error: unknown, requestId: string, bodyLimit: number = BODY_LIMIT_BYTES): ErrorAnswer {
   if (error instanceof SmartlicError) {
     const status = error.status >= 400 ? error.status : 500;
     const fields = fieldsOf(error.context.fields);
@@ -47,7 +47,7 @@ export function answerFor(error: unknown, requestId: string): ErrorAnswer {
       return simple(
         'BODY_TOO_LARGE',
         requestId,
-        `The request body is too large (the limit is ${BODY_LIMIT_BYTES / 1024} KiB).`,
+        `The request body is too large (the limit is ${sizeText(bodyLimit)}).`,
       );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return simple('BAD_REQUEST', requestId, 'Unsupported Content-Type: send the body as application/json.');
@@ -96,6 +96,11 @@ function fieldsOf(value: unknown): Record<string, string[]> | undefined {
   return entries.length > 0 ? Object.fromEntries(entries) : undefined;
 }
 
+/** A body limit as the 413 message states it: KiB below a MiB, else MiB. */
+function sizeText(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${bytes / 1024} KiB` : `${bytes / (1024 * 1024)} MiB`;
+}
+
 /** Options of {@link installErrorHandlers}: how `SERVER_BUSY` bursts are summed up (tests). */
 export interface ErrorHandlerOptions {
   busyLogWindowMs?: number;
@@ -115,7 +120,7 @@ export function installErrorHandlers(app: FastifyInstance, options: ErrorHandler
   const busy = createBusyLog(app.log, options.busyLogWindowMs, options.busyLogTimers);
   app.addHook('onClose', async () => busy.flush());
   app.setErrorHandler((error, request, reply) => {
-    const answer = answerFor(error, request.id);
+    const answer = answerFor(error, request.id, request.routeOptions?.bodyLimit);
     if (answer.body.code === 'SERVER_BUSY') {
       busy.refused(request.id);
     } else if (answer.level === 'error') {

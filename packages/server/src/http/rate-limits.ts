@@ -26,12 +26,20 @@ export interface RateLimits {
   signIn: number;
   /** Failed portal sign-ins per e-mail address (whatever the source address); then that e-mail is refused 429. */
   signInPerEmail: number;
+  /**
+   * Satellite registrations and syncs over the network (`/api/v1/satellite-sync/*`) per source
+   * address, counted before the body is read: a flood never gets its bodies parsed.
+   */
+  satelliteSync: number;
+  /** Network syncs per satellite (the request's `satelliteId`, once the body is parsed). */
+  satelliteSyncPerSatellite: number;
 }
 
 /**
  * Defaults that real use does not reach: a site of 500 devices behind one NAT address that all
  * register at once after an outage, with one token, fits in a minute; a device sends a few
- * messages a month; a busy portal or script stays well under 50 admin requests a second. A
+ * messages a month; a busy portal or script stays well under 50 admin requests a second; a
+ * satellite syncs monthly or when its operator asks, with one or two requests each time. A
  * flood, a token or key guesser, or one compromised key is slowed to these rates.
  */
 export const DEFAULT_RATE_LIMITS: RateLimits = {
@@ -42,6 +50,8 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   authFailures: 30,
   signIn: 60,
   signInPerEmail: 10,
+  satelliteSync: 60,
+  satelliteSyncPerSatellite: 20,
 };
 
 /** The window every limit counts in. */
@@ -59,6 +69,10 @@ export interface RateLimiter {
   admin(request: FastifyRequest): Promise<void>;
   /** Portal sign-in (preHandler, body parsed): failed-authentication gate, per address, failures per e-mail. */
   signIn(request: FastifyRequest): Promise<void>;
+  /** Satellite registration and sync over the network (onRequest, before the body is read): per address. */
+  satelliteSync(request: FastifyRequest): Promise<void>;
+  /** Satellite sync (preHandler, body parsed): per satellite named in the request. */
+  satelliteSyncPerSatellite(request: FastifyRequest): Promise<void>;
 }
 
 type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
@@ -71,7 +85,15 @@ type Limiter = ReturnType<FastifyInstance['createRateLimit']>;
 export async function installRateLimits(app: FastifyInstance, limits: RateLimits | 'off'): Promise<RateLimiter> {
   if (limits === 'off') {
     const none = async (): Promise<void> => undefined;
-    return { register: none, device: none, authGate: none, admin: none, signIn: none };
+    return {
+      register: none,
+      device: none,
+      authGate: none,
+      admin: none,
+      signIn: none,
+      satelliteSync: none,
+      satelliteSyncPerSatellite: none,
+    };
   }
   await app.register(fastifyRateLimit, { global: false });
   const limiter = (max: number, keyGenerator?: (request: FastifyRequest) => string): Limiter =>
@@ -83,6 +105,11 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
   const authFailures = limiter(limits.authFailures);
   const signInPerAddress = limiter(limits.signIn, (r) => `sign-in:${r.ip}`);
   const signInPerEmail = limiter(limits.signInPerEmail, (r) => `sign-in-email:${digest(signInEmail(r))}`);
+  const satelliteSyncPerAddress = limiter(limits.satelliteSync, (r) => `satellite-sync:${r.ip}`);
+  const satelliteSyncPerSatellite = limiter(
+    limits.satelliteSyncPerSatellite,
+    (r) => `satellite:${digest(payloadField(r, 'satelliteId'))}`,
+  );
 
   app.addHook('onError', async (request, _reply, error) => {
     if (isAuthFailure(request, error)) await authFailures(request);
@@ -112,6 +139,10 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
       const seen = await signInPerEmail(request, { increment: false });
       if (!seen.isAllowed && seen.remaining <= 0) throw rateLimited(seen.ttlInSeconds);
     },
+    satelliteSync: (request) => enforce(satelliteSyncPerAddress, request),
+    async satelliteSyncPerSatellite(request) {
+      if (payloadField(request, 'satelliteId') !== undefined) await enforce(satelliteSyncPerSatellite, request);
+    },
   };
 }
 
@@ -133,8 +164,8 @@ function isAuthFailure(request: FastifyRequest, error: unknown): boolean {
   return error.code === 'UNAUTHENTICATED' && request.headers.authorization !== undefined;
 }
 
-/** A string field of a device message's payload (the body is parsed, not yet validated). */
-function payloadField(request: FastifyRequest, name: 'idToken' | 'instanceId'): string | undefined {
+/** A string field of a device message's (or sync document's) payload (the body is parsed, not yet validated). */
+function payloadField(request: FastifyRequest, name: 'idToken' | 'instanceId' | 'satelliteId'): string | undefined {
   const payload = (request.body as { payload?: Record<string, unknown> } | null | undefined)?.payload;
   const value = payload?.[name];
   return typeof value === 'string' ? value : undefined;

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { RateLimiter } from '../../http/rate-limits.js';
 import { actorOf } from '../../http/route-access.js';
 import { adminRoute, publicRoute } from '../../http/route-config.js';
 import { parseInput } from '../../validation.js';
@@ -14,8 +15,13 @@ import {
 } from './satellite-schemas.js';
 import type { SatelliteService } from './satellite-service.js';
 
-/** Sync documents may be large (a full sync of 100,000 instances is tens of MB). */
-export const SYNC_BODY_LIMIT_BYTES = 512 * 1024 * 1024;
+/**
+ * The largest sync document accepted: 384 MiB. A full sync of 1,000,000 instances is about
+ * 320 MiB (`smartlic-sync/2`: ~330 bytes an instance with a P-256 key and two licenses in use),
+ * with room left for the events of the same request. Registration requests, a token and a
+ * key, keep the default limit of every other route (`BODY_LIMIT_BYTES`).
+ */
+export const SYNC_BODY_LIMIT_BYTES = 384 * 1024 * 1024;
 
 const bySatellite = () =>
   placeLookup('satelliteId', 'Satellite', async (db, id) => {
@@ -82,11 +88,16 @@ export function registerSatelliteRoutes(app: FastifyInstance, satellites: Satell
  * The endpoints satellites call over the network. They need no API key: every document is
  * signed (registration by the key it registers, with a one-time token; syncs by the registered key).
  */
-export function registerSatelliteSyncRoutes(app: FastifyInstance, satellites: SatelliteService): void {
+export function registerSatelliteSyncRoutes(
+  app: FastifyInstance,
+  satellites: SatelliteService,
+  limits: Pick<RateLimiter, 'satelliteSync' | 'satelliteSyncPerSatellite'>,
+): void {
   app.post(
     '/api/v1/satellite-sync/register',
     {
-      bodyLimit: SYNC_BODY_LIMIT_BYTES,
+      // Per address before the body is read; the registration's body is small (the default limit).
+      onRequest: limits.satelliteSync,
       config: publicRoute({
         summary: 'A satellite registers (signed request with its one-time token)',
         body: SyncDocumentBody,
@@ -99,6 +110,9 @@ export function registerSatelliteSyncRoutes(app: FastifyInstance, satellites: Sa
     '/api/v1/satellite-sync/sync',
     {
       bodyLimit: SYNC_BODY_LIMIT_BYTES,
+      // Per address before the body is read (a flood never gets parsed), per satellite after.
+      onRequest: limits.satelliteSync,
+      preHandler: limits.satelliteSyncPerSatellite,
       config: publicRoute({
         summary: 'A satellite synchronises (signed, numbered request; answered once, again on a re-send)',
         body: SyncDocumentBody,
