@@ -137,30 +137,31 @@ export function createSyncService(deps: SyncServiceDeps) {
     return (await trx.selectFrom('sync_state').selectAll().where('id', '=', SELF).executeTakeFirst()) as SyncStateRow;
   }
 
-  /**
-   * The request waiting for its answer, or a new one (standard or full) recorded as waiting; with
-   * its JSON text, as stored. The document itself is parsed from the text only when `parse` asks.
-   */
-  async function pendingOrNew<P extends boolean>(
-    full: boolean,
-    parse: P,
-  ): Promise<{
-    doc: P extends true ? SyncDocument<'sync-request'> : undefined;
+  /** A request as it waits: its text as stored and sent, and what it carries. */
+  interface WaitingRequest {
     text: string;
     sequence: number;
     createdAt: number;
-  }> {
-    type Doc = P extends true ? SyncDocument<'sync-request'> : undefined;
+    full: boolean;
+    up: UpSummary;
+  }
+
+  /**
+   * The request waiting for its answer, or a new one (standard or full) recorded as waiting. Its
+   * text is written once, when it is signed, and stored, exported and sent as it is.
+   */
+  async function pendingOrNew(full: boolean): Promise<WaitingRequest> {
     return transactor.run(async (trx) => {
       const s = await state(trx);
       if (s.satellite_id === null || s.registered_at === null) throw notRegistered();
       if (s.pending_request !== null && s.pending_kind === 'sync-request') {
-        const doc = JSON.parse(s.pending_request) as SyncDocument<'sync-request'>;
+        const { payload } = JSON.parse(s.pending_request) as SyncDocument<'sync-request'>;
         return {
-          doc: (parse ? doc : undefined) as Doc,
           text: s.pending_request,
-          sequence: doc.payload.sequence,
-          createdAt: doc.payload.createdAt,
+          sequence: payload.sequence,
+          createdAt: payload.createdAt,
+          full: payload.full,
+          up: { instances: instanceCount(payload), removed: payload.removed.length, events: payload.events.length },
         };
       }
       const now = clock.now();
@@ -171,7 +172,7 @@ export function createSyncService(deps: SyncServiceDeps) {
         now,
       });
       const sequence = Number(s.sequence) + 1;
-      const { doc, digest, text } = await signDocumentWithDigest(
+      const { digest, text } = await signDocumentWithDigest(
         'sync-request',
         {
           satelliteId: s.satellite_id,
@@ -200,7 +201,17 @@ export function createSyncService(deps: SyncServiceDeps) {
         })
         .where('id', '=', SELF)
         .execute();
-      return { doc: (parse ? doc : undefined) as Doc, text, sequence, createdAt: now };
+      return {
+        text,
+        sequence,
+        createdAt: now,
+        full,
+        up: {
+          instances: changes.instances.rows.length,
+          removed: changes.removed.length,
+          events: changes.events.length,
+        },
+      };
     });
   }
 
@@ -215,9 +226,9 @@ export function createSyncService(deps: SyncServiceDeps) {
     });
   }
 
-  async function sendUp(path: 'register' | 'sync', doc: SyncDocument, upstream: string): Promise<unknown> {
+  async function sendUp(path: 'register' | 'sync', text: string, upstream: string): Promise<unknown> {
     try {
-      const answer = await deps.send(upstream, path, doc);
+      const answer = await deps.send(upstream, path, text);
       return answer;
     } catch (error) {
       await noteError(error instanceof Error ? error.message : String(error));
@@ -377,19 +388,11 @@ export function createSyncService(deps: SyncServiceDeps) {
     };
   }
 
-  function upOf(doc: SyncDocument<'sync-request'>): UpSummary {
-    return {
-      instances: instanceCount(doc.payload),
-      removed: doc.payload.removed.length,
-      events: doc.payload.events.length,
-    };
-  }
-
   async function roundTrip(full: boolean, upstream: string): Promise<SyncNowResult> {
-    const { doc } = await pendingOrNew(full, true);
-    const answer = await sendUp('sync', doc, upstream);
+    const request = await pendingOrNew(full);
+    const answer = await sendUp('sync', request.text, upstream);
     const result = await applySyncResponse(answer);
-    return { sequence: result.sequence, full: doc.payload.full, up: upOf(doc), down: result.down };
+    return { sequence: result.sequence, full: request.full, up: request.up, down: result.down };
   }
 
   return {
@@ -439,7 +442,7 @@ export function createSyncService(deps: SyncServiceDeps) {
           .execute();
       });
       if (!upstream) return { registered: false, file: requestFileName('satellite', now, 0), document: doc };
-      const answer = await sendUp('register', doc, upstream);
+      const answer = await sendUp('register', JSON.stringify(doc), upstream);
       await applyRegistration(answer);
       const after = await state();
       return { registered: true, name: after.name ?? '', satelliteId: after.satellite_id ?? '' };
@@ -490,7 +493,7 @@ export function createSyncService(deps: SyncServiceDeps) {
         }
         throw notRegistered();
       }
-      const { text, sequence, createdAt } = await pendingOrNew(full, false);
+      const { text, sequence, createdAt } = await pendingOrNew(full);
       return {
         file: requestFileName(s.name ?? 'satellite', createdAt, sequence),
         sequence,

@@ -1,8 +1,7 @@
 import { isErrorCode, SmartlicError } from '@smartlic/protocol';
-import type { SyncDocument } from '../satellites/sync-format.js';
 
-/** Sends a request document to the upstream and returns its answer document. */
-export type UpstreamSend = (upstream: string, path: 'register' | 'sync', doc: SyncDocument) => Promise<unknown>;
+/** Sends a request document (its JSON text) to the upstream and returns its answer document. */
+export type UpstreamSend = (upstream: string, path: 'register' | 'sync', body: string) => Promise<unknown>;
 
 /** How long a sync may wait for the upstream. */
 const TIMEOUT_MS = 120_000;
@@ -11,14 +10,14 @@ const TIMEOUT_MS = 120_000;
  * `fetch` to `<upstream>/api/v1/satellite-sync/<path>`: an unreachable upstream is
  * `UPSTREAM_UNREACHABLE`; a refusal comes back as the upstream's own code and sentence.
  */
-export const fetchUpstream: UpstreamSend = async (upstream, path, doc) => {
+export const fetchUpstream: UpstreamSend = async (upstream, path, request) => {
   const url = `${upstream.replace(/\/+$/, '')}/api/v1/satellite-sync/${path}`;
   let response: Response;
   try {
     response = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(doc),
+      body: request,
       signal: AbortSignal.timeout(TIMEOUT_MS),
     });
   } catch (error) {
