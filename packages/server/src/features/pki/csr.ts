@@ -2,8 +2,8 @@ import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { algorithmOfKey, type SignatureAlgorithm, SmartlicError } from '@smartlic/protocol';
 import { type CsrParts, canonicalSpkiJwk, ECDSA_SHA256, ED25519, splitCsr } from './der-template.js';
 
-/** A CSR whose self-signature verified. */
-export interface VerifiedCsr {
+/** The key of a CSR, read strictly from the request (ADR 0008). */
+export interface CsrKey {
   /** The device's public key as Node verifies signatures with it. */
   publicKey: KeyObject;
   /** SubjectPublicKeyInfo DER of that key, as Node writes it: what the ID certificate carries. */
@@ -12,6 +12,9 @@ export interface VerifiedCsr {
   spkiBase64: string;
   alg: SignatureAlgorithm;
 }
+
+/** A CSR whose self-signature verified: its key, and the proof that the device holds the private key. */
+export type VerifiedCsr = CsrKey;
 
 // One PEM block and nothing else; linear to match (no nested or overlapping repetition).
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -27,6 +30,23 @@ const PEM =
  */
 export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
   const parts = readCsr(pem);
+  const key = csrKeyOf(parts);
+  if (!(await verifyAsync(parts, key.publicKey, key.alg))) throw badSignature();
+  return key;
+}
+
+/**
+ * The key of a PEM PKCS#10 request, read and checked as {@link verifyCsr} does — strict DER,
+ * a P-256 or Ed25519 key, the key's own signature algorithm — but without verifying the
+ * self-signature. Only for a message whose envelope must then verify with this key over a
+ * payload that holds the CSR: that signature is the proof of possession (registration and the
+ * trust code, ADR 0021). The caller must verify it before using the key for anything.
+ */
+export function readCsrKey(pem: string): CsrKey {
+  return csrKeyOf(readCsr(pem));
+}
+
+function csrKeyOf(parts: CsrParts): CsrKey {
   const { publicKey, spki } = readKey(parts.spki);
   let alg: SignatureAlgorithm;
   try {
@@ -39,12 +59,14 @@ export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
     });
   }
   const expected = alg === 'Ed25519' ? ED25519 : ECDSA_SHA256;
-  if (!parts.signatureAlgorithm.equals(expected) || !(await verifyAsync(parts, publicKey, alg))) {
-    throw new SmartlicError('BAD_CSR', {
-      message: 'The certificate signing request is not valid: its signature does not verify.',
-    });
-  }
+  if (!parts.signatureAlgorithm.equals(expected)) throw badSignature();
   return { publicKey, spki, spkiBase64: spki.toString('base64'), alg };
+}
+
+function badSignature(): SmartlicError {
+  return new SmartlicError('BAD_CSR', {
+    message: 'The certificate signing request is not valid: its signature does not verify.',
+  });
 }
 
 /**

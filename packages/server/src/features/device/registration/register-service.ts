@@ -8,7 +8,7 @@ import { releaseInstanceUsage } from '../../compliance/usage-store.js';
 import { deviceActor } from '../../events/device-events.js';
 import { recordEvent } from '../../events/event-recorder.js';
 import { deleteInstance, findInstanceByUdi, insertInstance } from '../../instances/instance-store.js';
-import { verifyCsr } from '../../pki/csr.js';
+import { readCsrKey } from '../../pki/csr.js';
 import { idCertificateAnswer, issueIdCertificate } from '../../pki/id-certificate-issuer.js';
 import { signResponse } from '../../pki/response-signer.js';
 import { hasActiveReservation } from '../../reservations/reservation-store.js';
@@ -46,7 +46,9 @@ export async function registerDevice(
       context: { fields: { 'signature.certSerial': ['must be "csr" for a registration'] } },
     });
   }
-  const csr = await verifyCsr(payload.csr);
+  // The envelope, signed with the CSR's key over a payload that holds the CSR, is the proof of
+  // possession: the CSR's self-signature would prove it a second time (ADR 0021).
+  const csr = readCsrKey(payload.csr);
   await verifyDeviceSignature(envelope, csr.publicKey);
 
   // Read-only look at the token first, so a hopeless request costs no certificate signing.
