@@ -1,4 +1,4 @@
-import { createCsr, DAY, DEVICE_ROUTES, generateKeyPair, HOUR, newNonce, signEnvelope } from '@smartlic/protocol';
+import { createCsr, DAY, DEVICE_ROUTES, generateKeyPair, HOUR, signEnvelope } from '@smartlic/protocol';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sendJson } from '../../test-support/http.js';
 import { describeEachEngine } from '../../test-support/postgres.js';

@@ -270,35 +270,30 @@ describe('readCsrKey (registration: the envelope proves possession, ADR 0021)', 
   it('fuzz: altered requests are refused alike, except a broken self-signature, which only verifyCsr sees', async () => {
     const bytes = await originals();
     await fc.assert(
-      fc.asyncProperty(
-        fc.constantFrom(0, 1),
-        fc.nat(),
-        fc.integer({ min: 1, max: 255 }),
-        async (which, at, byte) => {
-          const copy = Buffer.from(bytes[which]!);
-          copy[at % copy.length]! ^= byte;
-          const pem = toPem(copy);
-          const read = (() => {
-            try {
-              return readCsrKey(pem);
-            } catch (error) {
-              return error as SmartlicError;
-            }
-          })();
-          const verified = await verifyCsr(pem).catch((error: SmartlicError) => error);
-          if (read instanceof SmartlicError) {
-            expect(verified).toBeInstanceOf(SmartlicError);
-            expect({ code: read.code, message: read.message }).toEqual({
-              code: (verified as SmartlicError).code,
-              message: (verified as SmartlicError).message,
-            });
-          } else if (verified instanceof SmartlicError) {
-            expect(verified.message).toBe(BAD_SIGNATURE);
-          } else {
-            expect(read.spkiBase64).toBe(verified.spkiBase64);
+      fc.asyncProperty(fc.constantFrom(0, 1), fc.nat(), fc.integer({ min: 1, max: 255 }), async (which, at, byte) => {
+        const copy = Buffer.from(bytes[which]!);
+        copy[at % copy.length]! ^= byte;
+        const pem = toPem(copy);
+        const read = (() => {
+          try {
+            return readCsrKey(pem);
+          } catch (error) {
+            return error as SmartlicError;
           }
-        },
-      ),
+        })();
+        const verified = await verifyCsr(pem).catch((error: SmartlicError) => error);
+        if (read instanceof SmartlicError) {
+          expect(verified).toBeInstanceOf(SmartlicError);
+          expect({ code: read.code, message: read.message }).toEqual({
+            code: (verified as SmartlicError).code,
+            message: (verified as SmartlicError).message,
+          });
+        } else if (verified instanceof SmartlicError) {
+          expect(verified.message).toBe(BAD_SIGNATURE);
+        } else {
+          expect(read.spkiBase64).toBe(verified.spkiBase64);
+        }
+      }),
       { numRuns: 300 },
     );
   });
