@@ -237,33 +237,32 @@ describe('readCsrKey (registration: the envelope proves possession, ADR 0021)', 
 
   it('reads the key verifyCsr reads, and does not check the self-signature', async () => {
     for (const bytes of await originals()) {
-      const key = readCsrKey(toPem(bytes));
+      const key = await readCsrKey(toPem(bytes));
       const verified = await verifyCsr(toPem(bytes));
       expect({ spki: key.spkiBase64, alg: key.alg }).toEqual({ spki: verified.spkiBase64, alg: verified.alg });
       expect(key.publicKey.equals(verified.publicKey)).toBe(true);
       const broken = Buffer.from(bytes);
       broken[broken.length - 3]! ^= 1;
-      expect(readCsrKey(toPem(broken)).spkiBase64).toBe(verified.spkiBase64);
+      expect((await readCsrKey(toPem(broken))).spkiBase64).toBe(verified.spkiBase64);
       expect((await refusal(toPem(broken))).message).toBe(BAD_SIGNATURE);
     }
   });
 
   it('refuses what is not a strict P-256 or Ed25519 request of the key’s own algorithm, as verifyCsr does', async () => {
-    const refusalOf = (pem: string) => {
-      try {
-        readCsrKey(pem);
-      } catch (error) {
-        return error as SmartlicError;
-      }
-      throw new Error('readCsrKey accepted it');
-    };
+    const refusalOf = (pem: string) =>
+      readCsrKey(pem).then(
+        () => {
+          throw new Error('readCsrKey accepted it');
+        },
+        (error: unknown) => error as SmartlicError,
+      );
     const p384 = await csrWith({ name: 'ECDSA', namedCurve: 'P-384' });
-    expect(refusalOf(p384).code).toBe('UNSUPPORTED_ALGORITHM');
+    expect((await refusalOf(p384)).code).toBe('UNSUPPORTED_ALGORITHM');
     const ed = splitCsr(toDer(await createCsr(generateKeyPair('Ed25519'), 'CN=device')));
     const claimed = der(0x30, ed.info, ECDSA_SHA256, der(0x03, Buffer.from([0]), ed.signature));
-    expect(refusalOf(toPem(claimed))).toMatchObject({ code: 'BAD_CSR', message: BAD_SIGNATURE });
+    expect(await refusalOf(toPem(claimed))).toMatchObject({ code: 'BAD_CSR', message: BAD_SIGNATURE });
     for (const pem of ['hello', toPem(Buffer.alloc(0)), `${toPem(Buffer.from([0x30, 0x80]))}`]) {
-      expect(refusalOf(pem)).toMatchObject({ code: 'BAD_CSR', message: NOT_A_CSR });
+      expect(await refusalOf(pem)).toMatchObject({ code: 'BAD_CSR', message: NOT_A_CSR });
     }
   });
 
@@ -274,13 +273,7 @@ describe('readCsrKey (registration: the envelope proves possession, ADR 0021)', 
         const copy = Buffer.from(bytes[which]!);
         copy[at % copy.length]! ^= byte;
         const pem = toPem(copy);
-        const read = (() => {
-          try {
-            return readCsrKey(pem);
-          } catch (error) {
-            return error as SmartlicError;
-          }
-        })();
+        const read = await readCsrKey(pem).catch((error: SmartlicError) => error);
         const verified = await verifyCsr(pem).catch((error: SmartlicError) => error);
         if (read instanceof SmartlicError) {
           expect(verified).toBeInstanceOf(SmartlicError);

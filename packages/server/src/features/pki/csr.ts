@@ -1,5 +1,6 @@
 import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { algorithmOfKey, type SignatureAlgorithm, SmartlicError } from '@smartlic/protocol';
+import { importPublicJwkOffThread } from '../../crypto/off-thread-keys.js';
 import { type CsrParts, canonicalSpkiJwk, ECDSA_SHA256, ED25519, splitCsr } from './der-template.js';
 
 /** The key of a CSR, read strictly from the request (ADR 0008). */
@@ -30,7 +31,7 @@ const PEM =
  */
 export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
   const parts = readCsr(pem);
-  const key = csrKeyOf(parts);
+  const key = await csrKeyOf(parts);
   if (!(await verifyAsync(parts, key.publicKey, key.alg))) throw badSignature();
   return key;
 }
@@ -42,12 +43,12 @@ export async function verifyCsr(pem: string): Promise<VerifiedCsr> {
  * payload that holds the CSR: that signature is the proof of possession (registration and the
  * trust code, ADR 0021). The caller must verify it before using the key for anything.
  */
-export function readCsrKey(pem: string): CsrKey {
+export async function readCsrKey(pem: string): Promise<CsrKey> {
   return csrKeyOf(readCsr(pem));
 }
 
-function csrKeyOf(parts: CsrParts): CsrKey {
-  const { publicKey, spki } = readKey(parts.spki);
+async function csrKeyOf(parts: CsrParts): Promise<CsrKey> {
+  const { publicKey, spki } = await readKey(parts.spki);
   let alg: SignatureAlgorithm;
   try {
     alg = algorithmOfKey(publicKey);
@@ -71,12 +72,14 @@ function badSignature(): SmartlicError {
 
 /**
  * The key of the request, and its SPKI as Node writes it. A key already in that form (what
- * devices send) is imported as a JWK, which is much faster; any other form is decoded from
- * DER and written again.
+ * devices send) is imported as a JWK, which is much faster — a P-256 one on a worker thread,
+ * as OpenSSL checks the point with as much work as a signature (ADR 0021); any other form is
+ * decoded from DER and written again.
  */
-function readKey(der: Buffer): { publicKey: KeyObject; spki: Buffer } {
+async function readKey(der: Buffer): Promise<{ publicKey: KeyObject; spki: Buffer }> {
   try {
     const jwk = canonicalSpkiJwk(der);
+    if (jwk?.kty === 'EC') return { publicKey: await importPublicJwkOffThread(jwk), spki: Buffer.from(der) };
     if (jwk) return { publicKey: createPublicKey({ key: jwk, format: 'jwk' }), spki: Buffer.from(der) };
     const publicKey = createPublicKey({ key: der, format: 'der', type: 'spki' });
     return { publicKey, spki: publicKey.export({ type: 'spki', format: 'der' }) };

@@ -51,7 +51,7 @@ export async function trustInPlace(
   if (!tokenPlace || tokenPlace.account.id !== holder?.account.id) return undefined;
 
   // Signed with the CSR's key over a payload that holds the CSR: that is the proof of possession (ADR 0021).
-  const csr = readCsrKey(payload.csr);
+  const csr = await readCsrKey(payload.csr);
   await verifyDeviceSignature(envelope, csr.publicKey);
   const subject = await findInstanceSubject(db, existing.id);
   if (!subject) return undefined;

@@ -47,7 +47,7 @@ export async function registerDevice(
   }
   // The envelope, signed with the CSR's key over a payload that holds the CSR, is the proof of
   // possession: the CSR's self-signature would prove it a second time (ADR 0021).
-  const csr = readCsrKey(payload.csr);
+  const csr = await readCsrKey(payload.csr);
   await verifyDeviceSignature(envelope, csr.publicKey);
 
   // Read-only look at the token first, so a hopeless request costs no certificate signing.
