@@ -7,7 +7,7 @@ import { SimDevice } from '../../server/src/test-support/sim-device.js';
 import { type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2014-08.com.example.A';
-const KILLS = 12;
+const KILLS = 50;
 const WORKERS = 4;
 
 /** A small seeded generator (mulberry32): the same choices on every run. */

@@ -19,8 +19,12 @@ parentPort.on('message', ({ id, jwk }) => {
 type Answer = { id: number; key?: KeyObject; message?: string };
 
 let worker: Worker | undefined;
+/** Whether the worker runs its script: until then keys are imported here, so that no request waits for it to start. */
+let online = false;
 let failed = false;
 let nextId = 0;
+let answered = 0;
+const onlineWaiters: Array<(online: boolean) => void> = [];
 const pending = new Map<number, { resolve(key: KeyObject): void; reject(error: Error): void; jwk: JsonWebKey }>();
 
 function settle(answer: Answer): void {
@@ -28,6 +32,7 @@ function settle(answer: Answer): void {
   if (!waiting) return;
   pending.delete(answer.id);
   if (pending.size === 0) worker?.unref();
+  answered++;
   if (answer.key) waiting.resolve(answer.key);
   else waiting.reject(new Error(answer.message ?? 'the key could not be imported'));
 }
@@ -36,7 +41,9 @@ function settle(answer: Answer): void {
 function fail(): void {
   if (failed) return;
   failed = true;
+  online = false;
   worker = undefined;
+  for (const wake of onlineWaiters.splice(0)) wake(false);
   for (const [id, waiting] of pending) {
     pending.delete(id);
     importHere(waiting.jwk).then(waiting.resolve, waiting.reject);
@@ -52,6 +59,10 @@ function started(): Worker | undefined {
       failed = true;
       return undefined;
     }
+    worker.on('online', () => {
+      online = true;
+      for (const wake of onlineWaiters.splice(0)) wake(true);
+    });
     worker.on('message', settle);
     worker.on('error', fail);
     worker.on('exit', fail);
@@ -69,17 +80,30 @@ async function importHere(jwk: JsonWebKey): Promise<KeyObject> {
  * `createPublicKey({ key: jwk, format: 'jwk' })`, run on a worker thread (ADR 0021). OpenSSL 3
  * validates an imported P-256 point with as much work as a signature verification (~0.3 ms);
  * on the event loop that was a fifth signature operation per registration. The worker is started
- * on first use and shared by the process; its KeyObject crosses back without copying the key.
+ * on first use and shared by the process, and used once it runs (keys are imported here until then,
+ * so that no request waits for it to start); its KeyObject crosses back without copying the key.
  * Rejects with the import's error for a key OpenSSL refuses (a point off the curve). If the worker
  * cannot run, keys are imported here, as before.
  */
 export function importPublicJwkOffThread(jwk: JsonWebKey): Promise<KeyObject> {
   const running = started();
-  if (!running) return importHere(jwk);
+  if (!running || !online) return importHere(jwk);
   return new Promise<KeyObject>((resolve, reject) => {
     const id = nextId++;
     if (pending.size === 0) running.ref();
     pending.set(id, { resolve, reject, jwk });
     running.postMessage({ id, jwk });
   });
+}
+
+/** Starts the worker if it is not running and resolves once it runs (true), or could not start (false). */
+export function keyImportWorkerOnline(): Promise<boolean> {
+  if (!started()) return Promise.resolve(false);
+  if (online) return Promise.resolve(true);
+  return new Promise((resolve) => onlineWaiters.push(resolve));
+}
+
+/** How many keys the worker has answered so far (for tests). */
+export function keysImportedOffThread(): number {
+  return answered;
 }
