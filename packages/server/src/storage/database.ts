@@ -4,6 +4,7 @@ import type pg from 'pg';
 import type { DeviceStatements } from './device-statements.js';
 import type { Database } from './schema.js';
 import { createSqliteDeviceStatements } from './sqlite-device-statements.js';
+import { createSqliteRegistrationStatements } from './sqlite-registration-statements.js';
 import { withStatementCache } from './statement-cache.js';
 import { createWalCheckpointer, type WalCheckpointer } from './wal-checkpointer.js';
 import { createWalSync, type WalSync } from './wal-sync.js';
@@ -92,7 +93,7 @@ export function openSqliteDatabase(file: string): OpenSqliteDatabase {
     sqlite,
     walSync,
     walCheckpointer,
-    deviceStatements: createSqliteDeviceStatements(sqlite),
+    deviceStatements: { ...createSqliteDeviceStatements(sqlite), ...createSqliteRegistrationStatements(sqlite) },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { RegistrationStatements } from './registration-statements.js';
 import type { Database } from './schema.js';
 
 /** One tag an instance reports in use, as `instance_usage` holds it. */
@@ -22,8 +23,9 @@ export interface BalanceRow {
  * same input (`nonce-store.ts`, `instance-store.ts`, `usage-store.ts`, `balances.ts`; a test
  * holds both paths to that). Call them inside a unit of work, with its `trx`: on SQLite they
  * run on the one connection that the unit's transaction holds. Everything else stays Kysely.
+ * The registration's statements come with them ({@link RegistrationStatements}, ADR 0021).
  */
-export interface DeviceStatements {
+export interface DeviceStatements extends RegistrationStatements {
   /** Records a nonce; false when it was seen before (a replay). */
   recordNonce(trx: Kysely<Database>, nonce: string, now: number): Promise<boolean>;
   /**
@@ -47,6 +49,9 @@ export interface DeviceStatements {
     tags: readonly string[],
   ): Promise<Map<string, BalanceRow>>;
 }
+
+/** The authorization's own statements: {@link DeviceStatements} without the registration's. */
+export type AuthorizationStatements = Omit<DeviceStatements, keyof RegistrationStatements>;
 
 /** Statement text with `?` placeholders, `count` of them, comma-separated: `?, ?, ?`. */
 export function placeholders(count: number, mark: (i: number) => string): string {

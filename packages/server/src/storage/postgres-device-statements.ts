@@ -1,5 +1,5 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import type { BalanceRow, DeviceStatements, UsageRow } from './device-statements.js';
+import type { AuthorizationStatements, BalanceRow, UsageRow } from './device-statements.js';
 import { placeholders } from './device-statements.js';
 import type { Database } from './schema.js';
 
@@ -43,7 +43,7 @@ export const NAMED_STATEMENTS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** The hot statements, run on the unit's transaction without Kysely's query building. */
-export function createPostgresDeviceStatements(): DeviceStatements {
+export function createPostgresDeviceStatements(): AuthorizationStatements {
   const run = <R>(trx: Kysely<Database>, text: string, parameters: readonly unknown[]) =>
     trx.executeQuery<R>(CompiledQuery.raw(text, [...parameters]));
   return {

@@ -2,11 +2,17 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { OpenPostgresDatabase } from './database.js';
 import { createPostgresDeviceStatements, NAMED_STATEMENTS } from './postgres-device-statements.js';
+import {
+  createPostgresRegistrationStatements,
+  REGISTRATION_NAMED_STATEMENTS,
+} from './postgres-registration-statements.js';
 import type { Database } from './schema.js';
 
 const INT8_OID = 20;
 const NUMERIC_OID = 1700;
 
+/** The device path's statements sent by name: the authorization's and the registration's. */
+const HOT_STATEMENTS: ReadonlyMap<string, string> = new Map([...NAMED_STATEMENTS, ...REGISTRATION_NAMED_STATEMENTS]);
 /**
  * pg answers int8 (bigint columns, `count(*)`, `sum()` of integers) and numeric (`sum()` of
  * bigints) as strings. Every such value of ours is a count or a time in ms since the epoch, a
@@ -52,7 +58,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
   // An idle connection that the database drops (restart, admin kill) must not crash the process:
   // the pool discards it and the next query opens a new one.
   pool.on('error', () => undefined);
-  pool.on('connect', (client) => nameHotStatements(client, NAMED_STATEMENTS));
+  pool.on('connect', (client) => nameHotStatements(client, HOT_STATEMENTS));
   try {
     const client = await pool.connect();
     client.release();
@@ -66,7 +72,7 @@ export async function openPostgresDatabase(url: string, options: PostgresOptions
     engine: 'postgres',
     db,
     pool,
-    deviceStatements: createPostgresDeviceStatements(),
+    deviceStatements: { ...createPostgresDeviceStatements(), ...createPostgresRegistrationStatements() },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import type { BalanceRow, DeviceStatements, UsageRow } from './device-statements.js';
+import type { AuthorizationStatements, BalanceRow, UsageRow } from './device-statements.js';
 import { placeholders } from './device-statements.js';
 
 // Hand-written SQL for SQLite, bypassing Kysely on the authorization hot path (issue 15); the
@@ -30,7 +30,7 @@ const MAX_CACHED_TAGS = 32;
  * Prepared better-sqlite3 statements on the server's one connection. They run synchronously,
  * so inside a unit of work they belong to the transaction that holds that connection.
  */
-export function createSqliteDeviceStatements(sqlite: BetterSqlite3.Database): DeviceStatements {
+export function createSqliteDeviceStatements(sqlite: BetterSqlite3.Database): AuthorizationStatements {
   // Prepared on first use: the database is opened before its migrations create the tables.
   const prepared = new Map<string, BetterSqlite3.Statement>();
   const statement = <R>(text: string, cache = true): BetterSqlite3.Statement<unknown[], R> => {

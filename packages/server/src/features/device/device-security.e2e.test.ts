@@ -1,4 +1,4 @@
-import { createCsr, DAY, DEVICE_ROUTES, generateKeyPair, HOUR, newNonce, signEnvelope } from '@smartlic/protocol';
+import { createCsr, DAY, DEVICE_ROUTES, generateKeyPair, HOUR, signEnvelope } from '@smartlic/protocol';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sendJson } from '../../test-support/http.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
@@ -215,28 +215,50 @@ describeEachEngine('device messages that must be refused', (engine) => {
     expect(await t.admin.listInstances(vaId)).toHaveLength(1);
   });
 
-  it('refuses a bad CSR', async () => {
+  it('refuses a malformed or hostile CSR in a registration with BAD_CSR, and registers nothing', async () => {
     const other = t.device();
-    const csr = await createCsr(other.keys, 'CN=x');
-    const body = Buffer.from(csr.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    body[body.length - 3]! ^= 1;
-    const tampered = `-----BEGIN CERTIFICATE REQUEST-----\n${body.toString('base64')}\n-----END CERTIFICATE REQUEST-----`;
+    const der = Buffer.from((await createCsr(other.keys, 'CN=x')).replace(/-----[^-]+-----|\s/g, ''), 'base64');
+    const pem = (bytes: Buffer) =>
+      `-----BEGIN CERTIFICATE REQUEST-----\n${bytes.toString('base64')}\n-----END CERTIFICATE REQUEST-----`;
+    // ecdsa-with-SHA256 (1.2.840.10045.4.3.2) made ecdsa-with-SHA384: not the key's own algorithm.
+    const sha256 = Buffer.from('06082a8648ce3d040302', 'hex');
+    const at = der.indexOf(sha256);
+    expect(at).toBeGreaterThan(0);
+    const otherAlgorithm = Buffer.from(der);
+    otherAlgorithm[at + sha256.length - 1] = 3;
+    const trailing = Buffer.concat([der, Buffer.from([0])]);
     const garbage = '-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----';
-    for (const bad of [tampered, garbage]) {
-      const payload = {
-        type: 'register',
-        version: 1,
-        timestamp: t.clock.now(),
-        nonce: newNonce(),
-        idToken: token,
-        softwareTag: 'x',
-        udi: other.udi,
-        csr: bad,
-        force: false,
-      };
+    for (const bad of [pem(otherAlgorithm), pem(trailing), garbage]) {
+      const payload = { ...(await other.registerEnvelope(token)).payload, csr: bad };
       const answer = await other.send(DEVICE_ROUTES.register, signEnvelope(payload, other.keys.privateKey, 'csr'));
-      expect(answer.status).toBe(400);
-      expect(errorOf(answer).code).toBe('BAD_CSR');
+      expect(answer.status, bad).toBe(400);
+      expect(errorOf(answer).code, bad).toBe('BAD_CSR');
     }
+    expect(await t.admin.listInstances(vaId)).toHaveLength(1);
+  });
+
+  it('takes the envelope as the proof of possession in a registration; ID renewal checks the CSR’s self-signature', async () => {
+    // A CSR whose self-signature is broken: its key still signs the registration's envelope,
+    // over a payload that holds the CSR, which proves possession (ADR 0021).
+    const brokenSignature = async (keys: SimDevice['keys']) => {
+      const der = Buffer.from((await createCsr(keys, 'CN=x')).replace(/-----[^-]+-----|\s/g, ''), 'base64');
+      der[der.length - 3]! ^= 1;
+      return `-----BEGIN CERTIFICATE REQUEST-----\n${der.toString('base64')}\n-----END CERTIFICATE REQUEST-----`;
+    };
+    const other = t.device();
+    const payload = { ...(await other.registerEnvelope(token)).payload, csr: await brokenSignature(other.keys) };
+    const registered = await other.send(DEVICE_ROUTES.register, signEnvelope(payload, other.keys.privateKey, 'csr'));
+    expect(registered.status).toBe(200);
+    expect(await t.admin.listInstances(vaId)).toHaveLength(2);
+
+    // In ID renewal the envelope is signed with the current key: only the CSR proves the new one.
+    const renewal = device.sign(device.identified('renew-id', { csr: await brokenSignature(generateKeyPair()) }));
+    const refused = await device.send(DEVICE_ROUTES.renewId, renewal);
+    expect(refused.status).toBe(400);
+    expect(errorOf(refused)).toMatchObject({
+      code: 'BAD_CSR',
+      message: 'The certificate signing request is not valid: its signature does not verify.',
+    });
+    expect((await device.authorize([{ tag: TAG, count: 2 }])).status).toBe(200);
   });
 });

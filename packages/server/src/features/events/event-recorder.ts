@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../../storage/schema.js';
+import type { RegistrationStatements } from '../../storage/registration-statements.js';
+import type { Database, EventRow } from '../../storage/schema.js';
 import { isAlertEvent } from '../webhooks/webhook-events.js';
 import { queueAlertDeliveries } from '../webhooks/webhook-queue.js';
 
@@ -95,19 +96,34 @@ export interface EventInput {
  * `webhooks/webhook-events.ts`) also queues its webhook deliveries in that transaction.
  */
 export async function recordEvent(db: Kysely<Database> | Transaction<Database>, event: EventInput): Promise<void> {
-  await db
-    .insertInto('events')
-    .values({
-      id: sortableEventId(),
-      at: event.at,
-      actor: event.actor,
-      type: event.type,
-      account_id: event.accountId ?? null,
-      va_id: event.vaId ?? null,
-      detail: JSON.stringify(event.detail ?? {}),
-    })
-    .execute();
+  await db.insertInto('events').values(eventRow(event)).execute();
   if (isAlertEvent(event.type)) await queueAlertDeliveries(db, event);
+}
+
+/**
+ * {@link recordEvent} with the event's row written by the prepared statement of the device path
+ * (`DeviceStatements.insertEvent`, ADR 0021): the same row, and the same alert deliveries.
+ */
+export async function recordEventPrepared(
+  statements: Pick<RegistrationStatements, 'insertEvent'>,
+  trx: Transaction<Database>,
+  event: EventInput,
+): Promise<void> {
+  await statements.insertEvent(trx, eventRow(event));
+  if (isAlertEvent(event.type)) await queueAlertDeliveries(trx, event);
+}
+
+/** The row of the event log that records `event`, with a new sortable id. */
+export function eventRow(event: EventInput): EventRow {
+  return {
+    id: sortableEventId(),
+    at: event.at,
+    actor: event.actor,
+    type: event.type,
+    account_id: event.accountId ?? null,
+    va_id: event.vaId ?? null,
+    detail: JSON.stringify(event.detail ?? {}),
+  };
 }
 
 let lastMs = 0;

@@ -3,7 +3,7 @@ import { createPublicKey, ECDH, sign, webcrypto } from 'node:crypto';
 import { createCsr, generateKeyPair, SmartlicError } from '@smartlic/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { verifyCsr } from './csr.js';
+import { readCsrKey, verifyCsr } from './csr.js';
 import { canonicalSpkiJwk, der, ECDSA_SHA256, splitCsr } from './der-template.js';
 import { x509 } from './x509.js';
 
@@ -228,3 +228,66 @@ function signedRequest(spki: Buffer, signer: (info: Buffer) => Buffer): Buffer {
   const info = der(0x30, der(0x02, Buffer.from([0])), name, spki, der(0xa0));
   return der(0x30, info, ECDSA_SHA256, der(0x03, Buffer.from([0]), signer(info)));
 }
+
+describe('readCsrKey (registration: the envelope proves possession, ADR 0021)', () => {
+  const originals = async () =>
+    Promise.all(
+      (['ES256', 'Ed25519'] as const).map(async (alg) => toDer(await createCsr(generateKeyPair(alg), 'CN=device'))),
+    );
+
+  it('reads the key verifyCsr reads, and does not check the self-signature', async () => {
+    for (const bytes of await originals()) {
+      const key = await readCsrKey(toPem(bytes));
+      const verified = await verifyCsr(toPem(bytes));
+      expect({ spki: key.spkiBase64, alg: key.alg }).toEqual({ spki: verified.spkiBase64, alg: verified.alg });
+      expect(key.publicKey.equals(verified.publicKey)).toBe(true);
+      const broken = Buffer.from(bytes);
+      broken[broken.length - 3]! ^= 1;
+      expect((await readCsrKey(toPem(broken))).spkiBase64).toBe(verified.spkiBase64);
+      expect((await refusal(toPem(broken))).message).toBe(BAD_SIGNATURE);
+    }
+  });
+
+  it('refuses what is not a strict P-256 or Ed25519 request of the key’s own algorithm, as verifyCsr does', async () => {
+    const refusalOf = (pem: string) =>
+      readCsrKey(pem).then(
+        () => {
+          throw new Error('readCsrKey accepted it');
+        },
+        (error: unknown) => error as SmartlicError,
+      );
+    const p384 = await csrWith({ name: 'ECDSA', namedCurve: 'P-384' });
+    expect((await refusalOf(p384)).code).toBe('UNSUPPORTED_ALGORITHM');
+    const ed = splitCsr(toDer(await createCsr(generateKeyPair('Ed25519'), 'CN=device')));
+    const claimed = der(0x30, ed.info, ECDSA_SHA256, der(0x03, Buffer.from([0]), ed.signature));
+    expect(await refusalOf(toPem(claimed))).toMatchObject({ code: 'BAD_CSR', message: BAD_SIGNATURE });
+    for (const pem of ['hello', toPem(Buffer.alloc(0)), `${toPem(Buffer.from([0x30, 0x80]))}`]) {
+      expect(await refusalOf(pem)).toMatchObject({ code: 'BAD_CSR', message: NOT_A_CSR });
+    }
+  });
+
+  it('fuzz: altered requests are refused alike, except a broken self-signature, which only verifyCsr sees', async () => {
+    const bytes = await originals();
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(0, 1), fc.nat(), fc.integer({ min: 1, max: 255 }), async (which, at, byte) => {
+        const copy = Buffer.from(bytes[which]!);
+        copy[at % copy.length]! ^= byte;
+        const pem = toPem(copy);
+        const read = await readCsrKey(pem).catch((error: SmartlicError) => error);
+        const verified = await verifyCsr(pem).catch((error: SmartlicError) => error);
+        if (read instanceof SmartlicError) {
+          expect(verified).toBeInstanceOf(SmartlicError);
+          expect({ code: read.code, message: read.message }).toEqual({
+            code: (verified as SmartlicError).code,
+            message: (verified as SmartlicError).message,
+          });
+        } else if (verified instanceof SmartlicError) {
+          expect(verified.message).toBe(BAD_SIGNATURE);
+        } else {
+          expect(read.spkiBase64).toBe(verified.spkiBase64);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

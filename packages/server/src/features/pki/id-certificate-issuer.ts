@@ -2,7 +2,7 @@ import { type KeyObject, sign } from 'node:crypto';
 import { DAY, DEFAULT_TIMERS, SmartlicError } from '@smartlic/protocol';
 import type { AuthorityPki } from './authority-pki.js';
 import { BACKDATE_MS, toCertTime } from './certificate-factory.js';
-import type { VerifiedCsr } from './csr.js';
+import type { CsrKey } from './csr.js';
 import { certificateDer, certificatePem, idCertificateTbs } from './der-template.js';
 import { newCertificateSerial } from './serial.js';
 
@@ -31,7 +31,8 @@ export interface IdCertificateSubject {
  */
 export async function issueIdCertificate(
   pki: AuthorityPki,
-  csr: VerifiedCsr,
+  /** The device's key, its possession proven (the CSR's self-signature, or the envelope signed with it). */
+  csr: CsrKey,
   subject: IdCertificateSubject,
   now: number,
 ): Promise<IssuedIdCertificate> {

@@ -7,7 +7,7 @@ import { replayedNonce } from '../device/replay.js';
 import { deviceActor } from '../events/device-events.js';
 import { recordEvent } from '../events/event-recorder.js';
 import { findInstanceByUdi, findInstanceSubject } from '../instances/instance-store.js';
-import { verifyCsr } from '../pki/csr.js';
+import { readCsrKey } from '../pki/csr.js';
 import { issueIdCertificate } from '../pki/id-certificate-issuer.js';
 import { hasActiveReservation } from '../reservations/reservation-store.js';
 import { checkToken, tokenRefusalError } from '../tokens/token-status.js';
@@ -50,7 +50,8 @@ export async function trustInPlace(
   ]);
   if (!tokenPlace || tokenPlace.account.id !== holder?.account.id) return undefined;
 
-  const csr = await verifyCsr(payload.csr);
+  // Signed with the CSR's key over a payload that holds the CSR: that is the proof of possession (ADR 0021).
+  const csr = await readCsrKey(payload.csr);
   await verifyDeviceSignature(envelope, csr.publicKey);
   const subject = await findInstanceSubject(db, existing.id);
   if (!subject) return undefined;

@@ -6,19 +6,18 @@ import { refuseDuplicate } from '../../../storage/unique-violation.js';
 import { findVaWithAccount } from '../../accounts/account-store.js';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
 import { deviceActor } from '../../events/device-events.js';
-import { recordEvent } from '../../events/event-recorder.js';
-import { deleteInstance, findInstanceByUdi, insertInstance } from '../../instances/instance-store.js';
-import { verifyCsr } from '../../pki/csr.js';
+import { recordEventPrepared } from '../../events/event-recorder.js';
+import { deleteInstance } from '../../instances/instance-store.js';
+import { readCsrKey } from '../../pki/csr.js';
 import { idCertificateAnswer, issueIdCertificate } from '../../pki/id-certificate-issuer.js';
 import { signResponse } from '../../pki/response-signer.js';
 import { hasActiveReservation } from '../../reservations/reservation-store.js';
-import { refuseIfServedBySatellite } from '../../satellites/served-vas.js';
+import { servedBySatellite } from '../../satellites/served-vas.js';
 import { checkToken, tokenRefusalError } from '../../tokens/token-status.js';
-import { consumeTokenUse, findTokenByValue } from '../../tokens/token-store.js';
+import { tokenHash } from '../../tokens/token-values.js';
 import type { DeviceDeps } from '../device-deps.js';
 import type { DeviceRequest } from '../device-request.js';
 import { verifyDeviceSignature } from '../device-signature.js';
-import { recordNonce } from '../nonce-store.js';
 import { replayedNonce } from '../replay.js';
 import { alreadyRegistered, recordTakeoverRefusal, type TakeoverAttempt } from './takeover-refusal.js';
 
@@ -36,7 +35,7 @@ export async function registerDevice(
   /** A further write of the caller's in the registration's transaction (the trust code records its policy device). */
   alsoInTransaction?: (trx: Transaction<Database>, instanceId: string, now: number) => Promise<void>,
 ): Promise<Envelope<RegisterResponse>> {
-  const { db, transactor, clock, cache } = deps;
+  const { db, transactor, clock, cache, statements, places } = deps;
   const pki = deps.pki.current();
   const { payload, envelope } = request;
   if (envelope.signature.certSerial !== 'csr') {
@@ -46,14 +45,17 @@ export async function registerDevice(
       context: { fields: { 'signature.certSerial': ['must be "csr" for a registration'] } },
     });
   }
-  const csr = await verifyCsr(payload.csr);
+  // The envelope, signed with the CSR's key over a payload that holds the CSR, is the proof of
+  // possession: the CSR's self-signature would prove it a second time (ADR 0021).
+  const csr = await readCsrKey(payload.csr);
   await verifyDeviceSignature(envelope, csr.publicKey);
 
   // Read-only look at the token first, so a hopeless request costs no certificate signing.
   const now = clock.now();
-  const preview = checkToken(await findTokenByValue(db, payload.idToken), now);
+  const hash = tokenHash(payload.idToken);
+  const preview = checkToken(await statements.findTokenByHash(db, hash), now);
   if (!preview.ok) throw tokenRefusalError(preview.reason);
-  const place = await findVaWithAccount(db, preview.token.va_id);
+  const place = await places.get(db, preview.token.va_id);
   if (!place) throw tokenRefusalError('INVALID');
 
   const instanceId = randomUUID();
@@ -62,12 +64,14 @@ export async function registerDevice(
 
   const outcome = await transactor
     .run(async (trx) => {
-      if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
-      const check = checkToken(await findTokenByValue(trx, payload.idToken), now);
+      // The common case runs prepared statements (ADR 0021); the rarer branches stay Kysely.
+      if (!(await statements.recordNonce(trx, payload.nonce, now))) throw replayedNonce();
+      const check = checkToken(await statements.findTokenByHash(trx, hash), now);
       if (!check.ok) throw tokenRefusalError(check.reason);
       const token = check.token;
-      await refuseIfServedBySatellite(trx, token.va_id);
-      const existing = await findInstanceByUdi(trx, pid, sn);
+      const served = await statements.findServingSatellite(trx, token.va_id);
+      if (served) throw servedBySatellite(token.va_id, served);
+      const existing = await statements.findInstanceByUdi(trx, pid, sn);
       if (existing) {
         // `force` replaces an instance of the token's own Smart Account only (never another's).
         const holder = await findVaWithAccount(trx, existing.va_id);
@@ -96,9 +100,9 @@ export async function registerDevice(
         await deleteInstance(trx, existing.id);
         cache.delete(existing.id);
       }
-      if (!(await consumeTokenUse(trx, token.id, now))) throw tokenRefusalError('USED_UP');
+      if (!(await statements.consumeTokenUse(trx, token.id, now))) throw tokenRefusalError('USED_UP');
       // Two processes may both have found no instance of this UDI: the constraint refuses the second.
-      const insert = insertInstance(trx, {
+      const insert = statements.insertInstance(trx, {
         id: instanceId,
         va_id: token.va_id,
         token_id: token.id,
@@ -118,14 +122,14 @@ export async function registerDevice(
       await alsoInTransaction?.(trx, instanceId, now);
       const actor = deviceActor(instanceId);
       const where = { accountId: place.account.id, vaId: token.va_id };
-      await recordEvent(trx, {
+      await recordEventPrepared(statements, trx, {
         at: now,
         actor,
         type: 'token.used',
         ...where,
         detail: { tokenId: token.id, instanceId },
       });
-      await recordEvent(trx, {
+      await recordEventPrepared(statements, trx, {
         at: now,
         actor,
         type: 'instance.registered',

@@ -1,0 +1,63 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import { placeholders } from './device-statements.js';
+import {
+  EVENT_COLUMNS,
+  REGISTERED_INSTANCE_COLUMNS,
+  type RegistrationStatements,
+  type ServingSatellite,
+  type UdiHolder,
+} from './registration-statements.js';
+import type { TokenRow } from './schema.js';
+
+// Hand-written SQL for SQLite, bypassing Kysely on the registration path (issue 15, ADR 0021);
+// the Kysely twins and the test that holds them equal are named in `registration-statements.ts`.
+
+const FIND_TOKEN = 'select * from tokens where token_hash = ?';
+const SERVING_SATELLITE = `select v.name as va, t.name as satellite from satellite_vas s
+  inner join satellites t on t.id = s.satellite_id
+  inner join virtual_accounts v on v.id = s.va_id
+  where s.va_id = ?`;
+const FIND_INSTANCE_BY_UDI = 'select id, va_id from instances where pid = ? and sn = ?';
+const CONSUME_TOKEN_USE = `update tokens set uses = uses + 1
+  where id = ? and revoked_at is null and expires_at > ? and (max_uses is null or uses < max_uses)`;
+const INSERT_INSTANCE = `insert into instances (${REGISTERED_INSTANCE_COLUMNS.join(', ')})
+  values (${placeholders(REGISTERED_INSTANCE_COLUMNS.length, () => '?')})`;
+const INSERT_EVENT = `insert into events (${EVENT_COLUMNS.join(', ')})
+  values (${placeholders(EVENT_COLUMNS.length, () => '?')})`;
+
+/**
+ * Prepared better-sqlite3 statements on the server's one connection. They run synchronously,
+ * so inside a unit of work they belong to the transaction that holds that connection.
+ */
+export function createSqliteRegistrationStatements(sqlite: BetterSqlite3.Database): RegistrationStatements {
+  // Prepared on first use: the database is opened before its migrations create the tables.
+  const prepared = new Map<string, BetterSqlite3.Statement>();
+  const statement = <R = unknown>(text: string): BetterSqlite3.Statement<unknown[], R> => {
+    let found = prepared.get(text);
+    if (!found) {
+      found = sqlite.prepare(text);
+      prepared.set(text, found);
+    }
+    return found as BetterSqlite3.Statement<unknown[], R>;
+  };
+  return {
+    async findTokenByHash(_trx, hash) {
+      return statement<TokenRow>(FIND_TOKEN).get(hash);
+    },
+    async findServingSatellite(_trx, vaId) {
+      return statement<ServingSatellite>(SERVING_SATELLITE).get(vaId);
+    },
+    async findInstanceByUdi(_trx, pid, sn) {
+      return statement<UdiHolder>(FIND_INSTANCE_BY_UDI).get(pid, sn);
+    },
+    async consumeTokenUse(_trx, id, now) {
+      return statement(CONSUME_TOKEN_USE).run(id, now).changes === 1;
+    },
+    async insertInstance(_trx, row) {
+      statement(INSERT_INSTANCE).run(...REGISTERED_INSTANCE_COLUMNS.map((column) => row[column]));
+    },
+    async insertEvent(_trx, row) {
+      statement(INSERT_EVENT).run(...EVENT_COLUMNS.map((column) => row[column]));
+    },
+  };
+}
