@@ -35,7 +35,7 @@ export interface DeviceRequest<T extends DeviceMessageType> {
  * per-field messages are the answer.
  */
 export function parseDeviceRequest<T extends DeviceMessageType>(type: T, body: unknown): DeviceRequest<T> {
-  return checkDeviceRequest(type, body) ?? parseWithSchemas(type, body);
+  return checkDeviceRequest(type, body) ?? parseDeviceRequestWithSchemas(type, body);
 }
 
 /** The zod-free checks: the validated request, or undefined when they refuse it (zod then says why). */
@@ -51,7 +51,11 @@ function checkDeviceRequest<T extends DeviceMessageType>(type: T, body: unknown)
   }
 }
 
-function parseWithSchemas<T extends DeviceMessageType>(type: T, body: unknown): DeviceRequest<T> {
+/**
+ * {@link parseDeviceRequest} with the zod schemas alone: where its refusals are worded, and the
+ * reference its zod-free path is tested against (`device-request.test.ts`).
+ */
+export function parseDeviceRequestWithSchemas<T extends DeviceMessageType>(type: T, body: unknown): DeviceRequest<T> {
   const outer = Envelope.safeParse(body);
   if (!outer.success) {
     const fields = issuesToFields(outer.error.issues);
