@@ -22,10 +22,7 @@ function outcome(parse: () => unknown): Outcome {
 }
 
 function bothWays(type: DeviceMessageType, body: unknown): [Outcome, Outcome] {
-  return [
-    outcome(() => parseDeviceRequest(type, body)),
-    outcome(() => parseDeviceRequestWithSchemas(type, body)),
-  ];
+  return [outcome(() => parseDeviceRequest(type, body)), outcome(() => parseDeviceRequestWithSchemas(type, body))];
 }
 
 type Path = Array<string | number>;
