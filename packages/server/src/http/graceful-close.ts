@@ -33,18 +33,22 @@ export function installGracefulClose(app: FastifyInstance): void {
     });
   });
 
-  app.addHook('onRequest', async (request, reply) => {
-    if (!closing) return;
+  // Callback hooks, not async ones: they run on every request, and a promise each costs more than the check.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) {
+      done();
+      return;
+    }
     const body: ErrorBody = {
       code: 'SERVER_BUSY',
       message: 'The server is shutting down; retry in a moment.',
       requestId: request.id,
     };
-    return reply.code(503).header('retry-after', '1').send(body);
+    reply.code(503).header('retry-after', '1').send(body);
   });
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   app.addHook('preClose', async () => {
     closing = true;

@@ -14,6 +14,8 @@ export class RequestLog extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Below INFO (a busy server runs at WARN) a success has no line to build.
+    if (!error && !infoEnabled(request.log)) return;
     const line = {
       method: request.method,
       url: pathOf(request.url),
@@ -23,6 +25,12 @@ export class RequestLog extends LogController {
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else request.log.info(line, 'request completed');
   }
+}
+
+/** Whether a pino logger writes INFO lines (a logger without `isLevelEnabled` is taken to). */
+function infoEnabled(log: FastifyRequest['log']): boolean {
+  const pino = log as { isLevelEnabled?: (level: string) => boolean };
+  return pino.isLevelEnabled === undefined || pino.isLevelEnabled('info');
 }
 
 /** The path of a request URL, without its query string. */

@@ -56,10 +56,11 @@ export function registerDeviceRoutes(
   app.post(
     DEVICE_ROUTES.authorize,
     { config: deviceDoc('Authorize entitlement usage', AuthorizeRequest, AuthorizeResponse), ...perInstance },
-    async (request) => {
+    async (request, reply) => {
       const answer = await device.authorize(device.accept('authorize', request.body));
-      observe.authorized(answer.payload.status);
-      return answer;
+      observe.authorized(answer.envelope.payload.status);
+      // Written once, from the canonical form the signature covers: not serialised again.
+      return reply.type('application/json; charset=utf-8').send(answer.json);
     },
   );
   app.post(

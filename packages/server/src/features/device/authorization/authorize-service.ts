@@ -1,10 +1,10 @@
-import { type AuthorizeResponse, DEFAULT_TIMERS, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
+import { type AuthorizeResponse, DEFAULT_TIMERS, PROTOCOL_VERSION } from '@smartlic/protocol';
 import { entitlementStatus, overallStatus, retryIntervalFor } from '../../compliance/compliance.js';
 import { coverBalances, familiesOf } from '../../compliance/covered-balances.js';
 import { uncountSilent } from '../../compliance/silent-usage-store.js';
 import { replaceInstanceUsage } from '../../compliance/usage-store.js';
 import { recordAuthorizationChanges } from '../../events/device-events.js';
-import { signResponse } from '../../pki/response-signer.js';
+import { type SignedAnswer, signAnswer } from '../../pki/response-signer.js';
 import type { DeviceDeps } from '../device-deps.js';
 import {
   authenticateInstance,
@@ -32,7 +32,7 @@ const RENEWAL_ISOLATION = { isolation: 'read-committed' } as const;
 export async function authorizeDevice(
   deps: DeviceDeps,
   request: DeviceRequest<'authorize'>,
-): Promise<Envelope<AuthorizeResponse>> {
+): Promise<SignedAnswer<AuthorizeResponse>> {
   const { transactor, clock, statements } = deps;
   const pki = deps.pki.current();
   const { payload } = request;
@@ -86,7 +86,7 @@ export async function authorizeDevice(
   forgetRetiredCertificate(deps, identity);
 
   const authorizedAt = clock.now();
-  return signResponse(
+  return signAnswer(
     pki,
     {
       type: 'authorize-response',
