@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServerProcess, tempDir } from './harness.js';
 
 const PRELOAD = fileURLToPath(new URL('./fixtures/loaded-modules.cjs', import.meta.url));
+const ES_PRELOAD = fileURLToPath(new URL('./fixtures/loaded-es-modules.mjs', import.meta.url));
 
 /** What a SQLite server's start-up must not load: they cost a third of it and it needs none of them. */
 const LAZY = {
@@ -22,16 +23,19 @@ describe('server start-up loads only what it needs', () => {
     await dir.cleanup();
   });
 
+  /** The CommonJS modules (files) a start loaded, and its ES modules (URLs). */
   async function loadedBy(start: number): Promise<string> {
     const list = join(dir.path, `modules-${start}.txt`);
+    const esList = join(dir.path, `es-modules-${start}.txt`);
     const server = await startServerProcess(join(dir.path, 'data'), {
-      NODE_OPTIONS: `--require ${PRELOAD}`,
+      NODE_OPTIONS: `--require ${PRELOAD} --import ${ES_PRELOAD}`,
       SMARTLIC_LOADED_MODULES_FILE: list,
+      SMARTLIC_LOADED_ES_MODULES_FILE: esList,
     });
     const health = await fetch(`${server.url}/healthz`);
     expect(health.status).toBe(200);
     await server.stop();
-    return readFileSync(list, 'utf8');
+    return `${readFileSync(list, 'utf8')}\n${readFileSync(esList, 'utf8')}`;
   }
 
   it('loads @peculiar/x509 to create the PKI on the first start, and not on the next; never pg or Ajv', async () => {
@@ -43,5 +47,14 @@ describe('server start-up loads only what it needs', () => {
       expect(pattern.test(second), `${what} was loaded`).toBe(false);
       if (!what.startsWith('@peculiar')) expect(pattern.test(first), `${what} was loaded`).toBe(false);
     }
+  });
+
+  it('loads the bundled server and CLI, with Kysely inside, not their hundreds of compiled modules (ADR 0022)', async () => {
+    const loaded = (await loadedBy(3)).split('\n');
+    expect(loaded).toContainEqual(expect.stringMatching(/packages\/server\/dist\/server-bundle\.js$/));
+    expect(loaded).toContainEqual(expect.stringMatching(/packages\/cli\/dist\/bundle\/main\.js$/));
+    const compiled = loaded.filter((url) => /packages\/(server|cli)\/dist\//.test(url));
+    expect(compiled.length, compiled.join('\n')).toBeLessThan(10);
+    expect(loaded.filter((url) => /node_modules\/kysely\//.test(url))).toEqual([]);
   });
 });

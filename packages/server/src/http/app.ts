@@ -83,6 +83,7 @@ import { installRateLimits, type RateLimits } from './rate-limits.js';
 import { RequestLog } from './request-log.js';
 import { refuseAuthorityOnlyRoutes } from './satellite-gate.js';
 import { registerServerInfoRoute, registerSystemRoutes } from './system-routes.js';
+import { warmUp } from './warm-up.js';
 
 /** The path prefix under which the device routes are served too: the vendor's transport URL path. */
 export const SMART_TRANSPORT_PREFIX = '/SmartTransport';
@@ -296,6 +297,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     runner.start();
     keyUses.start();
   });
+  // Before listening: a warm-up after it measured no gain, as the first request came in while it ran.
+  app.addHook('onReady', () => warmUp({ db, tags: tagTree, licenses, logger }));
   app.addHook('preClose', async () => {
     await Promise.all([webhookJobs.stop(), runner.stop(), keyUses.stop()]);
   });

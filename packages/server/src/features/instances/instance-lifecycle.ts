@@ -11,10 +11,21 @@ import { deleteInstance } from './instance-store.js';
 
 /** Alerts an instance shows from its silence (SPEC §5: 30-day alert, 90-day release). */
 export function silenceAlerts(lastContactAt: number, now: number): string[] {
+  const alert = silenceAlert(lastContactAt, now);
+  return alert === undefined ? [] : [alert];
+}
+
+/** The last contact at or before which an instance shows a silence alert at `now` (30 days before it). */
+export function silenceAlertFrom(now: number): number {
+  return now - DEFAULT_TIMERS.silentAlertMs;
+}
+
+/** The one alert of {@link silenceAlerts}, or undefined when the instance has been heard from within 30 days. */
+export function silenceAlert(lastContactAt: number, now: number): string | undefined {
   const silent = now - lastContactAt;
-  if (silent >= DEFAULT_TIMERS.silentReleaseMs) return ['No contact for 90 days: usage released'];
-  if (silent >= DEFAULT_TIMERS.silentAlertMs) return ['No contact for 30 days'];
-  return [];
+  if (silent >= DEFAULT_TIMERS.silentReleaseMs) return 'No contact for 90 days: usage released';
+  if (silent >= DEFAULT_TIMERS.silentAlertMs) return 'No contact for 30 days';
+  return undefined;
 }
 
 interface Ctx {

@@ -8,6 +8,7 @@ import { describeEachEngine } from '../../test-support/postgres.js';
 import { openTestDatabase } from '../../test-support/test-database.js';
 import { minuteCachedIso, toIso } from '../../util/time.js';
 import { InstanceKeyCache } from '../instances/instance-key-cache.js';
+import { silenceAlertFrom } from '../instances/instance-lifecycle.js';
 import { createInstanceService, type InstanceService } from '../instances/instance-service.js';
 import type { LicenseService } from '../licenses/license-service.js';
 import { TagTreeCache } from '../tags/tag-tree.js';
@@ -20,6 +21,8 @@ import { createReportService, type ReportService, reportChunks } from './report-
 const FORMATS: ReportFormat[] = ['csv', 'json', 'jsonl'];
 const N = 157;
 const T0 = Date.UTC(2027, 2, 3, 4, 5, 6, 7);
+/** Seeded instances that are policy devices: silent 90 days (0, 10), silent 30 days (7), heard from lately (1). */
+const POLICY_DEVICES = [0, 1, 7, 10];
 
 async function text(chunks: AsyncIterable<string>): Promise<string> {
   let all = '';
@@ -96,6 +99,19 @@ describeEachEngine('instances report, lean path', (engine) => {
       .insertInto('instance_usage')
       .values(usage.map(([instance_id, tag, count]) => ({ instance_id, tag, count, display_name: null })))
       .execute();
+    // Policy devices show no silence alert (silent ones among them, and one heard from lately).
+    await db
+      .insertInto('policy_devices')
+      .values(
+        POLICY_DEVICES.map((i) => ({
+          instance_id: rows[i]!.id,
+          trusted_at: 0,
+          last_report_id: null,
+          last_report_created_at: null,
+          last_ack_at: null,
+        })),
+      )
+      .execute();
     const totals = new Map<string, number>();
     for (const [, tag, count] of usage) totals.set(tag, (totals.get(tag) ?? 0) + count);
     await db
@@ -140,9 +156,10 @@ describeEachEngine('instances report, lean path', (engine) => {
   }
 
   function rowsOf(vaId: string, batch: number): InstanceRowSource {
+    const alertFrom = silenceAlertFrom(clock.now());
     return raw.engine === 'sqlite'
-      ? sqliteInstanceRows(raw.sqlite, vaId, batch)
-      : postgresInstanceRows(raw.pool, vaId, batch);
+      ? sqliteInstanceRows(raw.sqlite, vaId, alertFrom, batch)
+      : postgresInstanceRows(raw.pool, vaId, alertFrom, batch);
   }
 
   it('writes byte for byte what the paged path writes, in every format', async () => {
@@ -161,6 +178,10 @@ describeEachEngine('instances report, lean path', (engine) => {
     expect(csv).toContain(',InCompliance,');
     expect(csv).toContain(',NoUsage,');
     expect(csv).toContain('No contact for 90 days: usage released');
+    expect(csv).toContain('No contact for 30 days');
+    // A silent policy device has no silence alert: its line ends with an empty alerts cell.
+    expect(csv).toMatch(/\n[^\n]*,S10,[^\n]*,\r\n/);
+    expect(csv).toMatch(/\n[^\n]*,S5,[^\n]*,No contact for 90 days: usage released\r\n/);
     const lines = (await viaViews('va', 'jsonl')).trim().split('\n');
     expect(lines).toHaveLength(N);
     expect(lines.some((l) => l.includes('"hostname":null'))).toBe(true);

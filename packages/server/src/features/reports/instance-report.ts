@@ -1,6 +1,6 @@
 import { minuteCachedIso } from '../../util/time.js';
-import { entitlementStatus, type InstanceComplianceStatus, type TagBalance } from '../compliance/compliance.js';
-import { silenceAlerts } from '../instances/instance-lifecycle.js';
+import { entitlementStatus, type TagBalance } from '../compliance/compliance.js';
+import { silenceAlert } from '../instances/instance-lifecycle.js';
 import { csvField, csvRow } from './csv.js';
 import type { InstanceReportRow, InstanceRowSource } from './instance-report-rows.js';
 
@@ -27,91 +27,116 @@ export interface InstanceStatusContext {
   balances: ReadonlyMap<string, TagBalance>;
 }
 
-/** One instance gathered from its rows: its usage as the report writes it, and what its status needs (as `instanceStatus` judges). */
-interface Gathered {
-  row: InstanceReportRow;
-  /** `tag:count` by tag, space-separated. */
-  usage: string;
-  /** Some entitlement counts above zero (else `NoUsage`). */
-  used: boolean;
-  /** Some entitlement is out of compliance. */
-  short: boolean;
-}
-
 /**
  * The instances report as text chunks, one per batch of raw rows, formatted straight from the
- * rows (no row objects): exactly what the paged path (`InstanceView`s through `reportChunks`)
- * writes — the same columns, CSV quoting and formula neutralising (`csv.ts`), the same JSON
- * keys in the same order. An instance whose usage rows straddle two batches is written with
- * the later one. Pulled as the reader reads, so a `Readable.from` of it keeps the backpressure.
+ * rows: exactly what the paged path (`InstanceView`s through `reportChunks`) writes — the same
+ * columns, CSV quoting and formula neutralising (`csv.ts`), the same JSON keys in the same
+ * order. No object is made per row: an instance is gathered in a few variables, its usage text
+ * is built once per distinct usage, and the CSV cells that repeat (usage, status, alerts) are
+ * quoted once. An instance whose usage rows straddle two batches is written with the later one.
+ * Pulled as the reader reads, so a `Readable.from` of it keeps the backpressure.
  */
 export async function* instanceReportChunks(
   source: InstanceRowSource,
   ctx: InstanceStatusContext,
   format: ReportFormat,
 ): AsyncGenerator<string> {
-  const line = format === 'csv' ? csvLine : jsonLine;
-  const times: Times = { registered: minuteCachedIso(), contact: minuteCachedIso(), expires: minuteCachedIso() };
+  const line = format === 'csv' ? csvLine(ctx) : jsonLine(ctx);
   const separator = format === 'json' ? ',' : '';
   const end = format === 'jsonl' ? '\n' : '';
   let written = 0;
-  let pending: Gathered | undefined;
-  const write = (g: Gathered): string => {
-    const text = line(g, ctx, times);
+  // The instance being gathered: its first row, its usage text so far, and what its status needs.
+  let row: InstanceReportRow | undefined;
+  let usage = '';
+  let used = false;
+  let short = false;
+  const write = (): string => {
+    const text = line(row as InstanceReportRow, usage, !used ? 'NoUsage' : short ? 'OutOfCompliance' : 'InCompliance');
     return (written++ === 0 ? '' : separator) + text + end;
   };
   if (format === 'csv') yield csvRow(INSTANCE_COLUMNS);
   if (format === 'json') yield '[';
   for await (const batch of source) {
     let out = '';
-    for (const row of batch) {
-      if (pending !== undefined && pending.row[0] !== row[0]) {
-        out += write(pending);
-        pending = undefined;
+    for (const r of batch) {
+      if (row === undefined || row[0] !== r[0]) {
+        if (row !== undefined) out += write();
+        row = r;
+        usage = '';
+        used = false;
+        short = false;
       }
-      pending ??= { row, usage: '', used: false, short: false };
-      if (row[10] !== null) {
-        const count = Number(row[11]);
-        pending.usage += `${pending.usage === '' ? '' : ' '}${row[10]}:${count}`;
-        if (count > 0) pending.used = true;
-        if (entitlementStatus(count, ctx.balances.get(row[10])) === 'OutOfCompliance') pending.short = true;
+      const tag = r[10];
+      if (tag !== null) {
+        const count = Number(r[11]);
+        usage = usage === '' ? `${tag}:${count}` : `${usage} ${tag}:${count}`;
+        if (count > 0) {
+          used = true;
+          if (entitlementStatus(count, ctx.balances.get(tag)) === 'OutOfCompliance') short = true;
+        }
       }
     }
     if (out !== '') yield out;
   }
-  if (pending !== undefined) yield write(pending);
+  if (row !== undefined) yield write();
   if (format === 'json') yield ']';
 }
 
-/** ISO texts of the three times of a row, each column with its own cache (consecutive rows are often in the same minute). */
-interface Times {
-  registered: (ms: number) => string;
-  contact: (ms: number) => string;
-  expires: (ms: number) => string;
+/** The alerts cell of a row: none for a policy device (its policy's rules, not the silence rules). */
+function alertsOf(r: InstanceReportRow, now: number): string {
+  return isPolicyDevice(r) ? '' : (silenceAlert(Number(r[6]), now) ?? '');
 }
 
-function statusOf(g: Gathered): InstanceComplianceStatus {
-  return !g.used ? 'NoUsage' : g.short ? 'OutOfCompliance' : 'InCompliance';
+/** Whether the row's instance is a policy device (`true` from PostgreSQL, 1 from SQLite; only asked of silent ones). */
+function isPolicyDevice(r: InstanceReportRow): boolean {
+  return r[12] === true || r[12] === 1;
 }
 
-function csvLine(g: Gathered, ctx: InstanceStatusContext, times: Times): string {
-  const r = g.row;
-  return `${csvField(r[0])},${csvField(r[1])},${csvField(r[2])},${csvField(r[3])},${csvField(r[4])},${csvField(
-    times.registered(Number(r[5])),
-  )},${csvField(times.contact(Number(r[6])))},${csvField(g.usage)},${csvField(statusOf(g))},${csvField(
-    silenceAlerts(Number(r[6]), ctx.now).join('; '),
-  )}\r\n`;
+/**
+ * A CSV cell of text as `csvField` writes it, answered without a copy when the text needs no
+ * quoting and does not start like a formula (nearly every cell).
+ */
+function csvText(text: string | null): string {
+  if (text === null) return '';
+  return NEEDS_CARE.test(text) ? csvField(text) : text;
+}
+
+/** What makes `csvField` change a text: a formula's first character, or a comma, a quote or a line break. */
+const NEEDS_CARE = /^[=+\-@\t\r]|[",\r\n]/;
+
+/** `csvText` of texts that repeat row after row (usage, status, alerts), each worked out once. */
+function repeatedCsvText(): (text: string) => string {
+  const known = new Map<string, string>();
+  return (text) => {
+    let cell = known.get(text);
+    if (cell === undefined) {
+      cell = csvText(text);
+      if (known.size < 1024) known.set(text, cell);
+    }
+    return cell;
+  };
+}
+
+function csvLine(ctx: InstanceStatusContext): (r: InstanceReportRow, usage: string, status: string) => string {
+  const registered = minuteCachedIso();
+  const contact = minuteCachedIso();
+  const repeated = repeatedCsvText();
+  return (r, usage, status) =>
+    `${csvText(r[0])},${csvText(r[1])},${csvText(r[2])},${csvText(r[3])},${csvText(r[4])},${csvText(
+      registered(Number(r[5])),
+    )},${csvText(contact(Number(r[6])))},${repeated(usage)},${repeated(status)},${repeated(alertsOf(r, ctx.now))}\r\n`;
 }
 
 /** The keys and order of `{...InstanceView, usage, alerts}`, as the paged path serialises it. */
-function jsonLine(g: Gathered, ctx: InstanceStatusContext, times: Times): string {
-  const r = g.row;
+function jsonLine(ctx: InstanceStatusContext): (r: InstanceReportRow, usage: string, status: string) => string {
+  const registered = minuteCachedIso();
+  const contact = minuteCachedIso();
+  const expires = minuteCachedIso();
   const s = JSON.stringify;
-  return `{"id":${s(r[0])},"pid":${s(r[1])},"sn":${s(r[2])},"hostname":${s(r[3])},"softwareTag":${s(r[4])},"registeredAt":${s(
-    times.registered(Number(r[5])),
-  )},"lastContact":${s(times.contact(Number(r[6])))},"idCertSerial":${s(r[7])},"idCertExpiresAt":${s(
-    times.expires(Number(r[8])),
-  )},"exportControlled":${Number(r[9]) === 1},"usage":${s(g.usage)},"status":${s(
-    statusOf(g),
-  )},"alerts":${s(silenceAlerts(Number(r[6]), ctx.now).join('; '))}}`;
+  return (r, usage, status) =>
+    `{"id":${s(r[0])},"pid":${s(r[1])},"sn":${s(r[2])},"hostname":${s(r[3])},"softwareTag":${s(r[4])},"registeredAt":${s(
+      registered(Number(r[5])),
+    )},"lastContact":${s(contact(Number(r[6])))},"idCertSerial":${s(r[7])},"idCertExpiresAt":${s(
+      expires(Number(r[8])),
+    )},"exportControlled":${Number(r[9]) === 1},"usage":${s(usage)},"status":${s(status)},"alerts":${s(alertsOf(r, ctx.now))}}`;
 }

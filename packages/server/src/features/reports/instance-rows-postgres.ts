@@ -2,15 +2,15 @@ import type pg from 'pg';
 import {
   INSTANCE_REPORT_COLUMNS,
   INSTANCE_REPORT_ORDER,
-  INSTANCE_REPORT_SELECT,
   type InstanceReportRow,
   type InstanceRowSource,
+  instanceReportSelect,
 } from './instance-report-rows.js';
 
 /** Rows per `FETCH`. */
 export const POSTGRES_REPORT_FETCH = 2000;
 
-const QUERY = `select ${INSTANCE_REPORT_SELECT}
+const QUERY = `select ${instanceReportSelect('$2')}
   from (select ${INSTANCE_REPORT_COLUMNS} from instances where va_id = $1) i
   left join instance_usage u on u.instance_id = i.id
   order by ${INSTANCE_REPORT_ORDER}`;
@@ -20,10 +20,12 @@ const QUERY = `select ${INSTANCE_REPORT_SELECT}
  * REPEATABLE READ transaction (the whole report is one snapshot) on a connection of its own,
  * fetched `fetchSize` rows at a time as arrays (no row objects, no Kysely). The connection goes
  * back to the pool when the last row was read or the consumer stops early (a closed download).
+ * `alertFrom`: see {@link instanceReportSelect}.
  */
 export function postgresInstanceRows(
   pool: pg.Pool,
   vaId: string,
+  alertFrom: number,
   fetchSize = POSTGRES_REPORT_FETCH,
 ): InstanceRowSource {
   return {
@@ -34,7 +36,7 @@ export function postgresInstanceRows(
       try {
         await client.query('begin transaction isolation level repeatable read, read only');
         open = true;
-        await client.query(`declare instance_report no scroll cursor for ${QUERY}`, [vaId]);
+        await client.query(`declare instance_report no scroll cursor for ${QUERY}`, [vaId, alertFrom]);
         for (;;) {
           const { rows } = await client.query<InstanceReportRow>({
             text: `fetch ${fetchSize} from instance_report`,

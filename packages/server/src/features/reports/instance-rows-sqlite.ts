@@ -2,15 +2,15 @@ import type BetterSqlite3 from 'better-sqlite3';
 import {
   INSTANCE_REPORT_COLUMNS,
   INSTANCE_REPORT_ORDER,
-  INSTANCE_REPORT_SELECT,
   type InstanceReportRow,
   type InstanceRowSource,
+  instanceReportSelect,
 } from './instance-report-rows.js';
 
 /** Instances per keyset page: one page is read and formatted in one go (a few ms of the event loop). */
 export const SQLITE_REPORT_PAGE = 1000;
 
-const pageOf = (keyset: string) => `select ${INSTANCE_REPORT_SELECT}
+const pageOf = (keyset: string) => `select ${instanceReportSelect('?')}
   from (select ${INSTANCE_REPORT_COLUMNS} from instances
         where va_id = ? ${keyset} order by registered_at, pid, sn limit ?) i
   left join instance_usage u on u.instance_id = i.id
@@ -25,11 +25,12 @@ const AFTER = 'and registered_at >= ? and (registered_at > ? or pid > ? or (pid 
  * objects, no Kysely). A page's iterator is drained by the consumer before the next page is
  * read, so the connection is never left busy between two pulls and other requests interleave.
  * The pages are separate reads: an instance registered during the report may or may not appear,
- * as with the paged list.
+ * as with the paged list. `alertFrom`: see {@link instanceReportSelect}.
  */
 export function sqliteInstanceRows(
   sqlite: BetterSqlite3.Database,
   vaId: string,
+  alertFrom: number,
   pageSize = SQLITE_REPORT_PAGE,
 ): InstanceRowSource {
   const first = sqlite.prepare(pageOf('')).raw(true);
@@ -40,8 +41,8 @@ export function sqliteInstanceRows(
       for (;;) {
         const rows = (
           last === undefined
-            ? first.iterate(vaId, pageSize)
-            : next.iterate(vaId, last[5], last[5], last[1], last[1], last[2], pageSize)
+            ? first.iterate(alertFrom, vaId, pageSize)
+            : next.iterate(alertFrom, vaId, last[5], last[5], last[1], last[1], last[2], pageSize)
         ) as IterableIterator<InstanceReportRow>;
         let instances = 0;
         let previousId: string | undefined;

@@ -3,6 +3,7 @@ import { notFound } from '../../errors.js';
 import type { RawDatabase } from '../../storage/database.js';
 import type { Database } from '../../storage/schema.js';
 import { findVirtualAccount } from '../accounts/account-store.js';
+import { silenceAlertFrom } from '../instances/instance-lifecycle.js';
 import type { InstanceService, InstanceView } from '../instances/instance-service.js';
 import type { LicenseService } from '../licenses/license-service.js';
 import { type CsvValue, csvRow, toCsv } from './csv.js';
@@ -60,8 +61,11 @@ export function createReportService(deps: {
 }) {
   const { db, raw, licenses, instances } = deps;
 
-  function instanceRowsOf(vaId: string): InstanceRowSource {
-    return raw.engine === 'sqlite' ? sqliteInstanceRows(raw.sqlite, vaId) : postgresInstanceRows(raw.pool, vaId);
+  function instanceRowsOf(vaId: string, now: number): InstanceRowSource {
+    const alertFrom = silenceAlertFrom(now);
+    return raw.engine === 'sqlite'
+      ? sqliteInstanceRows(raw.sqlite, vaId, alertFrom)
+      : postgresInstanceRows(raw.pool, vaId, alertFrom);
   }
 
   async function* instanceRows(pages: AsyncIterable<InstanceView[]>): AsyncGenerator<Array<Record<string, CsvValue>>> {
@@ -126,7 +130,8 @@ export function createReportService(deps: {
     ): Promise<AsyncIterable<string>> {
       if (kind !== 'instances') return reportChunks(await service.stream(vaId, kind, range), format);
       if (!(await findVirtualAccount(db, vaId))) throw notFound('Virtual account', vaId);
-      return instanceReportChunks(instanceRowsOf(vaId), await instances.statusContext(vaId), format);
+      const ctx = await instances.statusContext(vaId);
+      return instanceReportChunks(instanceRowsOf(vaId, ctx.now), ctx, format);
     },
 
     /** The whole report in memory (small reports, tests). */
