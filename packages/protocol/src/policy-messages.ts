@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDENTIFIER_PATTERN, IDENTIFIER_RULE } from './field-rules.js';
+import { COUNT_MAX, IDENTIFIER_PATTERN, IDENTIFIER_RULE } from './field-rules.js';
 import { DateMs, DisplayName, EntitlementTag, Hostname, Signature, Udi } from './messages.js';
 import { LICENSE_CLASSES, POLICY_DAYS_MAX, USAGE_FILE_REPORTS_MAX, USAGE_MESSAGE_REPORTS_MAX } from './policy-wire.js';
 import { MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
@@ -15,7 +15,7 @@ const softwareTag = z
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
   .regex(IDENTIFIER_PATTERN, `must be ${IDENTIFIER_RULE}`);
-const count = z.number().int().nonnegative().max(1_000_000_000);
+const count = z.number().int().nonnegative().max(COUNT_MAX);
 const days = z.number().int().nonnegative().max(POLICY_DAYS_MAX);
 
 const freshness = {
@@ -155,7 +155,7 @@ export const UsageResponse = z.object({
 export type UsageResponse = z.infer<typeof UsageResponse>;
 
 /** One license a SLAC is asked for or grants. */
-export const SlacLicense = z.object({ tag: EntitlementTag, count: z.number().int().positive().max(1_000_000_000) });
+export const SlacLicense = z.object({ tag: EntitlementTag, count: z.number().int().positive().max(COUNT_MAX) });
 export type SlacLicense = z.infer<typeof SlacLicense>;
 
 /** SPEC §9: asking for a Smart Licensing Authorization Code for enforced or export-controlled tags. */
