@@ -8,6 +8,7 @@ import type {
   CreatedReservationAnswer as CreatedReservationAnswerSchema,
   ReservationAnswer as ReservationAnswerSchema,
 } from './features/reservations/reservation-schemas.js';
+import type { SatelliteView as SatelliteViewSchema } from './features/satellites/satellite-schemas.js';
 import type {
   CreatedTokenView as CreatedTokenViewSchema,
   TokenView as TokenViewSchema,
@@ -89,3 +90,4 @@ export type RoleRemoved = z.output<typeof RoleRemovedSchema>;
 export type PasswordSet = z.output<typeof PasswordSetSchema>;
 export type CreatedReservationAnswer = z.output<typeof CreatedReservationAnswerSchema>;
 export type ReservationAnswer = z.output<typeof ReservationAnswerSchema>;
+export type SatelliteView = z.output<typeof SatelliteViewSchema>;
