@@ -25,6 +25,13 @@ const freshness = {
   nonce: string({ min: 16, max: 64, pattern: BASE64URL, patternName: 'base64url' }),
 };
 const identified = { ...freshness, instanceId: uuid, idCertSerial: serial, signingCertSerial: serial };
+const answering = { ...freshness, instanceId: uuid };
+const fileHead = <F extends string>(format: F) => ({
+  format: literal(format),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
+});
+const signedBy = { signingCertificate: pem, chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })) };
 
 /** Checks a license class. */
 export const checkLicenseClass = oneOf(
@@ -65,8 +72,7 @@ export const checkTrustRequest = object({
 /** Checks a `TrustResponse` (the trust code). */
 export const checkTrustResponse = object({
   type: literal('trust-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   idCertificate: pem,
   idCertSerial: serial,
   idCertExpiresAt: date,
@@ -135,19 +141,19 @@ export const checkUsageRequest = object({
 /** Checks a `UsageResponse`. */
 export const checkUsageResponse = object({
   type: literal('usage-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   ack: checkSignedAck,
 });
 
 /** Checks one `SlacLicense`. */
 export const checkSlacLicense = object({ tag: checkTag, count: integer({ min: 1, max: COUNT_MAX }) });
+const slacLicenses = array(checkSlacLicense, { min: 1, max: 100 });
 
 /** Checks a `SlacRequest`. */
 export const checkSlacRequest = object({
   type: literal('slac'),
   ...identified,
-  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
+  licenses: slacLicenses,
 });
 
 /** Checks a `Slac`. */
@@ -155,15 +161,14 @@ export const checkSlac = object({
   slacId: uuid,
   instanceId: uuid,
   udi: checkUdi,
-  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
+  licenses: slacLicenses,
   issuedAt: date,
 });
 
 /** Checks a `SlacResponse`. */
 export const checkSlacResponse = object({
   type: literal('slac-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   slac: checkSlac,
 });
 
@@ -173,16 +178,13 @@ export const checkSlacReturnRequest = object({ type: literal('slac-return'), ...
 /** Checks a `SlacReturnResponse`. */
 export const checkSlacReturnResponse = object({
   type: literal('slac-return-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   slacId: uuid,
 });
 
 /** Checks a `UsageFile`. */
 export const checkUsageFile = object({
-  format: literal('smartlic-usage'),
-  version: literal(PROTOCOL_VERSION),
-  udi: checkUdi,
+  ...fileHead('smartlic-usage'),
   instanceId: uuid,
   createdAt: date,
   reports: array(checkSignedRumReport, { max: USAGE_FILE_REPORTS_MAX }),
@@ -190,12 +192,9 @@ export const checkUsageFile = object({
 
 /** Checks an `AckFile`. */
 export const checkAckFile = object({
-  format: literal('smartlic-ack'),
-  version: literal(PROTOCOL_VERSION),
-  udi: checkUdi,
+  ...fileHead('smartlic-ack'),
   ack: checkSignedAck,
-  signingCertificate: pem,
-  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
+  ...signedBy,
 });
 
 /** Checks a `SlacFileRequest`. */
@@ -206,15 +205,13 @@ export const checkSlacFileRequest = object({
   instanceId: uuid,
   idCertSerial: serial,
   udi: checkUdi,
-  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
+  licenses: slacLicenses,
   createdAt: date,
 });
 
 /** Checks a `SlacRequestFile`. */
 export const checkSlacRequestFile = object({
-  format: literal('smartlic-slac-request'),
-  version: literal(PROTOCOL_VERSION),
-  udi: checkUdi,
+  ...fileHead('smartlic-slac-request'),
   instanceId: uuid,
   request: object({ payload: checkSlacFileRequest, signature: checkSignature }),
 });
@@ -224,12 +221,9 @@ export const checkSignedSlac = object({ payload: checkSlac, signature: checkSign
 
 /** Checks a `SlacFile`. */
 export const checkSlacFile = object({
-  format: literal('smartlic-slac'),
-  version: literal(PROTOCOL_VERSION),
-  udi: checkUdi,
+  ...fileHead('smartlic-slac'),
   slac: checkSignedSlac,
-  signingCertificate: pem,
-  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
+  ...signedBy,
 });
 
 /** The request check of each policy-model device message. */

@@ -24,6 +24,20 @@ const freshness = {
   nonce: base64url.min(16).max(64),
 };
 const identified = { ...freshness, instanceId: z.uuid(), idCertSerial: serial, signingCertSerial: serial };
+/** What every answer to a device carries: freshness and the instance it answers. */
+const answering = { ...freshness, instanceId: z.uuid() };
+/** The head of an offline file: its format, the protocol version and the device's UDI. */
+const fileHead = <F extends string>(format: F) => ({
+  format: z.literal(format),
+  version: z.literal(PROTOCOL_VERSION),
+  udi: Udi,
+});
+/**
+ * The signer of a signed offline file, and the intermediate certificates (nearest the signer
+ * first, root excluded) between it and the root the device trusts: present when a satellite under
+ * another satellite signed it.
+ */
+const signedBy = { signingCertificate: pem, chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional() };
 
 /** A license class of the policy model. */
 export const LicenseClassSchema = z.enum(LICENSE_CLASSES);
@@ -69,8 +83,7 @@ export type TrustRequest = z.infer<typeof TrustRequest>;
  */
 export const TrustResponse = z.object({
   type: z.literal('trust-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   idCertificate: pem,
   idCertSerial: serial,
   idCertExpiresAt: DateMs,
@@ -148,8 +161,7 @@ export type UsageRequest = z.infer<typeof UsageRequest>;
 /** The answer to a usage message: the ACK. */
 export const UsageResponse = z.object({
   type: z.literal('usage-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   ack: SignedAck,
 });
 export type UsageResponse = z.infer<typeof UsageResponse>;
@@ -157,12 +169,13 @@ export type UsageResponse = z.infer<typeof UsageResponse>;
 /** One license a SLAC is asked for or grants. */
 export const SlacLicense = z.object({ tag: EntitlementTag, count: z.number().int().positive().max(COUNT_MAX) });
 export type SlacLicense = z.infer<typeof SlacLicense>;
+const slacLicenses = z.array(SlacLicense).min(1).max(100);
 
 /** SPEC §9: asking for a Smart Licensing Authorization Code for enforced or export-controlled tags. */
 export const SlacRequest = z.object({
   type: z.literal('slac'),
   ...identified,
-  licenses: z.array(SlacLicense).min(1).max(100),
+  licenses: slacLicenses,
 });
 export type SlacRequest = z.infer<typeof SlacRequest>;
 
@@ -171,7 +184,7 @@ export const Slac = z.object({
   slacId: z.uuid(),
   instanceId: z.uuid(),
   udi: Udi,
-  licenses: z.array(SlacLicense).min(1).max(100),
+  licenses: slacLicenses,
   issuedAt: DateMs,
 });
 export type Slac = z.infer<typeof Slac>;
@@ -179,8 +192,7 @@ export type Slac = z.infer<typeof Slac>;
 /** The answer to a SLAC request. */
 export const SlacResponse = z.object({
   type: z.literal('slac-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   slac: Slac,
 });
 export type SlacResponse = z.infer<typeof SlacResponse>;
@@ -192,17 +204,14 @@ export type SlacReturnRequest = z.infer<typeof SlacReturnRequest>;
 /** The answer to a SLAC return. */
 export const SlacReturnResponse = z.object({
   type: z.literal('slac-return-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   slacId: z.uuid(),
 });
 export type SlacReturnResponse = z.infer<typeof SlacReturnResponse>;
 
 /** The offline usage file (`license smart save usage all|unreported FILE`): signed reports of one device. */
 export const UsageFile = z.object({
-  format: z.literal('smartlic-usage'),
-  version: z.literal(PROTOCOL_VERSION),
-  udi: Udi,
+  ...fileHead('smartlic-usage'),
   instanceId: z.uuid(),
   createdAt: DateMs,
   reports: z.array(SignedRumReport).max(USAGE_FILE_REPORTS_MAX),
@@ -211,17 +220,9 @@ export type UsageFile = z.infer<typeof UsageFile>;
 
 /** The offline ACK file (`admin usage import --out`): a signed ACK bound to the device's UDI, and its signer. */
 export const AckFile = z.object({
-  format: z.literal('smartlic-ack'),
-  version: z.literal(PROTOCOL_VERSION),
-  udi: Udi,
+  ...fileHead('smartlic-ack'),
   ack: SignedAck,
-  signingCertificate: pem,
-  /**
-   * The intermediate certificates (nearest the signer first, root excluded) between the signing
-   * certificate and the root the device trusts: present when a satellite under another satellite
-   * signed the ACK.
-   */
-  chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional(),
+  ...signedBy,
 });
 export type AckFile = z.infer<typeof AckFile>;
 
@@ -237,16 +238,14 @@ export const SlacFileRequest = z.object({
   instanceId: z.uuid(),
   idCertSerial: serial,
   udi: Udi,
-  licenses: z.array(SlacLicense).min(1).max(100),
+  licenses: slacLicenses,
   createdAt: DateMs,
 });
 export type SlacFileRequest = z.infer<typeof SlacFileRequest>;
 
 /** The SLAC request file: the signed request, bound to the device's UDI and product instance. */
 export const SlacRequestFile = z.object({
-  format: z.literal('smartlic-slac-request'),
-  version: z.literal(PROTOCOL_VERSION),
-  udi: Udi,
+  ...fileHead('smartlic-slac-request'),
   instanceId: z.uuid(),
   request: z.object({ payload: SlacFileRequest, signature: Signature }),
 });
@@ -261,12 +260,9 @@ export type SignedSlac = z.infer<typeof SignedSlac>;
  * its signer and, from a satellite under a satellite, the intermediates (`chain`).
  */
 export const SlacFile = z.object({
-  format: z.literal('smartlic-slac'),
-  version: z.literal(PROTOCOL_VERSION),
-  udi: Udi,
+  ...fileHead('smartlic-slac'),
   slac: SignedSlac,
-  signingCertificate: pem,
-  chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional(),
+  ...signedBy,
 });
 export type SlacFile = z.infer<typeof SlacFile>;
 
