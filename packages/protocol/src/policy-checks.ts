@@ -26,12 +26,6 @@ const freshness = {
 };
 const identified = { ...freshness, instanceId: uuid, idCertSerial: serial, signingCertSerial: serial };
 const answering = { ...freshness, instanceId: uuid };
-const fileHead = <F extends string>(format: F) => ({
-  format: literal(format),
-  version: literal(PROTOCOL_VERSION),
-  udi: checkUdi,
-});
-const signedBy = { signingCertificate: pem, chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })) };
 
 /** Checks a license class. */
 export const checkLicenseClass = oneOf(
@@ -147,13 +141,12 @@ export const checkUsageResponse = object({
 
 /** Checks one `SlacLicense`. */
 export const checkSlacLicense = object({ tag: checkTag, count: integer({ min: 1, max: COUNT_MAX }) });
-const slacLicenses = array(checkSlacLicense, { min: 1, max: 100 });
 
 /** Checks a `SlacRequest`. */
 export const checkSlacRequest = object({
   type: literal('slac'),
   ...identified,
-  licenses: slacLicenses,
+  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
 });
 
 /** Checks a `Slac`. */
@@ -161,7 +154,7 @@ export const checkSlac = object({
   slacId: uuid,
   instanceId: uuid,
   udi: checkUdi,
-  licenses: slacLicenses,
+  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
   issuedAt: date,
 });
 
@@ -184,7 +177,9 @@ export const checkSlacReturnResponse = object({
 
 /** Checks a `UsageFile`. */
 export const checkUsageFile = object({
-  ...fileHead('smartlic-usage'),
+  format: literal('smartlic-usage'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
   instanceId: uuid,
   createdAt: date,
   reports: array(checkSignedRumReport, { max: USAGE_FILE_REPORTS_MAX }),
@@ -192,9 +187,12 @@ export const checkUsageFile = object({
 
 /** Checks an `AckFile`. */
 export const checkAckFile = object({
-  ...fileHead('smartlic-ack'),
+  format: literal('smartlic-ack'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
   ack: checkSignedAck,
-  ...signedBy,
+  signingCertificate: pem,
+  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
 });
 
 /** Checks a `SlacFileRequest`. */
@@ -205,13 +203,15 @@ export const checkSlacFileRequest = object({
   instanceId: uuid,
   idCertSerial: serial,
   udi: checkUdi,
-  licenses: slacLicenses,
+  licenses: array(checkSlacLicense, { min: 1, max: 100 }),
   createdAt: date,
 });
 
 /** Checks a `SlacRequestFile`. */
 export const checkSlacRequestFile = object({
-  ...fileHead('smartlic-slac-request'),
+  format: literal('smartlic-slac-request'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
   instanceId: uuid,
   request: object({ payload: checkSlacFileRequest, signature: checkSignature }),
 });
@@ -221,9 +221,12 @@ export const checkSignedSlac = object({ payload: checkSlac, signature: checkSign
 
 /** Checks a `SlacFile`. */
 export const checkSlacFile = object({
-  ...fileHead('smartlic-slac'),
+  format: literal('smartlic-slac'),
+  version: literal(PROTOCOL_VERSION),
+  udi: checkUdi,
   slac: checkSignedSlac,
-  ...signedBy,
+  signingCertificate: pem,
+  chain: optional(array(pem, { max: MAX_CHAIN_INTERMEDIATES })),
 });
 
 /** The request check of each policy-model device message. */

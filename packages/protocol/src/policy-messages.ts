@@ -26,18 +26,6 @@ const freshness = {
 const identified = { ...freshness, instanceId: z.uuid(), idCertSerial: serial, signingCertSerial: serial };
 /** What every answer to a device carries: freshness and the instance it answers. */
 const answering = { ...freshness, instanceId: z.uuid() };
-/** The head of an offline file: its format, the protocol version and the device's UDI. */
-const fileHead = <F extends string>(format: F) => ({
-  format: z.literal(format),
-  version: z.literal(PROTOCOL_VERSION),
-  udi: Udi,
-});
-/**
- * The signer of a signed offline file, and the intermediate certificates (nearest the signer
- * first, root excluded) between it and the root the device trusts: present when a satellite under
- * another satellite signed it.
- */
-const signedBy = { signingCertificate: pem, chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional() };
 
 /** A license class of the policy model. */
 export const LicenseClassSchema = z.enum(LICENSE_CLASSES);
@@ -169,13 +157,12 @@ export type UsageResponse = z.infer<typeof UsageResponse>;
 /** One license a SLAC is asked for or grants. */
 export const SlacLicense = z.object({ tag: EntitlementTag, count: z.number().int().positive().max(COUNT_MAX) });
 export type SlacLicense = z.infer<typeof SlacLicense>;
-const slacLicenses = z.array(SlacLicense).min(1).max(100);
 
 /** SPEC §9: asking for a Smart Licensing Authorization Code for enforced or export-controlled tags. */
 export const SlacRequest = z.object({
   type: z.literal('slac'),
   ...identified,
-  licenses: slacLicenses,
+  licenses: z.array(SlacLicense).min(1).max(100),
 });
 export type SlacRequest = z.infer<typeof SlacRequest>;
 
@@ -184,7 +171,7 @@ export const Slac = z.object({
   slacId: z.uuid(),
   instanceId: z.uuid(),
   udi: Udi,
-  licenses: slacLicenses,
+  licenses: z.array(SlacLicense).min(1).max(100),
   issuedAt: DateMs,
 });
 export type Slac = z.infer<typeof Slac>;
@@ -211,7 +198,9 @@ export type SlacReturnResponse = z.infer<typeof SlacReturnResponse>;
 
 /** The offline usage file (`license smart save usage all|unreported FILE`): signed reports of one device. */
 export const UsageFile = z.object({
-  ...fileHead('smartlic-usage'),
+  format: z.literal('smartlic-usage'),
+  version: z.literal(PROTOCOL_VERSION),
+  udi: Udi,
   instanceId: z.uuid(),
   createdAt: DateMs,
   reports: z.array(SignedRumReport).max(USAGE_FILE_REPORTS_MAX),
@@ -220,9 +209,17 @@ export type UsageFile = z.infer<typeof UsageFile>;
 
 /** The offline ACK file (`admin usage import --out`): a signed ACK bound to the device's UDI, and its signer. */
 export const AckFile = z.object({
-  ...fileHead('smartlic-ack'),
+  format: z.literal('smartlic-ack'),
+  version: z.literal(PROTOCOL_VERSION),
+  udi: Udi,
   ack: SignedAck,
-  ...signedBy,
+  signingCertificate: pem,
+  /**
+   * The intermediate certificates (nearest the signer first, root excluded) between the signing
+   * certificate and the root the device trusts: present when a satellite under another satellite
+   * signed the ACK.
+   */
+  chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional(),
 });
 export type AckFile = z.infer<typeof AckFile>;
 
@@ -238,14 +235,16 @@ export const SlacFileRequest = z.object({
   instanceId: z.uuid(),
   idCertSerial: serial,
   udi: Udi,
-  licenses: slacLicenses,
+  licenses: z.array(SlacLicense).min(1).max(100),
   createdAt: DateMs,
 });
 export type SlacFileRequest = z.infer<typeof SlacFileRequest>;
 
 /** The SLAC request file: the signed request, bound to the device's UDI and product instance. */
 export const SlacRequestFile = z.object({
-  ...fileHead('smartlic-slac-request'),
+  format: z.literal('smartlic-slac-request'),
+  version: z.literal(PROTOCOL_VERSION),
+  udi: Udi,
   instanceId: z.uuid(),
   request: z.object({ payload: SlacFileRequest, signature: Signature }),
 });
@@ -260,9 +259,12 @@ export type SignedSlac = z.infer<typeof SignedSlac>;
  * its signer and, from a satellite under a satellite, the intermediates (`chain`).
  */
 export const SlacFile = z.object({
-  ...fileHead('smartlic-slac'),
+  format: z.literal('smartlic-slac'),
+  version: z.literal(PROTOCOL_VERSION),
+  udi: Udi,
   slac: SignedSlac,
-  ...signedBy,
+  signingCertificate: pem,
+  chain: z.array(pem).max(MAX_CHAIN_INTERMEDIATES).optional(),
 });
 export type SlacFile = z.infer<typeof SlacFile>;
 
