@@ -36,6 +36,7 @@ export type {
   DeviceConversionView,
 } from './features/conversion/device-conversion-schemas.js';
 export type { ConversionView, PakSkuView, PakView } from './features/conversion/pak-service.js';
+export type { TagForecast } from './features/forecast/forecast-service.js';
 export type { InstancePage, InstanceService, InstanceView } from './features/instances/instance-service.js';
 export type { LicensePoolView, LicenseSummary } from './features/licenses/license-service.js';
 export type { TransferResult as LicenseTransferResult } from './features/licenses/license-transfer.js';
