@@ -155,3 +155,51 @@ export function inspectServer<T>(
     use,
   );
 }
+
+/** `admin --server URL --api-key KEY …args`: an admin command on `server` with its owner key. */
+export function adminArgs(server: Pick<ServerProcess, 'url' | 'apiKey'>, args: string[]): string[] {
+  return ['admin', '--server', server.url, '--api-key', server.apiKey, ...args];
+}
+
+/** A row of `admin license list --json`. */
+export interface LicenseListRow {
+  tag: string;
+  quantity: number;
+  inUse: number;
+}
+
+/** The row of `tag` in `admin license list --va VA` on `server`, or undefined. */
+export async function licenseRow(
+  server: Pick<ServerProcess, 'url' | 'apiKey'>,
+  vaId: string,
+  tag: string,
+): Promise<LicenseListRow | undefined> {
+  return (await cliJson<LicenseListRow[]>(adminArgs(server, ['license', 'list', '--va', vaId]))).find(
+    (r) => r.tag === tag,
+  );
+}
+
+/**
+ * An authority (`DIR/authority`) and a `--mode satellite` server (`DIR/satellite`), not yet
+ * registered; on the authority Smart Account `Example` (ex.com), its Virtual Account `vaName` and
+ * `count` licenses of `tag`. Both servers are stopped again when any step fails.
+ */
+export async function startAuthorityAndSatellite(
+  dir: string,
+  place: { vaName: string; tag: string; count: number },
+): Promise<{ authority: ServerProcess; satellite: ServerProcess; accountId: string; vaId: string }> {
+  const authority = await startServerProcess(join(dir, 'authority'));
+  let satellite: ServerProcess | undefined;
+  try {
+    satellite = await startServerProcess(join(dir, 'satellite'), {}, 0, ['--mode', 'satellite']);
+    const on = (args: string[]) => adminArgs(authority, args);
+    const accountId = (await cliJson<{ id: string }>(on(['account', 'create', 'Example', '--domain', 'ex.com']))).id;
+    const vaId = (await cliJson<{ id: string }>(on(['va', 'create', place.vaName, '--account', accountId]))).id;
+    await cliJson(on(['license', 'add', '--va', vaId, '--tag', place.tag, '--count', String(place.count)]));
+    return { authority, satellite, accountId, vaId };
+  } catch (error) {
+    await satellite?.stop();
+    await authority.stop();
+    throw error;
+  }
+}

@@ -1,13 +1,16 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import {
+  adminArgs,
+  cliJson,
+  licenseRow,
+  runCli,
+  type ServerProcess,
+  startAuthorityAndSatellite,
+  tempDir,
+} from './harness.js';
 
-interface LicenseRow {
-  tag: string;
-  quantity: number;
-  inUse: number;
-}
 interface Status {
   identity: { instanceId: string | null };
   policy: {
@@ -35,20 +38,12 @@ describe('Smart Licensing Using Policy through a satellite that syncs by file', 
   let accountId: string;
   let vaId: string;
 
-  const on = (server: ServerProcess, args: string[]) => [
-    'admin',
-    '--server',
-    server.url,
-    '--api-key',
-    server.apiKey,
-    ...args,
-  ];
+  const on = adminArgs;
   const file = (name: string) => join(dir.path, 'files', name);
   const device = (args: string[]) => runCli(['device', '--state', join(dir.path, 'device'), ...args]);
   const status = () =>
     cliJson<Status>(['device', '--state', join(dir.path, 'device'), 'show', 'license', 'status', '--json']);
-  const licenses = async (server: ServerProcess) =>
-    (await cliJson<LicenseRow[]>(on(server, ['license', 'list', '--va', vaId]))).find((r) => r.tag === TAG);
+  const licenses = (server: ServerProcess) => licenseRow(server, vaId, TAG);
 
   /** One sync by files: export on the satellite → file-sync at the authority → import on the satellite. */
   async function syncByFiles(n: number): Promise<void> {
@@ -67,12 +62,11 @@ describe('Smart Licensing Using Policy through a satellite that syncs by file', 
   beforeAll(async () => {
     dir = await tempDir();
     await mkdir(join(dir.path, 'files'));
-    authority = await startServerProcess(join(dir.path, 'authority'));
-    satellite = await startServerProcess(join(dir.path, 'satellite'), {}, 0, ['--mode', 'satellite']);
-    accountId = (await cliJson<{ id: string }>(on(authority, ['account', 'create', 'Example', '--domain', 'ex.com'])))
-      .id;
-    vaId = (await cliJson<{ id: string }>(on(authority, ['va', 'create', 'Campus', '--account', accountId]))).id;
-    await cliJson(on(authority, ['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']));
+    ({ authority, satellite, accountId, vaId } = await startAuthorityAndSatellite(dir.path, {
+      vaName: 'Campus',
+      tag: TAG,
+      count: 10,
+    }));
     const { token } = await cliJson<{ token: string }>(
       on(authority, ['satellite', 'create', 'site-sat', '--account', accountId, '--va', vaId]),
     );

@@ -1,7 +1,14 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import {
+  cliJson,
+  runCli,
+  type ServerProcess,
+  startAuthorityAndSatellite,
+  startServerProcess,
+  tempDir,
+} from './harness.js';
 
 interface LicenseRow {
   tag: string;
@@ -38,12 +45,11 @@ describe('a satellite through the CLI and real server processes', () => {
 
   beforeEach(async () => {
     dir = await tempDir();
-    authority = await startServerProcess(join(dir.path, 'authority'));
-    satellite = await startServerProcess(join(dir.path, 'satellite'), {}, 0, ['--mode', 'satellite']);
-    accountId = (await cliJson<{ id: string }>(on(authority, ['account', 'create', 'Example', '--domain', 'ex.com'])))
-      .id;
-    vaId = (await cliJson<{ id: string }>(on(authority, ['va', 'create', 'Site', '--account', accountId]))).id;
-    await cliJson(on(authority, ['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']));
+    ({ authority, satellite, accountId, vaId } = await startAuthorityAndSatellite(dir.path, {
+      vaName: 'Site',
+      tag: TAG,
+      count: 10,
+    }));
   });
 
   afterEach(async () => {

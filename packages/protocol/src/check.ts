@@ -15,6 +15,14 @@ export type Check<T> = (value: unknown, path: string) => T;
 /** The type a check returns. */
 export type Checked<C> = C extends Check<infer T> ? T : never;
 
+/**
+ * `true` when check `C` returns exactly type `S` (a zod schema's inferred type), else `false`. A
+ * tuple of them that must extend `true[]` makes any difference between a check and its schema
+ * fail compilation.
+ */
+export type CheckAgrees<C, S> =
+  (<T>() => T extends Checked<C> ? 1 : 2) extends <T>() => T extends S ? 1 : 2 ? true : false;
+
 /** What is wrong with a value, and where: `path` (`a.b[2].c`, empty for the value itself). */
 export class ShapeError extends Error {
   override readonly name = 'ShapeError';

@@ -27,6 +27,9 @@ export const TAG_CHARACTERS = 'letters, digits, spaces and . , _ - : + / @ ( ) #
 /** How the tag pattern is described in an error. */
 export const TAG_RULE = `an entitlement tag: ${TAG_CHARACTERS}`;
 
+/** The largest count of one tag a message may carry (a declared use, a license of a SLAC). */
+export const COUNT_MAX = 1_000_000_000;
+
 /** The longest display name. */
 export const DISPLAY_NAME_MAX = 256;
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   ASCII_TEXT_PATTERN,
   ASCII_TEXT_RULE,
+  COUNT_MAX,
   DATE_RULE,
   DISPLAY_NAME_MAX,
   DISPLAY_NAME_PATTERN,
@@ -142,7 +143,7 @@ export type RegisterResponse = z.infer<typeof RegisterResponse>;
 /** One entitlement in use by a product (SPEC §4.2). */
 export const EntitlementUsage = z.object({
   tag,
-  count: z.number().int().nonnegative().max(1_000_000_000),
+  count: z.number().int().nonnegative().max(COUNT_MAX),
   version: asciiText(0, 64).optional(),
   displayName: DisplayName.optional(),
   enforceMode: z.enum(['enforced', 'not-enforced']).optional(),

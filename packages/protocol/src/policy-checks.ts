@@ -3,8 +3,8 @@
  * accept exactly what the schemas of `policy-messages.ts` accept (`policy-checks.test.ts`), and
  * their types are asserted equal to the schemas' below.
  */
-import { array, boolean, type Checked, integer, literal, object, oneOf, optional, string } from './check.js';
-import { checkDateMs, checkDisplayName, checkHostname, checkIdentifier, checkTag } from './field-rules.js';
+import { array, boolean, type CheckAgrees, integer, literal, object, oneOf, optional, string } from './check.js';
+import { COUNT_MAX, checkDateMs, checkDisplayName, checkHostname, checkIdentifier, checkTag } from './field-rules.js';
 import type * as schema from './policy-messages.js';
 import { POLICY_DAYS_MAX, USAGE_FILE_REPORTS_MAX, USAGE_MESSAGE_REPORTS_MAX } from './policy-wire.js';
 import { MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
@@ -16,7 +16,7 @@ const pem = string({ min: 1, max: 16_384, includes: '-----BEGIN' });
 const uuid = checkUuid;
 const date = checkDateMs;
 const anyString = string();
-const count = integer({ min: 0, max: 1_000_000_000 });
+const count = integer({ min: 0, max: COUNT_MAX });
 const days = integer({ min: 0, max: POLICY_DAYS_MAX });
 
 const freshness = {
@@ -25,6 +25,7 @@ const freshness = {
   nonce: string({ min: 16, max: 64, pattern: BASE64URL, patternName: 'base64url' }),
 };
 const identified = { ...freshness, instanceId: uuid, idCertSerial: serial, signingCertSerial: serial };
+const answering = { ...freshness, instanceId: uuid };
 
 /** Checks a license class. */
 export const checkLicenseClass = oneOf(
@@ -65,8 +66,7 @@ export const checkTrustRequest = object({
 /** Checks a `TrustResponse` (the trust code). */
 export const checkTrustResponse = object({
   type: literal('trust-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   idCertificate: pem,
   idCertSerial: serial,
   idCertExpiresAt: date,
@@ -135,13 +135,12 @@ export const checkUsageRequest = object({
 /** Checks a `UsageResponse`. */
 export const checkUsageResponse = object({
   type: literal('usage-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   ack: checkSignedAck,
 });
 
 /** Checks one `SlacLicense`. */
-export const checkSlacLicense = object({ tag: checkTag, count: integer({ min: 1, max: 1_000_000_000 }) });
+export const checkSlacLicense = object({ tag: checkTag, count: integer({ min: 1, max: COUNT_MAX }) });
 
 /** Checks a `SlacRequest`. */
 export const checkSlacRequest = object({
@@ -162,8 +161,7 @@ export const checkSlac = object({
 /** Checks a `SlacResponse`. */
 export const checkSlacResponse = object({
   type: literal('slac-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   slac: checkSlac,
 });
 
@@ -173,8 +171,7 @@ export const checkSlacReturnRequest = object({ type: literal('slac-return'), ...
 /** Checks a `SlacReturnResponse`. */
 export const checkSlacReturnResponse = object({
   type: literal('slac-return-response'),
-  ...freshness,
-  instanceId: uuid,
+  ...answering,
   slacId: uuid,
 });
 
@@ -248,8 +245,7 @@ export const POLICY_RESPONSE_CHECKS = {
   'slac-return': checkSlacReturnResponse,
 } as const;
 
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Agrees<C, S> = Same<Checked<C>, S>;
+type Agrees<C, S> = CheckAgrees<C, S>;
 type AllAgree = [
   Agrees<typeof checkPolicy, schema.Policy>,
   Agrees<typeof checkTrustRequest, schema.TrustRequest>,

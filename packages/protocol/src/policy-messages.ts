@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IDENTIFIER_PATTERN, IDENTIFIER_RULE } from './field-rules.js';
+import { COUNT_MAX, IDENTIFIER_PATTERN, IDENTIFIER_RULE } from './field-rules.js';
 import { DateMs, DisplayName, EntitlementTag, Hostname, Signature, Udi } from './messages.js';
 import { LICENSE_CLASSES, POLICY_DAYS_MAX, USAGE_FILE_REPORTS_MAX, USAGE_MESSAGE_REPORTS_MAX } from './policy-wire.js';
 import { MAX_CHAIN_INTERMEDIATES, PROTOCOL_VERSION } from './wire.js';
@@ -15,7 +15,7 @@ const softwareTag = z
   .min(1, 'must not be empty')
   .max(256, 'must be at most 256 characters')
   .regex(IDENTIFIER_PATTERN, `must be ${IDENTIFIER_RULE}`);
-const count = z.number().int().nonnegative().max(1_000_000_000);
+const count = z.number().int().nonnegative().max(COUNT_MAX);
 const days = z.number().int().nonnegative().max(POLICY_DAYS_MAX);
 
 const freshness = {
@@ -24,6 +24,8 @@ const freshness = {
   nonce: base64url.min(16).max(64),
 };
 const identified = { ...freshness, instanceId: z.uuid(), idCertSerial: serial, signingCertSerial: serial };
+/** What every answer to a device carries: freshness and the instance it answers. */
+const answering = { ...freshness, instanceId: z.uuid() };
 
 /** A license class of the policy model. */
 export const LicenseClassSchema = z.enum(LICENSE_CLASSES);
@@ -69,8 +71,7 @@ export type TrustRequest = z.infer<typeof TrustRequest>;
  */
 export const TrustResponse = z.object({
   type: z.literal('trust-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   idCertificate: pem,
   idCertSerial: serial,
   idCertExpiresAt: DateMs,
@@ -148,14 +149,13 @@ export type UsageRequest = z.infer<typeof UsageRequest>;
 /** The answer to a usage message: the ACK. */
 export const UsageResponse = z.object({
   type: z.literal('usage-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   ack: SignedAck,
 });
 export type UsageResponse = z.infer<typeof UsageResponse>;
 
 /** One license a SLAC is asked for or grants. */
-export const SlacLicense = z.object({ tag: EntitlementTag, count: z.number().int().positive().max(1_000_000_000) });
+export const SlacLicense = z.object({ tag: EntitlementTag, count: z.number().int().positive().max(COUNT_MAX) });
 export type SlacLicense = z.infer<typeof SlacLicense>;
 
 /** SPEC §9: asking for a Smart Licensing Authorization Code for enforced or export-controlled tags. */
@@ -179,8 +179,7 @@ export type Slac = z.infer<typeof Slac>;
 /** The answer to a SLAC request. */
 export const SlacResponse = z.object({
   type: z.literal('slac-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   slac: Slac,
 });
 export type SlacResponse = z.infer<typeof SlacResponse>;
@@ -192,8 +191,7 @@ export type SlacReturnRequest = z.infer<typeof SlacReturnRequest>;
 /** The answer to a SLAC return. */
 export const SlacReturnResponse = z.object({
   type: z.literal('slac-return-response'),
-  ...freshness,
-  instanceId: z.uuid(),
+  ...answering,
   slacId: z.uuid(),
 });
 export type SlacReturnResponse = z.infer<typeof SlacReturnResponse>;

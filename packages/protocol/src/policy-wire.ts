@@ -1,4 +1,5 @@
 import { DAY } from './clock.js';
+import type { TrustResponse } from './policy-messages.js';
 
 /**
  * Smart Licensing Using Policy (SPEC §9): the second device protocol. Routes, license classes,
@@ -67,4 +68,37 @@ export const USAGE_FILE_REPORTS_MAX = 10_000;
 /** Days in ms. */
 export function daysMs(days: number): number {
   return days * DAY;
+}
+
+/**
+ * A trust code: the identity the authority issues a device (its instance, ID certificate, the
+ * certificate that signs the authority's answers, its accounts). A trust answer carries it, and
+ * the authority takes it from the registration that issued it.
+ */
+export type TrustCodeFields = Pick<
+  TrustResponse,
+  | 'instanceId'
+  | 'idCertificate'
+  | 'idCertSerial'
+  | 'idCertExpiresAt'
+  | 'signingCertificate'
+  | 'signingCertSerial'
+  | 'smartAccount'
+  | 'virtualAccount'
+  | 'exportControlled'
+>;
+
+/** The trust code of an answer that carries one (a trust or a registration answer), and no other field. */
+export function trustCodeFields(answer: TrustCodeFields): TrustCodeFields {
+  return {
+    instanceId: answer.instanceId,
+    idCertificate: answer.idCertificate,
+    idCertSerial: answer.idCertSerial,
+    idCertExpiresAt: answer.idCertExpiresAt,
+    signingCertificate: answer.signingCertificate,
+    signingCertSerial: answer.signingCertSerial,
+    smartAccount: answer.smartAccount,
+    virtualAccount: answer.virtualAccount,
+    exportControlled: answer.exportControlled,
+  };
 }

@@ -7,7 +7,7 @@
 import {
   array,
   boolean,
-  type Checked,
+  type CheckAgrees,
   either,
   integer,
   literal,
@@ -19,6 +19,7 @@ import {
   unknown,
 } from './check.js';
 import {
+  COUNT_MAX,
   checkAsciiText,
   checkDateMs,
   checkDisplayName,
@@ -101,7 +102,7 @@ export const checkRegisterResponse = object({
 /** Checks one `EntitlementUsage` entry (tag and count). */
 export const checkEntitlementUsage = object({
   tag,
-  count: integer({ min: 0, max: 1_000_000_000 }),
+  count: integer({ min: 0, max: COUNT_MAX }),
   version: optional(checkAsciiText(0, 64)),
   displayName: optional(checkDisplayName()),
   enforceMode: optional(oneOf('enforced', 'not-enforced')),
@@ -231,8 +232,7 @@ export const RESPONSE_CHECKS = {
 // ---------------------------------------------------------------------------------------------
 // The checks return exactly the schemas' types: a difference fails compilation here.
 
-type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
-type Agrees<C, S> = Same<Checked<C>, S>;
+type Agrees<C, S> = CheckAgrees<C, S>;
 type AllAgree = [
   Agrees<typeof checkRegisterRequest, schema.RegisterRequest>,
   Agrees<typeof checkRegisterResponse, schema.RegisterResponse>,

@@ -8,6 +8,7 @@ import type {
   CreatedReservationAnswer as CreatedReservationAnswerSchema,
   ReservationAnswer as ReservationAnswerSchema,
 } from './features/reservations/reservation-schemas.js';
+import type { SatelliteView as SatelliteViewSchema } from './features/satellites/satellite-schemas.js';
 import type {
   CreatedTokenView as CreatedTokenViewSchema,
   TokenView as TokenViewSchema,
@@ -35,6 +36,7 @@ export type {
   DeviceConversionView,
 } from './features/conversion/device-conversion-schemas.js';
 export type { ConversionView, PakSkuView, PakView } from './features/conversion/pak-service.js';
+export type { TagForecast } from './features/forecast/forecast-service.js';
 export type { InstancePage, InstanceService, InstanceView } from './features/instances/instance-service.js';
 export type { LicensePoolView, LicenseSummary } from './features/licenses/license-service.js';
 export type { TransferResult as LicenseTransferResult } from './features/licenses/license-transfer.js';
@@ -89,3 +91,4 @@ export type RoleRemoved = z.output<typeof RoleRemovedSchema>;
 export type PasswordSet = z.output<typeof PasswordSetSchema>;
 export type CreatedReservationAnswer = z.output<typeof CreatedReservationAnswerSchema>;
 export type ReservationAnswer = z.output<typeof ReservationAnswerSchema>;
+export type SatelliteView = z.output<typeof SatelliteViewSchema>;

@@ -38,6 +38,31 @@ export type ExchangeResult<K extends MessageKind> =
   | { ok: false; failure: Failure };
 
 /**
+ * Posts a signed envelope to `route` of the destination and reads the answer as JSON. Never throws:
+ * a network failure, an HTTP error or a body that is not JSON comes back as a `Failure`.
+ */
+export async function postEnvelope(
+  settings: ExchangeSettings,
+  destination: Destination,
+  route: string,
+  envelope: unknown,
+): Promise<{ ok: true; body: unknown } | { ok: false; failure: Failure }> {
+  const transport = settings.transport ?? createTransport(destination, settings);
+  let response: Awaited<ReturnType<Transport['postJson']>>;
+  try {
+    response = await transport.postJson(route, envelope);
+  } catch (error) {
+    return { ok: false, failure: transportFailure(error) };
+  }
+  if (response.status < 200 || response.status > 299) return { ok: false, failure: httpFailure(response) };
+  try {
+    return { ok: true, body: JSON.parse(response.body) };
+  } catch {
+    return { ok: false, failure: mismatchFailure('the response is not JSON') };
+  }
+}
+
+/**
  * Signs a device message, posts it, and verifies the answer. Never throws: no transport, network
  * failures, HTTP errors and responses failing verification all come back as a `Failure`.
  */
@@ -52,20 +77,9 @@ export async function exchange<K extends MessageKind>(
     return fail(failureOf('BAD_REQUEST', { reason: `The ${request.kind} request is not valid: ${checked.problem}` }));
   }
   const envelope = signEnvelope(request.payload, request.signingKey, request.certSerial);
-  const transport = settings.transport ?? createTransport(settings.destination, settings);
-  let response: Awaited<ReturnType<Transport['postJson']>>;
-  try {
-    response = await transport.postJson(ROUTE_OF[request.kind], envelope);
-  } catch (error) {
-    return fail(transportFailure(error));
-  }
-  if (response.status < 200 || response.status > 299) return fail(httpFailure(response));
-  let body: unknown;
-  try {
-    body = JSON.parse(response.body);
-  } catch {
-    return fail(mismatchFailure('the response is not JSON'));
-  }
+  const posted = await postEnvelope(settings, settings.destination, ROUTE_OF[request.kind], envelope);
+  if (!posted.ok) return posted;
+  const body = posted.body;
   const verified = verifyResponse(request.kind, body, {
     ...request.expect,
     nonce: request.payload.nonce,

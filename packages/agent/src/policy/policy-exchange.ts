@@ -23,14 +23,14 @@ import {
 } from '@smartlic/protocol/core';
 import { type Failure, failureOf } from '../core/failure.js';
 import { samePublicKey } from '../device-key.js';
-import { httpFailure, mismatchFailure, transportFailure } from '../messaging/classify-failure.js';
-import type { ExchangeSettings } from '../messaging/exchange.js';
-import { createTransport } from '../transport/create-transport.js';
+import { mismatchFailure } from '../messaging/classify-failure.js';
+import { type ExchangeSettings, postEnvelope } from '../messaging/exchange.js';
 
 /** The policy-model message kinds. */
 export type PolicyKind = keyof typeof POLICY_ROUTES;
 
-interface Requests {
+/** The request payload of each policy-model message kind. */
+export interface PolicyRequests {
   trust: TrustRequest;
   usage: UsageRequest;
   slac: SlacRequest;
@@ -42,6 +42,15 @@ interface Responses {
   slac: SlacResponse;
   slacReturn: SlacReturnResponse;
 }
+/**
+ * What a message of an installed trust code says of its own: its payload without the fields every
+ * such message carries (version, timestamp, nonce, the instance and its certificate serials).
+ */
+export type PolicyRequestFields<K extends Exclude<PolicyKind, 'trust'>> = Omit<
+  PolicyRequests[K],
+  'version' | 'timestamp' | 'nonce' | 'instanceId' | 'idCertSerial' | 'signingCertSerial'
+>;
+
 const CHECK_NAME = { trust: 'trust', usage: 'usage', slac: 'slac', slacReturn: 'slac-return' } as const;
 
 /** A verified answer, or why it failed. */
@@ -58,7 +67,7 @@ export type PolicyResult<K extends PolicyKind> =
  */
 export async function policyExchange<K extends PolicyKind>(
   kind: K,
-  payload: Requests[K],
+  payload: PolicyRequests[K],
   signing: { key: KeyObject; certSerial: string; publicKey?: KeyObject; signingCertPem?: string },
   settings: ExchangeSettings,
 ): Promise<PolicyResult<K>> {
@@ -69,21 +78,9 @@ export async function policyExchange<K extends PolicyKind>(
   if (!checked.ok)
     return fail(failureOf('BAD_REQUEST', { reason: `The ${name} request is not valid: ${checked.problem}` }));
   const envelope = signEnvelope(payload, signing.key, signing.certSerial);
-  const transport = settings.transport ?? createTransport(settings.destination, settings);
-  let response: Awaited<ReturnType<typeof transport.postJson>>;
-  try {
-    response = await transport.postJson(POLICY_ROUTES[kind], envelope);
-  } catch (error) {
-    return fail(transportFailure(error));
-  }
-  if (response.status < 200 || response.status > 299) return fail(httpFailure(response));
-  let body: unknown;
-  try {
-    body = JSON.parse(response.body);
-  } catch {
-    return fail(mismatchFailure('the response is not JSON'));
-  }
-  const outer = parseWith(checkEnvelope, body);
+  const posted = await postEnvelope(settings, settings.destination, POLICY_ROUTES[kind], envelope);
+  if (!posted.ok) return posted;
+  const outer = parseWith(checkEnvelope, posted.body);
   if (!outer.ok) return fail(mismatchFailure('the response is not a signed envelope'));
   const answer = outer.value as Envelope<Record<string, unknown>>;
   const signerPem = kind === 'trust' ? answer.payload.signingCertificate : signing.signingCertPem;

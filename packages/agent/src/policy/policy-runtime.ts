@@ -2,35 +2,40 @@ import { randomUUID } from 'node:crypto';
 import {
   type AckFile,
   checkAckFile,
-  checkTag,
   createCsr,
   newNonce,
   PROTOCOL_VERSION,
   parseWith,
+  type Slac,
   type SlacLicense,
   type SlacRequestFile,
   SmartlicError,
   signEnvelope,
-  TAG_CHARACTERS,
-  TAG_MAX,
+  trustCodeFields,
   USAGE_FILE_REPORTS_MAX,
   type UsageFile,
   verifyEnvelope,
   verifySignerChain,
 } from '@smartlic/protocol/core';
+import { refusedUse } from '../actions/use.js';
 import type { Failure } from '../core/failure.js';
 import { csrSubject } from '../device-key.js';
 import { type AgentEvent, agentEvent } from '../events.js';
 import type { Outcome, OutcomeAction } from '../outcome.js';
 import type { AgentRuntime } from '../runtime.js';
 import { formatDate } from '../time-format.js';
-import { policyExchange } from './policy-exchange.js';
-import { applyAck, cutReport, declareUse, emptyPolicyState, type PolicyState, policySchedule } from './policy-state.js';
+import { type PolicyRequestFields, type PolicyRequests, type PolicyResult, policyExchange } from './policy-exchange.js';
+import {
+  applyAck,
+  cutReport,
+  declareUse,
+  emptyPolicyState,
+  type PolicyState,
+  policySchedule,
+  type TrustCode,
+} from './policy-state.js';
 import { loadPolicyState, savePolicyState } from './policy-store.js';
 import { checkSlacFileFor } from './slac-file-check.js';
-
-/** Largest count one tag may declare (the protocol's limit). */
-const MAX_COUNT = 1_000_000_000;
 
 /**
  * A named point between two steps of a policy-model operation. Tests pass `crashAt` to throw at one,
@@ -108,6 +113,47 @@ export class PolicyRuntime {
     return { action, ok: false, message: failure.reason, ...(failure.code ? { code: failure.code } : {}) };
   }
 
+  /**
+   * Sends one message of the installed trust code: `fields` with the instance, its certificate
+   * serials, a fresh nonce and the time, signed with the trust-code key; the answer is verified
+   * against the signing certificate that came with the trust code.
+   */
+  private exchange<K extends Exclude<keyof PolicyRequests, 'trust'>>(
+    kind: K,
+    trust: TrustCode,
+    fields: PolicyRequestFields<K>,
+  ): Promise<PolicyResult<K>> {
+    const payload = {
+      ...fields,
+      version: PROTOCOL_VERSION,
+      timestamp: this.rt.wallNow(),
+      nonce: newNonce(),
+      instanceId: trust.instanceId,
+      idCertSerial: trust.idCertSerial,
+      signingCertSerial: trust.signingCertSerial,
+    } as PolicyRequests[K];
+    return policyExchange(
+      kind,
+      payload,
+      { key: this.rt.key.pair.privateKey, certSerial: trust.idCertSerial, signingCertPem: trust.signingCertificate },
+      this.rt.exchangeSettings(),
+    );
+  }
+
+  /** Installs a SLAC: its tags' open measurements become enforced. */
+  private async installSlac(slac: Slac, action: OutcomeAction): Promise<Outcome> {
+    const next = structuredClone(this.state);
+    next.slacs.push(slac);
+    for (const l of slac.licenses) {
+      const open = next.open[l.tag];
+      if (open) open.licenseClass = 'enforced';
+    }
+    await this.save('slac', next);
+    const message = `Authorization code installed for ${slac.licenses.map((l) => `${l.tag} (${l.count})`).join(', ')}.`;
+    this.emit(agentEvent('AUTHORIZATION_INSTALL_SUCCESS', this.rt.now(), message));
+    return { action, ok: true, message };
+  }
+
   /** `license smart trust idtoken TOKEN [local|all] [force]`. */
   async trust(idToken: string, scope: 'local' | 'all', force: boolean): Promise<Outcome> {
     await this.refresh();
@@ -144,19 +190,7 @@ export class PolicyRuntime {
     const r = result.payload;
     const now = this.rt.now();
     const next = structuredClone(this.state);
-    next.trust = {
-      instanceId: r.instanceId,
-      idCertificate: r.idCertificate,
-      idCertSerial: r.idCertSerial,
-      idCertExpiresAt: r.idCertExpiresAt,
-      signingCertificate: r.signingCertificate,
-      signingCertSerial: r.signingCertSerial,
-      smartAccount: r.smartAccount,
-      virtualAccount: r.virtualAccount,
-      exportControlled: r.exportControlled,
-      installedAt: now,
-      scope,
-    };
+    next.trust = { ...trustCodeFields(r), installedAt: now, scope };
     next.policy = r.policy;
     // Reports signed under a replaced trust code belong to the old product instance: they cannot be acknowledged now.
     next.unacked = next.unacked.filter((report) => report.payload.instanceId === r.instanceId);
@@ -169,22 +203,8 @@ export class PolicyRuntime {
   /** The product declares `count` of `tag` in use: measured into the next RUM report. */
   async use(tag: string, count: number): Promise<Outcome> {
     await this.refresh();
-    if (!parseWith(checkTag, tag).ok) {
-      return {
-        action: 'use',
-        ok: false,
-        code: 'BAD_REQUEST',
-        message: `The entitlement tag must be 1–${TAG_MAX} ${TAG_CHARACTERS}.`,
-      };
-    }
-    if (!Number.isInteger(count) || count < 0 || count > MAX_COUNT) {
-      return {
-        action: 'use',
-        ok: false,
-        code: 'BAD_REQUEST',
-        message: `The count must be a whole number from 0 to ${MAX_COUNT}.`,
-      };
-    }
+    const refused = refusedUse(tag, count);
+    if (refused) return refused;
     await this.save('use', declareUse(this.state, tag, count, this.rt.now()));
     const declared = count === 0 ? `${tag} is no longer in use` : `${tag}: ${count} in use`;
     return { action: 'use', ok: true, message: `${declared}; it is measured for the next usage report.` };
@@ -214,21 +234,7 @@ export class PolicyRuntime {
     await this.cut();
     const reports = this.state.unacked.slice(0, 100);
     this.crashAt('sync:before-send');
-    const result = await policyExchange(
-      'usage',
-      {
-        type: 'usage',
-        version: PROTOCOL_VERSION,
-        timestamp: this.rt.wallNow(),
-        nonce: newNonce(),
-        instanceId: trust.instanceId,
-        idCertSerial: trust.idCertSerial,
-        signingCertSerial: trust.signingCertSerial,
-        reports,
-      },
-      { key: this.rt.key.pair.privateKey, certSerial: trust.idCertSerial, signingCertPem: trust.signingCertificate },
-      this.rt.exchangeSettings(),
-    );
+    const result = await this.exchange('usage', trust, { type: 'usage', reports });
     this.crashAt('sync:after-send');
     if (!result.ok) return this.fail('sync', result.failure, 'REPORTING_FAILED');
     const ack = result.payload.ack;
@@ -409,33 +415,9 @@ export class PolicyRuntime {
         message: 'No trust code is installed: install one before asking for an authorization code.',
       };
     }
-    const result = await policyExchange(
-      'slac',
-      {
-        type: 'slac',
-        version: PROTOCOL_VERSION,
-        timestamp: this.rt.wallNow(),
-        nonce: newNonce(),
-        instanceId: trust.instanceId,
-        idCertSerial: trust.idCertSerial,
-        signingCertSerial: trust.signingCertSerial,
-        licenses,
-      },
-      { key: this.rt.key.pair.privateKey, certSerial: trust.idCertSerial, signingCertPem: trust.signingCertificate },
-      this.rt.exchangeSettings(),
-    );
+    const result = await this.exchange('slac', trust, { type: 'slac', licenses });
     if (!result.ok) return this.fail('authorization', result.failure);
-    const slac = result.payload.slac;
-    const next = structuredClone(this.state);
-    next.slacs.push(slac);
-    for (const l of slac.licenses) {
-      const open = next.open[l.tag];
-      if (open) open.licenseClass = 'enforced';
-    }
-    await this.save('slac', next);
-    const message = `Authorization code installed for ${slac.licenses.map((l) => `${l.tag} (${l.count})`).join(', ')}.`;
-    this.emit(agentEvent('AUTHORIZATION_INSTALL_SUCCESS', this.rt.now(), message));
-    return { action: 'authorization', ok: true, message };
+    return this.installSlac(result.payload.slac, 'authorization');
   }
 
   /**
@@ -480,16 +462,7 @@ export class PolicyRuntime {
     if (this.state.slacs.some((s) => s.slacId === slac.slacId)) {
       return { action: 'import', ok: true, message: 'This authorization code was imported already; nothing changed.' };
     }
-    const next = structuredClone(this.state);
-    next.slacs.push(slac);
-    for (const l of slac.licenses) {
-      const open = next.open[l.tag];
-      if (open) open.licenseClass = 'enforced';
-    }
-    await this.save('slac', next);
-    const message = `Authorization code installed for ${slac.licenses.map((l) => `${l.tag} (${l.count})`).join(', ')}.`;
-    this.emit(agentEvent('AUTHORIZATION_INSTALL_SUCCESS', this.rt.now(), message));
-    return { action: 'import', ok: true, message };
+    return this.installSlac(slac, 'import');
   }
 
   /** `license smart authorization return local`: gives every installed SLAC back. */
@@ -500,21 +473,7 @@ export class PolicyRuntime {
       return { action: 'authorization', ok: false, code: 'NOT_FOUND', message: 'No authorization code is installed.' };
     }
     for (const slac of [...this.state.slacs]) {
-      const result = await policyExchange(
-        'slacReturn',
-        {
-          type: 'slac-return',
-          version: PROTOCOL_VERSION,
-          timestamp: this.rt.wallNow(),
-          nonce: newNonce(),
-          instanceId: trust.instanceId,
-          idCertSerial: trust.idCertSerial,
-          signingCertSerial: trust.signingCertSerial,
-          slacId: slac.slacId,
-        },
-        { key: this.rt.key.pair.privateKey, certSerial: trust.idCertSerial, signingCertPem: trust.signingCertificate },
-        this.rt.exchangeSettings(),
-      );
+      const result = await this.exchange('slacReturn', trust, { type: 'slac-return', slacId: slac.slacId });
       if (!result.ok) return this.fail('authorization', result.failure);
       await this.save('slac-return', {
         ...structuredClone(this.state),

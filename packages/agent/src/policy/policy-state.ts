@@ -10,20 +10,11 @@ import {
   type RumReport,
   type SignedRumReport,
   type Slac,
-  type TrustResponse,
+  type TrustCodeFields,
 } from '@smartlic/protocol/core';
 
 /** The trust code installed on the device (SPEC §9), as the authority issued it. */
-export interface TrustCode {
-  instanceId: string;
-  idCertificate: string;
-  idCertSerial: string;
-  idCertExpiresAt: number;
-  signingCertificate: string;
-  signingCertSerial: string;
-  smartAccount: TrustResponse['smartAccount'];
-  virtualAccount: TrustResponse['virtualAccount'];
-  exportControlled: boolean;
+export interface TrustCode extends TrustCodeFields {
   /** When it was installed (agent time). */
   installedAt: number;
   scope: 'local' | 'all';

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { instanceRow } from '../test-support/store-rows.js';
 import { makeTempDir } from '../test-support/temp-dir.js';
 import { openSqliteDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
@@ -62,29 +63,14 @@ describe('SQLite database', () => {
         .insertInto('virtual_accounts')
         .values({ id: 'v', account_id: 'a', name: 'x', created_at: 1 })
         .execute();
-      const instance = {
-        va_id: 'v',
-        token_id: null,
-        pid: 'P',
-        sn: 'S',
-        hostname: null,
-        software_tag: 't',
-        public_key_spki: 'k',
-        id_cert_pem: 'c',
-        id_cert_serial: '1',
-        id_cert_expires_at: 1,
-        registered_at: 1,
-        last_contact_at: 1,
-        export_controlled: 0,
-      };
       await database.db
         .insertInto('instances')
-        .values({ id: 'i1', ...instance })
+        .values(instanceRow('i1', 'v', { sn: 'S' }))
         .execute();
       await expect(
         database.db
           .insertInto('instances')
-          .values({ id: 'i2', ...instance })
+          .values(instanceRow('i2', 'v', { sn: 'S' }))
           .execute(),
       ).rejects.toMatchObject({
         code: 'SQLITE_CONSTRAINT_UNIQUE',

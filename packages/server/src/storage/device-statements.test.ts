@@ -5,6 +5,7 @@ import { readInstanceUsage, replaceInstanceUsage } from '../features/compliance/
 import { recordNonce } from '../features/device/nonce-store.js';
 import { touchInstanceInVa } from '../features/instances/instance-store.js';
 import { describeEachEngine } from '../test-support/postgres.js';
+import { insertAccountWithVas, instanceRow } from '../test-support/store-rows.js';
 import { openTestDatabase } from '../test-support/test-database.js';
 import type { OpenDatabase } from './database.js';
 import type { DeviceStatements } from './device-statements.js';
@@ -36,10 +37,7 @@ describeEachEngine('the authorization statements give what their Kysely twins gi
     statements = database.deviceStatements;
     transactor = createTransactor(database);
     const { db } = database;
-    await db.insertInto('smart_accounts').values({ id: 'sa', name: 'A', domain: 'a.example', created_at: 0 }).execute();
-    for (const va of ['va', 'other']) {
-      await db.insertInto('virtual_accounts').values({ id: va, account_id: 'sa', name: va, created_at: 0 }).execute();
-    }
+    await insertAccountWithVas(db, ['va', 'other']);
     for (const [i, pool] of POOLS.entries()) {
       await db
         .insertInto('license_pools')
@@ -66,24 +64,13 @@ describeEachEngine('the authorization statements give what their Kysely twins gi
     ] as const) {
       await db
         .insertInto('instances')
-        .values({
-          id,
-          va_id: 'va',
-          token_id: null,
-          pid: 'P',
-          sn: id,
-          hostname: null,
-          software_tag: 't',
-          public_key_spki: 'k',
-          id_cert_pem: 'c',
-          id_cert_serial: 'current',
-          id_cert_expires_at: 1,
-          previous_id_cert_serial: previous,
-          registered_at: 0,
-          last_contact_at: 0,
-          export_controlled: 0,
-          compliance_status: id === 'i2' ? 'InCompliance' : null,
-        })
+        .values(
+          instanceRow(id, 'va', {
+            id_cert_serial: 'current',
+            previous_id_cert_serial: previous,
+            compliance_status: id === 'i2' ? 'InCompliance' : null,
+          }),
+        )
         .execute();
     }
     await transactor.run(async (trx) => {

@@ -1,3 +1,4 @@
+import type { TagForecast } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest, adminText } from '../../admin-client.js';
 import { CliError, print, table, terminalText } from '../../output.js';
@@ -29,7 +30,7 @@ export function reportCommands(connect: () => AdminConnection): Command {
         if (opts.format !== 'json' || opts.from || opts.to) {
           throw new CliError('The forecast takes no --format, --from or --to: it prints a table, or JSON with --json.');
         }
-        const rows = await adminRequest<ForecastRow[]>(
+        const rows = await adminRequest<TagForecast[]>(
           connect(),
           'GET',
           `/api/v1/vas/${encodeURIComponent(opts.va)}/forecast`,
@@ -69,18 +70,7 @@ export function reportCommands(connect: () => AdminConnection): Command {
     });
 }
 
-/** One row of the compliance forecast (`GET /api/v1/vas/:vaId/forecast`). */
-interface ForecastRow {
-  tag: string;
-  name: string;
-  quantity: number;
-  inUse: number;
-  trendPerDay: number;
-  shortageDate: string | null;
-  basis: string;
-}
-
-function forecastTable(rows: ForecastRow[]): string {
+function forecastTable(rows: TagForecast[]): string {
   if (rows.length === 0) return 'No licenses or usage in this Virtual Account.';
   return table(
     ['LICENSE', 'QUANTITY', 'IN USE', 'TREND/DAY', 'RUNS SHORT', 'BASIS'],

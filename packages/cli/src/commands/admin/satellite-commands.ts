@@ -1,21 +1,8 @@
+import type { SatelliteView } from '@smartlic/server';
 import { Command } from 'commander';
 import { type AdminConnection, adminRequest } from '../../admin-client.js';
 import { print, table } from '../../output.js';
 import { readSyncFile, writeSyncFile } from './sync-files.js';
-
-interface SatelliteRow {
-  id: string;
-  name: string;
-  vas: Array<{ id: string; name: string }>;
-  productInstances: number;
-  registered: boolean;
-  lastSyncUp: string | null;
-  lastSyncDown: string | null;
-  syncDue: string | null;
-  version: string | null;
-  certificateExpiresAt: string | null;
-  alerts: string[];
-}
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -47,7 +34,7 @@ export function satelliteCommands(connect: () => AdminConnection): Command {
     .requiredOption('--account <id>', 'Smart Account id')
     .option('--json', 'print JSON')
     .action(async (opts: { account: string; json?: boolean }) => {
-      const rows = await adminRequest<SatelliteRow[]>(
+      const rows = await adminRequest<SatelliteView[]>(
         connect(),
         'GET',
         `/api/v1/satellites?accountId=${encodeURIComponent(opts.account)}`,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { OpenDatabase } from '../../storage/database.js';
 import { createTransactor, type Transactor } from '../../storage/transactor.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
+import { insertAccountWithVas, instanceRow } from '../../test-support/store-rows.js';
 import { openTestDatabase } from '../../test-support/test-database.js';
 import { countSilent, readSilentUsage } from './silent-usage-store.js';
 import { reconcileUsageTotals } from './usage-reconcile.js';
@@ -30,29 +31,8 @@ describeEachEngine('usage store', (engine) => {
     database = handle.database;
     transactor = createTransactor(database);
     const { db } = database;
-    await db.insertInto('smart_accounts').values({ id: 'sa', name: 'A', domain: 'a.example', created_at: 0 }).execute();
-    await db.insertInto('virtual_accounts').values({ id: 'va', account_id: 'sa', name: 'V', created_at: 0 }).execute();
-    for (const id of ['i1', 'i2']) {
-      await db
-        .insertInto('instances')
-        .values({
-          id,
-          va_id: 'va',
-          token_id: null,
-          pid: 'P',
-          sn: id,
-          hostname: null,
-          software_tag: 't',
-          public_key_spki: 'k',
-          id_cert_pem: 'c',
-          id_cert_serial: '1',
-          id_cert_expires_at: 1,
-          registered_at: 0,
-          last_contact_at: 0,
-          export_controlled: 0,
-        })
-        .execute();
-    }
+    await insertAccountWithVas(db, ['va']);
+    for (const id of ['i1', 'i2']) await db.insertInto('instances').values(instanceRow(id, 'va')).execute();
   });
   afterAll(async () => {
     await handle?.dispose();

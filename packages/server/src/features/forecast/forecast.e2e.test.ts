@@ -2,21 +2,7 @@ import { DAY } from '@smartlic/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
-
-interface Forecast {
-  tag: string;
-  name: string;
-  quantity: number;
-  inUse: number;
-  trendPerDay: number;
-  shortageDate: string | null;
-  basis: string;
-}
-interface History {
-  tag: string;
-  name: string;
-  points: Array<{ day: string; quantity: number; inUse: number }>;
-}
+import type { TagForecast, UsageHistory } from './forecast-service.js';
 
 const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
@@ -47,7 +33,7 @@ describeEachEngine('usage history and compliance forecast', (engine) => {
 
   it('projects the rising pool, leaves the flat one without a date, and says today for the short one', async () => {
     const today = day(t.clock.now());
-    const rows = await t.admin.ok<Forecast[]>('GET', `/api/v1/vas/${vaId}/forecast`);
+    const rows = await t.admin.ok<TagForecast[]>('GET', `/api/v1/vas/${vaId}/forecast`);
     const byTag = new Map(rows.map((r) => [r.tag, r]));
     // In use 1…8 over eight days: one a day; 2 free today, so short on the third day from now.
     expect(byTag.get('regid.rising')).toEqual({
@@ -64,14 +50,14 @@ describeEachEngine('usage history and compliance forecast', (engine) => {
   });
 
   it('answers the usage history of the last N days from the snapshots', async () => {
-    const rows = await t.admin.ok<History[]>('GET', `/api/v1/vas/${vaId}/usage-history?days=5`);
+    const rows = await t.admin.ok<UsageHistory[]>('GET', `/api/v1/vas/${vaId}/usage-history?days=5`);
     const rising = rows.find((r) => r.tag === 'regid.rising');
     expect(rising?.name).toBe('Rising pool');
     // Today has no snapshot yet: the four days before it.
     expect(rising?.points.map((p) => p.inUse)).toEqual([5, 6, 7, 8]);
     expect(rising?.points.every((p) => p.quantity === 10)).toBe(true);
     expect(rising?.points.at(-1)?.day).toBe(day(t.clock.now() - DAY));
-    const all = await t.admin.ok<History[]>('GET', `/api/v1/vas/${vaId}/usage-history`);
+    const all = await t.admin.ok<UsageHistory[]>('GET', `/api/v1/vas/${vaId}/usage-history`);
     expect(all.find((r) => r.tag === 'regid.rising')?.points).toHaveLength(8);
   });
 

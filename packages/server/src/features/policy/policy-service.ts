@@ -7,12 +7,12 @@ import {
   type Policy,
   PROTOCOL_VERSION,
   type SignedAck,
-  type Slac,
   type SlacRequestFile,
   type SlacResponse,
   type SlacReturnResponse,
   SmartlicError,
   type TrustResponse,
+  trustCodeFields,
   type UsageFile,
   type UsageResponse,
 } from '@smartlic/protocol';
@@ -33,7 +33,7 @@ import { markPolicyDevice } from './policy-devices.js';
 import { acceptPolicyRequest, type PolicyMessageType, type PolicyRequest } from './policy-request.js';
 import { readVaPolicy } from './policy-terms.js';
 import { loadReportingDevice, type ReportingDevice, recordReports, verifyReports } from './report-ingest.js';
-import { answerSlacFile, refuseUnlessFree, type SlacFileAnswer } from './slac-file.js';
+import { answerSlacFile, issueSlac, type SlacFileAnswer } from './slac-file.js';
 import { trustInPlace } from './trust-in-place.js';
 
 /** What `admin usage import` answers: the counts, and the ACK file to hand back to the device. */
@@ -136,15 +136,7 @@ export function createPolicyService(deps: DeviceDeps) {
         version: PROTOCOL_VERSION,
         timestamp: clock.now(),
         nonce: request.payload.nonce,
-        instanceId: r.instanceId,
-        idCertificate: r.idCertificate,
-        idCertSerial: r.idCertSerial,
-        idCertExpiresAt: r.idCertExpiresAt,
-        signingCertificate: r.signingCertificate,
-        signingCertSerial: r.signingCertSerial,
-        smartAccount: r.smartAccount,
-        virtualAccount: r.virtualAccount,
-        exportControlled: r.exportControlled,
+        ...trustCodeFields(r),
         trustedAt: r.timestamp,
         policy,
       } satisfies TrustResponse);
@@ -289,32 +281,14 @@ export function createPolicyService(deps: DeviceDeps) {
         if (!(await recordNonce(trx, payload.nonce, now))) throw replayedNonce();
         const touched = await touchInstanceInVa(trx, identity.id, identity.signedWith.serial, now);
         if (touched === undefined) return refuseStaleIdentity(trx, deps, identity);
-        await refuseUnlessFree(trx, tree, touched.vaId, now, payload.licenses);
-        const slac: Slac = {
+        return issueSlac(trx, tree, {
           slacId: randomUUID(),
-          instanceId: device.id,
-          udi: { pid: device.pid, sn: device.sn },
-          licenses: payload.licenses,
-          issuedAt: now,
-        };
-        await trx
-          .insertInto('slac_authorizations')
-          .values({
-            id: slac.slacId,
-            instance_id: device.id,
-            licenses: JSON.stringify(slac.licenses),
-            issued_at: now,
-            returned_at: null,
-          })
-          .execute();
-        await recordEvent(trx, {
-          at: now,
-          actor: deviceActor(device.id),
-          type: 'slac.issued',
+          device,
           vaId: touched.vaId,
-          detail: { instanceId: device.id, slacId: slac.slacId, licenses: slac.licenses },
+          licenses: payload.licenses,
+          now,
+          actor: deviceActor(device.id),
         });
-        return slac;
       });
       return signResponse(pki.current(), {
         type: 'slac-response',

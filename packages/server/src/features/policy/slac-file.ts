@@ -81,30 +81,14 @@ export async function answerSlacFile(
     }
     const current = await loadReportingDevice(trx, instanceId);
     if (!current) throw new SmartlicError('UNKNOWN_INSTANCE', { context: { instanceId } });
-    await refuseUnlessFree(trx, tree, current.vaId, now, request.licenses);
-    const slac: Slac = {
+    const slac = await issueSlac(trx, tree, {
       slacId: request.requestId,
-      instanceId,
-      udi: { pid: device.pid, sn: device.sn },
-      licenses: request.licenses,
-      issuedAt: now,
-    };
-    await trx
-      .insertInto('slac_authorizations')
-      .values({
-        id: slac.slacId,
-        instance_id: instanceId,
-        licenses: JSON.stringify(slac.licenses),
-        issued_at: now,
-        returned_at: null,
-      })
-      .execute();
-    await recordEvent(trx, {
-      at: now,
-      actor,
-      type: 'slac.issued',
+      device,
       vaId: current.vaId,
-      detail: { instanceId, slacId: slac.slacId, licenses: slac.licenses, via: 'file' },
+      licenses: request.licenses,
+      now,
+      actor,
+      via: 'file',
     });
     return { slac, issued: true };
   });
@@ -125,10 +109,63 @@ export async function answerSlacFile(
 }
 
 /**
+ * Issues SLAC `slacId` to `device` (online or by file) when its VA has the licenses free
+ * (`refuseUnlessFree`): records it in `slac_authorizations` with its `slac.issued` event, in the
+ * caller's transaction.
+ */
+export async function issueSlac(
+  trx: Kysely<Database>,
+  tree: TagTree,
+  issue: {
+    slacId: string;
+    device: { id: string; pid: string; sn: string };
+    vaId: string;
+    licenses: Slac['licenses'];
+    now: number;
+    actor: Actor;
+    /** `file`: answered to a request file (said in the event). */
+    via?: 'file';
+  },
+): Promise<Slac> {
+  const { device, now } = issue;
+  await refuseUnlessFree(trx, tree, issue.vaId, now, issue.licenses);
+  const slac: Slac = {
+    slacId: issue.slacId,
+    instanceId: device.id,
+    udi: { pid: device.pid, sn: device.sn },
+    licenses: issue.licenses,
+    issuedAt: now,
+  };
+  await trx
+    .insertInto('slac_authorizations')
+    .values({
+      id: slac.slacId,
+      instance_id: device.id,
+      licenses: JSON.stringify(slac.licenses),
+      issued_at: now,
+      returned_at: null,
+    })
+    .execute();
+  await recordEvent(trx, {
+    at: now,
+    actor: issue.actor,
+    type: 'slac.issued',
+    vaId: issue.vaId,
+    detail: {
+      instanceId: device.id,
+      slacId: slac.slacId,
+      licenses: slac.licenses,
+      ...(issue.via ? { via: issue.via } : {}),
+    },
+  });
+  return slac;
+}
+
+/**
  * Refuses a SLAC (online or by file) unless the VA has `licenses` free now, with the hierarchy's
  * coverage: `RESERVATION_INSUFFICIENT` naming the tags short.
  */
-export async function refuseUnlessFree(
+async function refuseUnlessFree(
   trx: Kysely<Database>,
   tree: TagTree,
   vaId: string,

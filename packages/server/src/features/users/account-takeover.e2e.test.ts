@@ -1,22 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ApiKeyCreated, UserCreated as Created, ApiKeyView as Key } from '../../index.js';
 import { AdminClient } from '../../test-support/admin-client.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
 
-interface Created {
-  id: string;
-  email: string;
-  created: boolean;
-  apiKey: string;
-  keyId: string;
-}
-interface Key {
-  id: string;
-  name: string;
-  revokedAt: string | null;
-  scope: { accountId: string; vaId: string | null } | null;
-}
 interface Refusal {
   code: string;
   message: string;
@@ -103,7 +91,7 @@ describeEachEngine('granting a role to a user of another account', (engine) => {
     expect(listed.map((k) => k.id)).toEqual([stolen.body.keyId]);
 
     // Minting another key as alice with the stolen key stays inside Beta.
-    const minted = await key.ok<Key & { apiKey: string }>('POST', `/api/v1/users/${alice.id}/api-keys`, {});
+    const minted = await key.ok<ApiKeyCreated>('POST', `/api/v1/users/${alice.id}/api-keys`, {});
     expect(minted.scope).toEqual({ accountId: beta.accountId, vaId: null });
     expect((await as(minted.apiKey).request('GET', `/api/v1/accounts/${acme.accountId}/users`)).status).toBe(404);
     const widened = await key.request<Refusal>('POST', `/api/v1/users/${alice.id}/api-keys`, {

@@ -1,23 +1,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ApiKeyCreated, UserCreated as Created, ApiKeyView as Key } from '../../index.js';
 import { AdminClient } from '../../test-support/admin-client.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestServer, type TestServer } from '../../test-support/test-server.js';
-
-interface Created {
-  id: string;
-  email: string;
-  created: boolean;
-  apiKey: string;
-  keyId: string;
-}
-interface Key {
-  id: string;
-  name: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  scope: { accountId: string; vaId: string | null } | null;
-}
 
 /** Issue 4 item 1: users, roles, per-user API keys (hashed, revocable, last used). */
 describeEachEngine('users and API keys', (engine) => {
@@ -76,7 +61,7 @@ describeEachEngine('users and API keys', (engine) => {
     });
     const asBob = new AdminClient(t.url, bob.apiKey);
     await asBob.ok('GET', `/api/v1/virtual-accounts/${labId}/licenses`);
-    const made = await asBob.ok<Key & { apiKey: string }>('POST', `/api/v1/users/${bob.id}/api-keys`, { name: 'ci' });
+    const made = await asBob.ok<ApiKeyCreated>('POST', `/api/v1/users/${bob.id}/api-keys`, { name: 'ci' });
     expect(made.apiKey).toMatch(/^slk_/);
     const keys = await asBob.ok<Key[]>('GET', `/api/v1/users/${bob.id}/api-keys`);
     expect(keys.map((k) => k.name)).toEqual(['bob@acme.example', 'ci']);
@@ -108,7 +93,7 @@ describeEachEngine('users and API keys', (engine) => {
       role: 'admin',
     });
     await t.admin.ok('POST', '/api/v1/users', { email: 'boss@acme.example', accountId, role: 'viewer', vaId: labId });
-    const made = await new AdminClient(t.url, labAdmin.apiKey).ok<Key & { apiKey: string }>(
+    const made = await new AdminClient(t.url, labAdmin.apiKey).ok<ApiKeyCreated>(
       'POST',
       `/api/v1/users/${boss.id}/api-keys`,
       {},
