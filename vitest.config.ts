@@ -1,12 +1,53 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+const include = ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
+
+/**
+ * Files that run on their own, after all the others: each is timing-sensitive or heavy enough
+ * that a second file beside it on a 2-core machine can push it past its timeout.
+ * - server-kill: 50 × (`kill -9`, restart a server process, check) under 4 load workers;
+ *   it times random kill moments and needs writes acknowledged between them.
+ * - the portal's browser suites: each drives a headless Chromium (several processes) against
+ *   a server process; two Chromiums at once starve the page waits.
+ */
+const alone = ['packages/cli/test/server-kill.e2e.test.ts', 'packages/portal/test/*.e2e.test.ts'];
+
+const shared = {
+  pool: 'forks',
+  testTimeout: 60_000,
+  hookTimeout: 60_000,
+} as const;
 
 export default defineConfig({
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'],
-    pool: 'forks',
     // One PostgreSQL cluster for the run (skipped with one line when PostgreSQL is not installed).
+    // Set here only, on the root: the projects below inherit what it provides.
     globalSetup: ['packages/server/src/test-support/postgres-global-setup.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        test: {
+          ...shared,
+          name: 'suite',
+          include,
+          exclude: [...configDefaults.exclude, ...alone],
+          // Vitest's default is one worker less than the cores: 1 on a 2-core machine, so the
+          // files ran one at a time. Most are e2e files that spend their time waiting on child
+          // processes (the CLI, server processes) and HTTP, which leaves the second core idle:
+          // 2 workers use it. Every test already keeps to itself (port 0, its own temp dir, its
+          // own PostgreSQL database of the shared cluster, which allows 300 connections).
+          maxWorkers: 2,
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        test: {
+          ...shared,
+          name: 'alone',
+          include: alone,
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
