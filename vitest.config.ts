@@ -14,8 +14,11 @@ const alone = ['packages/cli/test/server-kill.e2e.test.ts', 'packages/portal/tes
 
 const shared = {
   pool: 'forks',
-  testTimeout: 60_000,
-  hookTimeout: 60_000,
+  // A test that drives the CLI runs one process after another (30 or more in the long ones):
+  // with two files at a time on two cores each of them waits longer for a core, so the
+  // limit leaves room for that (it only bounds a test that hangs; it costs nothing otherwise).
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
 } as const;
 
 export default defineConfig({
