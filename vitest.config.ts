@@ -3,14 +3,20 @@ import { configDefaults, defineConfig } from 'vitest/config';
 const include = ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'];
 
 /**
- * Files that run on their own, after all the others: each is timing-sensitive or heavy enough
- * that a second file beside it on a 2-core machine can push it past its timeout.
- * - server-kill: 50 × (`kill -9`, restart a server process, check) under 4 load workers;
- *   it times random kill moments and needs writes acknowledged between them.
- * - the portal's browser suites: each drives a headless Chromium (several processes) against
- *   a server process; two Chromiums at once starve the page waits.
+ * Files that run on their own, after all the others, one at a time:
+ * - server-kill: 50 × (`kill -9`, restart a server process, check) under 4 load workers, each
+ *   kill at a random moment 30–230 ms in. Beside another file on a loaded 2-core machine it
+ *   ran past its 180 s limit (it takes about 67 s alone).
+ * - graceful-shutdown: asserts that a server drains a burst and exits within 10 s of wall time.
+ * - the portal's browser suites: each drives a headless Chromium (several processes) against a
+ *   server process. One passed beside a CLI suite under heavy load; two Chromiums at once are
+ *   kept from happening rather than found out (they cost about 30 s of the run this way).
  */
-const alone = ['packages/cli/test/server-kill.e2e.test.ts', 'packages/portal/test/*.e2e.test.ts'];
+const alone = [
+  'packages/cli/test/server-kill.e2e.test.ts',
+  'packages/cli/test/graceful-shutdown.e2e.test.ts',
+  'packages/portal/test/*.e2e.test.ts',
+];
 
 const shared = {
   pool: 'forks',
