@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 interface LicenseRow {
@@ -69,10 +70,11 @@ describe('Smart Licensing Using Policy through a satellite that syncs by file', 
     await mkdir(join(dir.path, 'files'));
     authority = await startServerProcess(join(dir.path, 'authority'));
     satellite = await startServerProcess(join(dir.path, 'satellite'), {}, 0, ['--mode', 'satellite']);
-    accountId = (await cliJson<{ id: string }>(on(authority, ['account', 'create', 'Example', '--domain', 'ex.com'])))
-      .id;
-    vaId = (await cliJson<{ id: string }>(on(authority, ['va', 'create', 'Campus', '--account', accountId]))).id;
-    await cliJson(on(authority, ['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']));
+    // The set-up through the REST API: the CLI's account, VA and license commands have tests of their own.
+    const api = new AdminClient(authority.url, authority.apiKey);
+    accountId = (await api.createAccount('Example', 'ex.com')).id;
+    vaId = (await api.createVa(accountId, 'Campus')).id;
+    await api.addLicense(vaId, { tag: TAG, count: 10 });
     const { token } = await cliJson<{ token: string }>(
       on(authority, ['satellite', 'create', 'site-sat', '--account', accountId, '--va', vaId]),
     );
