@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 interface Pak {
@@ -25,9 +26,10 @@ describe('PAK conversion, device-led conversion and webhooks through the CLI', (
     dir = await tempDir();
     // The webhook test points at 127.0.0.1:9: nothing is sent off this machine.
     server = await startServerProcess(join(dir.path, 'data'), {}, 0, ['--webhook-allow-private']);
-    accountId = (await cliJson<{ id: string }>(admin(['account', 'create', 'PAK Corp', '--domain', 'pak.example.com'])))
-      .id;
-    vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', accountId]))).id;
+    // The set-up through the REST API: the CLI's account and VA commands have tests of their own.
+    const api = new AdminClient(server.url, server.apiKey);
+    accountId = (await api.createAccount('PAK Corp', 'pak.example.com')).id;
+    vaId = (await api.createVa(accountId, 'Lab')).id;
   });
   afterAll(async () => {
     await server?.stop();

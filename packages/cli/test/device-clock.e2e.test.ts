@@ -5,6 +5,7 @@ import type { AgentStatus } from '@smartlic/agent';
 import { DAY, HOUR, MINUTE } from '@smartlic/protocol';
 import { type RunningServer, startServer } from '@smartlic/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { BIN, cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2017-03.com.cisco.advantagek9';
@@ -80,12 +81,12 @@ describe('the device through the CLI with the simulated clock', () => {
     afterAll(() => server?.stop());
 
     it('goes AUTHORIZATION EXPIRED 90 days after its last authorization, and unregistered when its ID certificate expires', async () => {
-      const admin = (args: string[]) =>
-        cliJson<{ id: string; token: string }>(['admin', '--server', server.url, '--api-key', server.apiKey, ...args]);
-      const account = await admin(['account', 'create', 'Clock Corp']);
-      const va = await admin(['va', 'create', 'Lab', '--account', account.id]);
-      await admin(['license', 'add', '--va', va.id, '--tag', TAG, '--count', '5']);
-      const { token } = await admin(['token', 'create', '--va', va.id]);
+      // The set-up through the REST API: the CLI's account, VA, license and token commands have tests of their own.
+      const api = new AdminClient(server.url, server.apiKey);
+      const account = await api.createAccount('Clock Corp');
+      const va = await api.createVa(account.id, 'Lab');
+      await api.addLicense(va.id, { tag: TAG, count: 5 });
+      const { token } = await api.createToken(va.id);
       expect((await device('gone', ['init', '--pid', 'C9300-24UX', '--sn', 'GONE1'])).code).toBe(0);
       expect((await device('gone', ['call-home', 'destination', server.url, '--root', server.rootCaPath])).code).toBe(
         0,

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kysely } from 'kysely';
 import type { Engine } from '../../server/src/storage/database.js';
 import type { Database } from '../../server/src/storage/schema.js';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { acquireTestDatabase } from '../../server/src/test-support/postgres.js';
 import { inspectDatabase } from '../../server/src/test-support/test-server.js';
 
@@ -192,10 +193,11 @@ export async function startAuthorityAndSatellite(
   let satellite: ServerProcess | undefined;
   try {
     satellite = await startServerProcess(join(dir, 'satellite'), {}, 0, ['--mode', 'satellite']);
-    const on = (args: string[]) => adminArgs(authority, args);
-    const accountId = (await cliJson<{ id: string }>(on(['account', 'create', 'Example', '--domain', 'ex.com']))).id;
-    const vaId = (await cliJson<{ id: string }>(on(['va', 'create', place.vaName, '--account', accountId]))).id;
-    await cliJson(on(['license', 'add', '--va', vaId, '--tag', place.tag, '--count', String(place.count)]));
+    // Through the REST API: the CLI's account, VA and license commands have tests of their own.
+    const api = new AdminClient(authority.url, authority.apiKey);
+    const accountId = (await api.createAccount('Example', 'ex.com')).id;
+    const vaId = (await api.createVa(accountId, place.vaName)).id;
+    await api.addLicense(vaId, { tag: place.tag, count: place.count });
     return { authority, satellite, accountId, vaId };
   } catch (error) {
     await satellite?.stop();

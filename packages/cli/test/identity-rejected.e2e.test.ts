@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AgentStatus } from '@smartlic/agent';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 const TAG = 'regid.2017-03.com.cisco.advantagek9';
@@ -21,7 +22,8 @@ describe('seed 003 #6 through the CLI: the authority’s signing certificate is 
     runCli(['device', '--state', join(dir.path, name), ...args], at(offset));
   const status = (name: string, offset: string) =>
     cliJson<AgentStatus>(['device', '--state', join(dir.path, name), 'show', 'license', 'status'], at(offset));
-  const token = async () => (await admin<{ token: string }>(['token', 'create', '--va', vaId])).token;
+  /** A registration token, through the REST API (the CLI's token commands have tests of their own). */
+  const token = async () => (await new AdminClient(server!.url, server!.apiKey).createToken(vaId)).token;
   /** (Re)starts the authority on the same port, its clock `offset` ahead. */
   const startAt = async (offset: string) => {
     await server?.stop();
@@ -32,9 +34,11 @@ describe('seed 003 #6 through the CLI: the authority’s signing certificate is 
   beforeAll(async () => {
     dir = await tempDir('smartlic-serials-');
     await startAt('0d');
-    const account = await admin<{ id: string }>(['account', 'create', 'Serials Corp']);
-    vaId = (await admin<{ id: string }>(['va', 'create', 'Lab', '--account', account.id])).id;
-    await admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']);
+    // The set-up through the REST API: the CLI's account, VA and license commands have tests of their own.
+    const api = new AdminClient(server!.url, server!.apiKey);
+    const account = await api.createAccount('Serials Corp');
+    vaId = (await api.createVa(account.id, 'Lab')).id;
+    await api.addLicense(vaId, { tag: TAG, count: 10 });
     for (const [name, sn] of [
       ['renewing', 'SER1'],
       ['converting', 'SER2'],

@@ -1,6 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { systemClock } from '@smartlic/protocol';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { describeEachEngine } from '../../server/src/test-support/postgres.js';
+import { SimDevice } from '../../server/src/test-support/sim-device.js';
 import {
   cliJson,
   inspectServer,
@@ -40,7 +44,6 @@ describeEachEngine(
     let otherVaId: string;
     const dataDir = () => join(dir.path, 'data');
     const admin = (args: string[]) => ['admin', '--server', server!.url, '--api-key', server!.apiKey, ...args];
-    const device = (args: string[]) => runCli(['device', '--state', join(dir.path, 'device-1'), ...args]);
     const licenses = async () => cliJson<LicenseRow[]>(admin(['license', 'list', '--va', vaId]));
     const eventTypes = async (): Promise<string[]> => {
       const res = await fetch(`${server!.url}/api/v1/virtual-accounts/${vaId}/events?limit=500`, {
@@ -65,17 +68,21 @@ describeEachEngine(
       dir = await tempDir();
       database = await serverDatabase(engine);
       await restartAt('0d');
-      accountId = (
-        await cliJson<{ id: string }>(admin(['account', 'create', 'Lifecycle Corp', '--domain', 'lifecycle.example']))
-      ).id;
-      vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', accountId]))).id;
-      otherVaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Other', '--account', accountId]))).id;
-      await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10']));
-      const token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId]))).token;
-      expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'FOC1234X0AB', '--hostname', 'sw1'])).code).toBe(0);
-      expect((await device(['call-home', 'destination', server!.url, '--root', server!.rootCaPath])).code).toBe(0);
-      expect((await device(['license', 'smart', 'register', 'idtoken', token])).code).toBe(0);
-      expect((await device(['use', TAG, '3'])).code).toBe(0);
+      // The set-up through the REST API and a simulated device: what is under test here is the
+      // lifecycle that follows (the CLI's create, add, token and device commands have tests of their own).
+      const api = new AdminClient(server!.url, server!.apiKey);
+      accountId = (await api.createAccount('Lifecycle Corp', 'lifecycle.example')).id;
+      vaId = (await api.createVa(accountId, 'Lab')).id;
+      otherVaId = (await api.createVa(accountId, 'Other')).id;
+      await api.addLicense(vaId, { tag: TAG, count: 10 });
+      const token = (await api.createToken(vaId)).token;
+      const rootCaPem = await readFile(server!.rootCaPath, 'utf8');
+      const sw1 = new SimDevice(
+        { url: server!.url, clock: systemClock, rootCaPem },
+        { pid: 'C9300-24UX', sn: 'FOC1234X0AB' },
+      );
+      expect((await sw1.register(token, { hostname: 'sw1' })).status).toBe(200);
+      expect((await sw1.authorize([{ tag: TAG, count: 3 }])).status).toBe(200);
     });
 
     afterAll(async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AgentStatus } from '@smartlic/agent';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { describeEachEngine } from '../../server/src/test-support/postgres.js';
 import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
@@ -52,8 +53,6 @@ describeEachEngine('an ID renewal whose answer is lost', (engine) => {
   let server: ServerProcess;
   let forwarder: Awaited<ReturnType<typeof startForwarder>>;
   const state = () => join(dir.path, 'device');
-  const admin = <T>(args: string[]) =>
-    cliJson<T>(['admin', '--server', server.url, '--api-key', server.apiKey, ...args]);
   const device = (args: string[]) => runCli(['device', '--state', state(), ...args]);
   const status = () => cliJson<AgentStatus>(['device', '--state', state(), 'show', 'license', 'status']);
 
@@ -62,10 +61,12 @@ describeEachEngine('an ID renewal whose answer is lost', (engine) => {
     database = await serverDatabase(engine);
     server = await startServerProcess(join(dir.path, 'authority'), {}, 0, [], { db: database.db });
     forwarder = await startForwarder(server.url);
-    const account = await admin<{ id: string }>(['account', 'create', 'Lost Answers Inc']);
-    const va = await admin<{ id: string }>(['va', 'create', 'Lab', '--account', account.id]);
-    await admin(['license', 'add', '--va', va.id, '--tag', TAG, '--count', '5']);
-    const { token } = await admin<{ token: string }>(['token', 'create', '--va', va.id]);
+    // The set-up through the REST API: the CLI's account, VA, license and token commands have tests of their own.
+    const api = new AdminClient(server.url, server.apiKey);
+    const account = await api.createAccount('Lost Answers Inc');
+    const va = await api.createVa(account.id, 'Lab');
+    await api.addLicense(va.id, { tag: TAG, count: 5 });
+    const { token } = await api.createToken(va.id);
     expect((await device(['init', '--pid', 'C9300-24UX', '--sn', 'LOST1'])).code).toBe(0);
     const destination = ['call-home', 'destination', forwarder.url, '--root', server.rootCaPath];
     expect((await device(destination)).code).toBe(0);

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { describeEachEngine } from '../../server/src/test-support/postgres.js';
 import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
@@ -53,14 +54,12 @@ describeEachEngine('the online loop through the CLI, a real server and real devi
     dir = await tempDir();
     database = await serverDatabase(engine);
     server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
-    const account = await cliJson<{ id: string }>(
-      admin(['account', 'create', 'Example Corp', '--domain', 'example.com']),
-    );
-    const va = await cliJson<{ id: string }>(admin(['va', 'create', 'Lab', '--account', account.id]));
-    vaId = va.id;
-    await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG_A, '--count', '10', '--name', 'Feature A']));
-    token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId, '--description', 'lab devices'])))
-      .token;
+    // The set-up through the REST API: the CLI's account, VA, license and token commands have tests of their own.
+    const api = new AdminClient(server.url, server.apiKey);
+    const account = await api.createAccount('Example Corp', 'example.com');
+    vaId = (await api.createVa(account.id, 'Lab')).id;
+    await api.addLicense(vaId, { tag: TAG_A, count: 10, name: 'Feature A' });
+    token = (await api.createToken(vaId, { description: 'lab devices' })).token;
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 interface LicenseRow {
@@ -56,12 +57,12 @@ describe('Smart Licensing Using Policy through the CLI', () => {
     dir = await tempDir();
     await mkdir(join(dir.path, 'exchange'));
     server = await startServerProcess(join(dir.path, 'data'));
-    const account = await cliJson<{ id: string }>(
-      admin(['account', 'create', 'Policy Corp', '--domain', 'policy.example']),
-    );
-    vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Campus', '--account', account.id]))).id;
-    await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG, '--count', '10', '--name', 'DNA Advantage']));
-    token = (await cliJson<{ token: string }>(admin(['token', 'create', '--va', vaId, '--max-uses', '10']))).token;
+    // The set-up through the REST API: the CLI's account, VA, license and token commands have tests of their own.
+    const api = new AdminClient(server.url, server.apiKey);
+    const account = await api.createAccount('Policy Corp', 'policy.example');
+    vaId = (await api.createVa(account.id, 'Campus')).id;
+    await api.addLicense(vaId, { tag: TAG, count: 10, name: 'DNA Advantage' });
+    token = (await api.createToken(vaId, { maxUses: 10 })).token;
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { describeEachEngine } from '../../server/src/test-support/postgres.js';
 import { cliJson, runCli, type ServerProcess, serverDatabase, startServerProcess, tempDir } from './harness.js';
 
@@ -50,11 +51,11 @@ describeEachEngine('offline license reservation through the CLI', (engine) => {
     await mkdir(join(dir.path, 'exchange'));
     database = await serverDatabase(engine);
     server = await startServerProcess(join(dir.path, 'data'), {}, 0, [], { db: database.db });
-    const account = await cliJson<{ id: string }>(
-      admin(['account', 'create', 'Air Gap Corp', '--domain', 'airgap.example']),
-    );
-    vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Bunker', '--account', account.id]))).id;
-    await cliJson(admin(['license', 'add', '--va', vaId, '--tag', TAG_A, '--count', '10', '--name', 'Feature A']));
+    // The set-up through the REST API: the CLI's account, VA and license commands have tests of their own.
+    const api = new AdminClient(server.url, server.apiKey);
+    const account = await api.createAccount('Air Gap Corp', 'airgap.example');
+    vaId = (await api.createVa(account.id, 'Bunker')).id;
+    await api.addLicense(vaId, { tag: TAG_A, count: 10, name: 'Feature A' });
     await copyFile(server.rootCaPath, file('authority-root.pem'));
   });
 

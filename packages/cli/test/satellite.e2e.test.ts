@@ -1,14 +1,8 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  cliJson,
-  runCli,
-  type ServerProcess,
-  startAuthorityAndSatellite,
-  startServerProcess,
-  tempDir,
-} from './harness.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
+import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 interface LicenseRow {
   tag: string;
@@ -23,10 +17,14 @@ interface Status {
 const TAG = 'regid.2026-01.com.example.Site_1.0';
 
 // Issue 11's acceptance, through real server processes, real files and the built CLI.
+// One authority serves every test, each in a Smart Account of its own; each test has a new satellite.
 describe('a satellite through the CLI and real server processes', () => {
   let dir: { path: string; cleanup: () => Promise<void> };
   let authority: ServerProcess;
+  /** False while a test has the authority stopped (so that a failure there does not fail the next tests). */
+  let authorityUp = false;
   let satellite: ServerProcess;
+  let round = 0;
   let accountId: string;
   let vaId: string;
 
@@ -42,18 +40,33 @@ describe('a satellite through the CLI and real server processes', () => {
   const device = (name: string, args: string[]) => runCli(['device', '--state', stateOf(name), ...args]);
   const licenses = async (server: ServerProcess) =>
     (await cliJson<LicenseRow[]>(on(server, ['license', 'list', '--va', vaId]))).find((r) => r.tag === TAG);
+  const authorityApi = () => new AdminClient(authority.url, authority.apiKey);
+
+  beforeAll(async () => {
+    dir = await tempDir();
+    authority = await startServerProcess(join(dir.path, 'authority'));
+    authorityUp = true;
+  });
 
   beforeEach(async () => {
-    dir = await tempDir();
-    ({ authority, satellite, accountId, vaId } = await startAuthorityAndSatellite(dir.path, {
-      vaName: 'Site',
-      tag: TAG,
-      count: 10,
-    }));
+    round++;
+    if (!authorityUp) {
+      authority = await startServerProcess(join(dir.path, 'authority'));
+      authorityUp = true;
+    }
+    satellite = await startServerProcess(join(dir.path, `satellite-${round}`), {}, 0, ['--mode', 'satellite']);
+    // The set-up through the REST API: the CLI's account, VA and license commands have tests of their own.
+    const api = authorityApi();
+    accountId = (await api.createAccount(`Example ${round}`, `ex${round}.com`)).id;
+    vaId = (await api.createVa(accountId, 'Site')).id;
+    await api.addLicense(vaId, { tag: TAG, count: 10 });
   });
 
   afterEach(async () => {
     await satellite?.stop();
+  });
+
+  afterAll(async () => {
     await authority?.stop();
     await dir?.cleanup();
   });
@@ -91,6 +104,7 @@ describe('a satellite through the CLI and real server processes', () => {
 
     // The authority stops: the device still renews at the satellite; a sync fails with one sentence.
     const port = new URL(authority.url).port;
+    authorityUp = false;
     await authority.stop();
     expect((await device('d1', ['license', 'smart', 'renew', 'auth'])).code).toBe(0);
     status = await cliJson<Status>(['device', '--state', stateOf('d1'), 'show', 'license', 'status']);
@@ -105,6 +119,7 @@ describe('a satellite through the CLI and real server processes', () => {
     expect(after.health).toMatch(/Upstream unreachable/);
 
     authority = await startServerProcess(join(dir.path, 'authority'), {}, Number(port));
+    authorityUp = true;
     const synced = await cliJson<{ sequence: number; up: { instances: number } }>(on(satellite, ['sync', 'now']));
     expect(synced.up.instances).toBe(1);
     const instances = await cliJson<Array<{ sn: string }>>(on(authority, ['instance', 'list', '--va', vaId]));
@@ -203,8 +218,8 @@ describe('a satellite through the CLI and real server processes', () => {
   }, 300_000);
 
   it('chained: authority → region → site; a device on the site is authorized and its usage reaches the authority', async () => {
-    const site3 = (await cliJson<{ id: string }>(on(authority, ['va', 'create', 'Site3', '--account', accountId]))).id;
-    await cliJson(on(authority, ['license', 'add', '--va', site3, '--tag', TAG, '--count', '3']));
+    const site3 = (await authorityApi().createVa(accountId, 'Site3')).id;
+    await authorityApi().addLicense(site3, { tag: TAG, count: 3 });
     const region = await cliJson<{ token: string }>(
       on(authority, ['satellite', 'create', 'region', '--account', accountId, '--va', vaId, '--va', site3]),
     );
@@ -260,7 +275,7 @@ describe('a satellite through the CLI and real server processes', () => {
     for (const day of [0, 50, 100, 150, 200]) {
       const clock = { SMARTLIC_DEV_CLOCK: '1', SMARTLIC_CLOCK_OFFSET: `${day}d` };
       await satellite.stop();
-      satellite = await startServerProcess(join(dir.path, 'satellite'), clock, port, ['--mode', 'satellite']);
+      satellite = await startServerProcess(satellite.dataDir, clock, port, ['--mode', 'satellite']);
       const name = `day${day}`;
       const run = (args: string[]) => runCli(['device', '--state', stateOf(name), ...args], clock);
       await run(['init', '--pid', 'C9300', '--sn', `SN-${day}`]);
@@ -308,7 +323,7 @@ describe('a satellite through the CLI and real server processes', () => {
   }, 300_000);
 
   async function createSatelliteIn(name: string): Promise<{ token: string }> {
-    const va = await cliJson<{ id: string }>(on(authority, ['va', 'create', `VA-${name}`, '--account', accountId]));
+    const va = await authorityApi().createVa(accountId, `VA-${name}`);
     return cliJson(on(authority, ['satellite', 'create', name, '--account', accountId, '--va', va.id]));
   }
 });

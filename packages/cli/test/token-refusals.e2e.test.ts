@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from '../../server/src/test-support/admin-client.js';
 import { cliJson, runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
 
 describe('registration tokens refused by the CLI with distinct messages, creating nothing', () => {
@@ -24,8 +25,10 @@ describe('registration tokens refused by the CLI with distinct messages, creatin
   beforeAll(async () => {
     dir = await tempDir();
     server = await startServerProcess(join(dir.path, 'data'));
-    const account = await cliJson<{ id: string }>(admin(['account', 'create', 'Tokens Inc']));
-    vaId = (await cliJson<{ id: string }>(admin(['va', 'create', 'Default', '--account', account.id]))).id;
+    // The set-up through the REST API: the CLI's account and VA commands have tests of their own.
+    const api = new AdminClient(server.url, server.apiKey);
+    const account = await api.createAccount('Tokens Inc');
+    vaId = (await api.createVa(account.id, 'Default')).id;
   });
 
   afterAll(async () => {

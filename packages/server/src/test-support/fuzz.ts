@@ -73,11 +73,12 @@ export async function sendCases(
 }
 
 /**
- * Every row of every table, as one string: what a refused request must not change. Portable
- * (Kysely's introspection and query builder): rows are sorted by their JSON, not by rowid.
- * `edit` leaves out what may change legitimately (a key's last use, say); a row it maps to
- * undefined is left out whole.
+ * The tables of each database, looked up once: the schema is fixed once the server has started
+ * (migrations run before it listens), and PostgreSQL's introspection (every column of every
+ * table from the catalogue) costs more than reading this suite's few rows.
  */
+const tableNames = new WeakMap<Kysely<Database>, Promise<string[]>>();
+
 /**
  * A {@link snapshotTables} edit that leaves out when API keys were last used: the server writes
  * the uses of earlier admin requests in the background (every 15 s), whatever the fuzzed requests do.
@@ -88,11 +89,22 @@ export function ignoreKeyUses(table: string, row: Record<string, unknown>): Reco
   return rest;
 }
 
+/**
+ * Every row of every table, as one string: what a refused request must not change. Portable
+ * (Kysely's introspection and query builder): rows are sorted by their JSON, not by rowid.
+ * `edit` leaves out what may change legitimately (a key's last use, say); a row it maps to
+ * undefined is left out whole.
+ */
 export async function snapshotTables(
   db: Kysely<Database>,
   edit: (table: string, row: Record<string, unknown>) => unknown = (_t, r) => r,
 ): Promise<string> {
-  const names = (await db.introspection.getTables()).map((t) => t.name).sort();
+  let known = tableNames.get(db);
+  if (!known) {
+    known = db.introspection.getTables().then((tables) => tables.map((t) => t.name).sort());
+    tableNames.set(db, known);
+  }
+  const names = await known;
   const dump: Record<string, string[]> = {};
   for (const name of names) {
     const rows = (await db
