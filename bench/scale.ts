@@ -326,7 +326,7 @@ async function main(): Promise<void> {
     '## bench/scale.ts',
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; load average ${load} at the start, ${loadavg()[0]!.toFixed(1)} at the end.`,
-    'The machine was shared with other engineers building and testing at the same time: figures are noisy.',
+    ...(Number(load) >= cpus().length ? ['The machine was busy with other work at the start: figures are noisy.'] : []),
     `One VA, one tag; each instance has one usage row; as many events as instances${SILENT ? `; every instance silent 40 days (all but the last ${FRESHLY_SILENT.toLocaleString('en')} counted by the silent-instance job)` : ''}. Seeding (not measured): ${results.map((r) => `${r.n.toLocaleString('en')} in ${r.seedSeconds.toFixed(0)} s, database ${r.dbMb.toFixed(0)} MB`).join('; ')}.`,
     `Median of ${RUNS} runs (a fresh server start each), spread min–max; times are client-side over HTTP on 127.0.0.1.`,
     '',
