@@ -6,10 +6,18 @@ import type { FastifyInstance } from 'fastify';
 export const CLOSE_GRACE_MS = 1_000;
 
 /**
+ * How long nothing must have happened (no connection, request or answer) before closing stops
+ * listening: a client that just had its answer is often already connecting again, and a
+ * connection still in the kernel's backlog when the socket closes is reset.
+ */
+export const CLOSE_QUIET_MS = 150;
+
+/**
  * Closing without resetting anyone. Once `app.close()` starts, every request that arrives is
  * answered `503 SERVER_BUSY` with `Retry-After: 1` and `Connection: close`, and every answer
  * says `Connection: close`. The listening socket stays open until no request is in flight and
- * no accepted connection is still to send its request (at most {@link CLOSE_GRACE_MS}) — so a
+ * no accepted connection is still to send its request, and nothing has happened for
+ * {@link CLOSE_QUIET_MS} (at most {@link CLOSE_GRACE_MS} in all) — so a
  * client that backs off on 503 never meets a closed port mid-connect — then it closes; requests
  * still in flight finish, connections left idle are closed, and only then does fastify go on to
  * drain the database work queued behind them. (Node's own `close()` would destroy connections
@@ -19,8 +27,10 @@ export function installGracefulClose(app: FastifyInstance): void {
   let closing = false;
   let inFlight = 0;
   const waiting = new Map<string, Socket>();
+  let lastActivity = 0;
   const keyOf = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
   app.server.on('connection', (socket: Socket) => {
+    if (closing) lastActivity = Date.now();
     const key = keyOf(socket);
     waiting.set(key, socket);
     socket.once('close', () => waiting.delete(key));
@@ -30,6 +40,7 @@ export function installGracefulClose(app: FastifyInstance): void {
     inFlight++;
     response.once('close', () => {
       inFlight--;
+      if (closing) lastActivity = Date.now();
     });
   });
 
@@ -52,10 +63,12 @@ export function installGracefulClose(app: FastifyInstance): void {
   });
   app.addHook('preClose', async () => {
     closing = true;
+    lastActivity = Date.now();
     const server = app.server;
     if (!server.listening) return;
     const graceEnd = Date.now() + CLOSE_GRACE_MS;
-    while ((inFlight > 0 || waiting.size > 0) && Date.now() < graceEnd) await sleep(10);
+    const busy = () => inFlight > 0 || waiting.size > 0 || Date.now() - lastActivity < CLOSE_QUIET_MS;
+    while (busy() && Date.now() < graceEnd) await sleep(10);
     // Stop accepting, without http.Server#close's reaping of connections that look idle; the
     // callback comes once every connection has ended (fastify's own close then finds it closed).
     let ended = false;

@@ -109,7 +109,9 @@ export function createSatelliteService(deps: SatelliteServiceDeps) {
         );
       }
       const now = clock.now();
-      const token = randomBytes(24).toString('base64url');
+      // `S` first: a base64url value may begin with '-', which a command line reads as an option
+      // (`sync register --token -x…`), as registration tokens begin with `T`.
+      const token = `S${randomBytes(24).toString('base64url')}`;
       const id = randomUUID();
       const expiresAt = now + SATELLITE_TOKEN_DAYS * DAY;
       await transactor.run(async (trx) => {

@@ -43,6 +43,8 @@ describeEachEngine('satellite sync (authority and satellite in-process)', (engin
       vaIds: [vaId],
     });
     satelliteId = created.id;
+    // The one-time token never begins like a command-line option ('-'): it is pasted after --token.
+    expect(created.token).toMatch(/^S[A-Za-z0-9_-]{32}$/);
     sat = await startSatellite();
     s = new AdminClient(sat.url, sat.ownerKey);
     const reg = await s.ok<{ registered: boolean; name: string }>(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, verifyPassword } from './password.js';
+import { generatePassword, hashPassword, verifyPassword } from './password.js';
 
 const FAST = { N: 1024, r: 8, p: 1 };
 
@@ -12,6 +12,11 @@ describe('passwords', () => {
     expect(await verifyPassword(a, 'correct horse battery')).toBe(true);
     expect(await verifyPassword(a, 'correct horse batterY')).toBe(false);
     expect(await verifyPassword(a, '')).toBe(false);
+  });
+
+  it('generates 24-character passwords that never begin like an option', () => {
+    // One in 32 base64url strings begins with '-' or '_': 2,000 draws meet that case many times over.
+    for (let i = 0; i < 2000; i++) expect(generatePassword()).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{23}$/);
   });
 
   it('uses the default parameters, N = 2^15', async () => {

@@ -66,7 +66,13 @@ export async function verifyPassword(stored: string | null | undefined, password
   return timingSafeEqual(key, parsed.key);
 }
 
-/** A random password for the bootstrap owner: 24 characters of base64url (144 bits). */
+/**
+ * A random password for the bootstrap owner: 24 characters of base64url (144 bits), drawn again
+ * while it begins with '-' or '_', so that it never reads as an option where it is typed.
+ */
 export function generatePassword(): string {
-  return randomBytes(18).toString('base64url');
+  for (;;) {
+    const password = randomBytes(18).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(password)) return password;
+  }
 }
