@@ -21,9 +21,9 @@ const AFTER = 'and registered_at >= ? and (registered_at > ? or pid > ? or (pid 
 
 /**
  * A VA's instances and their usage straight from better-sqlite3, in keyset pages of `pageSize`
- * instances: each page one prepared statement whose rows are iterated as arrays (no row
- * objects, no Kysely). A page's iterator is drained by the consumer before the next page is
- * read, so the connection is never left busy between two pulls and other requests interleave.
+ * instances: each page one prepared statement whose rows are read whole as arrays (no row
+ * objects, no Kysely; one call into the driver per page is cheaper than one per row). A page is
+ * read only when the consumer asks for it, so other requests interleave between two pages.
  * The pages are separate reads: an instance registered during the report may or may not appear,
  * as with the paged list. `alertFrom`: see {@link instanceReportSelect}.
  */
@@ -39,32 +39,23 @@ export function sqliteInstanceRows(
     async *[Symbol.asyncIterator]() {
       let last: InstanceReportRow | undefined;
       for (;;) {
+        // A page is read whole (one call into the driver, not one per row) and handed on.
         const rows = (
           last === undefined
-            ? first.iterate(alertFrom, vaId, pageSize)
-            : next.iterate(alertFrom, vaId, last[5], last[5], last[1], last[1], last[2], pageSize)
-        ) as IterableIterator<InstanceReportRow>;
+            ? first.all(alertFrom, vaId, pageSize)
+            : next.all(alertFrom, vaId, last[5], last[5], last[1], last[1], last[2], pageSize)
+        ) as InstanceReportRow[];
         let instances = 0;
         let previousId: string | undefined;
-        let tail: InstanceReportRow | undefined;
-        try {
-          yield {
-            *[Symbol.iterator]() {
-              for (const row of rows) {
-                if (row[0] !== previousId) {
-                  instances++;
-                  previousId = row[0];
-                }
-                tail = row;
-                yield row;
-              }
-            },
-          };
-        } finally {
-          rows.return?.(); // frees the statement if the consumer stopped inside the page
+        for (const row of rows) {
+          if (row[0] !== previousId) {
+            instances++;
+            previousId = row[0];
+          }
         }
-        if (tail === undefined || instances < pageSize) return;
-        last = tail;
+        if (rows.length > 0) yield rows;
+        if (instances < pageSize) return;
+        last = rows[rows.length - 1];
       }
     },
   };
