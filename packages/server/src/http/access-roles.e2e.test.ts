@@ -3,6 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { snapshotTables } from '../test-support/fuzz.js';
 import { sendJson } from '../test-support/http.js';
 import { describeEachEngine } from '../test-support/postgres.js';
+import { satelliteRow } from '../test-support/store-rows.js';
 import { startTestApp, type TestApp } from '../test-support/test-app.js';
 import { OPENAPI_PATH } from './openapi.js';
 
@@ -288,25 +289,7 @@ describeEachEngine('every role against every admin route of the OpenAPI document
         const id = randomUUID();
         await t.database.db
           .insertInto('satellites')
-          .values({
-            id,
-            account_id: accountId,
-            name: unique('sat'),
-            token_hash: null,
-            token_expires_at: t.clock.now(),
-            public_key_pem: null,
-            certificate_pem: null,
-            certificate_not_after: null,
-            registered_at: null,
-            version: null,
-            last_sync_up_at: null,
-            last_sync_down_at: null,
-            sync_due_at: null,
-            sync_sequence: 0,
-            last_request_digest: null,
-            last_response: null,
-            created_at: t.clock.now(),
-          })
+          .values(satelliteRow(id, accountId, unique('sat'), t.clock.now()))
           .execute();
         return id;
       }

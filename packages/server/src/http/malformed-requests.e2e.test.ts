@@ -1,31 +1,7 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawHttp } from '../test-support/http.js';
 import { startTestApp, type TestApp } from '../test-support/test-app.js';
 import { MAX_PARAM_LENGTH } from './limits.js';
-
-/** Sends raw bytes to the server and reads everything it answers until it closes (or 2 s pass). */
-function rawHttp(port: number, bytes: string): Promise<{ status: number; headers: string; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => socket.destroy(), 2000);
-    socket.on('data', (chunk) => {
-      data += chunk.toString('utf8');
-    });
-    socket.on('error', reject);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const split = data.indexOf('\r\n\r\n');
-      const head = data.slice(0, split);
-      resolve({
-        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0),
-        headers: head,
-        body: data.slice(split + 4),
-      });
-    });
-    socket.write(bytes);
-  });
-}
 
 const SHAPE = { code: expect.any(String), message: expect.any(String), requestId: expect.any(String) };
 

@@ -1,9 +1,9 @@
 import { CompiledQuery, type Kysely } from 'kysely';
-import { placeholders } from './device-statements.js';
 import {
   EVENT_COLUMNS,
   REGISTERED_INSTANCE_COLUMNS,
   type RegistrationStatements,
+  registrationSql,
   type ServingSatellite,
   type UdiHolder,
 } from './registration-statements.js';
@@ -13,18 +13,14 @@ import type { Database, TokenRow } from './schema.js';
 // (issue 15, ADR 0021). The texts are fixed, so `postgres.ts` sends each as a named statement;
 // the Kysely twins and the test that holds them equal are named in `registration-statements.ts`.
 
-const FIND_TOKEN = 'select * from tokens where token_hash = $1';
-const SERVING_SATELLITE = `select v.name as va, t.name as satellite from satellite_vas s
-  inner join satellites t on t.id = s.satellite_id
-  inner join virtual_accounts v on v.id = s.va_id
-  where s.va_id = $1`;
-const FIND_INSTANCE_BY_UDI = 'select id, va_id from instances where pid = $1 and sn = $2';
-const CONSUME_TOKEN_USE = `update tokens set uses = uses + 1
-  where id = $1 and revoked_at is null and expires_at > $2 and (max_uses is null or uses < max_uses)`;
-const INSERT_INSTANCE = `insert into instances (${REGISTERED_INSTANCE_COLUMNS.join(', ')})
-  values (${placeholders(REGISTERED_INSTANCE_COLUMNS.length, (i) => `$${i + 1}`)})`;
-const INSERT_EVENT = `insert into events (${EVENT_COLUMNS.join(', ')})
-  values (${placeholders(EVENT_COLUMNS.length, (i) => `$${i + 1}`)})`;
+const {
+  findToken: FIND_TOKEN,
+  servingSatellite: SERVING_SATELLITE,
+  findInstanceByUdi: FIND_INSTANCE_BY_UDI,
+  consumeTokenUse: CONSUME_TOKEN_USE,
+  insertInstance: INSERT_INSTANCE,
+  insertEvent: INSERT_EVENT,
+} = registrationSql((i) => `$${i + 1}`);
 
 /** The registration's statements that `postgres.ts` sends by name (text → name). */
 export const REGISTRATION_NAMED_STATEMENTS: ReadonlyMap<string, string> = new Map([

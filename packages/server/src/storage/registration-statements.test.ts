@@ -6,6 +6,7 @@ import { refuseIfServedBySatellite } from '../features/satellites/served-vas.js'
 import { consumeTokenUse, findTokenByValue } from '../features/tokens/token-store.js';
 import { tokenHash } from '../features/tokens/token-values.js';
 import { describeEachEngine } from '../test-support/postgres.js';
+import { insertAccountWithVas, satelliteRow } from '../test-support/store-rows.js';
 import { openTestDatabase } from '../test-support/test-database.js';
 import type { OpenDatabase } from './database.js';
 import type { DeviceStatements } from './device-statements.js';
@@ -62,35 +63,11 @@ describeEachEngine('the registration statements give what their Kysely twins giv
     statements = database.deviceStatements;
     transactor = createTransactor(database);
     const { db } = database;
-    await db.insertInto('smart_accounts').values({ id: 'sa', name: 'A', domain: 'a.example', created_at: 0 }).execute();
-    for (const va of ['va', 'served']) {
-      await db
-        .insertInto('virtual_accounts')
-        .values({ id: va, account_id: 'sa', name: `VA ${va}`, created_at: 0 })
-        .execute();
-    }
+    await insertAccountWithVas(db, ['va', 'served']);
     for (const token of TOKENS) await db.insertInto('tokens').values(token).execute();
     await db
       .insertInto('satellites')
-      .values({
-        id: 'sat',
-        account_id: 'sa',
-        name: 'edge one',
-        token_hash: null,
-        token_expires_at: 0,
-        public_key_pem: null,
-        certificate_pem: null,
-        certificate_not_after: null,
-        registered_at: null,
-        version: null,
-        last_sync_up_at: null,
-        last_sync_down_at: null,
-        sync_due_at: null,
-        sync_sequence: 0,
-        last_request_digest: null,
-        last_response: null,
-        created_at: 0,
-      })
+      .values(satelliteRow('sat', 'sa', 'edge one', 0))
       .execute();
     await db.insertInto('satellite_vas').values({ va_id: 'served', satellite_id: 'sat' }).execute();
   });
@@ -123,7 +100,7 @@ describeEachEngine('the registration statements give what their Kysely twins giv
         (trx) =>
           refuseIfServedBySatellite(trx, vaId).then(
             () => undefined,
-            (error: { context: { satellite: string } }) => ({ va: `VA ${vaId}`, satellite: error.context.satellite }),
+            (error: { context: { satellite: string } }) => ({ va: vaId, satellite: error.context.satellite }),
           ),
       );
       expect(prepared, vaId).toEqual(kysely);
@@ -133,7 +110,7 @@ describeEachEngine('the registration statements give what their Kysely twins giv
         (trx) => statements.findServingSatellite(trx, 'served'),
         async () => 0,
       ),
-    ).toEqual([{ va: 'VA served', satellite: 'edge one' }, 0]);
+    ).toEqual([{ va: 'served', satellite: 'edge one' }, 0]);
   });
 
   it('consumes token uses alike: never past the limit, never a revoked or expired token', async () => {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { placeholders } from './device-statements.js';
 import type { Database, EventRow, InstanceRow, TokenRow } from './schema.js';
 
 /** The columns a registration writes into a new instance (the others keep their defaults). */
@@ -75,3 +76,24 @@ export const EVENT_COLUMNS = [
   'va_id',
   'detail',
 ] as const satisfies readonly (keyof EventRow)[];
+
+/**
+ * The registration's SQL texts, the same on both engines but for how a parameter is marked
+ * (`mark(i)`: `?` on SQLite, `$1`… on PostgreSQL).
+ */
+export function registrationSql(mark: (i: number) => string) {
+  return {
+    findToken: `select * from tokens where token_hash = ${mark(0)}`,
+    servingSatellite: `select v.name as va, t.name as satellite from satellite_vas s
+  inner join satellites t on t.id = s.satellite_id
+  inner join virtual_accounts v on v.id = s.va_id
+  where s.va_id = ${mark(0)}`,
+    findInstanceByUdi: `select id, va_id from instances where pid = ${mark(0)} and sn = ${mark(1)}`,
+    consumeTokenUse: `update tokens set uses = uses + 1
+  where id = ${mark(0)} and revoked_at is null and expires_at > ${mark(1)} and (max_uses is null or uses < max_uses)`,
+    insertInstance: `insert into instances (${REGISTERED_INSTANCE_COLUMNS.join(', ')})
+  values (${placeholders(REGISTERED_INSTANCE_COLUMNS.length, mark)})`,
+    insertEvent: `insert into events (${EVENT_COLUMNS.join(', ')})
+  values (${placeholders(EVENT_COLUMNS.length, mark)})`,
+  };
+}

@@ -1,9 +1,9 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import { placeholders } from './device-statements.js';
 import {
   EVENT_COLUMNS,
   REGISTERED_INSTANCE_COLUMNS,
   type RegistrationStatements,
+  registrationSql,
   type ServingSatellite,
   type UdiHolder,
 } from './registration-statements.js';
@@ -12,18 +12,14 @@ import type { TokenRow } from './schema.js';
 // Hand-written SQL for SQLite, bypassing Kysely on the registration path (issue 15, ADR 0021);
 // the Kysely twins and the test that holds them equal are named in `registration-statements.ts`.
 
-const FIND_TOKEN = 'select * from tokens where token_hash = ?';
-const SERVING_SATELLITE = `select v.name as va, t.name as satellite from satellite_vas s
-  inner join satellites t on t.id = s.satellite_id
-  inner join virtual_accounts v on v.id = s.va_id
-  where s.va_id = ?`;
-const FIND_INSTANCE_BY_UDI = 'select id, va_id from instances where pid = ? and sn = ?';
-const CONSUME_TOKEN_USE = `update tokens set uses = uses + 1
-  where id = ? and revoked_at is null and expires_at > ? and (max_uses is null or uses < max_uses)`;
-const INSERT_INSTANCE = `insert into instances (${REGISTERED_INSTANCE_COLUMNS.join(', ')})
-  values (${placeholders(REGISTERED_INSTANCE_COLUMNS.length, () => '?')})`;
-const INSERT_EVENT = `insert into events (${EVENT_COLUMNS.join(', ')})
-  values (${placeholders(EVENT_COLUMNS.length, () => '?')})`;
+const {
+  findToken: FIND_TOKEN,
+  servingSatellite: SERVING_SATELLITE,
+  findInstanceByUdi: FIND_INSTANCE_BY_UDI,
+  consumeTokenUse: CONSUME_TOKEN_USE,
+  insertInstance: INSERT_INSTANCE,
+  insertEvent: INSERT_EVENT,
+} = registrationSql(() => '?');
 
 /**
  * Prepared better-sqlite3 statements on the server's one connection. They run synchronously,

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Database, InstanceRow } from '../storage/schema.js';
+import type { Database, InstanceRow, SatelliteRow } from '../storage/schema.js';
 
 /**
  * A row of `instances` for a store test: a device of `vaId` (PID `P`, SN its id) registered at 0,
@@ -31,4 +31,37 @@ export async function insertAccountWithVas(db: Kysely<Database>, vaIds: readonly
   for (const id of vaIds) {
     await db.insertInto('virtual_accounts').values({ id, account_id: 'sa', name: id, created_at: 0 }).execute();
   }
+}
+
+/**
+ * A row of `satellites` for a store test: satellite `id` of `accountId`, created but not yet
+ * registered (no token, key, certificate or sync) at `at`; `fields` override any column.
+ */
+export function satelliteRow(
+  id: string,
+  accountId: string,
+  name: string,
+  at: number,
+  fields: Partial<SatelliteRow> = {},
+): SatelliteRow {
+  return {
+    id,
+    account_id: accountId,
+    name,
+    token_hash: null,
+    token_expires_at: at,
+    public_key_pem: null,
+    certificate_pem: null,
+    certificate_not_after: null,
+    registered_at: null,
+    version: null,
+    last_sync_up_at: null,
+    last_sync_down_at: null,
+    sync_due_at: null,
+    sync_sequence: 0,
+    last_request_digest: null,
+    last_response: null,
+    created_at: at,
+    ...fields,
+  };
 }

@@ -1,33 +1,13 @@
-import { connect } from 'node:net';
 import { ManualClock } from '@smartlic/protocol';
 import { afterEach, expect, it } from 'vitest';
 import { DEFAULT_RATE_LIMITS, type RateLimits } from '../../http/rate-limits.js';
 import { AdminClient } from '../../test-support/admin-client.js';
-import { sendJson } from '../../test-support/http.js';
+import { rawHttp, sendJson } from '../../test-support/http.js';
 import { describeEachEngine } from '../../test-support/postgres.js';
 import { startTestApp, type TestApp } from '../../test-support/test-app.js';
 import { SYNC_BODY_LIMIT_BYTES } from './satellite-routes.js';
 
 const TAG = 'regid.2026-01.org.smartlic.Limits';
-
-/** Sends `head` (a request line and headers) and `start` of a body, and reads the answer until the server closes. */
-function rawHttp(port: number, head: string, start: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const socket = connect(port, '127.0.0.1');
-    let data = '';
-    const timer = setTimeout(() => socket.destroy(), 5000);
-    socket.on('data', (chunk) => {
-      data += chunk.toString('utf8');
-    });
-    socket.on('error', reject);
-    socket.on('close', () => {
-      clearTimeout(timer);
-      const split = data.indexOf('\r\n\r\n');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0), body: data.slice(split + 4) });
-    });
-    socket.write(`${head}\r\n\r\n${start}`);
-  });
-}
 
 describeEachEngine('satellite sync routes: body limits and rate limits', (engine) => {
   const apps: TestApp[] = [];
@@ -71,8 +51,9 @@ describeEachEngine('satellite sync routes: body limits and rate limits', (engine
         'Host: 127.0.0.1',
         'Content-Type: application/json',
         `Content-Length: ${declared}`,
-      ].join('\r\n'),
-      `{"format":"smartlic-sync/2","kind":"sync-request","payload":{"satelliteId":"${created.id}"`,
+      ].join('\r\n') +
+        `\r\n\r\n{"format":"smartlic-sync/2","kind":"sync-request","payload":{"satelliteId":"${created.id}"`,
+      5000,
     );
     expect(oversized.status).toBe(413);
     expect(JSON.parse(oversized.body)).toEqual({
