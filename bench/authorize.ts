@@ -5,7 +5,8 @@ import { newNonce } from '@smartlic/protocol';
 import { cryptoCeiling, median, ROOT, serverArgs, setUpDevices, spread } from './authority-load.js';
 import { type DbWork, measureDbWork } from './authorize-db.js';
 import { httpPost, type LoadResult, runLoad } from './load.js';
-import { type BenchCluster, cpuSeconds, startBenchCluster } from './postgres-cluster.js';
+import { type BenchCluster, startBenchCluster } from './postgres-cluster.js';
+import { cpuSeconds, mainThreadCpuSeconds } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
 import { onInterrupt, startProcess, stop } from './server-process.js';
 
@@ -24,6 +25,8 @@ type Engine = 'sqlite' | 'postgres';
 interface EngineRun extends LoadResult {
   /** Server CPU seconds (utime+stime, all threads) per 1,000 authorizations over the measured window. */
   cpuPer1000: number;
+  /** The same, of the server's main thread alone (the event loop). */
+  mainCpuPer1000: number;
   /** PostgreSQL's own CPU seconds per 1,000 authorizations (postgres engine only). */
   dbCpuPer1000?: number;
   /** Transactions rolled back per 100 committed over the server's life, setup included (postgres only). */
@@ -68,9 +71,11 @@ async function measureEngine(
     const dbPids = cluster && engine === 'postgres' ? cluster.pids() : [];
     const dbCpu = () => dbPids.reduce((sum, p) => sum + cpuSeconds(p), 0);
     const cpu0 = cpuSeconds(pid);
+    const main0 = mainThreadCpuSeconds(pid);
     const db0 = dbCpu();
     const result = await runLoad(port, DEVICES, SECONDS * 1000, (c) => queues[c]?.pop());
     const cpu = cpuSeconds(pid) - cpu0;
+    const mainCpu = mainThreadCpuSeconds(pid) - main0;
     const dbUsed = dbCpu() - db0;
     await stop(server.child);
     // Its backends have exited and flushed their statistics: SERIALIZABLE retries show as rollbacks.
@@ -79,6 +84,7 @@ async function measureEngine(
     return {
       ...result,
       cpuPer1000: (1000 * cpu) / Math.max(1, result.requests),
+      mainCpuPer1000: (1000 * mainCpu) / Math.max(1, result.requests),
       ...(engine === 'postgres' ? { dbCpuPer1000: (1000 * dbUsed) / Math.max(1, result.requests) } : {}),
       ...(tx ? { rollbackPct: (100 * tx.rolledBack) / Math.max(1, tx.committed) } : {}),
     };
@@ -143,6 +149,13 @@ async function sqliteOnly(): Promise<void> {
             2,
           )
         : ''
+    } | ${
+      'mainCpuPer1000' in (rs[0] ?? {})
+        ? spread(
+            (rs as EngineRun[]).map((r) => r.mainCpuPer1000),
+            2,
+          )
+        : ''
     } |`;
   const share = median(pct(auths));
   const p99 = median(auths.map((r) => r.p99Ms));
@@ -155,12 +168,12 @@ async function sqliteOnly(): Promise<void> {
     `${runs} runs; ${DEVICES} concurrent devices (one keep-alive connection each), 5 s warm-up and ${SECONDS} s measured per server; SQLite in WAL mode, every acknowledged commit on disk (ADR 0002).${BASELINE_CLI ? ' The baseline build is measured in each run too, in alternating order.' : ''}`,
     'Figures are the median (and the range) of the runs; the share of the crypto ceiling is taken within each run. Server CPU is utime+stime of the server process (all threads) over the measured window.',
     '',
-    '| run | requests | per second | p50 ms | p99 ms | errors | % of the crypto ceiling | server CPU s per 1,000 |',
-    '|---|---|---|---|---|---|---|---|',
+    '| run | requests | per second | p50 ms | p99 ms | errors | % of the crypto ceiling | server CPU s per 1,000 | of which the event loop |',
+    '|---|---|---|---|---|---|---|---|---|',
     row('fastify echo route (baseline)', echoes),
     row('authorization renewal', auths),
     ...(BASELINE_CLI ? [row('authorization renewal, baseline build', baselines)] : []),
-    `| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | | ${spread(ceilings)} | | | | 100 | |`,
+    `| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | | ${spread(ceilings)} | | | | 100 | | |`,
     '',
     `The database work of one renewal in-process (its four statements in a unit of work, ${'50'} units queued at a time, 2 s; CPU of the whole process, all threads):`,
     '',
@@ -170,7 +183,7 @@ async function sqliteOnly(): Promise<void> {
     dbRow('this build: the same statements through Kysely', dbWork.kysely),
     ...(BASELINE_CLI ? [dbRow('baseline build: Kysely, synchronous=FULL', dbWork.baseline)] : []),
     '',
-    `Authorization rate: **${share.toFixed(1)}% of the crypto ceiling** (median run), ${((100 * median(auths.map((r) => r.perSecond))) / median(echoes.map((r) => r.perSecond))).toFixed(1)}% of the echo route; p99 ${p99.toFixed(1)} ms.`,
+    `Authorization rate: **${share.toFixed(1)}% of the crypto ceiling** (median run), ${((100 * median(auths.map((r) => r.perSecond))) / median(echoes.map((r) => r.perSecond))).toFixed(1)}% of the echo route; p99 ${p99.toFixed(1)} ms; the event loop ${median(auths.map((r) => (100 * r.mainCpuPer1000 * r.perSecond) / 1000)).toFixed(0)}% busy (${median(auths.map((r) => r.mainCpuPer1000 * 1000)).toFixed(0)} µs per renewal).`,
     ...(BASELINE_CLI
       ? [
           `Against the baseline build in the same runs: ${auths

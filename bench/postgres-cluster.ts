@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { parentOf } from './proc-cpu.js';
 import { onInterrupt } from './server-process.js';
 
 const run = promisify(execFile);
@@ -140,27 +141,6 @@ export async function startBenchCluster(): Promise<BenchCluster> {
       unregister();
     },
   };
-}
-
-/** utime + stime of a process (all its threads), in seconds; 0 once it has exited. */
-export function cpuSeconds(pid: number): number {
-  try {
-    const fields = statFields(pid);
-    // After "pid (comm)": field 3 is state, so utime (14) and stime (15) are at 11 and 12 here.
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function parentOf(pid: number): number {
-  return Number(statFields(pid)[1]);
-}
-
-/** The fields of /proc/PID/stat after `pid (comm)` (the command name may hold spaces). */
-function statFields(pid: number): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
 }
 
 function findPostgresBin(root = '/usr/lib/postgresql'): string | undefined {

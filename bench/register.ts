@@ -17,6 +17,7 @@ import {
   verifyBytes,
 } from '@smartlic/protocol';
 import { httpPost, type LoadResult, runLoad } from './load.js';
+import { cpuSeconds, mainThreadCpuSeconds } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
 import { api, startProcess, stop } from './server-process.js';
 
@@ -170,6 +171,8 @@ async function issuerRates(seconds: number): Promise<{ library: number; template
 /** One concurrency level: the load result and the server's CPU time (all threads) per registration. */
 interface Level extends LoadResult {
   cpuMsPerRequest: number | undefined;
+  /** The same, of the main thread alone (the event loop). */
+  mainMsPerRequest: number | undefined;
 }
 
 interface ServerRun {
@@ -181,17 +184,6 @@ interface Run {
   issuer: { library: number; template: number };
   current: ServerRun;
   baseline?: ServerRun;
-}
-
-/** CPU time (user + system, every thread) of a process so far, in ms; undefined where /proc is not. */
-async function cpuMs(pid: number | undefined): Promise<number | undefined> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -237,12 +229,16 @@ async function measureServer(
     for (const [i, level] of LEVELS.entries()) {
       process.stdout.write(`${label}: ${SECONDS} s at ${level} concurrent devices…\n`);
       const queue = queues[i]!;
-      const cpuBefore = await cpuMs(server.child.pid);
+      const pid = server.child.pid;
+      const cpuBefore = cpuSeconds(pid);
+      const mainBefore = mainThreadCpuSeconds(pid);
       const result = await runLoad(port, level, SECONDS * 1000, () => queue.pop());
-      const cpuAfter = await cpuMs(server.child.pid);
-      const cpuMsPerRequest =
-        cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / result.requests;
-      levels[level] = { ...result, cpuMsPerRequest };
+      const perRequest = (used: number) => (used > 0 ? (1000 * used) / result.requests : undefined);
+      levels[level] = {
+        ...result,
+        cpuMsPerRequest: perRequest(cpuSeconds(pid) - cpuBefore),
+        mainMsPerRequest: perRequest(mainThreadCpuSeconds(pid) - mainBefore),
+      };
       if (result.errors > 0) process.stdout.write(`  status counts: ${JSON.stringify(result.statusCounts)}\n`);
     }
     return { levels };
@@ -284,7 +280,8 @@ function row(name: string, results: Level[]): string {
   const of = (f: (r: Level) => number, digits: number) =>
     `${median(results.map(f)).toFixed(digits)}${spread(results.map(f), digits)}`;
   const cpu = results.every((r) => r.cpuMsPerRequest !== undefined) ? of((r) => r.cpuMsPerRequest!, 2) : '';
-  return `| ${name} | ${of((r) => r.requests, 0)} | ${of((r) => r.perSecond, 0)} | ${of((r) => r.p50Ms, 1)} | ${of((r) => r.p99Ms, 1)} | ${results.reduce((s, r) => s + r.errors, 0)} | ${cpu} |`;
+  const main = results.every((r) => r.mainMsPerRequest !== undefined) ? of((r) => r.mainMsPerRequest!, 2) : '';
+  return `| ${name} | ${of((r) => r.requests, 0)} | ${of((r) => r.perSecond, 0)} | ${of((r) => r.p50Ms, 1)} | ${of((r) => r.p99Ms, 1)} | ${results.reduce((s, r) => s + r.errors, 0)} | ${cpu} | ${main} |`;
 }
 
 async function main(): Promise<void> {
@@ -306,8 +303,8 @@ async function main(): Promise<void> {
     `${RUNS} run${RUNS === 1 ? '' : 's'}, each on a fresh server and data directory; ${SECONDS} s per concurrency level (one keep-alive connection per device, every request a new UDI under one token); SQLite WAL, synchronous=NORMAL with the log fdatasynced before a unit is acknowledged (ADR 0014).`,
     `Figures are the median${RUNS > 1 ? ' (and the range) of the runs' : ''}.`,
     '',
-    '| run | requests | per second | p50 ms | p99 ms | errors | server CPU ms per request |',
-    '|---|---|---|---|---|---|---|',
+    '| run | requests | per second | p50 ms | p99 ms | errors | server CPU ms per request | of which the event loop |',
+    '|---|---|---|---|---|---|---|---|',
     ...LEVELS.map((level) =>
       row(
         `registration, ${level} devices`,
@@ -322,15 +319,15 @@ async function main(): Promise<void> {
           ),
         )
       : []),
-    `| crypto ceiling: envelope verify + CSR verify + certificate sign + response sign (ES256), one core | | ${median(ceilings).toFixed(0)}${spread(ceilings)} | | | | ${(1000 / median(ceilings)).toFixed(2)} |`,
-    `| CSR check + ID certificate in-process, @peculiar/x509 (before ADR 0008) | | ${median(runs.map((r) => r.issuer.library)).toFixed(0)}${spread(runs.map((r) => r.issuer.library))} | | | | |`,
-    `| CSR check + ID certificate in-process, DER template + node:crypto | | ${median(runs.map((r) => r.issuer.template)).toFixed(0)}${spread(runs.map((r) => r.issuer.template))} | | | | |`,
+    `| crypto ceiling: envelope verify + CSR verify + certificate sign + response sign (ES256), one core | | ${median(ceilings).toFixed(0)}${spread(ceilings)} | | | | ${(1000 / median(ceilings)).toFixed(2)} | |`,
+    `| CSR check + ID certificate in-process, @peculiar/x509 (before ADR 0008) | | ${median(runs.map((r) => r.issuer.library)).toFixed(0)}${spread(runs.map((r) => r.issuer.library))} | | | | | |`,
+    `| CSR check + ID certificate in-process, DER template + node:crypto | | ${median(runs.map((r) => r.issuer.template)).toFixed(0)}${spread(runs.map((r) => r.issuer.template))} | | | | | |`,
     '',
     `Registration rate: **${(100 * share(mid)).toFixed(1)}% of the crypto ceiling** at 50 devices (median run${RUNS > 1 ? `; runs: ${runs.map((r) => `${(100 * share(r)).toFixed(1)}%`).join(', ')}` : ''}); p99 ${at50.p99Ms.toFixed(1)} ms.`,
     ...(at50.cpuMsPerRequest === undefined
       ? []
       : [
-          `Server CPU per registration at 50 devices: ${at50.cpuMsPerRequest.toFixed(2)} ms (all threads), ${((at50.cpuMsPerRequest * mid.ceiling) / 1000).toFixed(1)}× the crypto's ${(1000 / mid.ceiling).toFixed(2)} ms${mid.baseline?.levels[50].cpuMsPerRequest ? `; before ADR 0008: ${mid.baseline.levels[50].cpuMsPerRequest.toFixed(2)} ms` : ''}.`,
+          `Server CPU per registration at 50 devices: ${at50.cpuMsPerRequest.toFixed(2)} ms (all threads), ${((at50.cpuMsPerRequest * mid.ceiling) / 1000).toFixed(1)}× the crypto's ${(1000 / mid.ceiling).toFixed(2)} ms${mid.baseline?.levels[50].cpuMsPerRequest ? `; before ADR 0008: ${mid.baseline.levels[50].cpuMsPerRequest.toFixed(2)} ms` : ''}${at50.mainMsPerRequest === undefined ? '' : `; the event loop (main thread) ${at50.mainMsPerRequest.toFixed(2)} ms of it, ${((100 * at50.mainMsPerRequest * at50.perSecond) / 1000).toFixed(0)}% busy`}.`,
         ]),
     `Target: ≥ ${100 * TARGET_SHARE}% of the crypto ceiling and p99 < ${TARGET_P99_MS} ms at 50 devices — ${pass ? 'PASS' : 'FAIL'}.`,
     '',

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DEVICE_ROUTES } from '@smartlic/protocol';
 import BetterSqlite3 from 'better-sqlite3';
 import { authorizeBody, type Device, registerDevice } from './authority-load.js';
+import { cpuSeconds } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
 import { api, type StartedProcess, startProcess, stop } from './server-process.js';
 
@@ -152,16 +153,6 @@ function rssMb(pid: number): number {
   }
 }
 
-/** User + system CPU time of process `pid` so far, in ms (from /proc; 0 where there is none). */
-function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms
-  } catch {
-    return 0;
-  }
-}
-
 /** The server's V8 heap in use, in MB, from its Prometheus metrics (0 if unreadable). */
 async function heapUsedMb(url: string): Promise<number> {
   try {
@@ -195,7 +186,7 @@ async function csvReport(
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
   })();
-  const cpuBefore = cpuMs(pid);
+  const cpuBefore = cpuSeconds(pid);
   const started = performance.now();
   let rows = -1; // the header
   try {
@@ -213,8 +204,8 @@ async function csvReport(
     await heapSampler;
   }
   const seconds = (performance.now() - started) / 1000;
-  const cpuSeconds = (cpuMs(pid) - cpuBefore) / 1000;
-  return { rate: rows / seconds, rows, peakMb, heapMb, rowsPerCpuSecond: cpuSeconds > 0 ? rows / cpuSeconds : 0 };
+  const cpuUsed = cpuSeconds(pid) - cpuBefore;
+  return { rate: rows / seconds, rows, peakMb, heapMb, rowsPerCpuSecond: cpuUsed > 0 ? rows / cpuUsed : 0 };
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

@@ -3,7 +3,8 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { cryptoCeiling, median, serverArgs, setUpDevices, spread } from './authority-load.js';
 import { type LoadResult, runLoad } from './load.js';
-import { type BenchCluster, cpuSeconds, startBenchCluster } from './postgres-cluster.js';
+import { type BenchCluster, startBenchCluster } from './postgres-cluster.js';
+import { cpuSeconds } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
 import { onInterrupt, type StartedProcess, startProcess, stop } from './server-process.js';
 

@@ -7,12 +7,12 @@
 //   BENCH_INSTANCES=20000 …            (a smaller fleet)
 //   BENCH_CPU_PROF=DIR …               (CPU profiles of both server processes into DIR)
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import BetterSqlite3 from 'better-sqlite3';
+import { cpuSeconds } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
 import { api, onInterrupt, type StartedProcess, startProcess, stop } from './server-process.js';
 
@@ -42,18 +42,6 @@ function server(dataDir: string, extra: string[] = []): Promise<StartedProcess> 
 
 const keyOf = async (dataDir: string) => (await readFile(join(dataDir, 'admin-api-key'), 'utf8')).trim();
 
-/** CPU time (user + system) a process has used so far, in ms, from /proc/PID/stat; 0 off Linux. */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime (fields 14 and 15 of the whole line) in clock ticks, 100 a second on Linux.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Runs `work`, measuring its wall time and the CPU time the servers spent on it (the latter does
  * not grow when the machine is busy with other work: it shows a step's own cost on a loaded machine).
@@ -62,11 +50,11 @@ async function timed<T>(
   work: () => Promise<T>,
   servers: readonly StartedProcess[] = [],
 ): Promise<{ value: T; ms: number; cpuMs: number }> {
-  const cpuBefore = servers.reduce((sum, s) => sum + cpuMs(s.child.pid), 0);
+  const cpuBefore = servers.reduce((sum, s) => sum + cpuSeconds(s.child.pid) * 1000, 0);
   const started = performance.now();
   const value = await work();
   const ms = performance.now() - started;
-  return { value, ms, cpuMs: servers.reduce((sum, s) => sum + cpuMs(s.child.pid), 0) - cpuBefore };
+  return { value, ms, cpuMs: servers.reduce((sum, s) => sum + cpuSeconds(s.child.pid) * 1000, 0) - cpuBefore };
 }
 
 /** An event id after every id the satellite recorded so far (the journal cursor sorts by it). */
