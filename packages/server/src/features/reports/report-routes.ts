@@ -15,6 +15,12 @@ const ReportQuery = z.object({
 const Kind = z.enum(['licenses', 'instances', 'usage']);
 
 /**
+ * How far a report is formatted ahead of the socket: about six pages of instances, so that the
+ * next page is read and written while the client takes the last one (1 MB per report at most).
+ */
+const REPORT_READ_AHEAD_BYTES = 1 << 20;
+
+/**
  * `GET /virtual-accounts/:vaId/reports/licenses|instances|usage?format=json|csv|jsonl&from=&to=`,
  * streamed page by page (an instances report of a million rows never sits in memory).
  */
@@ -31,7 +37,7 @@ export function registerReportRoutes(app: FastifyInstance, reports: ReportServic
       const kind = parseInput(Kind, request.params.kind, 'kind');
       const query = parseInput(ReportQuery, request.query ?? {});
       const chunks = await reports.chunks(request.params.vaId, kind, query.format, query);
-      const body = Readable.from(chunks, { objectMode: false });
+      const body = Readable.from(chunks, { objectMode: false, highWaterMark: REPORT_READ_AHEAD_BYTES });
       if (query.format === 'csv') {
         reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${kind}.csv"`);
       } else {
