@@ -36,7 +36,8 @@ export class FakeLedger {
   /** A new token; by default valid 30 days from `now`, 10 uses, export control not allowed. */
   createToken(now: number, options: Partial<Omit<FakeToken, 'token' | 'uses'>> = {}): FakeToken {
     const token: FakeToken = {
-      token: randomBytes(24).toString('base64url'),
+      // `T` first, as the authority's tokens: a value beginning with '-' reads as an option on a command line.
+      token: `T${randomBytes(24).toString('base64url')}`,
       exportControlled: options.exportControlled ?? false,
       expiresAt: options.expiresAt ?? now + 30 * 24 * 60 * 60 * 1000,
       maxUses: options.maxUses ?? 10,
