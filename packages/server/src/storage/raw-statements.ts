@@ -1,5 +1,6 @@
 import { CompiledQuery, type Kysely } from 'kysely';
 import { engineOf } from './database.js';
+import { placeholders } from './device-statements.js';
 import type { Database } from './schema.js';
 
 // Statements of many rows (a satellite's sync writes 100,000 instances in chunks of hundreds)
@@ -8,7 +9,7 @@ import type { Database } from './schema.js';
 
 /** `(?, ?, …)`: one tuple of `n` marks. */
 export function marks(n: number): string {
-  return `(${new Array(n).fill('?').join(', ')})`;
+  return `(${placeholders(n, () => '?')})`;
 }
 
 /** `(?, …), (?, …), …`: `rows` tuples of `width` marks, for a multi-row `values`. */

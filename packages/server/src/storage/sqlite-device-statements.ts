@@ -27,13 +27,12 @@ function balancesSql(n: number): string {
 const MAX_CACHED_TAGS = 32;
 
 /**
- * Prepared better-sqlite3 statements on the server's one connection. They run synchronously,
- * so inside a unit of work they belong to the transaction that holds that connection.
+ * The statement of `text` on `sqlite`, prepared on its first use and kept (unless `cache` is
+ * false): the database is opened before its migrations create the tables.
  */
-export function createSqliteDeviceStatements(sqlite: BetterSqlite3.Database): AuthorizationStatements {
-  // Prepared on first use: the database is opened before its migrations create the tables.
+export function preparedOnFirstUse(sqlite: BetterSqlite3.Database) {
   const prepared = new Map<string, BetterSqlite3.Statement>();
-  const statement = <R>(text: string, cache = true): BetterSqlite3.Statement<unknown[], R> => {
+  return <R = unknown>(text: string, cache = true): BetterSqlite3.Statement<unknown[], R> => {
     let found = prepared.get(text);
     if (!found) {
       found = sqlite.prepare(text);
@@ -41,6 +40,14 @@ export function createSqliteDeviceStatements(sqlite: BetterSqlite3.Database): Au
     }
     return found as BetterSqlite3.Statement<unknown[], R>;
   };
+}
+
+/**
+ * Prepared better-sqlite3 statements on the server's one connection. They run synchronously,
+ * so inside a unit of work they belong to the transaction that holds that connection.
+ */
+export function createSqliteDeviceStatements(sqlite: BetterSqlite3.Database): AuthorizationStatements {
+  const statement = preparedOnFirstUse(sqlite);
   const recordNonce = () => statement(RECORD_NONCE);
   const touch = () =>
     statement<{ va_id: string; compliance_status: string | null; silent_counted: number }>(TOUCH_INSTANCE);
