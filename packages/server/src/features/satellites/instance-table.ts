@@ -142,12 +142,23 @@ export function toInstanceTable(instances: readonly InstanceSnapshot[]): Instanc
   return builder.table();
 }
 
-// The limits of InstanceSnapshot's schema, checked cell by cell.
-const ID_MAX = 200;
-const SHORT_MAX = 200;
-const NAME_MAX = 500;
-const KEY_MAX = 10_000;
-const STATUS_MAX = 100;
+/**
+ * The lengths an instance's texts may have, at most: InstanceSnapshot's schema (`sync-format.ts`)
+ * and the table's cell-by-cell check both take them from here.
+ */
+export const SNAPSHOT_LIMITS = {
+  /** An instance or VA id (at least one character). */
+  id: 200,
+  /** PID, SN, certificate serial. */
+  short: 200,
+  /** Hostname, software tag, usage tags and display names. */
+  name: 500,
+  /** The public key (SPKI, base64). */
+  key: 10_000,
+  /** The compliance status. */
+  status: 100,
+} as const;
+const { id: ID_MAX, short: SHORT_MAX, name: NAME_MAX, key: KEY_MAX, status: STATUS_MAX } = SNAPSHOT_LIMITS;
 /** Strings a table may hold at most (two VAs' worth of distinct tags is far less). */
 const STRINGS_MAX = 1_000_000;
 

@@ -8,7 +8,7 @@ import {
 } from '@smartlic/protocol';
 import { z } from 'zod';
 import { signBytesAsync, verifyBytesAsync } from '../../crypto/async-signatures.js';
-import { type InstanceTable, readInstanceTable } from './instance-table.js';
+import { type InstanceTable, readInstanceTable, SNAPSHOT_LIMITS } from './instance-table.js';
 
 /** The format name of registration documents and responses (ADR 0012), and of older sync requests. */
 export const SYNC_FORMAT = 'smartlic-sync/1';
@@ -24,7 +24,9 @@ export type SyncFormat = typeof SYNC_FORMAT | typeof SYNC_REQUEST_FORMAT;
 export type SyncKind = 'registration-request' | 'registration-response' | 'sync-request' | 'sync-response';
 
 const Text = z.string().max(100_000);
-const Id = z.string().min(1).max(200);
+const Id = z.string().min(1).max(SNAPSHOT_LIMITS.id);
+const Short = z.string().max(SNAPSHOT_LIMITS.short);
+const Name = z.string().max(SNAPSHOT_LIMITS.name);
 
 /**
  * One product instance as a satellite sends it up (its whole state). Members in code-unit order,
@@ -32,21 +34,19 @@ const Id = z.string().min(1).max(200);
  * of JSON.stringify (see canonicalBytes).
  */
 export const InstanceSnapshot = z.object({
-  complianceStatus: z.string().max(100).nullable(),
+  complianceStatus: z.string().max(SNAPSHOT_LIMITS.status).nullable(),
   exportControlled: z.boolean(),
-  hostname: z.string().max(500).nullable(),
+  hostname: Name.nullable(),
   id: Id,
   idCertExpiresAt: z.number(),
-  idCertSerial: z.string().max(200),
+  idCertSerial: Short,
   lastContactAt: z.number(),
-  pid: z.string().max(200),
-  publicKeySpki: z.string().max(10_000),
+  pid: Short,
+  publicKeySpki: z.string().max(SNAPSHOT_LIMITS.key),
   registeredAt: z.number(),
-  sn: z.string().max(200),
-  softwareTag: z.string().max(500),
-  usage: z.array(
-    z.object({ count: z.number().int(), displayName: z.string().max(500).nullable(), tag: z.string().max(500) }),
-  ),
+  sn: Short,
+  softwareTag: Name,
+  usage: z.array(z.object({ count: z.number().int(), displayName: Name.nullable(), tag: Name })),
   vaId: Id,
 });
 export type InstanceSnapshot = z.infer<typeof InstanceSnapshot>;
