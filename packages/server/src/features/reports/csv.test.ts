@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField, toCsv } from './csv.js';
+import { csvField, csvText, toCsv } from './csv.js';
 
 describe('CSV (RFC 4180)', () => {
   it('quotes fields with commas, quotes and line breaks, doubling quotes', () => {
@@ -33,5 +33,27 @@ describe('CSV injection (OWASP)', () => {
     expect(csvField('a=b')).toBe('a=b');
     expect(csvField('C9500 32C NW Advantage')).toBe('C9500 32C NW Advantage');
     expect(toCsv(['tag', 'surplus'], [['=1+1', -2]])).toBe("tag,surplus\r\n'=1+1,-2\r\n");
+  });
+});
+
+describe('csvText, the fast path for text cells', () => {
+  it('writes every text exactly as csvField does', () => {
+    const texts = [
+      'plain',
+      'a,b',
+      'say "hi"',
+      'two\nlines',
+      'cr\r',
+      '=1+1',
+      '+1',
+      '-2',
+      '@x',
+      '\tcmd',
+      '\rcmd',
+      'a=b',
+      '',
+    ];
+    for (const text of texts) expect(csvText(text), JSON.stringify(text)).toBe(csvField(text));
+    expect(csvText(null)).toBe('');
   });
 });

@@ -15,7 +15,22 @@ const FORMULA_START = /^[=+\-@\t\r]/;
 export function csvField(value: CsvValue): string {
   let text = value === null || value === undefined ? '' : String(value);
   if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** What makes RFC 4180 quote a field: a comma, a quote or a line break. */
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** Either of the two: what makes {@link csvField} change a text. */
+const NEEDS_CARE = new RegExp(`${FORMULA_START.source}|${NEEDS_QUOTES.source}`);
+
+/**
+ * {@link csvField} of a text cell (null is empty), answered without a copy when the text needs
+ * no quoting and does not start like a formula — nearly every cell of a large report.
+ */
+export function csvText(text: string | null): string {
+  if (text === null) return '';
+  return NEEDS_CARE.test(text) ? csvField(text) : text;
 }
 
 /** One CSV record with its CRLF line end. */

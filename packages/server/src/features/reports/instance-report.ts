@@ -1,7 +1,7 @@
 import { minuteCachedIso } from '../../util/time.js';
 import { entitlementStatus, type TagBalance } from '../compliance/compliance.js';
 import { silenceAlert } from '../instances/instance-lifecycle.js';
-import { csvField, csvRow } from './csv.js';
+import { csvRow, csvText } from './csv.js';
 import type { InstanceReportRow, InstanceRowSource } from './instance-report-rows.js';
 
 /** The instances report's CSV columns (SPEC §2), in order. */
@@ -31,9 +31,8 @@ export interface InstanceStatusContext {
  * The instances report as text chunks, one per batch of raw rows, formatted straight from the
  * rows: exactly what the paged path (`InstanceView`s through `reportChunks`) writes — the same
  * columns, CSV quoting and formula neutralising (`csv.ts`), the same JSON keys in the same
- * order. No object is made per row: an instance is gathered in a few variables, its usage text
- * is built once per distinct usage, and the CSV cells that repeat (usage, status, alerts) are
- * quoted once. An instance whose usage rows straddle two batches is written with the later one.
+ * order. No object is made per row: an instance is gathered in a few variables as its rows
+ * come, and the CSV cells that repeat (usage, status, alerts) are quoted once per distinct text. An instance whose usage rows straddle two batches is written with the later one.
  * Pulled as the reader reads, so a `Readable.from` of it keeps the backpressure.
  */
 export async function* instanceReportChunks(
@@ -91,18 +90,6 @@ function alertsOf(r: InstanceReportRow, now: number): string {
 function isPolicyDevice(r: InstanceReportRow): boolean {
   return r[12] === true || r[12] === 1;
 }
-
-/**
- * A CSV cell of text as `csvField` writes it, answered without a copy when the text needs no
- * quoting and does not start like a formula (nearly every cell).
- */
-function csvText(text: string | null): string {
-  if (text === null) return '';
-  return NEEDS_CARE.test(text) ? csvField(text) : text;
-}
-
-/** What makes `csvField` change a text: a formula's first character, or a comma, a quote or a line break. */
-const NEEDS_CARE = /^[=+\-@\t\r]|[",\r\n]/;
 
 /** `csvText` of texts that repeat row after row (usage, status, alerts), each worked out once. */
 function repeatedCsvText(): (text: string) => string {
