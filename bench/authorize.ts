@@ -6,7 +6,7 @@ import { cryptoCeiling, median, ROOT, serverArgs, setUpDevices, spread } from '.
 import { type DbWork, measureDbWork } from './authorize-db.js';
 import { httpPost, type LoadResult, runLoad } from './load.js';
 import { type BenchCluster, startBenchCluster } from './postgres-cluster.js';
-import { cpuSeconds, mainThreadCpuSeconds } from './proc-cpu.js';
+import { cpuSeconds, mainThreadCpuSeconds, needAtTarget } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
 import { onInterrupt, startProcess, stop } from './server-process.js';
 
@@ -195,6 +195,12 @@ async function sqliteOnly(): Promise<void> {
             )}; baseline at ${median(pct(baselines)).toFixed(1)}% of the ceiling, p99 ${median(baselines.map((r) => r.p99Ms)).toFixed(1)} ms.`,
         ]
       : []),
+    needAtTarget(
+      0.6 * median(ceilings),
+      median(auths.map((r) => r.cpuPer1000)),
+      median(auths.map((r) => r.mainCpuPer1000)),
+      'renewal',
+    ),
     `Target: ≥ 60% of the crypto ceiling with durable writes and p99 < 20 ms — ${share >= 60 && p99 < 20 && errors === 0 ? 'PASS' : 'FAIL'}.`,
     '',
   ];

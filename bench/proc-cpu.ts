@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 
 // CPU time of a process from Linux's /proc, for the benchmarks: the whole process (every
 // thread) and its main thread alone (the event loop, which runs JavaScript, the HTTP parser and
@@ -37,4 +38,16 @@ export function parentOf(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/**
+ * The sentence a device benchmark ends on: what the target rate would cost at the CPU per request
+ * measured (`cpuMs`, all threads; `mainMs`, the event loop), beside the cores this machine has —
+ * shared with the load generator. Where the whole process would need more than the machine, or
+ * the event loop more than its one core, the target is out of reach of these costs.
+ */
+export function needAtTarget(ratePerSecond: number, cpuMs: number, mainMs: number, what: string): string {
+  const cores = (ratePerSecond * cpuMs) / 1000;
+  const loop = (ratePerSecond * mainMs) / 1000;
+  return `At the target's ${ratePerSecond.toFixed(0)} a second, this ${what}'s costs (${cpuMs.toFixed(2)} ms of CPU, ${mainMs.toFixed(2)} ms on the event loop) would take ${cores.toFixed(2)} cores and ${(100 * loop).toFixed(0)}% of the event loop's one core; the machine has ${cpus().length} cores, which the load generator shares.`;
 }

@@ -1,5 +1,6 @@
 import { type KeyObject, sign, verify } from 'node:crypto';
 import { algorithmOfKey, type SignatureAlgorithm } from '@smartlic/protocol';
+import { p1363ToDer } from '../features/pki/der-template.js';
 
 // The same signatures as protocol's `signBytes`/`verifyBytes` (ES256 in the 64-byte IEEE
 // P1363 form, Ed25519 raw), computed on libuv's thread pool: the main thread hands the
@@ -20,11 +21,14 @@ export function verifyBytesAsync(
     return Promise.resolve(false);
   }
   if (keyAlg !== alg) return Promise.resolve(false);
+  // ES256 is handed over as DER: node's own P1363 conversion costs the event loop more.
+  const der = alg === 'Ed25519' ? signature : p1363ToDer(signature);
+  if (der === undefined) return Promise.resolve(false);
   return new Promise((resolve) => {
     const done = (error: Error | null, ok: boolean) => resolve(!error && ok);
     try {
-      if (alg === 'Ed25519') verify(null, bytes, key, signature, done);
-      else verify('sha256', bytes, { key, dsaEncoding: 'ieee-p1363' }, signature, done);
+      if (alg === 'Ed25519') verify(null, bytes, key, der, done);
+      else verify('sha256', bytes, key, der, done);
     } catch {
       resolve(false);
     }

@@ -13,10 +13,11 @@ import {
   RenewIdRequest,
   RenewIdResponse,
 } from '@smartlic/protocol';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { RateLimiter } from '../../http/rate-limits.js';
 import { publicRoute } from '../../http/route-config.js';
+import type { SignedAnswer } from '../pki/response-signer.js';
 import type { DeviceService } from './device-service.js';
 
 /** The OpenAPI description of a device route: signed envelopes around the protocol's messages. */
@@ -26,6 +27,11 @@ function deviceDoc(summary: string, request: z.ZodType, response: z.ZodType) {
     body: Envelope.extend({ payload: request }),
     response: Envelope.extend({ payload: response }),
   });
+}
+
+/** Sends a signed answer as written once, from the canonical form the signature covers: not serialised again. */
+function sendSigned(reply: FastifyReply, answer: SignedAnswer<unknown>): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(answer.json);
 }
 
 /** Told of outcomes the metrics count. */
@@ -51,7 +57,10 @@ export function registerDeviceRoutes(
       config: deviceDoc('Register a product instance with a token', RegisterRequest, RegisterResponse),
       preHandler: limits.register,
     },
-    async (request) => device.register(device.accept('register', request.body)),
+    async (request, reply) => {
+      const answer = await device.register(device.accept('register', request.body));
+      return sendSigned(reply, answer);
+    },
   );
   app.post(
     DEVICE_ROUTES.authorize,
@@ -59,8 +68,7 @@ export function registerDeviceRoutes(
     async (request, reply) => {
       const answer = await device.authorize(device.accept('authorize', request.body));
       observe.authorized(answer.envelope.payload.status);
-      // Written once, from the canonical form the signature covers: not serialised again.
-      return reply.type('application/json; charset=utf-8').send(answer.json);
+      return sendSigned(reply, answer);
     },
   );
   app.post(

@@ -1,5 +1,14 @@
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DerError, idCertificateTbs, idCertificateTemplate, readElement } from './der-template.js';
+import {
+  children,
+  DerError,
+  idCertificateTbs,
+  idCertificateTemplate,
+  p1363ToDer,
+  readElement,
+  readOne,
+} from './der-template.js';
 
 // A signing certificate made by the authority (2026-01-01), and the TBSCertificate of an ID
 // certificate for a fixed Ed25519 key, serial and validity, checked once with `openssl asn1parse`
@@ -75,5 +84,45 @@ describe('the ID certificate DER template', () => {
       start: 3,
       end: 0x83,
     });
+  });
+});
+
+describe('ES256 signatures from P1363 to DER', () => {
+  /** r ‖ s, each left-padded to 32 bytes, of a DER signature node wrote. */
+  function p1363Of(derSignature: Buffer): Buffer {
+    const [r, s] = children(derSignature, readOne(derSignature, 0x30)).map((e) => {
+      const bytes = derSignature.subarray(e.start, e.end);
+      const unsigned = bytes[0] === 0 && bytes.length > 1 ? bytes.subarray(1) : bytes;
+      return Buffer.concat([Buffer.alloc(32 - unsigned.length), unsigned]);
+    });
+    return Buffer.concat([r!, s!]);
+  }
+
+  it('writes what node writes, for 4,000 signatures (high bits and leading zeros among them)', () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    let shortIntegers = 0;
+    for (let i = 0; i < 4_000; i++) {
+      const data = Buffer.from(`message ${i}`);
+      const theirs = sign('sha256', data, { key: privateKey, dsaEncoding: 'der' });
+      if (theirs.length < 70) shortIntegers++;
+      const mine = p1363ToDer(p1363Of(theirs));
+      expect(mine?.toString('hex')).toBe(theirs.toString('hex'));
+      const p1363 = sign('sha256', data, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+      expect(verify('sha256', data, publicKey, p1363ToDer(p1363)!)).toBe(true);
+    }
+    // A leading zero byte in r or s (one signature in ~128) makes it shorter than 70 bytes: that branch ran.
+    expect(shortIntegers).toBeGreaterThan(0);
+  });
+
+  it('encodes edge values minimally, and refuses any length but 64', () => {
+    const zero = Buffer.alloc(64);
+    expect(p1363ToDer(zero)?.toString('hex')).toBe('3006020100020100');
+    const high = Buffer.alloc(64, 0xff);
+    expect(p1363ToDer(high)?.toString('hex')).toBe(`3046022100${'ff'.repeat(32)}022100${'ff'.repeat(32)}`);
+    const small = Buffer.alloc(64);
+    small[31] = 0x7f;
+    small[62] = 0x80;
+    expect(p1363ToDer(small)?.toString('hex')).toBe('30080201 7f0203008000'.replace(' ', ''));
+    for (const n of [0, 1, 63, 65, 72]) expect(p1363ToDer(Buffer.alloc(n, 1))).toBeUndefined();
   });
 });

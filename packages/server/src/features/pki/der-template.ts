@@ -182,8 +182,24 @@ function directoryString(value: string): Buffer {
   return der(PRINTABLE.test(value) ? PRINTABLE_STRING : UTF8_STRING, Buffer.from(value, 'utf8'));
 }
 
+/**
+ * The last times written: certificates issued within the same second share their validity
+ * times, and formatting a date cost a registration more than signing's hand-off (issue 15).
+ * The buffers are only ever copied into a certificate, never written to.
+ */
+const recentTimes = new Map<number, Buffer>();
+
 /** RFC 5280 §4.1.2.5: UTCTime for 1950–2049, GeneralizedTime otherwise; always whole seconds, Z. */
 function time(ms: number): Buffer {
+  const known = recentTimes.get(ms);
+  if (known) return known;
+  const written = formatTime(ms);
+  if (recentTimes.size >= 16) recentTimes.clear();
+  recentTimes.set(ms, written);
+  return written;
+}
+
+function formatTime(ms: number): Buffer {
   const date = new Date(ms);
   const year = date.getUTCFullYear();
   if (!Number.isFinite(ms) || ms % 1000 !== 0 || year < 1950 || year > 9999) {
@@ -234,6 +250,41 @@ export function canonicalSpkiJwk(spki: Buffer): JsonWebKey | undefined {
     return { kty: 'OKP', crv: 'Ed25519', x: spki.subarray(12).toString('base64url') };
   }
   return undefined;
+}
+
+// --- signatures -------------------------------------------------------------------------
+
+/**
+ * An ES256 signature in the 64-byte IEEE P1363 form the protocol carries (r ‖ s) as the DER
+ * `SEQUENCE { INTEGER r, INTEGER s }` OpenSSL reads natively; undefined when it is not 64 bytes.
+ * Node accepts P1363 too, but converts it on the event loop at three times the cost of handing
+ * DER to the thread pool, on every device message (issue 15). Held to node's own conversion
+ * in `der-template.test.ts`.
+ */
+export function p1363ToDer(signature: Uint8Array): Buffer | undefined {
+  if (signature.length !== 64) return undefined;
+  const r = derUnsigned(signature.subarray(0, 32));
+  const s = derUnsigned(signature.subarray(32, 64));
+  const out = Buffer.allocUnsafe(2 + r.length + s.length);
+  out[0] = SEQUENCE;
+  out[1] = r.length + s.length; // at most 2 × 35 bytes: the short form
+  out.set(r, 2);
+  out.set(s, 2 + r.length);
+  return out;
+}
+
+/** A DER INTEGER of the unsigned big-endian `bytes`: leading zeros dropped, a 0 put back before a high bit. */
+function derUnsigned(bytes: Uint8Array): Buffer {
+  let start = 0;
+  while (start < bytes.length - 1 && bytes[start] === 0) start++;
+  const pad = (bytes[start] ?? 0) & 0x80 ? 1 : 0;
+  const n = bytes.length - start + pad;
+  const out = Buffer.allocUnsafe(2 + n);
+  out[0] = INTEGER;
+  out[1] = n;
+  if (pad) out[2] = 0;
+  out.set(bytes.subarray(start), 2 + pad);
+  return out;
 }
 
 // --- reading ----------------------------------------------------------------------------

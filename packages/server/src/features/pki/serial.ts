@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { pooledRandomBytes } from '../../util/random-pool.js';
 
 /**
  * A new certificate serial: 16 random bytes, positive, whose first hex digit is 1–7, so
@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
  * gives back exactly this string (lowercase hex, no leading zero).
  */
 export function newCertificateSerial(): string {
-  const bytes = randomBytes(16);
+  const bytes = pooledRandomBytes(16);
   const first = bytes[0]!;
   bytes[0] = ((1 + ((first >> 4) % 7)) << 4) | (first & 0x0f);
   return bytes.toString('hex');

@@ -129,7 +129,7 @@ export function createPolicyService(deps: DeviceDeps) {
         { envelope: request.envelope, payload: { ...rest, type: 'register' } },
         (trx, instanceId, now) => markPolicyDevice(trx, instanceId, now),
       );
-      const r = registered.payload;
+      const r = registered.envelope.payload;
       const policy = await readVaPolicy(deps.db, r.virtualAccount.id);
       return signResponse(pki.current(), {
         type: 'trust-response',

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import { type Envelope, PROTOCOL_VERSION, type RegisterResponse, SmartlicError } from '@smartlic/protocol';
+import { PROTOCOL_VERSION, type RegisterResponse, SmartlicError } from '@smartlic/protocol';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../../storage/schema.js';
 import { refuseDuplicate } from '../../../storage/unique-violation.js';
+import { timeOrderedUuid } from '../../../util/time-ordered-uuid.js';
 import { findVaWithAccount } from '../../accounts/account-store.js';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
 import { deviceActor } from '../../events/device-events.js';
@@ -10,7 +10,7 @@ import { recordEventPrepared } from '../../events/event-recorder.js';
 import { deleteInstance } from '../../instances/instance-store.js';
 import { readCsrKey } from '../../pki/csr.js';
 import { idCertificateAnswer, issueIdCertificate } from '../../pki/id-certificate-issuer.js';
-import { signResponse } from '../../pki/response-signer.js';
+import { type SignedAnswer, signAnswer } from '../../pki/response-signer.js';
 import { hasActiveReservation } from '../../reservations/reservation-store.js';
 import { servedBySatellite } from '../../satellites/served-vas.js';
 import { checkToken, tokenRefusalError } from '../../tokens/token-status.js';
@@ -34,7 +34,7 @@ export async function registerDevice(
   request: DeviceRequest<'register'>,
   /** A further write of the caller's in the registration's transaction (the trust code records its policy device). */
   alsoInTransaction?: (trx: Transaction<Database>, instanceId: string, now: number) => Promise<void>,
-): Promise<Envelope<RegisterResponse>> {
+): Promise<SignedAnswer<RegisterResponse>> {
   const { db, transactor, clock, cache, statements, places } = deps;
   const pki = deps.pki.current();
   const { payload, envelope } = request;
@@ -58,7 +58,8 @@ export async function registerDevice(
   const place = await places.get(db, preview.token.va_id);
   if (!place) throw tokenRefusalError('INVALID');
 
-  const instanceId = randomUUID();
+  // Time-ordered: the instances' primary key grows at its end (issue 15).
+  const instanceId = timeOrderedUuid();
   const { pid, sn } = payload.udi;
   const cert = await issueIdCertificate(pki, csr, { instanceId, pid, sn, domain: place.account.domain }, now);
 
@@ -151,7 +152,8 @@ export async function registerDevice(
     outcome.replaced ? 'Product instance registered again (force)' : 'Product instance registered',
   );
 
-  return signResponse(pki, {
+  // Written once, from the canonical text the signature covers (as the authorization's answer).
+  return signAnswer(pki, {
     type: 'register-response',
     version: PROTOCOL_VERSION,
     timestamp: clock.now(),
