@@ -11,6 +11,9 @@ import { writeResultsSection } from './results-file.js';
 import { onInterrupt, startProcess, stop } from './server-process.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
+/** Issue 15's targets: this share of the crypto ceiling, with this p99. */
+const TARGET_PERCENT = 60;
+const TARGET_P99_MS = 20;
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Extra node flags for the server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
 const SERVER_NODE_ARGS = (process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -196,12 +199,12 @@ async function sqliteOnly(): Promise<void> {
         ]
       : []),
     needAtTarget(
-      0.6 * median(ceilings),
+      (TARGET_PERCENT / 100) * median(ceilings),
       median(auths.map((r) => r.cpuPer1000)),
       median(auths.map((r) => r.mainCpuPer1000)),
       'renewal',
     ),
-    `Target: ≥ 60% of the crypto ceiling with durable writes and p99 < 20 ms — ${share >= 60 && p99 < 20 && errors === 0 ? 'PASS' : 'FAIL'}.`,
+    `Target: ≥ ${TARGET_PERCENT}% of the crypto ceiling with durable writes and p99 < ${TARGET_P99_MS} ms — ${share >= TARGET_PERCENT && p99 < TARGET_P99_MS && errors === 0 ? 'PASS' : 'FAIL'}.`,
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -50,6 +50,7 @@ const GENERALIZED_TIME = 0x18;
 
 const oid = (hex: string) => der(OID, Buffer.from(hex, 'hex'));
 const TRUE = Buffer.from('0101ff', 'hex');
+const ZERO = Buffer.from([0]);
 
 /** ecdsa-with-SHA256 (1.2.840.10045.4.3.2), no parameters: how the authority signs certificates. */
 export const ECDSA_SHA256 = der(SEQUENCE, oid('2a8648ce3d040302'));
@@ -263,28 +264,15 @@ export function canonicalSpkiJwk(spki: Buffer): JsonWebKey | undefined {
  */
 export function p1363ToDer(signature: Uint8Array): Buffer | undefined {
   if (signature.length !== 64) return undefined;
-  const r = derUnsigned(signature.subarray(0, 32));
-  const s = derUnsigned(signature.subarray(32, 64));
-  const out = Buffer.allocUnsafe(2 + r.length + s.length);
-  out[0] = SEQUENCE;
-  out[1] = r.length + s.length; // at most 2 × 35 bytes: the short form
-  out.set(r, 2);
-  out.set(s, 2 + r.length);
-  return out;
+  return der(SEQUENCE, derUnsigned(signature.subarray(0, 32)), derUnsigned(signature.subarray(32)));
 }
 
 /** A DER INTEGER of the unsigned big-endian `bytes`: leading zeros dropped, a 0 put back before a high bit. */
 function derUnsigned(bytes: Uint8Array): Buffer {
   let start = 0;
   while (start < bytes.length - 1 && bytes[start] === 0) start++;
-  const pad = (bytes[start] ?? 0) & 0x80 ? 1 : 0;
-  const n = bytes.length - start + pad;
-  const out = Buffer.allocUnsafe(2 + n);
-  out[0] = INTEGER;
-  out[1] = n;
-  if (pad) out[2] = 0;
-  out.set(bytes.subarray(start), 2 + pad);
-  return out;
+  const magnitude = Buffer.from(bytes.subarray(start));
+  return magnitude[0]! & 0x80 ? der(INTEGER, ZERO, magnitude) : der(INTEGER, magnitude);
 }
 
 // --- reading ----------------------------------------------------------------------------

@@ -32,7 +32,8 @@ export interface InstanceStatusContext {
  * rows: exactly what the paged path (`InstanceView`s through `reportChunks`) writes — the same
  * columns, CSV quoting and formula neutralising (`csv.ts`), the same JSON keys in the same
  * order. No object is made per row: an instance is gathered in a few variables as its rows
- * come, and the CSV cells that repeat (usage, status, alerts) are quoted once per distinct text. An instance whose usage rows straddle two batches is written with the later one.
+ * come, and the CSV cells that repeat (usage, status, alerts) are quoted once per distinct
+ * text. An instance whose usage rows straddle two batches is written with the later one.
  * Pulled as the reader reads, so a `Readable.from` of it keeps the backpressure.
  */
 export async function* instanceReportChunks(
