@@ -2,21 +2,25 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 
 // The worker is plain CommonJS evaluated from this string, so that it runs the same from the
-// sources (tests) and from the build. It answers each JWK with the KeyObject (which crosses
-// threads without copying the key) or with the import's error message.
+// sources (tests) and from the build. It takes JWKs in batches and answers a batch in one
+// message: each JWK with the KeyObject (which crosses threads without copying the key) or with
+// the import's error message.
 const WORKER = `
 const { parentPort } = require('node:worker_threads');
 const { createPublicKey } = require('node:crypto');
-parentPort.on('message', ({ id, jwk }) => {
-  try {
-    parentPort.postMessage({ id, key: createPublicKey({ key: jwk, format: 'jwk' }) });
-  } catch (error) {
-    parentPort.postMessage({ id, message: String((error && error.message) || error) });
-  }
+parentPort.on('message', (batch) => {
+  parentPort.postMessage(batch.map(({ id, jwk }) => {
+    try {
+      return { id, key: createPublicKey({ key: jwk, format: 'jwk' }) };
+    } catch (error) {
+      return { id, message: String((error && error.message) || error) };
+    }
+  }));
 });
 `;
 
 type Answer = { id: number; key?: KeyObject; message?: string };
+type Question = { id: number; jwk: JsonWebKey };
 
 let worker: Worker | undefined;
 /** Whether the worker runs its script: until then keys are imported here, so that no request waits for it to start. */
@@ -24,8 +28,12 @@ let online = false;
 let failed = false;
 let nextId = 0;
 let answered = 0;
+let batchesPosted = 0;
 const onlineWaiters: Array<(online: boolean) => void> = [];
 const pending = new Map<number, { resolve(key: KeyObject): void; reject(error: Error): void; jwk: JsonWebKey }>();
+/** Keys asked for since the last batch was posted. */
+let outbox: Question[] = [];
+let flushScheduled = false;
 
 function settle(answer: Answer): void {
   const waiting = pending.get(answer.id);
@@ -43,6 +51,7 @@ function fail(): void {
   failed = true;
   online = false;
   worker = undefined;
+  outbox = [];
   for (const wake of onlineWaiters.splice(0)) wake(false);
   for (const [id, waiting] of pending) {
     pending.delete(id);
@@ -63,13 +72,29 @@ function started(): Worker | undefined {
       online = true;
       for (const wake of onlineWaiters.splice(0)) wake(true);
     });
-    worker.on('message', settle);
+    worker.on('message', (answers: Answer[]) => {
+      for (const answer of answers) settle(answer);
+    });
     worker.on('error', fail);
     worker.on('exit', fail);
     // An idle worker does not keep the process alive.
     worker.unref();
   }
   return worker;
+}
+
+/**
+ * Posts the keys asked for during this turn of the event loop as one message: a message costs
+ * both threads a wake-up and its own (de)serialisation, which at a batch of one cost as much CPU
+ * as the import itself (issue 15).
+ */
+function flush(): void {
+  flushScheduled = false;
+  const batch = outbox;
+  outbox = [];
+  if (batch.length === 0 || !worker) return;
+  worker.postMessage(batch);
+  batchesPosted++;
 }
 
 async function importHere(jwk: JsonWebKey): Promise<KeyObject> {
@@ -83,7 +108,8 @@ async function importHere(jwk: JsonWebKey): Promise<KeyObject> {
  * on first use and shared by the process, and used once it runs (keys are imported here until then,
  * so that no request waits for it to start); its KeyObject crosses back without copying the key.
  * Rejects with the import's error for a key OpenSSL refuses (a point off the curve). If the worker
- * cannot run, keys are imported here, as before.
+ * cannot run, keys are imported here, as before. Keys asked for in one turn of the event loop
+ * go to the worker in one message.
  */
 export function importPublicJwkOffThread(jwk: JsonWebKey): Promise<KeyObject> {
   const running = started();
@@ -92,7 +118,11 @@ export function importPublicJwkOffThread(jwk: JsonWebKey): Promise<KeyObject> {
     const id = nextId++;
     if (pending.size === 0) running.ref();
     pending.set(id, { resolve, reject, jwk });
-    running.postMessage({ id, jwk });
+    outbox.push({ id, jwk });
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
   });
 }
 
@@ -106,4 +136,9 @@ export function keyImportWorkerOnline(): Promise<boolean> {
 /** How many keys the worker has answered so far (for tests). */
 export function keysImportedOffThread(): number {
   return answered;
+}
+
+/** How many messages of keys have gone to the worker so far (for tests). */
+export function keyBatchesPosted(): number {
+  return batchesPosted;
 }

@@ -42,12 +42,20 @@ describe('transactor (group commit with a savepoint per unit)', () => {
     expect(await nonces()).toEqual(names);
   });
 
-  it('acknowledges a committed unit only once its WAL sync has completed, and goes on meanwhile', async () => {
+  it('acknowledges a committed unit only once its WAL sync has completed, and gathers the next batch meanwhile', async () => {
     const syncs: Array<() => void> = [];
     const gated = createGroupCommitTransactor({
       ...database,
       walSync: { sync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
     });
+    const committed = () => {
+      const other = new BetterSqlite3(file(), { readonly: true });
+      try {
+        return other.prepare('select nonce from nonces order by nonce').all();
+      } finally {
+        other.close();
+      }
+    };
     let acknowledged = false;
     const first = gated.run((trx) => trx.insertInto('nonces').values({ nonce: 'a', seen_at: 1 }).execute());
     void first.then(() => {
@@ -55,29 +63,31 @@ describe('transactor (group commit with a savepoint per unit)', () => {
     });
     while (syncs.length === 0) await new Promise((resolve) => setImmediate(resolve));
     // Committed (another connection sees it), not yet acknowledged: its sync has not completed.
-    const other = new BetterSqlite3(file(), { readonly: true });
-    try {
-      expect(other.prepare('select nonce from nonces').all()).toEqual([{ nonce: 'a' }]);
-    } finally {
-      other.close();
-    }
+    expect(committed()).toEqual([{ nonce: 'a' }]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(acknowledged).toBe(false);
-    // The next batch commits while the first sync is still running…
-    const second = gated.run((trx) => trx.insertInto('nonces').values({ nonce: 'b', seen_at: 1 }).execute());
-    while (syncs.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    // Work that arrives while the sync runs waits for the next batch, all of it in one commit…
+    const next = ['b', 'c'].map((nonce) =>
+      gated.run((trx) => trx.insertInto('nonces').values({ nonce, seen_at: 1 }).execute()),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(committed()).toEqual([{ nonce: 'a' }]);
+    expect(syncs).toHaveLength(1);
     let drained = false;
     void gated.drain().then(() => {
       drained = true;
     });
-    // …and each is acknowledged by its own sync; drain waits for both.
+    // …which follows the first sync, and is acknowledged by its own; drain waits for both.
     syncs[0]!();
     await first;
+    while (syncs.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(committed()).toEqual([{ nonce: 'a' }, { nonce: 'b' }, { nonce: 'c' }]);
     expect(drained).toBe(false);
     syncs[1]!();
-    await second;
+    await Promise.all(next);
     await gated.drain();
-    expect(await nonces()).toEqual(['a', 'b']);
+    expect(syncs).toHaveLength(2);
+    expect(await nonces()).toEqual(['a', 'b', 'c']);
   });
 
   it('fails the units of a batch whose WAL sync fails, and acknowledges a failed unit without waiting for it', async () => {
@@ -102,20 +112,41 @@ describe('transactor (group commit with a savepoint per unit)', () => {
     ).resolves.toEqual([undefined, undefined, undefined]);
   });
 
-  it('rolls back only the unit that failed, and rejects it with its own error', async () => {
+  it.each([
+    ['units that may write without bound', {}],
+    ['small units (undo pages in memory)', { small: true }],
+  ])('rolls back only the unit that failed, and rejects it with its own error: %s', async (_, options) => {
+    const add = (nonce: string) =>
+      transactor.run((trx) => trx.insertInto('nonces').values({ nonce, seen_at: 1 }).execute(), options);
     const results = await Promise.allSettled([
-      addNonce('a'),
+      add('a'),
       transactor.run(async (trx) => {
         await trx.insertInto('nonces').values({ nonce: 'b', seen_at: 1 }).execute();
         throw new Error('refused');
-      }),
-      addNonce('c'),
-      addNonce('a'), // primary key violation: only this unit fails
-      addNonce('d'),
+      }, options),
+      add('c'),
+      add('a'), // primary key violation: only this unit fails
+      add('d'),
     ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toEqual(new Error('refused'));
     expect(await nonces()).toEqual(['a', 'c', 'd']);
+  });
+
+  it('keeps undo pages in memory only for a batch of small units', async () => {
+    const tempStore = (options: { small?: boolean }) =>
+      transactor.run(
+        async (trx) => (await sql<{ temp_store: number }>`pragma temp_store`.execute(trx)).rows[0]?.temp_store,
+        options,
+      );
+    // SQLite: 2 is memory, 0 the build's default (a file).
+    expect(await tempStore({ small: true })).toBe(2);
+    expect(await tempStore({})).toBe(0);
+    // One unit that may write without bound puts its whole batch on the default.
+    expect(await Promise.all([tempStore({ small: true }), tempStore({}), tempStore({ small: true })])).toEqual([
+      0, 0, 0,
+    ]);
+    expect(await Promise.all([tempStore({ small: true }), tempStore({ small: true })])).toEqual([2, 2]);
   });
 
   it('returns what the unit returns', async () => {

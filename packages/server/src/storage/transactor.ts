@@ -20,7 +20,16 @@ export type Isolation = 'serializable' | 'read-committed';
 export interface RunOptions {
   /** PostgreSQL only; default `serializable`. */
   isolation?: Isolation;
+  /**
+   * The unit writes a bounded handful of rows, as a device message's does (SQLite only). A batch
+   * of such units only keeps the undo copies of its savepoints in memory instead of a temporary
+   * file; a batch that holds any other unit, which may write without bound, keeps them on disk.
+   */
+  small?: boolean;
 }
+
+/** The options of a device message's unit of work: it writes a bounded handful of rows. */
+export const DEVICE_UNIT: RunOptions = { small: true };
 
 /** Runs units of work atomically and durably. */
 export interface Transactor {
@@ -35,6 +44,7 @@ export interface Transactor {
 
 interface Job {
   work: Work<unknown>;
+  small: boolean;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -43,7 +53,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 /** Options of a transactor. */
 export interface TransactorOptions {
-  /** SQLite: units per group commit; default 128. */
+  /** SQLite: units per group commit at most; default 128. */
   maxBatch?: number;
   /** Units waiting (SQLite) or in flight (PostgreSQL) beyond which new work is refused with `SERVER_BUSY`; default 10,000. */
   maxQueue?: number;
@@ -61,14 +71,16 @@ export function createTransactor(database: OpenDatabase, options: TransactorOpti
 }
 
 /**
- * SQLite: a transactor with group commit. Work that arrives while a batch is being written is
- * queued; the next batch runs all of it in one transaction, each unit inside its own SAVEPOINT,
- * so one unit's failure rolls back that unit only. The COMMIT writes the log without waiting
- * for the disk (`synchronous=NORMAL`); the batch's units are acknowledged once the WAL's
- * fdatasync, run on the thread pool ({@link WalSync}), has completed (ADR 0002). The next batch
- * runs while that sync is in flight, and batches committed meanwhile share the next sync, so
- * neither the commit's fsync nor the disk's latency holds the event loop. Under no load a batch
- * holds one unit. Beyond `maxQueue` waiting units, new work is refused at once with `SERVER_BUSY`.
+ * SQLite: a transactor with group commit. Work that arrives while a batch is being written or
+ * synced is queued; the next batch runs all of it in one transaction, each unit inside its own
+ * SAVEPOINT, so one unit's failure rolls back that unit only. The COMMIT writes the log without
+ * waiting for the disk (`synchronous=NORMAL`); the batch's units are acknowledged once the WAL's
+ * fdatasync, run on the thread pool ({@link WalSync}), has completed (ADR 0002). Meanwhile the
+ * event loop goes on parsing, verifying and signing, and the units that reach the transactor
+ * wait for the next batch: a unit committed during a sync would be acknowledged only after the
+ * next sync anyway, and one COMMIT of many units writes each shared page of the log once
+ * (issue 15). Under no load a batch holds one unit. Beyond `maxQueue` waiting units, new work is
+ * refused at once with `SERVER_BUSY`.
  */
 export function createGroupCommitTransactor(database: OpenSqliteDatabase, options: TransactorOptions = {}): Transactor {
   const { db, walSync } = database;
@@ -82,7 +94,7 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
   let syncing = 0;
 
   const schedule = (): void => {
-    if (scheduled || running || queue.length === 0) return;
+    if (scheduled || running || syncing > 0 || queue.length === 0) return;
     scheduled = true;
     setImmediate(() => void flush());
   };
@@ -97,7 +109,6 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
     const batch = queue.splice(0, maxBatch);
     const outcomes = await runBatch(db, savepoints, batch);
     running = false;
-    schedule();
     // Units that failed changed nothing: they hear at once. The others once their commit is on disk.
     batch.forEach((job, i) => {
       const outcome = outcomes[i]!;
@@ -110,6 +121,7 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
         (error: unknown) => ({ error }),
       );
       syncing--;
+      schedule();
       if (!failure) database.walCheckpointer.request();
       batch.forEach((job, i) => {
         const outcome = outcomes[i]!;
@@ -117,19 +129,19 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
         if (failure) job.reject(failure.error);
         else job.resolve(outcome.value);
       });
-    }
+    } else schedule();
     wakeIfIdle();
   };
 
   return {
-    run<T>(work: Work<T>): Promise<T> {
+    run<T>(work: Work<T>, options: RunOptions = {}): Promise<T> {
       if (queue.length >= maxQueue) {
         // Overload: answer at once ("Your request could not be processed now. Please try again")
         // rather than let every request wait longer and longer.
         return Promise.reject(new SmartlicError('SERVER_BUSY', { context: { queued: queue.length } }));
       }
       return new Promise<T>((resolve, reject) => {
-        queue.push({ work, resolve: resolve as (value: unknown) => void, reject });
+        queue.push({ work, small: options.small === true, resolve: resolve as (value: unknown) => void, reject });
         schedule();
       });
     },
@@ -140,27 +152,44 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
   };
 }
 
-/** The SAVEPOINT statements around each unit, prepared once on the connection. */
+/** The SAVEPOINT statements around each unit, prepared once on the connection, and where their undo pages go. */
 interface UnitSavepoints {
   open(): void;
   release(): void;
   rollback(): void;
+  /**
+   * Before a batch: keeps its savepoints' undo copies of pages in memory (`true`) or in a
+   * temporary file, SQLite's default. A savepoint copies every page its unit changes; past 64 KiB
+   * SQLite spills the copies to a file, which cost a registration a third of its database time
+   * in write calls. In memory they take as much as the batch changes, so only batches of small
+   * units keep them there.
+   */
+  undoInMemory(inMemory: boolean): void;
 }
 
 function unitSavepoints(sqlite: BetterSqlite3.Database): UnitSavepoints {
   const open = sqlite.prepare('savepoint smartlic_unit');
   const release = sqlite.prepare('release savepoint smartlic_unit');
   const rollback = sqlite.prepare('rollback to savepoint smartlic_unit');
+  let inMemory = false;
   return {
     open: () => void open.run(),
     release: () => void release.run(),
     rollback: () => void rollback.run(),
+    undoInMemory(wanted) {
+      if (wanted === inMemory) return;
+      // SQLite applies this pragma as it compiles it, so it cannot be prepared once; and only
+      // outside a transaction, which is where a batch starts.
+      sqlite.pragma(wanted ? 'temp_store = memory' : 'temp_store = default');
+      inMemory = wanted;
+    },
   };
 }
 
 async function runBatch(db: Kysely<Database>, savepoints: UnitSavepoints, batch: Job[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   try {
+    savepoints.undoInMemory(batch.every((job) => job.small));
     // The batch holds Kysely's one SQLite connection, so the savepoints run on it directly.
     await db.transaction().execute(async (trx) => {
       for (const job of batch) {

@@ -1,4 +1,5 @@
 import { type AuthorizeResponse, DEFAULT_TIMERS, PROTOCOL_VERSION } from '@smartlic/protocol';
+import { DEVICE_UNIT } from '../../../storage/transactor.js';
 import { entitlementStatus, overallStatus, retryIntervalFor } from '../../compliance/compliance.js';
 import { coverBalances, familiesOf } from '../../compliance/covered-balances.js';
 import { uncountSilent } from '../../compliance/silent-usage-store.js';
@@ -21,7 +22,7 @@ import { mergeEntitlements } from './requested-usage.js';
  * locked by the unit's first update (so its usage rows have one writer at a time), the VA's totals
  * move by atomic increments under the VA's usage lock; nothing is read and then written back.
  */
-const RENEWAL_ISOLATION = { isolation: 'read-committed' } as const;
+const RENEWAL_UNIT = { ...DEVICE_UNIT, isolation: 'read-committed' } as const;
 
 /**
  * Authorization, "Mother May I" (SPEC §4.2): the request's entitlements become the
@@ -82,7 +83,7 @@ export async function authorizeDevice(
       status,
     });
     return { entitlements, status, place: await deps.places.get(trx, vaId) };
-  }, RENEWAL_ISOLATION);
+  }, RENEWAL_UNIT);
   forgetRetiredCertificate(deps, identity);
 
   const authorizedAt = clock.now();

@@ -1,4 +1,5 @@
 import { type DeregisterResponse, type Envelope, PROTOCOL_VERSION } from '@smartlic/protocol';
+import { DEVICE_UNIT } from '../../../storage/transactor.js';
 import { releaseInstanceUsage } from '../../compliance/usage-store.js';
 import { deviceActor } from '../../events/device-events.js';
 import { recordEvent } from '../../events/event-recorder.js';
@@ -35,7 +36,7 @@ export async function deregisterDevice(
       vaId: identity.vaId,
       detail: { instanceId: identity.id },
     });
-  });
+  }, DEVICE_UNIT);
   cache.delete(identity.id);
   deps.logger?.info({ instanceId: identity.id, vaId: identity.vaId }, 'Product instance deregistered');
 

@@ -1,6 +1,7 @@
 import { PROTOCOL_VERSION, type RegisterResponse, SmartlicError } from '@smartlic/protocol';
 import type { Transaction } from 'kysely';
 import type { Database } from '../../../storage/schema.js';
+import { DEVICE_UNIT } from '../../../storage/transactor.js';
 import { refuseDuplicate } from '../../../storage/unique-violation.js';
 import { timeOrderedUuid } from '../../../util/time-ordered-uuid.js';
 import { findVaWithAccount } from '../../accounts/account-store.js';
@@ -138,7 +139,7 @@ export async function registerDevice(
         detail: { instanceId, pid, sn, hostname: payload.hostname ?? null, replaced: existing?.id ?? null },
       });
       return { exportControlled: token.export_controlled === 1, replaced: existing?.id };
-    })
+    }, DEVICE_UNIT)
     .catch((error: unknown) => recordTakeoverRefusal(deps, error));
   cache.set({
     id: instanceId,

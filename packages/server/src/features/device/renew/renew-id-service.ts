@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import { type Envelope, PROTOCOL_VERSION, type RenewIdResponse } from '@smartlic/protocol';
+import { DEVICE_UNIT } from '../../../storage/transactor.js';
 import { deviceActor } from '../../events/device-events.js';
 import { recordEvent } from '../../events/event-recorder.js';
 import { findInstanceSubject, replaceIdCertificate } from '../../instances/instance-store.js';
@@ -58,7 +59,7 @@ export async function renewIdCertificate(
       },
     });
     return replaced.vaId;
-  });
+  }, DEVICE_UNIT);
   cache.set({
     id: identity.id,
     vaId,
