@@ -184,7 +184,7 @@ async function sqliteOnly(): Promise<void> {
     '|---|---|---|',
     dbRow('this build: prepared statements, WAL synced off the event loop', dbWork.prepared),
     dbRow('this build: the same statements through Kysely', dbWork.kysely),
-    ...(BASELINE_CLI ? [dbRow('baseline build: Kysely, synchronous=FULL', dbWork.baseline)] : []),
+    ...(BASELINE_CLI ? [dbRow('baseline build: the same statements through Kysely', dbWork.baseline)] : []),
     '',
     `Authorization rate: **${share.toFixed(1)}% of the crypto ceiling** (median run), ${((100 * median(auths.map((r) => r.perSecond))) / median(echoes.map((r) => r.perSecond))).toFixed(1)}% of the echo route; p99 ${p99.toFixed(1)} ms; the event loop ${median(auths.map((r) => (100 * r.mainCpuPer1000 * r.perSecond) / 1000)).toFixed(0)}% busy (${median(auths.map((r) => r.mainCpuPer1000 * 1000)).toFixed(0)} µs per renewal).`,
     ...(BASELINE_CLI
@@ -257,7 +257,7 @@ async function engines(): Promise<void> {
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const heading = '## PostgreSQL beside SQLite (bench/authorize.ts)';
   const label: Record<Engine, string> = {
-    sqlite: 'authorization renewal, SQLite (WAL, synchronous=FULL)',
+    sqlite: 'authorization renewal, SQLite (WAL, the log fdatasynced before acknowledging)',
     postgres: 'authorization renewal, PostgreSQL (fsync on, synchronous_commit on, renewal at READ COMMITTED)',
   };
   const lines = [
