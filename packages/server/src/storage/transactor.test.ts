@@ -147,6 +147,9 @@ describe('transactor (group commit with a savepoint per unit)', () => {
       0, 0, 0,
     ]);
     expect(await Promise.all([tempStore({ small: true }), tempStore({ small: true })])).toEqual([2, 2]);
+    // Between batches the connection is on the default: a query outside the transactor (a
+    // report's large sort) never keeps its temporary data in memory.
+    expect(database.sqlite.pragma('temp_store', { simple: true })).toBe(0);
   });
 
   it('returns what the unit returns', async () => {

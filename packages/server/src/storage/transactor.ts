@@ -158,11 +158,13 @@ interface UnitSavepoints {
   release(): void;
   rollback(): void;
   /**
-   * Before a batch: keeps its savepoints' undo copies of pages in memory (`true`) or in a
-   * temporary file, SQLite's default. A savepoint copies every page its unit changes; past 64 KiB
-   * SQLite spills the copies to a file, which cost a registration a third of its database time
-   * in write calls. In memory they take as much as the batch changes, so only batches of small
-   * units keep them there.
+   * Keeps the undo copies of pages of the savepoints that follow in memory (`true`) or in a
+   * temporary file, SQLite's default; outside a transaction only. A savepoint copies every page
+   * its unit changes; past 64 KiB SQLite spills the copies to a file, which cost a registration a
+   * third of its database time in write calls. In memory they take as much as the units change,
+   * so only batches of small units keep them there, and the connection returns to the default
+   * after each: the setting also keeps in memory the temporary data of every other query on the
+   * connection (a large sort outside the transactor).
    */
   undoInMemory(inMemory: boolean): void;
 }
@@ -188,8 +190,9 @@ function unitSavepoints(sqlite: BetterSqlite3.Database): UnitSavepoints {
 
 async function runBatch(db: Kysely<Database>, savepoints: UnitSavepoints, batch: Job[]): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
+  const small = batch.every((job) => job.small);
   try {
-    savepoints.undoInMemory(batch.every((job) => job.small));
+    savepoints.undoInMemory(small);
     // The batch holds Kysely's one SQLite connection, so the savepoints run on it directly.
     await db.transaction().execute(async (trx) => {
       for (const job of batch) {
@@ -212,6 +215,17 @@ async function runBatch(db: Kysely<Database>, savepoints: UnitSavepoints, batch:
       const outcome = outcomes[i];
       return outcome && !outcome.ok ? outcome : { ok: false, error };
     });
+  } finally {
+    if (small) restoreTempStore(savepoints);
   }
   return outcomes;
+}
+
+/** Back to SQLite's default after a batch of small units; if that fails, the next batch sets it again. */
+function restoreTempStore(savepoints: UnitSavepoints): void {
+  try {
+    savepoints.undoInMemory(false);
+  } catch {
+    // The setting stays as it was, and `undoInMemory` still knows it.
+  }
 }
