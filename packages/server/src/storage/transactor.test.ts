@@ -90,6 +90,30 @@ describe('transactor (group commit with a savepoint per unit)', () => {
     expect(await nonces()).toEqual(['a', 'b', 'c']);
   });
 
+  it('starts a full batch while a sync runs, so that a slow disk does not cap the rate', async () => {
+    const syncs: Array<() => void> = [];
+    const gated = createGroupCommitTransactor(
+      {
+        ...database,
+        walSync: { sync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
+      },
+      { maxBatch: 2 },
+    );
+    const add = (nonce: string) => gated.run((trx) => trx.insertInto('nonces').values({ nonce, seen_at: 1 }).execute());
+    const first = add('a');
+    while (syncs.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    const second = add('b');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await nonces()).toEqual(['a']);
+    // A second unit fills a batch: it runs without waiting for the first sync.
+    const third = add('c');
+    while (syncs.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(await nonces()).toEqual(['a', 'b', 'c']);
+    for (const release of syncs) release();
+    await Promise.all([first, second, third]);
+    await gated.drain();
+  });
+
   it('fails the units of a batch whose WAL sync fails, and acknowledges a failed unit without waiting for it', async () => {
     const failing = createGroupCommitTransactor({
       ...database,

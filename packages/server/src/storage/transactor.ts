@@ -22,8 +22,9 @@ export interface RunOptions {
   isolation?: Isolation;
   /**
    * The unit writes a bounded handful of rows, as a device message's does (SQLite only). A batch
-   * of such units only keeps the undo copies of its savepoints in memory instead of a temporary
-   * file; a batch that holds any other unit, which may write without bound, keeps them on disk.
+   * made only of such units keeps the undo copies of its savepoints in memory instead of a
+   * temporary file; a batch that holds any other unit, which may write without bound, keeps them
+   * on disk.
    */
   small?: boolean;
 }
@@ -79,8 +80,9 @@ export function createTransactor(database: OpenDatabase, options: TransactorOpti
  * event loop goes on parsing, verifying and signing, and the units that reach the transactor
  * wait for the next batch: a unit committed during a sync would be acknowledged only after the
  * next sync anyway, and one COMMIT of many units writes each shared page of the log once
- * (issue 15). Under no load a batch holds one unit. Beyond `maxQueue` waiting units, new work is
- * refused at once with `SERVER_BUSY`.
+ * (issue 15). Only when `maxBatch` units wait does a batch start during a sync, so that a slow
+ * disk does not cap the rate at one batch per sync. Under no load a batch holds one unit. Beyond
+ * `maxQueue` waiting units, new work is refused at once with `SERVER_BUSY`.
  */
 export function createGroupCommitTransactor(database: OpenSqliteDatabase, options: TransactorOptions = {}): Transactor {
   const { db, walSync } = database;
@@ -94,7 +96,9 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
   let syncing = 0;
 
   const schedule = (): void => {
-    if (scheduled || running || syncing > 0 || queue.length === 0) return;
+    if (scheduled || running || queue.length === 0) return;
+    // While a sync runs, only a full batch starts: the queue must not outgrow the disk's latency.
+    if (syncing > 0 && queue.length < maxBatch) return;
     scheduled = true;
     setImmediate(() => void flush());
   };
@@ -116,7 +120,9 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
     });
     if (outcomes.some((o) => o.ok)) {
       syncing++;
-      const failure = await walSync.sync().then(
+      const sync = walSync.sync();
+      schedule();
+      const failure = await sync.then(
         () => undefined,
         (error: unknown) => ({ error }),
       );
