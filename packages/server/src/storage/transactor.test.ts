@@ -5,7 +5,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempDir } from '../test-support/temp-dir.js';
 import { type OpenSqliteDatabase, openSqliteDatabase } from './database.js';
 import { migrateToLatest } from './migrate.js';
-import { createGroupCommitTransactor, createTransactor, type Transactor } from './transactor.js';
+import {
+  createGroupCommitTransactor,
+  createTransactor,
+  type Transactor,
+  type TransactorOptions,
+} from './transactor.js';
 
 describe('transactor (group commit with a savepoint per unit)', () => {
   let dir: ReturnType<typeof makeTempDir>;
@@ -29,6 +34,19 @@ describe('transactor (group commit with a savepoint per unit)', () => {
   const nonces = async () =>
     (await database.db.selectFrom('nonces').select('nonce').orderBy('nonce').execute()).map((r) => r.nonce);
 
+  /** A group-commit transactor whose WAL syncs complete only when the test releases them, in order. */
+  const gatedTransactor = (options: TransactorOptions = {}) => {
+    const syncs: Array<() => void> = [];
+    const gated = createGroupCommitTransactor(
+      {
+        ...database,
+        walSync: { sync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
+      },
+      options,
+    );
+    return { gated, syncs };
+  };
+
   it('commits every unit of a burst, in batches, durably before resolving', async () => {
     const names = Array.from({ length: 100 }, (_, i) => `n${String(i).padStart(3, '0')}`);
     await Promise.all(names.map(addNonce));
@@ -43,11 +61,7 @@ describe('transactor (group commit with a savepoint per unit)', () => {
   });
 
   it('acknowledges a committed unit only once its WAL sync has completed, and gathers the next batch meanwhile', async () => {
-    const syncs: Array<() => void> = [];
-    const gated = createGroupCommitTransactor({
-      ...database,
-      walSync: { sync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
-    });
+    const { gated, syncs } = gatedTransactor();
     const committed = () => {
       const other = new BetterSqlite3(file(), { readonly: true });
       try {
@@ -91,14 +105,7 @@ describe('transactor (group commit with a savepoint per unit)', () => {
   });
 
   it('starts a full batch while a sync runs, so that a slow disk does not cap the rate', async () => {
-    const syncs: Array<() => void> = [];
-    const gated = createGroupCommitTransactor(
-      {
-        ...database,
-        walSync: { sync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
-      },
-      { maxBatch: 2 },
-    );
+    const { gated, syncs } = gatedTransactor({ maxBatch: 2 });
     const add = (nonce: string) => gated.run((trx) => trx.insertInto('nonces').values({ nonce, seen_at: 1 }).execute());
     const first = add('a');
     while (syncs.length === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -5,10 +5,11 @@ import { pooledRandomBytes } from './random-pool.js';
  * 74 random bits. Ids made one after another sort (as text too) in the order they were made,
  * to the millisecond, so a primary key of them grows at the end of its index instead of
  * dirtying a random page of it on every insert — what a fleet registering thousands of
- * devices a second writes (issue 15). The time is that of the authority's wall clock; the
- * certificate of an instance already states when it was registered, so the id reveals nothing new.
+ * devices a second writes (issue 15). `ms` is the registration's time on the authority's clock,
+ * from which the instance's certificate counts its validity, so the id
+ * reveals nothing new.
  */
-export function timeOrderedUuid(ms: number = Date.now()): string {
+export function timeOrderedUuid(ms: number): string {
   const r = pooledRandomBytes(10);
   r[0] = (r[0]! & 0x0f) | 0x70; // version 7, then 12 random bits
   r[2] = (r[2]! & 0x3f) | 0x80; // variant 10, then 62 random bits

@@ -60,7 +60,7 @@ export async function registerDevice(
   if (!place) throw tokenRefusalError('INVALID');
 
   // Time-ordered: the instances' primary key grows at its end (issue 15).
-  const instanceId = timeOrderedUuid();
+  const instanceId = timeOrderedUuid(now);
   const { pid, sn } = payload.udi;
   const cert = await issueIdCertificate(pki, csr, { instanceId, pid, sn, domain: place.account.domain }, now);
 
