@@ -4,9 +4,9 @@ import { dirname, join } from 'node:path';
 import { newNonce } from '@smartlic/protocol';
 import { cryptoCeiling, median, ROOT, serverArgs, setUpDevices, spread } from './authority-load.js';
 import { type DbWork, measureDbWork } from './authorize-db.js';
-import { httpPost, type LoadResult, runLoad } from './load.js';
+import { clientMsPerRequest, httpPost, type LoadResult, runLoad } from './load.js';
 import { type BenchCluster, startBenchCluster } from './postgres-cluster.js';
-import { cpuSeconds, mainThreadCpuSeconds, needAtTarget } from './proc-cpu.js';
+import { cpuSeconds, machineUse, mainThreadCpuSeconds, needAtTarget } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
 import { onInterrupt, startProcess, stop } from './server-process.js';
 
@@ -159,7 +159,7 @@ async function sqliteOnly(): Promise<void> {
             2,
           )
         : ''
-    } |`;
+    } | ${spread(rs.map(clientMsPerRequest), 2)} |`;
   const share = median(pct(auths));
   const p99 = median(auths.map((r) => r.p99Ms));
   const errors = auths.reduce((s, r) => s + r.errors, 0);
@@ -171,12 +171,12 @@ async function sqliteOnly(): Promise<void> {
     `${runs} runs; ${DEVICES} concurrent devices (one keep-alive connection each), 5 s warm-up and ${SECONDS} s measured per server; SQLite in WAL mode, every acknowledged commit on disk (ADR 0002).${BASELINE_CLI ? ' The baseline build is measured in each run too, in alternating order.' : ''}`,
     'Figures are the median (and the range) of the runs; the share of the crypto ceiling is taken within each run. Server CPU is utime+stime of the server process (all threads) over the measured window.',
     '',
-    '| run | requests | per second | p50 ms | p99 ms | errors | % of the crypto ceiling | server CPU s per 1,000 | of which the event loop |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| run | requests | per second | p50 ms | p99 ms | errors | % of the crypto ceiling | server CPU s per 1,000 | of which the event loop | load generator CPU s per 1,000 |',
+    '|---|---|---|---|---|---|---|---|---|---|',
     row('fastify echo route (baseline)', echoes),
     row('authorization renewal', auths),
     ...(BASELINE_CLI ? [row('authorization renewal, baseline build', baselines)] : []),
-    `| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | | ${spread(ceilings)} | | | | 100 | | |`,
+    `| crypto ceiling: 1 ES256 verify + 1 ES256 sign, one core | | ${spread(ceilings)} | | | | 100 | | | |`,
     '',
     `The database work of one renewal in-process (its four statements in a unit of work, ${'50'} units queued at a time, 2 s; CPU of the whole process, all threads):`,
     '',
@@ -198,11 +198,17 @@ async function sqliteOnly(): Promise<void> {
             )}; baseline at ${median(pct(baselines)).toFixed(1)}% of the ceiling, p99 ${median(baselines.map((r) => r.p99Ms)).toFixed(1)} ms.`,
         ]
       : []),
+    machineUse(
+      median(auths.map((r) => r.perSecond)),
+      median(auths.map((r) => r.cpuPer1000)),
+      median(auths.map(clientMsPerRequest)),
+    ),
     needAtTarget(
       (TARGET_PERCENT / 100) * median(ceilings),
       median(auths.map((r) => r.cpuPer1000)),
       median(auths.map((r) => r.mainCpuPer1000)),
       'renewal',
+      median(auths.map(clientMsPerRequest)),
     ),
     `Target: ≥ ${TARGET_PERCENT}% of the crypto ceiling with durable writes and p99 < ${TARGET_P99_MS} ms — ${share >= TARGET_PERCENT && p99 < TARGET_P99_MS && errors === 0 ? 'PASS' : 'FAIL'}.`,
     '',

@@ -9,6 +9,13 @@ export interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   statusCounts: Record<number, number>;
+  /** CPU time (user + system, every thread) of this process — the load generator — over the run, in ms. */
+  clientCpuMs: number;
+}
+
+/** The load generator's CPU per answered request, in ms (this process, every thread, over the run). */
+export function clientMsPerRequest(result: LoadResult): number {
+  return result.clientCpuMs / Math.max(1, result.requests);
 }
 
 /**
@@ -27,6 +34,7 @@ export async function runLoad(
   const latencies: number[] = [];
   const statusCounts: Record<number, number> = {};
   let errors = 0;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const deadline = started + durationMs;
 
@@ -71,6 +79,7 @@ export async function runLoad(
     ),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
   const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
   return {
@@ -81,6 +90,7 @@ export async function runLoad(
     p50Ms: pick(0.5),
     p99Ms: pick(0.99),
     statusCounts,
+    clientCpuMs: (cpu.user + cpu.system) / 1000,
   };
 }
 

@@ -42,12 +42,30 @@ export function parentOf(pid: number): number {
 
 /**
  * The sentence a device benchmark ends on: what the target rate would cost at the CPU per request
- * measured (`cpuMs`, all threads; `mainMs`, the event loop), beside the cores this machine has —
- * shared with the load generator. Where the whole process would need more than the machine, or
- * the event loop more than its one core, the target is out of reach of these costs.
+ * measured (`cpuMs`, the server's threads; `mainMs`, its event loop; `clientMs`, the load
+ * generator's, which shares the machine), beside the cores this machine has. Where the whole
+ * would need more than the machine, or the event loop more than its one core, the target is out
+ * of reach of these costs.
  */
-export function needAtTarget(ratePerSecond: number, cpuMs: number, mainMs: number, what: string): string {
+export function needAtTarget(
+  ratePerSecond: number,
+  cpuMs: number,
+  mainMs: number,
+  what: string,
+  clientMs?: number,
+): string {
   const cores = (ratePerSecond * cpuMs) / 1000;
   const loop = (ratePerSecond * mainMs) / 1000;
-  return `At the target's ${ratePerSecond.toFixed(0)} a second, this ${what}'s costs (${cpuMs.toFixed(2)} ms of CPU, ${mainMs.toFixed(2)} ms on the event loop) would take ${cores.toFixed(2)} cores and ${(100 * loop).toFixed(0)}% of the event loop's one core; the machine has ${cpus().length} cores, which the load generator shares.`;
+  const head = `At the target's ${ratePerSecond.toFixed(0)} a second, this ${what}'s costs (${cpuMs.toFixed(2)} ms of CPU, ${mainMs.toFixed(2)} ms on the event loop) would take ${cores.toFixed(2)} cores and ${(100 * loop).toFixed(0)}% of the event loop's one core`;
+  if (clientMs === undefined)
+    return `${head}; the machine has ${cpus().length} cores, which the load generator shares.`;
+  const client = (ratePerSecond * clientMs) / 1000;
+  return `${head}, and the load generator's ${clientMs.toFixed(2)} ms a request (measured in the same window) ${client.toFixed(2)} more: ${(cores + client).toFixed(2)} cores in all, on a machine of ${cpus().length}.`;
+}
+
+/** What the server and the load generator used of the machine while measured, as a sentence. */
+export function machineUse(perSecond: number, cpuMs: number, clientMs: number): string {
+  const server = (perSecond * cpuMs) / 1000;
+  const client = (perSecond * clientMs) / 1000;
+  return `While measured, the server used ${server.toFixed(2)} cores and the load generator ${client.toFixed(2)}: ${(server + client).toFixed(2)} of the machine's ${cpus().length}.`;
 }
