@@ -51,16 +51,13 @@ export function needAtTarget(
   ratePerSecond: number,
   cpuMs: number,
   mainMs: number,
+  clientMs: number,
   what: string,
-  clientMs?: number,
 ): string {
   const cores = (ratePerSecond * cpuMs) / 1000;
   const loop = (ratePerSecond * mainMs) / 1000;
-  const head = `At the target's ${ratePerSecond.toFixed(0)} a second, this ${what}'s costs (${cpuMs.toFixed(2)} ms of CPU, ${mainMs.toFixed(2)} ms on the event loop) would take ${cores.toFixed(2)} cores and ${(100 * loop).toFixed(0)}% of the event loop's one core`;
-  if (clientMs === undefined)
-    return `${head}; the machine has ${cpus().length} cores, which the load generator shares.`;
   const client = (ratePerSecond * clientMs) / 1000;
-  return `${head}, and the load generator's ${clientMs.toFixed(2)} ms a request (measured in the same window) ${client.toFixed(2)} more: ${(cores + client).toFixed(2)} cores in all, on a machine of ${cpus().length}.`;
+  return `At the target's ${ratePerSecond.toFixed(0)} a second, this ${what}'s costs (${cpuMs.toFixed(2)} ms of CPU, ${mainMs.toFixed(2)} ms on the event loop) would take ${cores.toFixed(2)} cores and ${(100 * loop).toFixed(0)}% of the event loop's one core, and the load generator's ${clientMs.toFixed(2)} ms a request (measured in the same window) ${client.toFixed(2)} more: ${(cores + client).toFixed(2)} cores in all, on a machine of ${cpus().length}.`;
 }
 
 /** What the server and the load generator used of the machine while measured, as a sentence. */
