@@ -8,6 +8,13 @@ import { clientMsPerRequest, httpPost, type LoadResult, runLoad } from './load.j
 import { type BenchCluster, startBenchCluster } from './postgres-cluster.js';
 import { cpuSeconds, machineUse, mainThreadCpuSeconds, needAtTarget } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
+import {
+  describeWindow,
+  medianWindow,
+  readServerCounters,
+  type WindowFigures,
+  windowFigures,
+} from './server-counters.js';
 import { onInterrupt, startProcess, stop } from './server-process.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
@@ -34,6 +41,8 @@ interface EngineRun extends LoadResult {
   dbCpuPer1000?: number;
   /** Transactions rolled back per 100 committed over the server's life, setup included (postgres only). */
   rollbackPct?: number;
+  /** What the server's counters say of the measured window. */
+  window: WindowFigures;
 }
 
 /**
@@ -76,10 +85,12 @@ async function measureEngine(
     const cpu0 = cpuSeconds(pid);
     const main0 = mainThreadCpuSeconds(pid);
     const db0 = dbCpu();
+    const counters0 = await readServerCounters(server.url);
     const result = await runLoad(port, DEVICES, SECONDS * 1000, (c) => queues[c]?.pop());
     const cpu = cpuSeconds(pid) - cpu0;
     const mainCpu = mainThreadCpuSeconds(pid) - main0;
     const dbUsed = dbCpu() - db0;
+    const window = windowFigures(counters0, await readServerCounters(server.url));
     await stop(server.child);
     // Its backends have exited and flushed their statistics: SERIALIZABLE retries show as rollbacks.
     const tx = cluster && engine === 'postgres' ? await cluster.transactions(name) : undefined;
@@ -90,11 +101,19 @@ async function measureEngine(
       mainCpuPer1000: (1000 * mainCpu) / Math.max(1, result.requests),
       ...(engine === 'postgres' ? { dbCpuPer1000: (1000 * dbUsed) / Math.max(1, result.requests) } : {}),
       ...(tx ? { rollbackPct: (100 * tx.rolledBack) / Math.max(1, tx.committed) } : {}),
+      window,
     };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
     unregister();
   }
+}
+
+/** The server's counters over the measured windows, medians of the runs, as a sentence (none from a build without them). */
+function windowSentence(runs: EngineRun[]): string[] {
+  const loopCpu = median(runs.map((r) => (r.mainCpuPer1000 * r.perSecond) / 1000));
+  const text = describeWindow(medianWindow(runs.map((r) => r.window)), loopCpu);
+  return text === '' ? [] : [`Medians of the runs: ${text}`];
 }
 
 /**
@@ -202,6 +221,7 @@ async function sqliteOnly(): Promise<void> {
         ]
       : []),
     machineUse(median(auths.map((r) => r.perSecond)), cpuMs, clientMs),
+    ...windowSentence(auths),
     needAtTarget(
       (TARGET_PERCENT / 100) * median(ceilings),
       cpuMs,

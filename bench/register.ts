@@ -16,9 +16,17 @@ import {
   signEnvelope,
   verifyBytes,
 } from '@smartlic/protocol';
+import { median } from './authority-load.js';
 import { clientMsPerRequest, httpPost, type LoadResult, runLoad } from './load.js';
 import { cpuSeconds, machineUse, mainThreadCpuSeconds, needAtTarget } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
+import {
+  describeWindow,
+  medianWindow,
+  readServerCounters,
+  type WindowFigures,
+  windowFigures,
+} from './server-counters.js';
 import { api, startProcess, stop } from './server-process.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -173,6 +181,8 @@ interface Level extends LoadResult {
   cpuMsPerRequest: number | undefined;
   /** The same, of the main thread alone (the event loop). */
   mainMsPerRequest: number | undefined;
+  /** What the server's counters say of the window. */
+  window: WindowFigures;
 }
 
 interface ServerRun {
@@ -232,12 +242,15 @@ async function measureServer(
       const pid = server.child.pid;
       const cpuBefore = cpuSeconds(pid);
       const mainBefore = mainThreadCpuSeconds(pid);
+      const countersBefore = await readServerCounters(server.url);
       const result = await runLoad(port, level, SECONDS * 1000, () => queue.pop());
+      const countersAfter = await readServerCounters(server.url);
       const perRequest = (used: number) => (used > 0 ? (1000 * used) / result.requests : undefined);
       levels[level] = {
         ...result,
         cpuMsPerRequest: perRequest(cpuSeconds(pid) - cpuBefore),
         mainMsPerRequest: perRequest(mainThreadCpuSeconds(pid) - mainBefore),
+        window: windowFigures(countersBefore, countersAfter),
       };
       if (result.errors > 0) process.stdout.write(`  status counts: ${JSON.stringify(result.statusCounts)}\n`);
     }
@@ -280,7 +293,6 @@ async function oneRun(run: number): Promise<Run> {
   return { ceiling, issuer, current, ...(baseline ? { baseline } : {}) };
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 const spread = (values: number[], digits = 0) =>
   values.length > 1 ? ` (${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)})` : '';
 const share = (r: Run) => r.current.levels[50].perSecond / r.ceiling;
@@ -292,6 +304,15 @@ function row(name: string, results: Level[]): string {
   const main = results.every((r) => r.mainMsPerRequest !== undefined) ? of((r) => r.mainMsPerRequest!, 2) : '';
   const client = of(clientMsPerRequest, 2);
   return `| ${name} | ${of((r) => r.requests, 0)} | ${of((r) => r.perSecond, 0)} | ${of((r) => r.p50Ms, 1)} | ${of((r) => r.p99Ms, 1)} | ${results.reduce((s, r) => s + r.errors, 0)} | ${cpu} | ${main} | ${client} |`;
+}
+
+/** The server's counters at 50 devices, medians of the runs, as a sentence (none from a build without them). */
+function windowSentence(levels: Level[]): string[] {
+  const loopCpu = levels.every((l) => l.mainMsPerRequest !== undefined)
+    ? median(levels.map((l) => (l.mainMsPerRequest! * l.perSecond) / 1000))
+    : undefined;
+  const text = describeWindow(medianWindow(levels.map((l) => l.window)), loopCpu);
+  return text === '' ? [] : [`At 50 devices (medians of the runs) ${text}`];
 }
 
 async function main(): Promise<void> {
@@ -350,6 +371,7 @@ async function main(): Promise<void> {
       ? []
       : [
           machineUse(at50.perSecond, at50.cpuMsPerRequest, clientMsPerRequest(at50)),
+          ...windowSentence(runs.map((r) => r.current.levels[50])),
           needAtTarget(
             TARGET_SHARE * mid.ceiling,
             at50.cpuMsPerRequest,

@@ -188,7 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }) as unknown as FastifyInstance;
 
   const routes = collectRoutes(app);
-  const metrics = createServerMetrics();
+  const metrics = createServerMetrics(deps.transactor.commitStatistics);
   // Before every other hook: requests refused by a rate limit or an API key are counted too.
   registerOpsRoutes(app, metrics, db);
   app.decorateRequest('principal', null);

@@ -40,7 +40,11 @@ describe('transactor (group commit with a savepoint per unit)', () => {
     const gated = createGroupCommitTransactor(
       {
         ...database,
-        walSync: { sync: () => new Promise<void>((resolve) => syncs.push(resolve)), close: async () => undefined },
+        walSync: {
+          sync: () => new Promise<void>((resolve) => syncs.push(resolve)),
+          close: async () => undefined,
+          statistics: () => ({ syncs: syncs.length, seconds: 0 }),
+        },
       },
       options,
     );
@@ -58,6 +62,14 @@ describe('transactor (group commit with a savepoint per unit)', () => {
       other.close();
     }
     expect(await nonces()).toEqual(names);
+    // What GET /metrics shows of it: 100 units in fewer batches, each batch's sync run or shared.
+    const counted = transactor.commitStatistics?.();
+    expect(counted?.units).toBe(100);
+    expect(counted?.batches).toBeGreaterThanOrEqual(100 / 16);
+    expect(counted?.batches).toBeLessThan(100);
+    expect(counted?.syncs).toBeGreaterThanOrEqual(1);
+    expect(counted?.syncs).toBeLessThanOrEqual(counted?.batches ?? 0);
+    expect(counted?.syncSeconds).toBeGreaterThan(0);
   });
 
   it('acknowledges a committed unit only once its WAL sync has completed, and gathers the next batch meanwhile', async () => {
@@ -124,7 +136,11 @@ describe('transactor (group commit with a savepoint per unit)', () => {
   it('fails the units of a batch whose WAL sync fails, and acknowledges a failed unit without waiting for it', async () => {
     const failing = createGroupCommitTransactor({
       ...database,
-      walSync: { sync: () => Promise.reject(new Error('EIO: fdatasync')), close: async () => undefined },
+      walSync: {
+        sync: () => Promise.reject(new Error('EIO: fdatasync')),
+        close: async () => undefined,
+        statistics: () => ({ syncs: 0, seconds: 0 }),
+      },
     });
     const results = await Promise.allSettled([
       failing.run((trx) => trx.insertInto('nonces').values({ nonce: 'x', seen_at: 1 }).execute()),

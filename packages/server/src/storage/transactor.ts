@@ -41,6 +41,19 @@ export interface Transactor {
   run<T>(work: Work<T>, options?: RunOptions): Promise<T>;
   /** Resolves when every queued unit of work has settled. */
   drain(): Promise<void>;
+  /** SQLite's group commit: what it has committed since the database opened (for `GET /metrics`). */
+  commitStatistics?(): CommitStatistics;
+}
+
+/** What the group commit has done since the database opened; every figure only grows. */
+export interface CommitStatistics {
+  /** Batches committed (each one transaction and one WAL sync). */
+  batches: number;
+  /** Units of work acknowledged as durable. */
+  units: number;
+  /** WAL syncs run, and the wall time during which one was running. */
+  syncs: number;
+  syncSeconds: number;
 }
 
 interface Job {
@@ -94,6 +107,8 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
   let scheduled = false;
   let running = false;
   let syncing = 0;
+  let batches = 0;
+  let units = 0;
 
   const schedule = (): void => {
     if (scheduled || running || queue.length === 0) return;
@@ -128,7 +143,11 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
       );
       syncing--;
       schedule();
-      if (!failure) database.walCheckpointer.request();
+      if (!failure) {
+        database.walCheckpointer.request();
+        batches++;
+        units += outcomes.filter((o) => o.ok).length;
+      }
       batch.forEach((job, i) => {
         const outcome = outcomes[i]!;
         if (!outcome.ok) return;
@@ -154,6 +173,10 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
     drain(): Promise<void> {
       if (!running && !scheduled && syncing === 0 && queue.length === 0) return Promise.resolve();
       return new Promise((resolve) => idleWaiters.push(resolve));
+    },
+    commitStatistics(): CommitStatistics {
+      const sync = walSync.statistics();
+      return { batches, units, syncs: sync.syncs, syncSeconds: sync.seconds };
     },
   };
 }

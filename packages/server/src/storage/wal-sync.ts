@@ -11,6 +11,15 @@ export interface WalSync {
   sync(): Promise<void>;
   /** Closes the WAL's file handle (the database stays open). */
   close(): Promise<void>;
+  /** Syncs completed or failed since the database opened, and the time they ran (one runs at a time). */
+  statistics(): WalSyncStatistics;
+}
+
+/** What {@link WalSync.statistics} counts. */
+export interface WalSyncStatistics {
+  syncs: number;
+  /** Wall time during which a sync was running. */
+  seconds: number;
 }
 
 /**
@@ -26,6 +35,7 @@ export function createWalSync(file: string): WalSync {
   let handle: FileHandle | undefined;
   let running: Promise<void> | undefined;
   let next: Promise<void> | undefined;
+  const counted: WalSyncStatistics = { syncs: 0, seconds: 0 };
 
   const walHandle = async (): Promise<FileHandle> => {
     // A log deleted and created again (only when the last connection closes) is a new file.
@@ -48,8 +58,11 @@ export function createWalSync(file: string): WalSync {
   };
 
   const start = (): Promise<void> => {
+    const started = performance.now();
     const current = runOnce().finally(() => {
       running = undefined;
+      counted.syncs++;
+      counted.seconds += (performance.now() - started) / 1000;
     });
     running = current;
     return current;
@@ -72,5 +85,6 @@ export function createWalSync(file: string): WalSync {
       await handle?.close();
       handle = undefined;
     },
+    statistics: () => ({ ...counted }),
   };
 }

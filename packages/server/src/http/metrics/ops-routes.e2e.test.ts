@@ -111,6 +111,30 @@ describeEachEngine('operations endpoints', (engine) => {
     expect(sumOf(after, 'smartlic_http_requests_total', { route: '/api/v1/virtual-accounts/:vaId/tokens' })).toBe(1);
     expect(after.some((s) => Object.values(s.labels).some((v) => v.includes(vaId)))).toBe(false);
 
+    // The event loop's activity only grows; on SQLite the group commit counts what it made durable.
+    expect(delta('nodejs_eventloop_active_seconds_total', {})).toBeGreaterThan(0);
+    const commitCounters = [
+      'smartlic_commit_batches_total',
+      'smartlic_commit_units_total',
+      'smartlic_wal_syncs_total',
+      'smartlic_wal_sync_seconds_total',
+    ];
+    if (engine === 'sqlite') {
+      // One registration and two authorizations committed; the refused registration committed nothing.
+      expect(delta('smartlic_commit_units_total', {})).toBe(3);
+      expect(delta('smartlic_commit_batches_total', {})).toBeGreaterThanOrEqual(1);
+      expect(delta('smartlic_commit_batches_total', {})).toBeLessThanOrEqual(3);
+      expect(delta('smartlic_wal_syncs_total', {})).toBeGreaterThanOrEqual(1);
+      expect(delta('smartlic_wal_sync_seconds_total', {})).toBeGreaterThan(0);
+    } else {
+      // PostgreSQL commits each unit itself: no group commit to count.
+      for (const name of commitCounters)
+        expect(
+          after.some((s) => s.name === name),
+          name,
+        ).toBe(false);
+    }
+
     // Jobs run through the API are counted.
     await admin.ok('POST', '/api/v1/jobs/run', undefined, 200);
     const jobs = await scrape();

@@ -1,4 +1,5 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { CommitStatistics } from '../../storage/transactor.js';
 import { Collected, Counter, Histogram, Registry } from './registry.js';
 
 /** Latency buckets in seconds: 1 ms … 10 s. */
@@ -17,8 +18,27 @@ export interface ServerMetrics {
   stop(): void;
 }
 
-/** The server's metrics with the process metrics (memory, CPU, event-loop lag, handles, start time). */
-export function createServerMetrics(): ServerMetrics {
+/** The group commit's counters, as Prometheus counters: name, help, the figure. */
+const COMMIT_COUNTERS: Array<[string, string, (s: CommitStatistics) => number]> = [
+  [
+    'smartlic_commit_batches_total',
+    'SQLite group commits: batches committed, each one transaction and one WAL sync.',
+    (s) => s.batches,
+  ],
+  ['smartlic_commit_units_total', 'SQLite group commits: units of work acknowledged as durable.', (s) => s.units],
+  ['smartlic_wal_syncs_total', "fdatasync calls on SQLite's write-ahead log.", (s) => s.syncs],
+  [
+    'smartlic_wal_sync_seconds_total',
+    "Wall time during which an fdatasync of SQLite's write-ahead log was running, in seconds.",
+    (s) => s.syncSeconds,
+  ],
+];
+
+/**
+ * The server's metrics with the process metrics (memory, CPU, event-loop lag and activity,
+ * handles, start time), and, given `commits` (SQLite), the group commit's counters.
+ */
+export function createServerMetrics(commits?: () => CommitStatistics): ServerMetrics {
   const registry = new Registry();
   const loop = monitorEventLoopDelay({ resolution: 20 });
   loop.enable();
@@ -93,6 +113,19 @@ export function createServerMetrics(): ServerMetrics {
       },
     ),
   );
+  registry.add(
+    new Collected(
+      'nodejs_eventloop_active_seconds_total',
+      "Time the event loop spent running callbacks rather than waiting for events, in seconds; its rate is the loop's utilization (1: saturated).",
+      'counter',
+      () => performance.eventLoopUtilization().active / 1000,
+    ),
+  );
+  if (commits) {
+    for (const [name, help, figure] of COMMIT_COUNTERS) {
+      registry.add(new Collected(name, help, 'counter', () => figure(commits())));
+    }
+  }
   registry.add(
     new Collected(
       'nodejs_active_handles',
