@@ -13,6 +13,8 @@ export interface ServerCounters {
   units?: number;
   syncs?: number;
   syncSeconds?: number;
+  restarts?: number;
+  restartSeconds?: number;
 }
 
 /** What the server did between two readings. */
@@ -25,6 +27,9 @@ export interface WindowFigures {
   syncMs?: number;
   /** Share of the window during which a WAL sync was running (0–1). */
   syncBusy?: number;
+  /** Times the log started over, and the writer's mean wait for it in milliseconds. */
+  restarts?: number;
+  restartWaitMs?: number;
 }
 
 const COUNTERS: Record<Exclude<keyof ServerCounters, 'at'>, string> = {
@@ -33,6 +38,8 @@ const COUNTERS: Record<Exclude<keyof ServerCounters, 'at'>, string> = {
   units: 'smartlic_commit_units_total',
   syncs: 'smartlic_wal_syncs_total',
   syncSeconds: 'smartlic_wal_sync_seconds_total',
+  restarts: 'smartlic_wal_restarts_total',
+  restartSeconds: 'smartlic_wal_restart_wait_seconds_total',
 };
 
 /** Reads the counters of the server at `url` (absent ones stay undefined). */
@@ -53,21 +60,23 @@ export function windowFigures(before: ServerCounters, after: ServerCounters): Wi
     const [a, b] = [before[field], after[field]];
     return a === undefined || b === undefined ? undefined : b - a;
   };
-  const [active, batches, units, syncs, syncSeconds] = (
-    ['loopActiveSeconds', 'batches', 'units', 'syncs', 'syncSeconds'] as const
+  const [active, batches, units, syncs, syncSeconds, restarts, restartSeconds] = (
+    ['loopActiveSeconds', 'batches', 'units', 'syncs', 'syncSeconds', 'restarts', 'restartSeconds'] as const
   ).map(delta);
   return {
     ...(active === undefined ? {} : { loopActive: active / seconds }),
     ...(batches && units !== undefined ? { unitsPerBatch: units / batches } : {}),
     ...(syncs && syncSeconds !== undefined ? { syncMs: (1000 * syncSeconds) / syncs } : {}),
     ...(syncSeconds === undefined ? {} : { syncBusy: syncSeconds / seconds }),
+    ...(restarts === undefined ? {} : { restarts }),
+    ...(restarts && restartSeconds !== undefined ? { restartWaitMs: (1000 * restartSeconds) / restarts } : {}),
   };
 }
 
 /** Each figure's median over `windows` (a figure any window lacks is left out). */
 export function medianWindow(windows: WindowFigures[]): WindowFigures {
   const figures: WindowFigures = {};
-  for (const key of ['loopActive', 'unitsPerBatch', 'syncMs', 'syncBusy'] as const) {
+  for (const key of ['loopActive', 'unitsPerBatch', 'syncMs', 'syncBusy', 'restarts', 'restartWaitMs'] as const) {
     const values = windows.map((w) => w[key]);
     if (values.length > 0 && values.every((v) => v !== undefined)) figures[key] = median(values as number[]);
   }
@@ -89,6 +98,11 @@ export function describeWindow(figures: WindowFigures, loopCpu: number | undefin
   if (figures.unitsPerBatch !== undefined && figures.syncMs !== undefined && figures.syncBusy !== undefined) {
     parts.push(
       `group commits held ${figures.unitsPerBatch.toFixed(1)} units on average, their WAL syncs took ${figures.syncMs.toFixed(2)} ms, and a sync was running ${pct(figures.syncBusy)} of the time`,
+    );
+  }
+  if (figures.restarts !== undefined) {
+    parts.push(
+      `the log started over ${figures.restarts.toFixed(0)} times${figures.restartWaitMs === undefined ? '' : `, the writer waiting ${figures.restartWaitMs.toFixed(1)} ms for it on average`}`,
     );
   }
   return parts.length === 0 ? '' : `${parts.join('; ')}.`;

@@ -55,14 +55,21 @@ export function engineOf(db: Kysely<Database>): Engine {
   return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
 }
 
+/** Bytes of write-ahead log kept on disk after the log starts over (ADR 0025): 64 MiB. */
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+
 /**
  * Opens (creating if needed) the SQLite file with the pragmas the server relies on:
  * WAL (readers never block the writer), synchronous=NORMAL with the WAL synced off the event
  * loop before a unit is acknowledged (`walSync`, used by the group-commit transactor: an
  * acknowledged commit survives a crash or power loss, ADR 0002), foreign keys enforced, and a
- * 5 s busy timeout.
+ * 5 s busy timeout. Checkpoints run in a worker and start the log over under sustained writes
+ * (`checkpoints`: their interval and the log size that calls for it, for tests; ADR 0025).
  */
-export function openSqliteDatabase(file: string): OpenSqliteDatabase {
+export function openSqliteDatabase(
+  file: string,
+  options: { checkpoints?: { intervalMs?: number; restartFrames?: number } } = {},
+): OpenSqliteDatabase {
   const sqlite = new BetterSqlite3(file);
   try {
     const mode = sqlite.pragma('journal_mode = WAL', { simple: true });
@@ -72,6 +79,8 @@ export function openSqliteDatabase(file: string): OpenSqliteDatabase {
     sqlite.pragma('synchronous = NORMAL');
     // Checkpoints run in a worker (walCheckpointer), not inside a COMMIT on the event loop.
     sqlite.pragma('wal_autocheckpoint = 0');
+    // A log that grew while something kept it from starting over (a long read) shrinks back to this when it does.
+    sqlite.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
   } catch (error) {
@@ -82,6 +91,7 @@ export function openSqliteDatabase(file: string): OpenSqliteDatabase {
   const walSync = createWalSync(file);
   let closed = false;
   const walCheckpointer = createWalCheckpointer(file, {
+    ...options.checkpoints,
     // Without the worker, SQLite checkpoints inside COMMIT again, as it does by default.
     onFailure: () => {
       if (!closed) sqlite.pragma('wal_autocheckpoint = 1000');

@@ -54,6 +54,9 @@ export interface CommitStatistics {
   /** WAL syncs run, and the wall time during which one was running. */
   syncs: number;
   syncSeconds: number;
+  /** Times the writer held a batch for the log to start over (ADR 0025), and how long it waited in all. */
+  restarts: number;
+  restartSeconds: number;
 }
 
 interface Job {
@@ -109,6 +112,8 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
   let syncing = 0;
   let batches = 0;
   let units = 0;
+  let restarts = 0;
+  let restartSeconds = 0;
 
   const schedule = (): void => {
     if (scheduled || running || queue.length === 0) return;
@@ -125,6 +130,14 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
   const flush = async (): Promise<void> => {
     scheduled = false;
     running = true;
+    // The log has outgrown what checkpoints beside the writes can copy: hold this batch while one
+    // runs alone, so that the batch writes the log from its start again (ADR 0025). Units queue meanwhile.
+    if (database.walCheckpointer.restartDue()) {
+      const started = performance.now();
+      await database.walCheckpointer.restart();
+      restarts++;
+      restartSeconds += (performance.now() - started) / 1000;
+    }
     const batch = queue.splice(0, maxBatch);
     const outcomes = await runBatch(db, savepoints, batch);
     running = false;
@@ -176,7 +189,7 @@ export function createGroupCommitTransactor(database: OpenSqliteDatabase, option
     },
     commitStatistics(): CommitStatistics {
       const sync = walSync.statistics();
-      return { batches, units, syncs: sync.syncs, syncSeconds: sync.seconds };
+      return { batches, units, syncs: sync.syncs, syncSeconds: sync.seconds, restarts, restartSeconds };
     },
   };
 }

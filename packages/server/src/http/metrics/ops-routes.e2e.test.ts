@@ -118,6 +118,8 @@ describeEachEngine('operations endpoints', (engine) => {
       'smartlic_commit_units_total',
       'smartlic_wal_syncs_total',
       'smartlic_wal_sync_seconds_total',
+      'smartlic_wal_restarts_total',
+      'smartlic_wal_restart_wait_seconds_total',
     ];
     if (engine === 'sqlite') {
       // One registration and two authorizations committed; the refused registration committed nothing.
@@ -126,6 +128,8 @@ describeEachEngine('operations endpoints', (engine) => {
       expect(delta('smartlic_commit_batches_total', {})).toBeLessThanOrEqual(3);
       expect(delta('smartlic_wal_syncs_total', {})).toBeGreaterThanOrEqual(1);
       expect(delta('smartlic_wal_sync_seconds_total', {})).toBeGreaterThan(0);
+      // Three commits do not call for the log to start over.
+      expect(delta('smartlic_wal_restarts_total', {})).toBe(0);
     } else {
       // PostgreSQL commits each unit itself: no group commit to count.
       for (const name of commitCounters)

@@ -32,6 +32,16 @@ const COMMIT_COUNTERS: Array<[string, string, (s: CommitStatistics) => number]> 
     "Wall time during which an fdatasync of SQLite's write-ahead log was running, in seconds.",
     (s) => s.syncSeconds,
   ],
+  [
+    'smartlic_wal_restarts_total',
+    'Times the group commit held a batch while a checkpoint let the write-ahead log start over.',
+    (s) => s.restarts,
+  ],
+  [
+    'smartlic_wal_restart_wait_seconds_total',
+    'Time the group commit held batches for the write-ahead log to start over, in seconds.',
+    (s) => s.restartSeconds,
+  ],
 ];
 
 /**
