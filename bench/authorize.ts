@@ -8,13 +8,7 @@ import { clientMsPerRequest, httpPost, type LoadResult, runLoad } from './load.j
 import { type BenchCluster, startBenchCluster } from './postgres-cluster.js';
 import { cpuSeconds, machineUse, mainThreadCpuSeconds, needAtTarget } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
-import {
-  describeWindow,
-  medianWindow,
-  readServerCounters,
-  type WindowFigures,
-  windowFigures,
-} from './server-counters.js';
+import { readServerCounters, type WindowFigures, windowFigures, windowSentence } from './server-counters.js';
 import { onInterrupt, startProcess, stop } from './server-process.js';
 
 const DEVICES = Number(process.env.BENCH_DEVICES ?? 50);
@@ -109,13 +103,6 @@ async function measureEngine(
   }
 }
 
-/** The server's counters over the measured windows, medians of the runs, as a sentence (none from a build without them). */
-function windowSentence(runs: EngineRun[]): string[] {
-  const loopCpu = median(runs.map((r) => (r.mainCpuPer1000 * r.perSecond) / 1000));
-  const text = describeWindow(medianWindow(runs.map((r) => r.window)), loopCpu);
-  return text === '' ? [] : [`Medians of the runs: ${text}`];
-}
-
 /**
  * The original benchmark: echo baseline, SQLite authority, crypto ceiling, BENCH_RUNS times (default
  * 3), and the baseline build (BENCH_BASELINE_CLI) in each run, in alternating order; writes
@@ -208,7 +195,7 @@ async function sqliteOnly(): Promise<void> {
     dbRow('this build: the same statements through Kysely', dbWork.kysely),
     ...(BASELINE_CLI ? [dbRow('baseline build: the same statements through Kysely', dbWork.baseline)] : []),
     '',
-    `Authorization rate: **${share.toFixed(1)}% of the crypto ceiling** (median run), ${((100 * median(auths.map((r) => r.perSecond))) / median(echoes.map((r) => r.perSecond))).toFixed(1)}% of the echo route; p99 ${p99.toFixed(1)} ms; the event loop ${median(auths.map((r) => (100 * r.mainCpuPer1000 * r.perSecond) / 1000)).toFixed(0)}% busy (${median(auths.map((r) => r.mainCpuPer1000 * 1000)).toFixed(0)} µs per renewal).`,
+    `Authorization rate: **${share.toFixed(2)}% of the crypto ceiling** (median run), ${((100 * median(auths.map((r) => r.perSecond))) / median(echoes.map((r) => r.perSecond))).toFixed(1)}% of the echo route; p99 ${p99.toFixed(1)} ms; the event loop ${median(auths.map((r) => (100 * r.mainCpuPer1000 * r.perSecond) / 1000)).toFixed(0)}% busy (${median(auths.map((r) => r.mainCpuPer1000 * 1000)).toFixed(0)} µs per renewal).`,
     ...(BASELINE_CLI
       ? [
           `Against the baseline build in the same runs: ${auths
@@ -221,7 +208,11 @@ async function sqliteOnly(): Promise<void> {
         ]
       : []),
     machineUse(median(auths.map((r) => r.perSecond)), cpuMs, clientMs),
-    ...windowSentence(auths),
+    ...windowSentence(
+      auths.map((r) => r.window),
+      auths.map((r) => (r.mainCpuPer1000 * r.perSecond) / 1000),
+      'Medians of the runs:',
+    ),
     needAtTarget(
       (TARGET_PERCENT / 100) * median(ceilings),
       cpuMs,

@@ -20,13 +20,7 @@ import { median } from './authority-load.js';
 import { clientMsPerRequest, httpPost, type LoadResult, runLoad } from './load.js';
 import { cpuSeconds, machineUse, mainThreadCpuSeconds, needAtTarget } from './proc-cpu.js';
 import { writeResultsSection } from './results-file.js';
-import {
-  describeWindow,
-  medianWindow,
-  readServerCounters,
-  type WindowFigures,
-  windowFigures,
-} from './server-counters.js';
+import { readServerCounters, type WindowFigures, windowFigures, windowSentence } from './server-counters.js';
 import { api, startProcess, stop } from './server-process.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -306,15 +300,6 @@ function row(name: string, results: Level[]): string {
   return `| ${name} | ${of((r) => r.requests, 0)} | ${of((r) => r.perSecond, 0)} | ${of((r) => r.p50Ms, 1)} | ${of((r) => r.p99Ms, 1)} | ${results.reduce((s, r) => s + r.errors, 0)} | ${cpu} | ${main} | ${client} |`;
 }
 
-/** The server's counters at 50 devices, medians of the runs, as a sentence (none from a build without them). */
-function windowSentence(levels: Level[]): string[] {
-  const loopCpu = levels.every((l) => l.mainMsPerRequest !== undefined)
-    ? median(levels.map((l) => (l.mainMsPerRequest! * l.perSecond) / 1000))
-    : undefined;
-  const text = describeWindow(medianWindow(levels.map((l) => l.window)), loopCpu);
-  return text === '' ? [] : [`At 50 devices (medians of the runs) ${text}`];
-}
-
 async function main(): Promise<void> {
   const load = loadavg()[0]!.toFixed(1);
   const runs: Run[] = [];
@@ -354,7 +339,7 @@ async function main(): Promise<void> {
     `| CSR check + ID certificate in-process, @peculiar/x509 (before ADR 0008) | | ${median(runs.map((r) => r.issuer.library)).toFixed(0)}${spread(runs.map((r) => r.issuer.library))} | | | | | | |`,
     `| CSR check + ID certificate in-process, DER template + node:crypto | | ${median(runs.map((r) => r.issuer.template)).toFixed(0)}${spread(runs.map((r) => r.issuer.template))} | | | | | | |`,
     '',
-    `Registration rate: **${(100 * share(mid)).toFixed(1)}% of the crypto ceiling** at 50 devices (median run${RUNS > 1 ? `; runs: ${runs.map((r) => `${(100 * share(r)).toFixed(1)}%`).join(', ')}` : ''}); p99 ${at50.p99Ms.toFixed(1)} ms.`,
+    `Registration rate: **${(100 * share(mid)).toFixed(2)}% of the crypto ceiling** at 50 devices (median run${RUNS > 1 ? `; runs: ${runs.map((r) => `${(100 * share(r)).toFixed(2)}%`).join(', ')}` : ''}); p99 ${at50.p99Ms.toFixed(1)} ms.`,
     ...(runs.every((r) => r.baseline)
       ? [
           `Against the baseline build in the same runs, at 50 devices: ${runs
@@ -371,7 +356,13 @@ async function main(): Promise<void> {
       ? []
       : [
           machineUse(at50.perSecond, at50.cpuMsPerRequest, clientMsPerRequest(at50)),
-          ...windowSentence(runs.map((r) => r.current.levels[50])),
+          ...windowSentence(
+            runs.map((r) => r.current.levels[50].window),
+            runs.every((r) => r.current.levels[50].mainMsPerRequest !== undefined)
+              ? runs.map((r) => (r.current.levels[50].mainMsPerRequest! * r.current.levels[50].perSecond) / 1000)
+              : undefined,
+            'At 50 devices (medians of the runs)',
+          ),
           needAtTarget(
             TARGET_SHARE * mid.ceiling,
             at50.cpuMsPerRequest,

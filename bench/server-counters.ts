@@ -74,7 +74,7 @@ export function windowFigures(before: ServerCounters, after: ServerCounters): Wi
 }
 
 /** Each figure's median over `windows` (a figure any window lacks is left out). */
-export function medianWindow(windows: WindowFigures[]): WindowFigures {
+function medianWindow(windows: WindowFigures[]): WindowFigures {
   const figures: WindowFigures = {};
   for (const key of ['loopActive', 'unitsPerBatch', 'syncMs', 'syncBusy', 'restarts', 'restartWaitMs'] as const) {
     const values = windows.map((w) => w[key]);
@@ -87,7 +87,7 @@ export function medianWindow(windows: WindowFigures[]): WindowFigures {
  * The window as a sentence (empty when the server gave no counters): the event loop's activity
  * beside `loopCpu`, its CPU share from /proc, and the group commit.
  */
-export function describeWindow(figures: WindowFigures, loopCpu: number | undefined): string {
+function describeWindow(figures: WindowFigures, loopCpu: number | undefined): string {
   const parts: string[] = [];
   const pct = (share: number) => `${(100 * share).toFixed(0)}%`;
   if (figures.loopActive !== undefined) {
@@ -106,4 +106,14 @@ export function describeWindow(figures: WindowFigures, loopCpu: number | undefin
     );
   }
   return parts.length === 0 ? '' : `${parts.join('; ')}.`;
+}
+
+/**
+ * The sentence a device benchmark prints of its measured windows: each figure's median over
+ * `windows`, beside the event loop's CPU share (medians of `loopCpuShares`, 0–1; none where /proc
+ * gave none). `lead` opens it. None at all from a build without the counters.
+ */
+export function windowSentence(windows: WindowFigures[], loopCpuShares: number[] | undefined, lead: string): string[] {
+  const text = describeWindow(medianWindow(windows), loopCpuShares === undefined ? undefined : median(loopCpuShares));
+  return text === '' ? [] : [`${lead} ${text}`];
 }
