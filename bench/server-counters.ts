@@ -46,8 +46,10 @@ const COUNTERS: Record<Exclude<keyof ServerCounters, 'at'>, string> = {
 export async function readServerCounters(url: string): Promise<ServerCounters> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const counters: ServerCounters = { at: performance.now() };
+  // Each counter is one unlabelled sample: `name value`.
+  const samples = new Map(text.split('\n').map((line) => [line.slice(0, line.indexOf(' ')), line]));
   for (const [field, name] of Object.entries(COUNTERS) as Array<[keyof typeof COUNTERS, string]>) {
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    const line = samples.get(name);
     if (line !== undefined) counters[field] = Number(line.slice(name.length + 1));
   }
   return counters;
