@@ -56,6 +56,12 @@ export interface ServerOptions {
   sessionIdleMinutes?: number;
   /** The built portal to serve at `/`; default `packages/portal/dist` beside this package. */
   portalDir?: string;
+  /**
+   * How much nicer than the event loop the process's other threads run, on Linux
+   * (`--helper-nice`, ADR 0026); 0 (the default here, for servers embedded in another process)
+   * leaves them as they are. `smartlic server` passes 10.
+   */
+  helperNice?: number;
 }
 
 /** The built portal beside the server package (the same path from `src/` and from `dist/`). */
@@ -83,6 +89,7 @@ export interface ServerConfig {
   jobStartDelayMs: number;
   sessionIdleMinutes: number;
   portalDir: string;
+  helperNice: number;
 }
 
 /** Where the data lives: a SQLite file or a PostgreSQL database. */
@@ -132,6 +139,7 @@ const OptionsSchema = z.object({
     .max(24 * 60)
     .default(30),
   portalDir: z.string().trim().min(1).optional(),
+  helperNice: z.number().int('must be a whole number').min(0, 'must be 0 to 19').max(19, 'must be 0 to 19').default(0),
   webhookResolver: z.custom<HostResolver>((v) => typeof v === 'function', 'must be a function').optional(),
   rateLimits: z
     .union([z.literal('off'), z.object(rateLimitFields()).strict()], {
@@ -207,6 +215,7 @@ export function parseServerConfig(options: ServerOptions): ServerConfig {
     jobStartDelayMs: o.jobStartDelayMs,
     sessionIdleMinutes: o.sessionIdleMinutes,
     portalDir: o.portalDir === undefined ? DEFAULT_PORTAL_DIR : resolve(o.portalDir),
+    helperNice: o.helperNice,
     tls:
       o.tls?.mode === 'files'
         ? { mode: 'files', certFile: resolve(o.tls.certFile), keyFile: resolve(o.tls.keyFile) }

@@ -25,6 +25,7 @@ import type { Logger } from './logger.js';
 import { type OpenDatabase, openSqliteDatabase, rawDatabaseOf } from './storage/database.js';
 import { migrateToLatest } from './storage/migrate.js';
 import { createTransactor } from './storage/transactor.js';
+import { keepHelperThreadsLowered } from './util/helper-threads.js';
 import { SERVER_VERSION } from './version.js';
 
 /** A started server. */
@@ -134,6 +135,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(tls ? { https: tls.material } : {}),
     });
     await listen(app, config.host, config.port);
+    // By now the thread pool has started (files were read on it), and so has every worker.
+    const stopLowering = keepHelperThreadsLowered(config.helperNice);
     const url = urlOf(tls ? 'https' : 'http', config.host, (app.server.address() as AddressInfo).port);
     const signing = pki.peek();
     logger.info(
@@ -165,6 +168,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       webhookJobs: running.webhookJobs,
       close: () => {
         closing ??= (async () => {
+          stopLowering();
           try {
             await running.close();
           } finally {

@@ -22,6 +22,7 @@ interface ServerFlags extends RateLimitFlags {
   restore?: string;
   jobStartDelay: string;
   sessionIdleMinutes: string;
+  helperNice: string;
 }
 
 /** `smartlic server`: runs an authority or a satellite (`--mode satellite [--upstream URL]`) until stopped. */
@@ -55,6 +56,11 @@ export function serverCommand(): Command {
       '5',
     )
     .option('--session-idle-minutes <n>', 'minutes a portal session may stay unused before it ends', '30')
+    .option(
+      '--helper-nice <n>',
+      "Linux: how much nicer than the event loop the server's other threads (signatures, disk syncs) run; 0 leaves them as they are",
+      '10',
+    )
     .option('--restore <file>', 'first restore this backup (smartlic admin backup) into the empty data directory')
     .action(async (flags: ServerFlags) => {
       if (flags.mode !== 'authority' && flags.mode !== 'satellite') {
@@ -64,6 +70,8 @@ export function serverCommand(): Command {
       const rateLimits = rateLimitsOf(flags);
       const jobStartDelayMs = parseInteger(flags.jobStartDelay, '--job-start-delay', 0) * 1000;
       const sessionIdleMinutes = parseInteger(flags.sessionIdleMinutes, '--session-idle-minutes', 1);
+      const helperNice = parseInteger(flags.helperNice, '--helper-nice', 0);
+      if (helperNice > 19) throw new CliError('--helper-nice must be at most 19 (the lowest priority there is).');
       const dbPoolSize =
         flags.dbPoolSize === undefined ? undefined : parseInteger(flags.dbPoolSize, '--db-pool-size', 1);
       // Loaded on demand: device and admin commands should not pay for the server's start-up.
@@ -94,6 +102,7 @@ export function serverCommand(): Command {
         rateLimits,
         jobStartDelayMs,
         sessionIdleMinutes,
+        helperNice,
         ...(flags.db ? { dbUrl: flags.db } : {}),
         ...(dbPoolSize === undefined ? {} : { dbPoolSize }),
         ...(flags.webhookAllowPrivate ? { webhookAllowPrivate: true } : {}),

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import fastifyCookie from '@fastify/cookie';
-import { type Clock, type ComplianceStatus, DEFAULT_TIMERS } from '@smartlic/protocol';
+import { type Clock, type ComplianceStatus, DEFAULT_TIMERS, DEVICE_ROUTES } from '@smartlic/protocol';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { type ChangeFeed, createLocalChangeFeed } from '../cluster/change-feed.js';
@@ -70,6 +70,7 @@ import type { Transactor } from '../storage/transactor.js';
 import { SERVER_VERSION } from '../version.js';
 import { requireAccess } from './access-control.js';
 import { requirePrincipal } from './admin-auth.js';
+import { createDeviceLane } from './device-lane.js';
 import { clientErrorHandler, frameworkErrors, installErrorHandlers } from './error-handler.js';
 import { installGracefulClose } from './graceful-close.js';
 import { installJsonBodyParser } from './json-body.js';
@@ -170,6 +171,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const clockToleranceMs = deps.clockToleranceMs ?? DEFAULT_TIMERS.clockToleranceMs;
   const secrets = deps.secrets ?? createSecretBox(randomBytes(SECRET_KEY_BYTES));
   const webhookTargets = deps.webhookTargets ?? { allowPrivate: false, resolve: systemResolver };
+  // Renewals are answered by the device lane (ADR 0026), ahead of fastify, once the app is built.
+  const lane = createDeviceLane([DEVICE_ROUTES.authorize, `${SMART_TRANSPORT_PREFIX}${DEVICE_ROUTES.authorize}`]);
 
   const app = Fastify({
     // As the base logger type, so that the app is a plain FastifyInstance for the routes.
@@ -185,6 +188,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return503OnClosing: false,
     schemaController: { compilersFactory: lazySchemaCompilers() },
     ...(deps.https ? { https: deps.https } : {}),
+    serverFactory: lane.serverFactory(deps.https),
   }) as unknown as FastifyInstance;
 
   const routes = collectRoutes(app);
@@ -194,10 +198,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.decorateRequest('principal', null);
   app.decorateRequest('portalSession', null);
   await app.register(fastifyCookie);
-  installJsonBodyParser(app);
+  const parseJson = installJsonBodyParser(app);
   const portal = await installPortal(app, deps.portalDir ?? DEFAULT_PORTAL_DIR);
-  installErrorHandlers(app, { fallback: portal });
-  installGracefulClose(app);
+  const reportError = installErrorHandlers(app, { fallback: portal });
+  const closing = installGracefulClose(app);
   const limits = await installRateLimits(app, deps.rateLimits);
   app.addHook('onClose', async () => {
     await transactor.drain();
@@ -307,6 +311,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerServerInfoRoute(app, { mode: deps.mode ?? 'authority', version: SERVER_VERSION });
   const observer = { authorized: (status: ComplianceStatus) => metrics.authorizations.inc({ status }) };
   registerDeviceRoutes(app, device, limits, observer);
+  lane.open({ device, limits, observe: observer, parseJson, reportError, closing, metrics, log: logger });
   // Where `call-home destination https://host/SmartTransport` sends devices (SPEC §8), in both modes.
   registerPolicyDeviceRoutes(app, policy, limits);
   await app.register(

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { ERRORS, type ErrorBody, type ErrorCode, errorMessage, SmartlicError } from '@smartlic/protocol';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type BusyLogTimers, createBusyLog } from './busy-log.js';
 import { BODY_LIMIT_BYTES, MAX_PARAM_LENGTH } from './limits.js';
 
@@ -113,21 +113,37 @@ export interface ErrorHandlerOptions {
 }
 
 /**
- * Installs the error and not-found handlers on `app`. `SERVER_BUSY` refusals are logged at
- * WARN once per burst (`busy-log.ts`), not once per request.
+ * Answers and logs an error of the request `requestId`: {@link answerFor}, then a line on `log`
+ * (the request's logger) at the answer's level, or one line per burst of `SERVER_BUSY`.
  */
-export function installErrorHandlers(app: FastifyInstance, options: ErrorHandlerOptions = {}): void {
+export type ErrorReporter = (
+  error: unknown,
+  requestId: string,
+  log: FastifyBaseLogger,
+  bodyLimit?: number,
+) => ErrorAnswer;
+
+/**
+ * Installs the error and not-found handlers on `app`. `SERVER_BUSY` refusals are logged at
+ * WARN once per burst (`busy-log.ts`), not once per request. Returns how the handler answers
+ * and logs an error, for the device lane (`device-lane.ts`), which answers outside fastify.
+ */
+export function installErrorHandlers(app: FastifyInstance, options: ErrorHandlerOptions = {}): ErrorReporter {
   const busy = createBusyLog(app.log, options.busyLogWindowMs, options.busyLogTimers);
   app.addHook('onClose', async () => busy.flush());
-  app.setErrorHandler((error, request, reply) => {
-    const answer = answerFor(error, request.id, request.routeOptions?.bodyLimit);
+  const report: ErrorReporter = (error, requestId, log, bodyLimit) => {
+    const answer = answerFor(error, requestId, bodyLimit);
     if (answer.body.code === 'SERVER_BUSY') {
-      busy.refused(request.id);
+      busy.refused(requestId);
     } else if (answer.level === 'error') {
-      request.log.error({ err: error, code: answer.body.code }, 'Request failed with an internal error');
+      log.error({ err: error, code: answer.body.code }, 'Request failed with an internal error');
     } else {
-      request.log[answer.level]({ code: answer.body.code, message: answer.body.message }, 'Request refused');
+      log[answer.level]({ code: answer.body.code, message: answer.body.message }, 'Request refused');
     }
+    return answer;
+  };
+  app.setErrorHandler((error, request, reply) => {
+    const answer = report(error, request.id, request.log, request.routeOptions?.bodyLimit);
     if (answer.headers) reply.headers(answer.headers);
     return reply.status(answer.status).send(answer.body);
   });
@@ -141,6 +157,7 @@ export function installErrorHandlers(app: FastifyInstance, options: ErrorHandler
     };
     return reply.status(404).send(body);
   });
+  return report;
 }
 
 /**

@@ -21,9 +21,10 @@ export const CLOSE_QUIET_MS = 150;
  * client that backs off on 503 never meets a closed port mid-connect — then it closes; requests
  * still in flight finish, connections left idle are closed, and only then does fastify go on to
  * drain the database work queued behind them. (Node's own `close()` would destroy connections
- * accepted but not yet read as idle, resetting their clients.)
+ * accepted but not yet read as idle, resetting their clients.) Returns whether closing has begun,
+ * for the device lane (`device-lane.ts`), which answers outside fastify's hooks.
  */
-export function installGracefulClose(app: FastifyInstance): void {
+export function installGracefulClose(app: FastifyInstance): () => boolean {
   let closing = false;
   let inFlight = 0;
   const waiting = new Map<string, Socket>();
@@ -83,6 +84,7 @@ export function installGracefulClose(app: FastifyInstance): void {
       await Promise.race([allEnded, sleep(20)]);
     }
   });
+  return () => closing;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -64,6 +64,11 @@ export interface RateLimiter {
   register(request: FastifyRequest): Promise<void>;
   /** Other device messages (preHandler, body parsed): per product instance named in the body. */
   device(request: FastifyRequest): Promise<void>;
+  /**
+   * {@link device} for a body parsed outside fastify (the device lane, `device-lane.ts`): throws
+   * `RATE_LIMITED` when the product instance the body names is over its limit, else counts it.
+   */
+  deviceBody(body: unknown): void;
   /** Admin API, before the key is checked: refuses an address over its failed-authentication limit. */
   authGate(request: FastifyRequest): Promise<void>;
   /** Admin API, after the key is checked: per API key. */
@@ -91,6 +96,7 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
     return {
       register: none,
       device: none,
+      deviceBody: () => undefined,
       authGate: none,
       admin: none,
       signIn: none,
@@ -102,7 +108,7 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
   const limiter = (max: number, keyGenerator?: (request: FastifyRequest) => string): Limiter =>
     app.createRateLimit({ max, timeWindow: RATE_LIMIT_WINDOW_MS, ...(keyGenerator ? { keyGenerator } : {}) });
   const perAddress = limiter(limits.register);
-  const perToken = limiter(limits.registerPerToken, (r) => `token:${digest(payloadField(r, 'idToken'))}`);
+  const perToken = limiter(limits.registerPerToken, (r) => `token:${digest(payloadField(r.body, 'idToken'))}`);
   // The most frequent requests are counted without the plugin's promises (same algorithm).
   const perInstance = new WindowCounter(limits.device, RATE_LIMIT_WINDOW_MS, Date.now);
   const perKey = limiter(limits.admin, (r) => `key:${r.principal?.keyId ?? ''}`);
@@ -112,7 +118,7 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
   const satelliteSyncPerAddress = limiter(limits.satelliteSync, (r) => `satellite-sync:${r.ip}`);
   const satelliteSyncPerSatellite = limiter(
     limits.satelliteSyncPerSatellite,
-    (r) => `satellite:${digest(payloadField(r, 'satelliteId'))}`,
+    (r) => `satellite:${digest(payloadField(r.body, 'satelliteId'))}`,
   );
 
   app.addHook('onError', async (request, _reply, error) => {
@@ -121,6 +127,12 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
       await signInPerEmail(request);
     }
   });
+  const deviceBody = (body: unknown): void => {
+    const instanceId = payloadField(body, 'instanceId');
+    if (instanceId === undefined) return;
+    const count = perInstance.hit(instanceId);
+    if (!count.allowed) throw rateLimited(count.ttlMs / 1000);
+  };
   const authGate = async (request: FastifyRequest): Promise<void> => {
     const seen = await authFailures(request, { increment: false });
     if (!seen.isAllowed && seen.remaining <= 0) throw rateLimited(seen.ttlInSeconds);
@@ -130,14 +142,17 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
     async register(request) {
       await authGate(request);
       await enforce(perAddress, request);
-      if (payloadField(request, 'idToken') !== undefined) await enforce(perToken, request);
+      if (payloadField(request.body, 'idToken') !== undefined) await enforce(perToken, request);
     },
     device(request) {
-      const instanceId = payloadField(request, 'instanceId');
-      if (instanceId === undefined) return ALLOWED;
-      const count = perInstance.hit(instanceId);
-      return count.allowed ? ALLOWED : Promise.reject(rateLimited(count.ttlMs / 1000));
+      try {
+        deviceBody(request.body);
+        return ALLOWED;
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
+    deviceBody,
     admin: (request) => enforce(perKey, request),
     async signIn(request) {
       await authGate(request);
@@ -148,7 +163,7 @@ export async function installRateLimits(app: FastifyInstance, limits: RateLimits
     },
     satelliteSync: (request) => enforce(satelliteSyncPerAddress, request),
     async satelliteSyncPerSatellite(request) {
-      if (payloadField(request, 'satelliteId') !== undefined) await enforce(satelliteSyncPerSatellite, request);
+      if (payloadField(request.body, 'satelliteId') !== undefined) await enforce(satelliteSyncPerSatellite, request);
     },
   };
 }
@@ -172,8 +187,8 @@ function isAuthFailure(request: FastifyRequest, error: unknown): boolean {
 }
 
 /** A string field of a device message's (or sync document's) payload (the body is parsed, not yet validated). */
-function payloadField(request: FastifyRequest, name: 'idToken' | 'instanceId' | 'satelliteId'): string | undefined {
-  const payload = (request.body as { payload?: Record<string, unknown> } | null | undefined)?.payload;
+function payloadField(body: unknown, name: 'idToken' | 'instanceId' | 'satelliteId'): string | undefined {
+  const payload = (body as { payload?: Record<string, unknown> } | null | undefined)?.payload;
   const value = payload?.[name];
   return typeof value === 'string' ? value : undefined;
 }

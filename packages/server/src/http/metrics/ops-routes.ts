@@ -31,15 +31,13 @@ export function registerOpsRoutes(app: FastifyInstance, metrics: ServerMetrics, 
     done(null, payload);
   });
   app.addHook('onResponse', (request, reply, done) => {
-    const route = request.routeOptions.url ?? 'unmatched';
-    const method = METHODS.has(request.method) ? request.method : 'OTHER';
-    metrics.httpRequests.inc({ method, route, status_class: `${Math.floor(reply.statusCode / 100)}xx` });
-    metrics.httpDuration.observe({ method, route }, reply.elapsedTime / 1000);
-    const type = DEVICE_TYPES.get(route);
-    if (type !== undefined && method === 'POST') {
-      const outcome = reply.statusCode < 400 ? 'ok' : (errorCodes.get(request) ?? `http_${reply.statusCode}`);
-      metrics.deviceMessages.inc({ type, outcome });
-    }
+    countRequest(metrics, {
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: reply.statusCode,
+      ms: reply.elapsedTime,
+      errorCode: errorCodes.get(request),
+    });
     done();
   });
   app.addHook('onClose', async () => metrics.stop());
@@ -83,6 +81,35 @@ export function registerOpsRoutes(app: FastifyInstance, metrics: ServerMetrics, 
       return reply.status(503).send(body);
     },
   );
+}
+
+/** One answered request, as {@link countRequest} counts it. */
+export interface AnsweredRequest {
+  method: string;
+  /** The route's pattern (`unmatched` when none matched). */
+  route: string;
+  status: number;
+  /** From the request's arrival to its answer. */
+  ms: number;
+  /** The `code` of the error body, when the answer was one of ours. */
+  errorCode?: string | undefined;
+}
+
+/**
+ * Counts an answered request by method, route pattern and status class, and its duration; a
+ * device message also by type and outcome (`ok`, its error code, or `http_<status>`). The
+ * fastify hooks above and the device lane (`device-lane.ts`) count through it.
+ */
+export function countRequest(metrics: ServerMetrics, answered: AnsweredRequest): void {
+  const { route, status } = answered;
+  const method = METHODS.has(answered.method) ? answered.method : 'OTHER';
+  metrics.httpRequests.inc({ method, route, status_class: `${Math.floor(status / 100)}xx` });
+  metrics.httpDuration.observe({ method, route }, answered.ms / 1000);
+  const type = DEVICE_TYPES.get(route);
+  if (type !== undefined && method === 'POST') {
+    const outcome = status < 400 ? 'ok' : (answered.errorCode ?? `http_${status}`);
+    metrics.deviceMessages.inc({ type, outcome });
+  }
 }
 
 /** The `code` of an error body, if it is one of ours (a bounded label); else `other`. */

@@ -12,6 +12,8 @@ export interface ServerMetrics {
   httpDuration: Histogram<'method' | 'route'>;
   deviceMessages: Counter<'type' | 'outcome'>;
   authorizations: Counter<'status'>;
+  /** Requests the device lane answered (`http/device-lane.ts`); the rest of a route's requests went to fastify. */
+  deviceLane: Counter<'route'>;
   jobRuns: Counter<'outcome'>;
   webhookDeliveries: Counter<'outcome'>;
   /** Stops the event-loop delay monitor. */
@@ -81,6 +83,13 @@ export function createServerMetrics(commits?: () => CommitStatistics): ServerMet
       new Counter('smartlic_authorizations_total', 'Successful device authorizations by compliance status.', [
         'status',
       ]),
+    ),
+    deviceLane: registry.add(
+      new Counter(
+        'smartlic_device_lane_requests_total',
+        'Authorization requests answered by the device lane, ahead of the web framework (ADR 0026), by route pattern; requests it does not take (unusual headers, or while closing) are answered by the framework and not counted here.',
+        ['route'],
+      ),
     ),
     jobRuns: registry.add(
       new Counter(
