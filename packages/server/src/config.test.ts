@@ -34,6 +34,7 @@ describe('server options', () => {
       jobStartDelayMs: 5_000,
       sessionIdleMinutes: 30,
       portalDir: expect.stringMatching(/packages[/\\]portal[/\\]dist$/),
+      helperNice: 0,
     });
   });
 
