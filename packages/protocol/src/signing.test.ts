@@ -33,6 +33,16 @@ describe('signed envelopes', () => {
     });
   }
 
+  it('holds the payload as signed, in canonical order, which JSON.stringify then writes as signed', () => {
+    const pair = generateKeyPair('ES256');
+    const payload = { type: 'authorize', nonce: 'n', entitlements: [{ tag: 't', count: 1 }], skipped: undefined };
+    const env = signEnvelope(payload, pair.privateKey, 'abc');
+    expect(env.payload).toEqual({ entitlements: [{ count: 1, tag: 't' }], nonce: 'n', type: 'authorize' });
+    expect(JSON.stringify(env.payload)).toBe('{"entitlements":[{"count":1,"tag":"t"}],"nonce":"n","type":"authorize"}');
+    expect(verifyEnvelope(JSON.parse(JSON.stringify(env)) as Envelope, pair.publicKey)).toBe(true);
+    expect(env.payload).not.toBe(payload);
+  });
+
   it('never throws on garbage signatures', () => {
     const pair = generateKeyPair();
     const env = signEnvelope({ a: 1 }, pair.privateKey, 'abc');

@@ -64,11 +64,12 @@ export async function authorizeDevice(
     const entitlements = requested.map((e) => {
       const balance = read.get(e.tag);
       const displayName = balance?.displayName ?? e.displayName ?? undefined;
+      // Members in canonical (code-unit) order, as in the answer below: `signAnswer` then writes it at once.
       return {
-        tag: e.tag,
+        ...(displayName === undefined ? {} : { displayName }),
         requested: e.count,
         status: entitlementStatus(e.count, balance),
-        ...(displayName === undefined ? {} : { displayName }),
+        tag: e.tag,
       };
     });
     const status = overallStatus(entitlements.map((e) => e.status));
@@ -89,19 +90,22 @@ export async function authorizeDevice(
   const authorizedAt = clock.now();
   return signAnswer(
     pki,
+    // Members in canonical (code-unit) order: the canonical form the signature covers is then
+    // JSON.stringify's, written at once instead of member by member (`canonicalize`).
     {
-      type: 'authorize-response',
-      version: PROTOCOL_VERSION,
-      timestamp: authorizedAt,
-      nonce: payload.nonce,
-      instanceId: identity.id,
-      status,
-      entitlements,
       authorizedAt,
+      entitlements,
       expiresAt: authorizedAt + DEFAULT_TIMERS.authorizationValidityMs,
+      instanceId: identity.id,
+      nonce: payload.nonce,
       renewIntervalMs: DEFAULT_TIMERS.authorizationRenewIntervalMs,
       retryIntervalMs: retryIntervalFor(status),
-      ...(place ? { smartAccount: place.account, virtualAccount: place.va } : {}),
+      ...(place ? { smartAccount: place.account } : {}),
+      status,
+      timestamp: authorizedAt,
+      type: 'authorize-response',
+      version: PROTOCOL_VERSION,
+      ...(place ? { virtualAccount: place.va } : {}),
     } satisfies AuthorizeResponse,
     payload.signingCertSerial,
   );
