@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, type ServerProcess, startServerProcess, tempDir } from './harness.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli, startServerProcess, tempDir } from './harness.js';
 
 /** The niceness of each thread of process `pid` (field 19 of its stat line), main thread first. */
 function nicenessOf(pid: number): { main: number; helpers: number[] } {
@@ -15,18 +15,18 @@ function nicenessOf(pid: number): { main: number; helpers: number[] } {
 }
 
 describe('smartlic server --helper-nice', () => {
-  let dir: Awaited<ReturnType<typeof tempDir>>;
-  let server: ServerProcess | undefined;
-  beforeAll(async () => {
-    dir = await tempDir();
-  });
+  const cleanups: Array<() => Promise<void>> = [];
   afterAll(async () => {
-    await server?.stop();
-    await dir.cleanup();
+    for (const cleanup of cleanups.reverse()) await cleanup();
   });
+  const dataDir = async (name: string) => {
+    const dir = await tempDir();
+    cleanups.push(dir.cleanup);
+    return join(dir.path, name);
+  };
 
   it('refuses a niceness out of range in one sentence', async () => {
-    const data = join(dir.path, 'refused');
+    const data = await dataDir('refused');
     const high = await runCli(['server', '--data', data, '--port', '0', '--helper-nice', '20']);
     expect(high.code).not.toBe(0);
     expect(high.stderr.trim()).toBe('smartlic: --helper-nice must be at most 19 (the lowest priority there is).');
@@ -35,7 +35,8 @@ describe('smartlic server --helper-nice', () => {
   });
 
   it.skipIf(process.platform !== 'linux')('runs every thread but the event loop 10 nicer by default', async () => {
-    server = await startServerProcess(join(dir.path, 'nice'));
+    const server = await startServerProcess(await dataDir('nice'));
+    cleanups.push(server.stop);
     const { main, helpers } = nicenessOf(server.pid);
     expect(helpers.length).toBeGreaterThan(3);
     expect(helpers).toEqual(helpers.map(() => Math.min(19, main + 10)));

@@ -94,7 +94,11 @@ function answer(deps: DeviceLaneDeps, request: IncomingMessage, response: Server
   request.on('data', (chunk: Buffer) => chunks.push(chunk));
   // A request cut short never ends: node closes its socket, and there is no one to answer.
   request.on('end', () => {
-    void respond(deps, request, response, Buffer.concat(chunks).toString('utf8'), started);
+    respond(deps, request, response, Buffer.concat(chunks).toString('utf8'), started).catch((error: unknown) => {
+      // Nothing above should throw once the answer is chosen; if it does, the process stays up.
+      deps.log.error({ err: error }, 'Answering a renewal failed');
+      response.destroy();
+    });
   });
 }
 
