@@ -3,6 +3,7 @@ import { Agent, type IncomingHttpHeaders, request } from 'node:http';
 import { DEVICE_ROUTES, type Envelope, generateKeyPair } from '@smartlic/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sendJson } from '../test-support/http.js';
+import { scrapeMetrics, sumOf } from '../test-support/metrics.js';
 import { describeEachEngine } from '../test-support/postgres.js';
 import type { SimDevice } from '../test-support/sim-device.js';
 import { startTestServer, type TestServer } from '../test-support/test-server.js';
@@ -78,11 +79,8 @@ describeEachEngine('the device lane answers renewals as fastify does', (engine) 
   const frameworkPath = `${DEVICE_ROUTES.authorize}?via=framework`;
   const send = (path: string, request: LaneRequest) =>
     sendJson(`${t.url}${path}`, { method: 'POST', rawBody: request.rawBody });
-  const laneCount = async (route: string): Promise<number> => {
-    const text = (await sendJson<string>(`${t.url}/metrics`)).body;
-    const line = text.split('\n').find((l) => l.startsWith(`smartlic_device_lane_requests_total{route="${route}"}`));
-    return line === undefined ? 0 : Number(line.split(' ').pop());
-  };
+  const laneCount = async (route: string): Promise<number> =>
+    sumOf(await scrapeMetrics(t.url), 'smartlic_device_lane_requests_total', { route });
 
   for (const [name, build] of cases) {
     it(`${name}: the same status, body and headers either way`, async () => {
@@ -154,18 +152,11 @@ describeEachEngine('the device lane answers renewals as fastify does', (engine) 
   });
 
   it('counts its answers in the request metrics as fastify does', async () => {
-    const metric = async () => {
-      const text = (await sendJson<string>(`${t.url}/metrics`)).body;
-      const line = text
-        .split('\n')
-        .find(
-          (l) =>
-            l.startsWith('smartlic_device_messages_total{') &&
-            l.includes('type="authorize"') &&
-            l.includes('outcome="MALFORMED_JSON"'),
-        );
-      return line === undefined ? 0 : Number(line.split(' ').pop());
-    };
+    const metric = async () =>
+      sumOf(await scrapeMetrics(t.url), 'smartlic_device_messages_total', {
+        type: 'authorize',
+        outcome: 'MALFORMED_JSON',
+      });
     const before = await metric();
     expect((await send(lanePath, { rawBody: '{' })).status).toBe(400);
     expect(await metric()).toBe(before + 1);

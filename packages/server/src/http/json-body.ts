@@ -25,7 +25,7 @@ export function installJsonBodyParser(app: FastifyInstance): JsonBodyParse {
   };
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) =>
-    parseText(typeof body === 'string' ? body : body.toString('utf8'), done),
+    parseText(body as string, done),
   );
   return parseText;
 }
